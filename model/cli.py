@@ -1,0 +1,220 @@
+"""Command line: ``python -m model {run,validate,targets,params}``.
+
+Exit status: 0 success, 2 bad input (one clear line on stderr, nothing written), 1 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from pathlib import Path
+
+import pandas as pd
+
+from .engine import DEFAULT_REPLICATIONS, DEFAULT_SEED, simulate
+from .params import all_params
+from .scenario import Scenario, ScenarioError, load_scenario
+from .targets import load_registry
+
+HEADLINE = (
+    "green.energy_intensity_cut.2017",
+    "green.energy_intensity_cut.2018",
+    "green.energy_intensity_cut.2020",
+    "techreform.investment_share.2017",
+    "techreform.investment_share.2018",
+    "techreform.investment_share.2020",
+    "overcapacity.zombie_disposed.2018",
+    "overcapacity.zombie_disposed.2019",
+)
+
+
+class UsageError(Exception):
+    """A bad command-line value (exit status 2)."""
+
+
+def _positive(kind: str):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{kind} must be a whole number, found {text!r}") from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{kind} must be at least 1, found {value}")
+        return value
+
+    return parse
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seed must be a whole number, found {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"seed must be >= 0, found {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m model", description="Likelihood of meeting the targets of Jiyuan's 2017 industrial action plans.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="simulate scenario files and save their results")
+    run.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO.toml")
+    run.add_argument("--replications", "-n", type=_positive("replications"), default=DEFAULT_REPLICATIONS,
+                     help=f"replications per scenario (default {DEFAULT_REPLICATIONS}: about +/-1 point of Monte Carlo error)")
+    run.add_argument("--seed", type=_seed, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
+    run.add_argument("--out", type=Path, default=None,
+                     help="output directory (default runs/<name>); with several scenarios, the parent of one directory per scenario")
+    run.add_argument("--workers", "-j", type=_positive("workers"), default=1, help="processes to run in (default 1)")
+    run.add_argument("--chunk-size", type=_positive("chunk size"), default=None, help="replications per task (results do not depend on it)")
+    run.add_argument("--all", action="store_true", help="print every target, not only the modelled ones")
+
+    validate = sub.add_parser("validate", help="check scenario files without running them")
+    validate.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO.toml")
+
+    targets = sub.add_parser("targets", help="print the target registry")
+    targets.add_argument("--plan", choices=sorted({t.plan for t in load_registry()}))
+    targets.add_argument("--lang", choices=("zh", "en"), default="en")
+
+    params = sub.add_parser("params", help="print the levers and uncertainties a scenario can set")
+    params.add_argument("module", nargs="?", choices=sorted(all_params()))
+    return parser
+
+
+def _load_all(paths: list[Path]) -> list[Scenario]:
+    scenarios = [load_scenario(p) for p in paths]
+    names = [s.name for s in scenarios]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise UsageError(f"several scenario files are named {dupes[0]!r} in [scenario] name; give each a distinct name")
+    return scenarios
+
+
+def _out_dirs(scenarios: list[Scenario], out: Path | None) -> list[Path]:
+    if out is None:
+        dirs = [Path("runs") / s.name for s in scenarios]
+    elif len(scenarios) == 1:
+        dirs = [out]
+    else:
+        dirs = [out / s.name for s in scenarios]
+    for d in dirs:
+        for parent in [d, *d.parents]:
+            if parent.exists() and not parent.is_dir():
+                raise UsageError(f"--out: {parent} exists and is not a directory; choose another path")
+        if d.exists() and any(d.iterdir()) and not (d / "manifest.json").exists():
+            raise UsageError(f"--out: {d} is a non-empty directory that is not a run; choose another path so nothing is overwritten")
+    return dirs
+
+
+def _table(summary: pd.DataFrame, show_all: bool) -> str:
+    rows = summary if show_all else summary[summary["status"] != "not modelled"]
+    rows = rows[~rows["target_id"].str.contains(".district.", regex=False)] if not show_all else rows
+
+    def pct(x):
+        return "" if pd.isna(x) else f"{100 * x:5.1f}%"
+
+    table = pd.DataFrame({
+        "target": rows["target_id"],
+        "deadline": rows["deadline"],
+        "test": rows["test"],
+        "likelihood": rows["probability"].map(pct),
+        "95% interval": [("" if pd.isna(lo) else f"{100 * lo:4.1f}-{100 * hi:4.1f}") for lo, hi in zip(rows["probability_low"], rows["probability_high"])],
+        "median": rows["median"].map(lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v)) else (f"{v:.4g}" if isinstance(v, float) else str(v))),
+        "status": rows["status"],
+    })
+    return table.to_string(index=False)
+
+
+def cmd_run(args) -> int:
+    scenarios = _load_all(args.scenarios)
+    dirs = _out_dirs(scenarios, args.out)
+    headline = {}
+    for scenario, out in zip(scenarios, dirs):
+        print(f"\n== {scenario.name}: {scenario.title_zh} / {scenario.title_en}")
+        print(f"   {args.replications} replications, seed {args.seed}, {args.workers} worker(s)")
+        results = simulate(scenario, args.replications, args.seed, workers=args.workers,
+                           chunk_size=args.chunk_size, progress=True)
+        summary = results.summary()
+        saved = results.save(out)
+        districts = summary[summary["target_id"].str.contains(".district.", regex=False) & (summary["status"] != "not modelled")]
+        not_modelled = int((summary["status"] == "not modelled").sum())
+        print(_table(summary, args.all))
+        if len(districts) and not args.all:
+            print(f"   + {len(districts)} district targets: mean likelihood {100 * districts['probability'].mean():.1f}% (all in summary.csv)")
+        print(f"   {not_modelled} targets are not modelled yet (listed in summary.csv without a likelihood)")
+        print(f"   saved to {saved}/  ({results.meta['seconds']:.1f} s)")
+        headline[scenario.name] = summary.set_index("target_id").loc[list(HEADLINE), "probability"]
+    if len(scenarios) > 1:
+        print("\n== Headline goals: likelihood of meeting each target by its deadline")
+        table = pd.DataFrame(headline).map(lambda p: f"{100 * p:5.1f}%")
+        print(table.to_string())
+    return 0
+
+
+def cmd_validate(args) -> int:
+    for path in args.scenarios:
+        scenario = load_scenario(path)
+        chain = " <- ".join(Path(f).name for f in reversed(scenario.files))
+        print(f"ok  {path}  ({scenario.name}: {chain}; {len(scenario.overridden)} values set, hash {scenario.hash()[:12]})")
+    return 0
+
+
+def cmd_targets(args) -> int:
+    rows = []
+    for t in load_registry():
+        if args.plan and t.plan != args.plan:
+            continue
+        rows.append({
+            "id": t.id,
+            "name": t.name_zh if args.lang == "zh" else t.name_en,
+            "deadline": t.deadline.isoformat(),
+            "test": t.test() + (" (reading)" if t.reading else ""),
+            "modelled": t.indicator if t.modelled else "not modelled yet",
+            "responsible": "、".join(t.responsible),
+        })
+    with pd.option_context("display.max_colwidth", 60, "display.width", 250):
+        print(pd.DataFrame(rows).to_string(index=False))
+    modelled = sum(1 for t in load_registry() if t.modelled)
+    print(f"\n{len(load_registry())} targets, {modelled} modelled")
+    return 0
+
+
+def cmd_params(args) -> int:
+    for name, declared in all_params().items():
+        if args.module and name != args.module:
+            continue
+        print(f"\n[levers.{name}]")
+        for spec in declared.levers.values():
+            origin = "source" if spec.about.source else "assumption"
+            extra = " (yearly schedule allowed)" if spec.schedule else ""
+            print(f"  {spec.name} = {spec.default!r}  [{spec.about.unit}]{extra}  {spec.about.en} / {spec.about.zh}  ({origin})")
+        print(f"\n[uncertainties.{name}]")
+        for spec in declared.uncertainties.values():
+            origin = "source" if spec.about.source else "assumption"
+            print(f"  {spec.name} = {spec.default.describe()}  [{spec.about.unit}]  {spec.about.en} / {spec.about.zh}  ({origin})")
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "validate": cmd_validate, "targets": cmd_targets, "params": cmd_params}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (ScenarioError, UsageError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; no run was saved", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception:  # our bug, not the user's: say so and show where
+        traceback.print_exc()
+        print("internal error: this is a bug in the model, please report it with the command above", file=sys.stderr)
+        return 1

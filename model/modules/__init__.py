@@ -1,0 +1,35 @@
+"""Plan modules: one per plan of the notice (DESIGN.md section 4).
+
+Contract every module follows (the engine relies on nothing else):
+
+* Its parameters are declared in ``model/data/params/<module>.toml`` (levers, uncertainties and
+  indicators, each with units, Chinese and English names, and a ``source`` or an
+  ``assumption``). A scenario file can override levers and uncertainties declared there, and
+  nothing else.
+* ``simulate(levers, draws, rng) -> dict[str, numpy.ndarray]`` is a pure function:
+
+  - ``levers``: lever name -> value. Levers declared with ``schedule = true`` always arrive as
+    float arrays of shape ``(len(YEARS),)`` (a constant lever is broadcast); others as the
+    scalar, string or bool the file holds.
+  - ``draws``: uncertainty name -> float array of shape ``(n,)``, one value per replication,
+    already sampled (and correlated where the scenario asks) by the engine.
+  - ``rng``: a ``numpy.random.Generator`` for the module's own random events. Draw from it in
+    shapes that do not depend on lever values, so two scenarios that differ only in levers
+    share their random numbers (common random numbers).
+  - returns indicator name -> array: ``(n, len(YEARS))`` for yearly indicators (value at the
+    end of each year, see ``model.timeline``), ``(n,)`` for event times (decimal years) or for
+    values at a target's own deadline. Every returned indicator is declared in the params file.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+#: Modules in the order the engine runs them.
+MODULE_NAMES: tuple[str, ...] = ("overcapacity", "green", "techreform")
+
+
+def load(name: str) -> ModuleType:
+    """Import plan module ``name``."""
+    return importlib.import_module(f"model.modules.{name}")

@@ -1,0 +1,276 @@
+"""Tech-renovation plan (济源市推进企业技术改造攻坚方案): firm-level adoption under a post-subsidy.
+
+Model (DESIGN.md section 4; parameters, sources and assumptions in
+``model/data/params/techreform.toml``):
+
+* ``N_FIRMS`` = 300 above-scale industrial firms (the seed: 60 firms are 20 %), placed in the 19
+  districts of the annex in proportion to each district's 2017 firm quota (*assumption*: 5 firms
+  per quota firm; the only district information there is).
+* Every firm ``i`` has a typical project size ``k * c_d * A_i``: ``c_d`` is the annex's
+  tech-renovation investment per renovating firm in its district (亿元), ``A_i`` a mean-one
+  lognormal firm factor (a few large smelters and steel works dominate), and ``k`` a scale that
+  makes the expected no-policy tech-renovation investment of the replication's firms equal the
+  2016 level (2016 share x 2016 industrial investment, both uncertain).
+* Each year 2017..2020 firm ``i`` has a candidate project ``K = k c_d A_i B_it (1 + trend)^j``
+  (``B_it`` a mean-one lognormal project factor). The subsidy on it is
+  ``min(rate * phi * K, cap)`` if ``K >= floor`` else 0 (``phi``: equipment + R&D share), its
+  effective rate ``e = subsidy / K``. The firm carries it out with probability
+  ``1 - exp(-lambda)``, ``lambda = -ln(1 - h0) * frailty_i * campaign^j * (1 - e)^(-eps)``:
+  the subsidy lowers the user cost of the project by ``e``, and incidence responds with the
+  user-cost elasticity ``eps`` (only a fraction of it in 2017, the plan being dated July).
+  A project is carried out, completed and paid in its year (one project per firm and year).
+* Industrial investment = tech renovation + other investment; other investment starts at
+  2016 industrial minus tech-renovation investment and grows at an uncertain trend with yearly
+  lognormal shocks; it is split over districts by the annex's (industrial - tech) shares,
+  perturbed per replication. So the share lies in [0, 100] and districts sum to the city.
+
+Common random numbers: every random number is drawn from ``rng`` in chunks of ``CHUNK``
+replications, in an order and shape that depend only on ``n``; levers only move the
+probabilities the uniforms are compared with, and a larger subsidy (rate or cap, or a lower
+floor) raises every probability, so it never lowers adoption or investment under the same draws.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from model.timeline import YEARS
+
+#: Annex 附件 (2017 targets by district): id, name, industrial investment [亿元],
+#: tech-renovation investment [亿元], firms renovating. Source: the seed, 技改方案 附件.
+DISTRICTS: tuple[tuple[str, str, float, float, int], ...] = (
+    ("huling", "虎岭", 55.0, 8.0, 5),
+    ("yuchuan", "玉川", 40.0, 6.5, 4),
+    ("gaoxin", "高新", 30.0, 5.0, 4),
+    ("jishui", "济水", 3.0, 0.4, 2),
+    ("qinyuan", "沁园", 3.5, 1.0, 3),
+    ("tiantan", "天坛", 11.5, 2.0, 4),
+    ("beihai", "北海", 3.0, 0.6, 2),
+    ("yuquan", "玉泉", 10.0, 2.0, 3),
+    ("kejing", "克井", 16.0, 2.0, 4),
+    ("wulongkou", "五龙口", 6.0, 1.5, 4),
+    ("lilin", "梨林", 5.0, 1.5, 4),
+    ("zhicheng", "轵城", 11.0, 2.0, 4),
+    ("chengliu", "承留", 16.0, 2.3, 5),
+    ("sili", "思礼", 13.0, 2.2, 5),
+    ("potou", "坡头", 3.0, 0.5, 1),
+    ("dayu", "大峪", 3.0, 0.5, 2),
+    ("shaoyuan", "邵原", 4.0, 0.5, 1),
+    ("wangwu", "王屋", 3.0, 0.5, 1),
+    ("xiaye", "下冶", 4.0, 1.0, 2),
+)
+DISTRICT_IDS: tuple[str, ...] = tuple(d[0] for d in DISTRICTS)
+
+#: Above-scale firms per firm of the 2017 quota: 60 firms = 20 % (seed, 二(一) 时间节点), so 300
+#: firms; each district gets 5x its quota (assumption: proportional to the quota).
+FIRMS_PER_QUOTA = 5
+_QUOTA = np.array([d[4] for d in DISTRICTS])
+DISTRICT_FIRMS: np.ndarray = FIRMS_PER_QUOTA * _QUOTA
+N_FIRMS = int(DISTRICT_FIRMS.sum())
+#: District of each firm (firms of a district are contiguous, in annex order).
+FIRM_DISTRICT: np.ndarray = np.repeat(np.arange(len(DISTRICTS)), DISTRICT_FIRMS)
+_STARTS = np.concatenate(([0], np.cumsum(DISTRICT_FIRMS)[:-1]))
+#: Relative project size of a district's firms: annex tech-renovation investment per renovating
+#: firm [亿元/firm] (assumption: the annex's ratio reflects its firms' typical project size).
+DISTRICT_SCALE: np.ndarray = np.array([d[3] / d[4] for d in DISTRICTS])
+#: Annex 2017 other (industrial - tech-renovation) investment shares of the districts.
+_OTHER = np.array([d[2] - d[3] for d in DISTRICTS])
+DISTRICT_OTHER_SHARE: np.ndarray = _OTHER / _OTHER.sum()
+
+#: Replications simulated at once (bounds memory at n = 100,000; fixed, so draws do not depend
+#: on levers).
+CHUNK = 4096
+WAN_PER_YI = 1.0e4  # 1 亿元 = 10,000 万元
+_SIM = len(YEARS) - 1  # simulated years 2017..2020 are columns 1.. of a yearly array
+
+
+def project_subsidy(cost_wan, rate, floor_wan, cap_wan, eligible_share):
+    """Post-subsidy of a tech-renovation project (技改方案 二(一)).
+
+    Parameters
+    ----------
+    cost_wan : array_like
+        Project investment completed in the year [万元].
+    rate : float or array_like
+        Subsidy rate on equipment + R&D spend [share], 0.30 in the plan.
+    floor_wan : float
+        Smallest eligible project [万元], 500 in the plan (">= 500万": eligible at exactly 500).
+    cap_wan : float
+        Largest subsidy per project [万元], 1000 in the plan.
+    eligible_share : float or array_like
+        Equipment + R&D share of project spend [share].
+
+    Returns
+    -------
+    numpy.ndarray
+        Subsidy [万元], 0 below the floor.
+    """
+    cost = np.asarray(cost_wan, dtype=float)
+    paid = np.minimum(np.multiply(rate, eligible_share) * cost, cap_wan)
+    return np.where(cost >= floor_wan, paid, 0.0)
+
+
+def adoption_probability(base_prob, multiplier, effective_rate, elasticity):
+    """Probability that a firm carries out its candidate project in a year.
+
+    ``1 - exp(-lambda)`` with ``lambda = -ln(1 - base_prob) * multiplier *
+    (1 - effective_rate) ** (-elasticity)``: a subsidy cutting the project's cost by the share
+    ``effective_rate`` raises the hazard by the user-cost elasticity. With ``multiplier = 1``
+    and no subsidy (or zero elasticity) the probability is ``base_prob``.
+
+    Parameters
+    ----------
+    base_prob : array_like
+        Annual probability without subsidy or campaign [share], in [0, 1).
+    multiplier : array_like
+        Firm frailty x campaign factor [-], >= 0.
+    effective_rate : array_like
+        Subsidy / project cost [share], in [0, 1].
+    elasticity : array_like
+        Elasticity of incidence to the user cost [-], >= 0.
+    """
+    rate = -np.log1p(-np.asarray(base_prob, dtype=float)) * multiplier
+    cost = np.maximum(1.0 - np.asarray(effective_rate, dtype=float), 1e-9)
+    return -np.expm1(-rate * np.exp(-np.multiply(elasticity, np.log(cost))))
+
+
+def _lognormal_mean_one(z, sigma):
+    """``exp(sigma z - sigma^2 / 2)``: mean one for standard normal ``z``."""
+    return np.exp(sigma * z - 0.5 * sigma * sigma)
+
+
+def _by_district(x):
+    """Sum firm columns (n, N_FIRMS) into districts (n, 19)."""
+    return np.add.reduceat(x, _STARTS, axis=1)
+
+
+def _schedule(value) -> np.ndarray:
+    return np.broadcast_to(np.asarray(value, dtype=float), (len(YEARS),))
+
+
+def _params(draws: Mapping[str, np.ndarray], rows: slice) -> dict[str, np.ndarray]:
+    """Per-replication parameters of a chunk as (m, 1) columns."""
+    names = (
+        "base2016.industrial_investment", "base2016.share", "propensity.base",
+        "propensity.firm_sigma", "propensity.campaign_growth", "response.elasticity",
+        "response.first_year", "project.equipment_rd_share", "project.firm_sigma",
+        "project.sigma", "investment.trend", "investment.other_volatility",
+        "district.other_sigma",
+    )
+    return {k: np.asarray(draws[k], dtype=float)[rows, None] for k in names}
+
+
+def _simulate_chunk(p, rate, floor_wan, cap_wan, rng, out, rows):
+    m = p["propensity.base"].shape[0]
+    nd = len(DISTRICTS)
+    # --- every draw of the chunk, in a fixed order and lever-free shapes -------------------
+    z_firm = rng.standard_normal((m, N_FIRMS))
+    z_frail = rng.standard_normal((m, N_FIRMS))
+    z_other = rng.standard_normal((m, _SIM))
+    z_district = rng.standard_normal((m, nd))
+
+    # --- 2016 base ---------------------------------------------------------------------
+    ind16 = p["base2016.industrial_investment"]
+    tech16 = p["base2016.share"] * ind16
+    other16 = ind16 - tech16
+    size = DISTRICT_SCALE[FIRM_DISTRICT] * _lognormal_mean_one(z_firm, p["project.firm_sigma"])
+    frailty = _lognormal_mean_one(z_frail, p["propensity.firm_sigma"])
+    p0 = adoption_probability(p["propensity.base"], frailty, 0.0, 0.0)
+    expected0 = p0 * size  # expected no-policy investment per firm, before scaling
+    k = tech16 / expected0.sum(axis=1, keepdims=True)
+    size *= k  # typical project of each firm at 2016 prices [亿元]
+
+    w = DISTRICT_OTHER_SHARE * np.exp(p["district.other_sigma"] * z_district)
+    w /= w.sum(axis=1, keepdims=True)
+    other = other16[:, 0]
+    out["investment"][rows, 0] = tech16[:, 0]
+    out["industrial_investment"][rows, 0] = ind16[:, 0]
+    dist_tech16 = _by_district(expected0 * k)
+    out["district_investment"][rows, 0] = dist_tech16
+    out["district_industrial"][rows, 0] = dist_tech16 + other16 * w
+
+    ever = np.zeros((m, N_FIRMS), dtype=bool)
+    grow = 1.0 + p["investment.trend"]
+    vol = p["investment.other_volatility"]
+    for j in range(1, _SIM + 1):
+        z_proj = rng.standard_normal((m, N_FIRMS))
+        u = rng.random((m, N_FIRMS))
+        cost = size * _lognormal_mean_one(z_proj, p["project.sigma"]) * grow**j  # [亿元]
+        cost_wan = cost * WAN_PER_YI
+        sub = project_subsidy(cost_wan, rate[j], floor_wan, cap_wan,
+                              p["project.equipment_rd_share"])
+        eps = p["response.elasticity"] * (p["response.first_year"] if j == 1 else 1.0)
+        mult = frailty * p["propensity.campaign_growth"] ** j
+        prob = adoption_probability(p["propensity.base"], mult, sub / cost_wan, eps)
+        adopt = u < prob
+        ever |= adopt
+        tech_f = np.where(adopt, cost, 0.0)
+        other = other * grow[:, 0] * _lognormal_mean_one(z_other[:, j - 1], vol[:, 0])
+        d_tech = _by_district(tech_f)
+        out["investment"][rows, j] = d_tech.sum(axis=1)
+        out["industrial_investment"][rows, j] = out["investment"][rows, j] + other
+        out["firms"][rows, j] = adopt.sum(axis=1)
+        out["completed"][rows, j] = ever.sum(axis=1)
+        out["subsidy_outlay"][rows, j] = np.where(adopt, sub, 0.0).sum(axis=1)
+        out["district_investment"][rows, j] = d_tech
+        out["district_industrial"][rows, j] = d_tech + other[:, None] * w
+        out["district_firms"][rows, j] = _by_district(adopt.astype(np.int32))
+
+
+def simulate(levers: Mapping[str, object], draws: Mapping[str, np.ndarray],
+             rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Simulate the tech-renovation plan (see the module docstring).
+
+    Parameters
+    ----------
+    levers : mapping
+        ``subsidy_rate`` [share] (schedule over YEARS), ``subsidy_min_project`` [万元],
+        ``subsidy_cap`` [万元].
+    draws : mapping
+        Uncertainty name -> (n,) array, as declared in ``techreform.toml``.
+    rng : numpy.random.Generator
+        Source of firm-level random events.
+
+    Returns
+    -------
+    dict
+        Indicator name -> (n, len(YEARS)) array; 2016 is the base year.
+    """
+    rate = _schedule(levers["subsidy_rate"])
+    floor_wan = float(levers["subsidy_min_project"])
+    cap_wan = float(levers["subsidy_cap"])
+    n = len(np.asarray(draws["propensity.base"]))
+    ny, nd = len(YEARS), len(DISTRICTS)
+    out = {
+        "investment": np.empty((n, ny)), "industrial_investment": np.empty((n, ny)),
+        "firms": np.full((n, ny), np.nan), "completed": np.zeros((n, ny)),
+        "subsidy_outlay": np.zeros((n, ny)),
+        "district_investment": np.empty((n, ny, nd)),
+        "district_industrial": np.empty((n, ny, nd)),
+        "district_firms": np.full((n, ny, nd), np.nan),
+    }
+    for start in range(0, n, CHUNK):
+        rows = slice(start, min(n, start + CHUNK))
+        _simulate_chunk(_params(draws, rows), rate, floor_wan, cap_wan, rng, out, rows)
+
+    tech, ind = out["investment"], out["industrial_investment"]
+    gap = np.full((n, ny), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gap[:, 1:] = 100.0 * (tech[:, 1:] / tech[:, :-1] - ind[:, 1:] / ind[:, :-1])
+    gap[~np.isfinite(gap)] = np.nan
+    result = {
+        "investment_share": 100.0 * tech / ind,
+        "investment": tech,
+        "industrial_investment": ind,
+        "firms": out["firms"],
+        "growth_gap": gap,
+        "completed_share": 100.0 * out["completed"] / N_FIRMS,
+        "subsidy_outlay": out["subsidy_outlay"],
+    }
+    for d, name in enumerate(DISTRICT_IDS):
+        result[f"district.{name}.industrial_investment"] = out["district_industrial"][:, :, d]
+        result[f"district.{name}.investment"] = out["district_investment"][:, :, d]
+        result[f"district.{name}.firms"] = out["district_firms"][:, :, d]
+    return result

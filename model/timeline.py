@@ -1,0 +1,40 @@
+"""The model's time axis.
+
+Yearly indicators are arrays of shape ``(n, len(YEARS))`` holding the value at the end of each
+year; 2016 is the base year of the plans. Event times (milestones, disposals) are decimal years:
+``2017.0`` is the start of 1 January 2017 and the end of a day ``d`` is
+``d.year + day_of_year(d) / days_in_year(d.year)``, so the end of 2018-12-31 is exactly 2019.0.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+
+BASE_YEAR = 2016
+LAST_YEAR = 2020
+YEARS: tuple[int, ...] = tuple(range(BASE_YEAR, LAST_YEAR + 1))
+
+
+def year_index(year: int) -> int:
+    """Column of ``year`` in a yearly indicator array."""
+    if year not in YEARS:
+        raise ValueError(f"year {year} is outside the model horizon {BASE_YEAR}-{LAST_YEAR}")
+    return year - BASE_YEAR
+
+
+def decimal_year(day: dt.date) -> float:
+    """End of ``day`` as a decimal year (end of 2017-06-30 -> 2017.496)."""
+    days = 366 if calendar.isleap(day.year) else 365
+    return day.year + day.timetuple().tm_yday / days
+
+
+def to_date(t: float) -> dt.date:
+    """The day whose end is at or after decimal year ``t`` (inverse of :func:`decimal_year`)."""
+    year = int(t // 1)
+    days = 366 if calendar.isleap(year) else 365
+    frac = t - year
+    if frac <= 1e-12:
+        return dt.date(year - 1, 12, 31)
+    day_of_year = min(days, int(-(-frac * days // 1)))  # ceil
+    return dt.date(year, 1, 1) + dt.timedelta(days=day_of_year - 1)
