@@ -75,6 +75,7 @@ _STARTS = np.concatenate(([0], np.cumsum(DISTRICT_FIRMS)[:-1]))
 #: Relative project size of a district's firms: annex tech-renovation investment per renovating
 #: firm [亿元/firm] (assumption: the annex's ratio reflects its firms' typical project size).
 DISTRICT_SCALE: np.ndarray = np.array([d[3] / d[4] for d in DISTRICTS])
+_DISTRICT_SCALE32 = DISTRICT_SCALE.astype(np.float32)
 #: Annex 2017 other (industrial - tech-renovation) investment shares of the districts.
 _OTHER = np.array([d[2] - d[3] for d in DISTRICTS])
 DISTRICT_OTHER_SHARE: np.ndarray = _OTHER / _OTHER.sum()
@@ -112,13 +113,14 @@ def project_subsidy(cost_wan, rate, floor_wan, cap_wan, eligible_share):
     return np.where(cost >= floor_wan, paid, 0.0)
 
 
-def adoption_probability(base_prob, multiplier, effective_rate, elasticity):
-    """Probability that a firm carries out its candidate project in a year.
+def hazard(base_prob, multiplier, effective_rate, elasticity):
+    """Yearly hazard (rate) that a firm carries out its candidate project.
 
-    ``1 - exp(-lambda)`` with ``lambda = -ln(1 - base_prob) * multiplier *
-    (1 - effective_rate) ** (-elasticity)``: a subsidy cutting the project's cost by the share
-    ``effective_rate`` raises the hazard by the user-cost elasticity. With ``multiplier = 1``
-    and no subsidy (or zero elasticity) the probability is ``base_prob``.
+    ``lambda = -ln(1 - base_prob) * multiplier * (1 - effective_rate) ** (-elasticity)``: a
+    subsidy cutting the project's cost by the share ``effective_rate`` raises the hazard by the
+    user-cost elasticity. The probability of carrying the project out in the year is
+    ``1 - exp(-lambda)`` (:func:`adoption_probability`); with ``multiplier = 1`` and no subsidy
+    (or zero elasticity) it is ``base_prob``.
 
     Parameters
     ----------
@@ -131,9 +133,15 @@ def adoption_probability(base_prob, multiplier, effective_rate, elasticity):
     elasticity : array_like
         Elasticity of incidence to the user cost [-], >= 0.
     """
-    rate = -np.log1p(-np.asarray(base_prob, dtype=float)) * multiplier
-    cost = np.maximum(1.0 - np.asarray(effective_rate, dtype=float), 1e-9)
-    return -np.expm1(-rate * np.exp(-np.multiply(elasticity, np.log(cost))))
+    base = -np.log1p(-np.asarray(base_prob)) * multiplier
+    cost = np.maximum(1 - np.asarray(effective_rate), 1e-6)
+    return base * np.exp(-np.multiply(elasticity, np.log(cost)))
+
+
+def adoption_probability(base_prob, multiplier, effective_rate, elasticity):
+    """Probability ``1 - exp(-hazard)`` of carrying out the project in the year (see
+    :func:`hazard`)."""
+    return -np.expm1(-hazard(base_prob, multiplier, effective_rate, elasticity))
 
 
 def _lognormal_mean_one(z, sigma):
@@ -142,81 +150,88 @@ def _lognormal_mean_one(z, sigma):
 
 
 def _by_district(x):
-    """Sum firm columns (n, N_FIRMS) into districts (n, 19)."""
-    return np.add.reduceat(x, _STARTS, axis=1)
+    """Sum firm columns (n, N_FIRMS) into districts (n, 19), in float64."""
+    return np.add.reduceat(x, _STARTS, axis=1, dtype=np.float64)
 
 
 def _schedule(value) -> np.ndarray:
     return np.broadcast_to(np.asarray(value, dtype=float), (len(YEARS),))
 
 
+_NAMES = (
+    "base2016.industrial_investment", "base2016.share", "propensity.base",
+    "propensity.firm_sigma", "propensity.campaign_growth", "response.elasticity",
+    "response.first_year", "project.equipment_rd_share", "project.firm_sigma",
+    "project.sigma", "investment.trend", "investment.other_volatility",
+    "district.other_sigma",
+)
+#: Uncertainties the module reads (all declared in techreform.toml).
+UNCERTAINTIES: tuple[str, ...] = _NAMES
+
+
 def _params(draws: Mapping[str, np.ndarray], rows: slice) -> dict[str, np.ndarray]:
-    """Per-replication parameters of a chunk as (m, 1) columns."""
-    names = (
-        "base2016.industrial_investment", "base2016.share", "propensity.base",
-        "propensity.firm_sigma", "propensity.campaign_growth", "response.elasticity",
-        "response.first_year", "project.equipment_rd_share", "project.firm_sigma",
-        "project.sigma", "investment.trend", "investment.other_volatility",
-        "district.other_sigma",
-    )
-    return {k: np.asarray(draws[k], dtype=float)[rows, None] for k in names}
+    """Per-replication parameters of a chunk as (m, 1) float64 columns."""
+    return {k: np.asarray(draws[k], dtype=float)[rows, None] for k in _NAMES}
 
 
 def _simulate_chunk(p, rate, floor_wan, cap_wan, rng, out, rows):
+    """Simulate replications ``rows``; firm-level arithmetic in float32 (sums in float64)."""
+    f4 = np.float32
+    q = {k: v.astype(f4) for k, v in p.items()}
     m = p["propensity.base"].shape[0]
-    nd = len(DISTRICTS)
-    # --- every draw of the chunk, in a fixed order and lever-free shapes -------------------
-    z_firm = rng.standard_normal((m, N_FIRMS))
-    z_frail = rng.standard_normal((m, N_FIRMS))
+    # --- draws that do not depend on the year, in a fixed order and lever-free shapes -----
+    z_firm = rng.standard_normal((m, N_FIRMS), dtype=f4)
+    z_frail = rng.standard_normal((m, N_FIRMS), dtype=f4)
     z_other = rng.standard_normal((m, _SIM))
-    z_district = rng.standard_normal((m, nd))
+    z_district = rng.standard_normal((m, len(DISTRICTS)))
 
     # --- 2016 base ---------------------------------------------------------------------
     ind16 = p["base2016.industrial_investment"]
     tech16 = p["base2016.share"] * ind16
     other16 = ind16 - tech16
-    size = DISTRICT_SCALE[FIRM_DISTRICT] * _lognormal_mean_one(z_firm, p["project.firm_sigma"])
-    frailty = _lognormal_mean_one(z_frail, p["propensity.firm_sigma"])
-    p0 = adoption_probability(p["propensity.base"], frailty, 0.0, 0.0)
-    expected0 = p0 * size  # expected no-policy investment per firm, before scaling
-    k = tech16 / expected0.sum(axis=1, keepdims=True)
-    size *= k  # typical project of each firm at 2016 prices [亿元]
+    size = _DISTRICT_SCALE32[FIRM_DISTRICT] * _lognormal_mean_one(z_firm, q["project.firm_sigma"])
+    hazard0 = hazard(q["propensity.base"], _lognormal_mean_one(z_frail, q["propensity.firm_sigma"]),
+                     f4(0), f4(0))
+    expected0 = -np.expm1(-hazard0) * size  # expected no-policy investment per firm, unscaled
+    k = tech16 / expected0.sum(axis=1, keepdims=True, dtype=np.float64)
+    size *= k.astype(f4)  # typical project of each firm at 2016 prices [亿元]
 
     w = DISTRICT_OTHER_SHARE * np.exp(p["district.other_sigma"] * z_district)
     w /= w.sum(axis=1, keepdims=True)
     other = other16[:, 0]
-    out["investment"][rows, 0] = tech16[:, 0]
-    out["industrial_investment"][rows, 0] = ind16[:, 0]
-    dist_tech16 = _by_district(expected0 * k)
+    dist_tech16 = _by_district(expected0) * k
+    out["investment"][rows, 0] = dist_tech16.sum(axis=1)
+    out["industrial_investment"][rows, 0] = out["investment"][rows, 0] + other
     out["district_investment"][rows, 0] = dist_tech16
     out["district_industrial"][rows, 0] = dist_tech16 + other16 * w
 
     ever = np.zeros((m, N_FIRMS), dtype=bool)
-    grow = 1.0 + p["investment.trend"]
-    vol = p["investment.other_volatility"]
+    grow = 1.0 + p["investment.trend"][:, 0]
+    vol = p["investment.other_volatility"][:, 0]
     for j in range(1, _SIM + 1):
-        z_proj = rng.standard_normal((m, N_FIRMS))
-        u = rng.random((m, N_FIRMS))
-        cost = size * _lognormal_mean_one(z_proj, p["project.sigma"]) * grow**j  # [亿元]
-        cost_wan = cost * WAN_PER_YI
-        sub = project_subsidy(cost_wan, rate[j], floor_wan, cap_wan,
-                              p["project.equipment_rd_share"])
-        eps = p["response.elasticity"] * (p["response.first_year"] if j == 1 else 1.0)
-        mult = frailty * p["propensity.campaign_growth"] ** j
-        prob = adoption_probability(p["propensity.base"], mult, sub / cost_wan, eps)
-        adopt = u < prob
+        z_proj = rng.standard_normal((m, N_FIRMS), dtype=f4)
+        e_draw = rng.standard_exponential((m, N_FIRMS), dtype=f4)
+        cost = size * _lognormal_mean_one(z_proj, q["project.sigma"])
+        cost *= (grow[:, None] ** j).astype(f4)  # [亿元]
+        cost_wan = cost * f4(WAN_PER_YI)
+        sub = project_subsidy(cost_wan, float(rate[j]), floor_wan, cap_wan,
+                              q["project.equipment_rd_share"]).astype(f4)
+        eps = q["response.elasticity"] * (q["response.first_year"] if j == 1 else f4(1))
+        lam = hazard0 * q["propensity.campaign_growth"] ** j
+        lam *= np.exp(-eps * np.log(np.maximum(f4(1) - sub / cost_wan, f4(1e-6))))
+        adopt = e_draw < lam  # P = 1 - exp(-lam): an Exp(1) draw below the hazard
         ever |= adopt
-        tech_f = np.where(adopt, cost, 0.0)
-        other = other * grow[:, 0] * _lognormal_mean_one(z_other[:, j - 1], vol[:, 0])
-        d_tech = _by_district(tech_f)
-        out["investment"][rows, j] = d_tech.sum(axis=1)
-        out["industrial_investment"][rows, j] = out["investment"][rows, j] + other
+        other = other * grow * _lognormal_mean_one(z_other[:, j - 1], vol)
+        d_tech = _by_district(np.where(adopt, cost, f4(0)))
+        tech = d_tech.sum(axis=1)
+        out["investment"][rows, j] = tech
+        out["industrial_investment"][rows, j] = tech + other
         out["firms"][rows, j] = adopt.sum(axis=1)
         out["completed"][rows, j] = ever.sum(axis=1)
-        out["subsidy_outlay"][rows, j] = np.where(adopt, sub, 0.0).sum(axis=1)
+        out["subsidy_outlay"][rows, j] = np.where(adopt, sub, f4(0)).sum(axis=1, dtype=np.float64)
         out["district_investment"][rows, j] = d_tech
         out["district_industrial"][rows, j] = d_tech + other[:, None] * w
-        out["district_firms"][rows, j] = _by_district(adopt.astype(np.int32))
+        out["district_firms"][rows, j] = _by_district(adopt)
 
 
 def simulate(levers: Mapping[str, object], draws: Mapping[str, np.ndarray],

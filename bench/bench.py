@@ -1,0 +1,83 @@
+"""Benchmark: replications per second per module and for the whole model, and peak memory.
+
+Usage::
+
+    .venv/bin/python bench/bench.py [--replications 10000] [--repeats 5] [--scenario scenarios/plan.toml]
+
+Each figure is the median of ``--repeats`` runs. Module figures time the module's ``simulate``
+alone on inputs already sampled; the whole-model figure times ``model.simulate`` (sampling,
+every module, target evaluation, summaries). Peak memory is the largest heap size numpy and
+Python allocated during one whole-model run (tracemalloc), and the process's peak resident set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import resource
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from model import load_scenario, simulate  # noqa: E402
+from model import modules as plan_modules  # noqa: E402
+from model.engine import sample_inputs, stream  # noqa: E402
+from model.params import all_params  # noqa: E402
+
+
+def median_time(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--replications", type=int, default=10_000)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--scenario", default=str(Path(__file__).resolve().parents[1] / "scenarios" / "plan.toml"))
+    args = parser.parse_args()
+    n, seed = args.replications, 1
+    scenario = load_scenario(args.scenario)
+    print(f"python {platform.python_version()}, {n} replications, median of {args.repeats} runs, scenario {scenario.name}")
+
+    draws = sample_inputs(scenario, seed, 0, n)
+    print(f"{'part':<32}{'seconds':>10}{'replications/s':>18}")
+    for name, declared in all_params().items():
+        module = plan_modules.load(name)
+        levers = scenario.lever_values(name)
+        module_draws = {u: draws[f"{name}.{u}"] for u in declared.uncertainties}
+        t = median_time(lambda: module.simulate(levers, module_draws, stream(seed, 1, 0, name)), args.repeats)
+        print(f"{'module ' + name:<32}{t:>10.3f}{n / t:>18,.0f}")
+
+    # the zombie disposal queue alone: SimPy reference vs the vectorised twin on the same draws
+    sim_n = min(n, 1_000)
+    ref = getattr(plan_modules.load("overcapacity"), "simulate_reference", None)
+    if ref is not None:
+        levers = scenario.lever_values("overcapacity")
+        small = {u: draws[f"overcapacity.{u}"][:sim_n] for u in all_params()["overcapacity"].uncertainties}
+        t = median_time(lambda: ref(levers, small, stream(seed, 1, 0, "overcapacity")), max(1, args.repeats // 2))
+        print(f"{'overcapacity, SimPy reference':<32}{t:>10.3f}{sim_n / t:>18,.0f}   ({sim_n} replications)")
+
+    t = median_time(lambda: simulate(scenario, n, seed), args.repeats)
+    print(f"{'whole model (1 worker)':<32}{t:>10.3f}{n / t:>18,.0f}")
+    t2 = median_time(lambda: simulate(scenario, n, seed, workers=2), args.repeats)
+    print(f"{'whole model (2 workers)':<32}{t2:>10.3f}{n / t2:>18,.0f}")
+
+    tracemalloc.start()
+    simulate(scenario, n, seed)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak traced memory, one whole-model run: {peak / 2**20:,.0f} MiB; peak RSS of this process: {rss:,.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,262 @@
+"""Green transformation plan (工业绿色化改造): energy intensity of above-scale industry.
+
+Sector model (DESIGN.md section 4). For sector ``s`` and year-end ``k`` years after 2016:
+
+* value added ``VA[s, k] = w[s] * prod_j (1 + g[s] + sd * z[s, j]) * (1 - x[s] * m) ** k``:
+  2016 share ``w`` (normalised weights), real growth ``g`` with yearly shocks ``z`` drawn from
+  ``rng``, and capacity exits ``x`` (share of the sector's capacity leaving per year from 2017,
+  scaled by the lever ``exit_multiplier``). Exits remove value added and energy at the sector's
+  own intensity, so they act through structure only.
+* intensity ``e[s, k] = e0[s] * (1 - a[s]) ** k * (1 - delta[s] * A[s, k])``: relative 2016
+  intensity ``e0``, autonomous decline ``a`` and savings ``delta`` of a retrofitting plant, times
+  the share ``A`` of the sector's plants that have retrofitted.
+* ``A`` is lumpy: a sector is ``N[s]`` equal plants (``N`` the effective number, the inverse
+  Herfindahl index of plant value added); plant ``i`` has retrofitted by time ``t`` when its
+  uniform ``u[i] <= F[s](t)``, so its adoption time has the Bass distribution ``F`` and the mean
+  of ``A`` over replications is exactly ``F``. ``F`` follows the Bass equation
+  ``dF/dt = (p + qF)(1 - F)`` from the start of 2017 with innovation ``p`` and imitation ``q``;
+  from the lever ``measures_start`` on, ``p`` is multiplied by the effects of the plan's measures
+  that are switched on and reach the sector, and by the lever ``p_multiplier``.
+
+The indicator is the cut ``100 * (1 - I[k] / I[0])`` in the intensity ``I = sum E / sum VA``,
+split exactly into structure and efficiency effects by multiplicative LMDI-I.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from model.timeline import BASE_YEAR, YEARS
+
+#: Sectors of above-scale industry, in array order.
+SECTORS: tuple[str, ...] = ("nonferrous", "steel", "chemicals", "power", "building", "other")
+
+#: Largest effective number of plants per sector (width of the plant-level random array).
+MAX_PLANTS = 30
+
+#: Policy measures (bool levers) -> sectors whose Bass ``p`` each raises (see ``green.toml``).
+MEASURE_SECTORS: dict[str, tuple[str, ...]] = {
+    "inspection": ("steel", "power", "building"),  # 三(四): steel 1, cement 1, power 2 firms
+    "differential_pricing": ("nonferrous", "steel", "chemicals", "power", "building"),
+    "post_subsidy": SECTORS,
+}
+
+#: Floor on a year's growth factor ``1 + g + sd * z`` (a sector never loses > 95 % in a year).
+MIN_GROWTH_FACTOR = 0.05
+
+
+def bass_cdf(t: np.ndarray | float, p: np.ndarray | float, q: np.ndarray | float) -> np.ndarray:
+    """Bass diffusion closed form: share of adopters after time ``t`` from zero adoption.
+
+    Parameters
+    ----------
+    t : array_like
+        Time since diffusion started [yr], ``t >= 0``.
+    p, q : array_like
+        Innovation and imitation coefficients [1/yr], ``p >= 0``, ``q >= 0``, ``p + q > 0``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``F(t) = (1 - exp(-(p+q) t)) / (1 + (q/p) exp(-(p+q) t))`` [share], broadcast shape.
+    """
+    t, p, q = np.asarray(t, float), np.asarray(p, float), np.asarray(q, float)
+    decay = np.exp(-(p + q) * t)
+    return p * (1.0 - decay) / (p + q * decay)
+
+
+def bass_advance(
+    f0: np.ndarray | float, dt: np.ndarray | float, p: np.ndarray | float, q: np.ndarray | float
+) -> np.ndarray:
+    """Solve the Bass equation forward from share ``f0`` over ``dt`` (for piecewise ``p``).
+
+    Parameters
+    ----------
+    f0 : array_like
+        Adopter share at the start [share], in [0, 1].
+    dt : array_like
+        Elapsed time [yr], ``dt >= 0``.
+    p, q : array_like
+        Innovation and imitation coefficients [1/yr] during ``dt``, ``p + q > 0``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Adopter share after ``dt`` [share]; equals :func:`bass_cdf` when ``f0 = 0``.
+    """
+    f0, dt = np.asarray(f0, float), np.asarray(dt, float)
+    p, q = np.asarray(p, float), np.asarray(q, float)
+    decay = np.exp(-(p + q) * dt)
+    # (p + qF) / (1 - F) grows as exp((p + q) t): solved for 1 - F without overflow.
+    rest = (p + q) * (1.0 - f0) * decay / (p + q * f0 + q * (1.0 - f0) * decay)
+    return 1.0 - rest
+
+
+def bass_path(
+    t: np.ndarray, switch: float, p_before: np.ndarray, p_after: np.ndarray, q: np.ndarray
+) -> np.ndarray:
+    """Bass adoption share when ``p`` changes once, at time ``switch``.
+
+    Parameters
+    ----------
+    t : numpy.ndarray
+        Times since diffusion started [yr], ``t >= 0``.
+    switch : float
+        Time at which ``p_before`` becomes ``p_after`` [yr]; ``<= 0`` means from the start.
+    p_before, p_after, q : numpy.ndarray
+        Innovation before and after the switch, and imitation [1/yr]; broadcast with ``t``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Adopter share ``F(t)`` [share].
+    """
+    t_before = np.minimum(t, max(switch, 0.0))
+    return bass_advance(bass_cdf(t_before, p_before, q), t - t_before, p_after, q)
+
+
+def lumpy_adoption(share: np.ndarray, plants: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Share of a sector's plants that have retrofitted, plant by plant.
+
+    Parameters
+    ----------
+    share : numpy.ndarray
+        Bass adopter share ``F``, shape ``(n, S, T)`` [share].
+    plants : numpy.ndarray
+        Effective number of equal plants, integers in ``[1, u.shape[-1]]``, shape ``(n, S)``.
+    u : numpy.ndarray
+        Uniforms on [0, 1), one per plant slot, shape ``(n, S, P)``; plant ``i`` has adopted when
+        ``u[i] <= F``. Slots ``i >= plants`` are ignored.
+
+    Returns
+    -------
+    numpy.ndarray
+        Adopted share of plants, shape ``(n, S, T)`` [share]; its mean over ``u`` equals ``share``.
+    """
+    slots = np.arange(u.shape[-1])
+    u = np.where(slots < plants[..., None], u, np.float32(2.0))  # unused slots never adopt
+    f = share.astype(np.float32)
+    counts = np.stack([(u <= f[..., k, None]).sum(-1) for k in range(f.shape[-1])], axis=-1)
+    return counts / plants[..., None]
+
+
+def log_mean(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Logarithmic mean ``L(x, y) = (x - y) / (ln x - ln y)``, ``L(x, x) = x``, for ``x, y > 0``."""
+    d = np.log(x) - np.log(y)
+    zero = d == 0.0
+    return y * np.where(zero, 1.0, np.expm1(d) / np.where(zero, 1.0, d))
+
+
+def lmdi(value_added: np.ndarray, intensity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Multiplicative LMDI-I split of the change in aggregate intensity since the first column.
+
+    ``I_T / I_0 = D_str * D_eff`` exactly, with ``ln D_str = sum_s W_s ln(S_sT / S_s0)`` and
+    ``ln D_eff = sum_s W_s ln(e_sT / e_s0)``, ``W_s = L(eps_sT, eps_s0) / L(I_T, I_0)``,
+    ``eps_s = S_s e_s`` and ``S_s`` the value-added share.
+
+    Parameters
+    ----------
+    value_added : numpy.ndarray
+        Sector value added, shape ``(..., S, T)`` [any unit], positive.
+    intensity : numpy.ndarray
+        Sector energy intensity, same shape [energy per unit of value added], positive.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(D_str, D_eff)``, each shape ``(..., T)`` [ratio to the first column].
+    """
+    shares = value_added / value_added.sum(axis=-2, keepdims=True)
+    eps = shares * intensity
+    agg = eps.sum(axis=-2)
+    weight = log_mean(eps, eps[..., :1]) / log_mean(agg, agg[..., :1])[..., None, :]
+    d_str = np.exp((weight * np.log(shares / shares[..., :1])).sum(axis=-2))
+    d_eff = np.exp((weight * np.log(intensity / intensity[..., :1])).sum(axis=-2))
+    return d_str, d_eff
+
+
+def _sector_draws(draws: Mapping[str, np.ndarray], group: str) -> np.ndarray:
+    """Stack ``draws['<group>.<sector>']`` for every sector into shape ``(n, S)``."""
+    missing = [f"{group}.{s}" for s in SECTORS if f"{group}.{s}" not in draws]
+    if missing:
+        raise KeyError(f"green: draws lack uncertainties {missing}")
+    return np.stack([np.asarray(draws[f"{group}.{s}"], float) for s in SECTORS], axis=1)
+
+
+def p_multipliers(levers: Mapping[str, object], draws: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Factor on Bass ``p`` per sector once the measures start, shape ``(n, S)`` [ratio]."""
+    n = len(draws["bass_p"])
+    mult = np.full((n, len(SECTORS)), float(levers["p_multiplier"]))
+    for measure, reached in MEASURE_SECTORS.items():
+        if levers[measure]:
+            cols = [SECTORS.index(s) for s in reached]
+            mult[:, cols] *= np.asarray(draws[f"p_effect.{measure}"], float)[:, None]
+    return mult
+
+
+def simulate(
+    levers: Mapping[str, object], draws: Mapping[str, np.ndarray], rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """Energy-intensity trajectories of above-scale industry, 2016-2020.
+
+    Parameters
+    ----------
+    levers : mapping
+        ``measures_start`` [decimal yr], ``p_multiplier`` [ratio], ``exit_multiplier`` [ratio]
+        and the bools ``inspection``, ``differential_pricing``, ``post_subsidy``.
+    draws : mapping
+        Uncertainty name -> array ``(n,)``; per sector ``share``, ``intensity``, ``growth``,
+        ``decline``, ``savings``, ``exit``, ``plants`` (as ``'growth.steel'``), and ``bass_p``,
+        ``bass_q``, ``growth_sd``, ``p_effect.<measure>`` (see ``green.toml`` for units).
+    rng : numpy.random.Generator
+        Source of yearly growth shocks ``(n, S, T-1)`` and plant uniforms ``(n, S, MAX_PLANTS)``,
+        drawn in that order whatever the levers.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Yearly arrays ``(n, len(YEARS))``: ``energy_intensity_cut``, ``structure_effect``,
+        ``efficiency_effect``, ``retrofit_adoption`` [%] and ``value_added_growth`` [%/yr].
+    """
+    n, n_sec, n_yr = len(draws["bass_p"]), len(SECTORS), len(YEARS)
+    k = np.arange(n_yr, dtype=float)  # years since the end of 2016 = since diffusion began
+    shocks = rng.standard_normal((n, n_sec, n_yr - 1))
+    u = rng.random((n, n_sec, MAX_PLANTS), dtype=np.float32)
+
+    weights = _sector_draws(draws, "share")
+    growth = _sector_draws(draws, "growth")
+    exits = np.clip(_sector_draws(draws, "exit") * float(levers["exit_multiplier"]), 0.0, 0.95)
+    sd = np.asarray(draws["growth_sd"], float)[:, None, None]
+    factor = np.maximum(1.0 + growth[..., None] + sd * shocks, MIN_GROWTH_FACTOR)
+    cum = np.concatenate([np.ones((n, n_sec, 1)), np.cumprod(factor, axis=-1)], axis=-1)
+    va = (weights / weights.sum(axis=1, keepdims=True))[..., None] * cum * (1.0 - exits)[
+        ..., None
+    ] ** k
+
+    p0 = np.broadcast_to(np.asarray(draws["bass_p"], float)[:, None], (n, n_sec))
+    q = np.asarray(draws["bass_q"], float)[:, None, None]
+    switch = float(levers["measures_start"]) - (BASE_YEAR + 1)
+    f = bass_path(k, switch, p0[..., None], (p0 * p_multipliers(levers, draws))[..., None], q)
+    plants = np.clip(np.rint(_sector_draws(draws, "plants")), 1, MAX_PLANTS).astype(int)
+    adopted = lumpy_adoption(f, plants, u)
+
+    autonomous = (1.0 - _sector_draws(draws, "decline"))[..., None] ** k
+    retrofit = 1.0 - _sector_draws(draws, "savings")[..., None] * adopted
+    intensity = _sector_draws(draws, "intensity")[..., None] * autonomous * retrofit
+    energy = va * intensity
+
+    total_va = va.sum(axis=1)
+    agg = energy.sum(axis=1) / total_va
+    d_str, d_eff = lmdi(va, intensity)
+    e_weight = energy[..., 0] / energy[..., 0].sum(axis=1, keepdims=True)
+    growth_rate = np.zeros((n, n_yr))
+    growth_rate[:, 1:] = (total_va[:, 1:] / total_va[:, :1]) ** (1.0 / k[1:]) - 1.0
+    return {
+        "energy_intensity_cut": 100.0 * (1.0 - agg / agg[:, :1]),
+        "structure_effect": 100.0 * (1.0 - d_str),
+        "efficiency_effect": 100.0 * (1.0 - d_eff),
+        "retrofit_adoption": 100.0 * (e_weight[..., None] * adopted).sum(axis=1),
+        "value_added_growth": 100.0 * growth_rate,
+    }

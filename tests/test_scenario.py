@@ -1,0 +1,204 @@
+"""Scenario files: loading, extends, and every kind of bad input (DESIGN.md section 6)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model import ScenarioError, load_scenario
+from model.scenario import default_scenario, find_line, schedule_array
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = sorted((ROOT / "scenarios").glob("*.toml"))
+
+HEAD = '[scenario]\nname = "t"\ntitle_zh = "测试"\ntitle_en = "Test"\n'
+
+
+def write(tmp_path: Path, name: str, body: str, head: str = HEAD) -> Path:
+    path = tmp_path / name
+    path.write_text(head + body, encoding="utf-8")
+    return path
+
+
+def error_of(path: Path) -> ScenarioError:
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    return info.value
+
+
+# -- good files ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_shipped_scenarios_load(path):
+    scenario = load_scenario(path)
+    assert scenario.title_zh and scenario.title_en
+    assert len(scenario.hash()) == 64
+
+
+def test_defaults_fill_everything_not_set(tmp_path):
+    path = write(tmp_path, "a.toml", "[levers.techreform]\nsubsidy_rate = 0.2\n")
+    scenario = load_scenario(path)
+    defaults = default_scenario()
+    assert scenario.levers["techreform.subsidy_rate"] == 0.2
+    assert set(scenario.levers) == set(defaults.levers)
+    assert {k for k in scenario.levers if scenario.levers[k] != defaults.levers[k]} == {"techreform.subsidy_rate"}
+    assert scenario.overridden == {"techreform.subsidy_rate"}
+
+
+def test_extends_merges_key_by_key_and_specs_replace_wholesale(tmp_path):
+    write(tmp_path, "base.toml", """
+[levers.techreform]
+subsidy_rate = 0.2
+subsidy_cap = 800
+[levers.overcapacity]
+teams = 3
+[uncertainties.overcapacity]
+count = { dist = "triangular", low = 5, mode = 20, high = 60 }
+""")
+    child = write(tmp_path, "child.toml", """
+[levers.techreform]
+subsidy_rate = 0.3
+[uncertainties.overcapacity]
+count = { dist = "poisson", mean = 30 }
+""", head=HEAD.replace('name = "t"', 'name = "child"\nextends = "base.toml"'))
+    s = load_scenario(child)
+    assert s.name == "child"
+    assert s.levers["techreform.subsidy_rate"] == 0.3  # child wins
+    assert s.levers["techreform.subsidy_cap"] == 800  # inherited
+    assert s.levers["overcapacity.teams"] == 3
+    assert s.uncertainties["overcapacity.count"].kind == "poisson"  # replaced, not mixed
+    assert [Path(f).name for f in s.files] == ["base.toml", "child.toml"]
+
+
+def test_schedule_interpolates_between_given_years_and_is_flat_outside():
+    arr = schedule_array({"2017": 100.0, "2019": 300.0})
+    np.testing.assert_allclose(arr, [100, 100, 200, 300, 300])
+    np.testing.assert_allclose(schedule_array(5), [5] * 5)
+
+
+def test_find_line_locates_nested_and_dotted_keys():
+    text = "[scenario]\nname='x'\n\n[levers.techreform]\n# c\nsubsidy_rate = 0.2\n"
+    assert find_line(text, "levers.techreform.subsidy_rate") == 6
+    assert find_line(text, "levers.techreform.nope") == 4
+
+
+# -- bad files -----------------------------------------------------------------------------------
+BAD = {
+    "misspelt_lever": ("[levers.techreform]\nsubsidy_rat = 0.3\n", "levers.techreform.subsidy_rat", "did you mean 'subsidy_rate'", 6),
+    "misspelt_top": ("[lever.techreform]\nsubsidy_rate = 0.3\n", "lever", "did you mean 'levers'", 5),
+    "unknown_module": ("[levers.gren]\nx = 1\n", "levers.gren", "did you mean 'green'", 5),
+    "wrong_type": ('[levers.techreform]\nsubsidy_rate = "high"\n', "levers.techreform.subsidy_rate", "expected a number", 6),
+    "probability_above_one": ("[levers.techreform]\nsubsidy_rate = 1.3\n", "levers.techreform.subsidy_rate", "outside the allowed range", 6),
+    "negative_count": ("[levers.overcapacity]\nteams = -1\n", "levers.overcapacity.teams", "outside the allowed range", 6),
+    "fractional_count": ("[levers.overcapacity]\nteams = 2.5\n", "levers.overcapacity.teams", "whole number", 6),
+    "bad_choice": ('[levers.overcapacity]\nwork_order = "random"\n', "levers.overcapacity.work_order", "expected one of", 6),
+    "year_outside_horizon": ("[levers.overcapacity]\nfund_topup = { 2017 = 100, 2021 = 200 }\n", "levers.overcapacity.fund_topup.2021", "2016-2020", 6),
+    "schedule_on_scalar_lever": ("[levers.overcapacity]\nteams = { 2017 = 2 }\n", "levers.overcapacity.teams", "not a yearly schedule", 6),
+    "truncation_low_above_high": (
+        '[uncertainties.overcapacity]\ncount = { dist = "lognormal", median = 20, sigma = 0.5, low = 50, high = 10 }\n',
+        "uncertainties.overcapacity.count.low", "low < high", 6),
+    "unknown_distribution": ('[uncertainties.overcapacity]\ncount = { dist = "poison", mean = 20 }\n', "uncertainties.overcapacity.count.dist", "did you mean 'poisson'", 6),
+    "negative_count_distribution": ('[uncertainties.overcapacity]\ncount = { dist = "normal", mean = 20, sd = 10 }\n', "uncertainties.overcapacity.count", "outside the allowed range", 6),
+    "unknown_uncertainty": ('[uncertainties.overcapacity]\ncounts = 3\n', "uncertainties.overcapacity.counts", "did you mean 'count'", 6),
+    "correlation_unknown_name": ('[[correlations]]\nbetween = ["overcapacity.count", "green.nope"]\nrank = 0.5\n', "correlations[0].between", "unknown uncertainty", None),
+    "correlation_out_of_range": ('[[correlations]]\nbetween = ["techreform.other_growth", "overcapacity.count"]\nrank = 1.5\n', "correlations[0].rank", "[-1, 1]", None),
+    "target_not_a_reading": ('[targets]\n"overcapacity.zombie_disposed.2018" = { threshold = 50 }\n', "targets.overcapacity.zombie_disposed.2018", "not a reading", 6),
+    "target_unknown": ('[targets]\n"overcapacity.zombie_disposd.2019" = { threshold = 90 }\n', "targets.overcapacity.zombie_disposd.2019", "did you mean", 6),
+    "meta_unknown_key": ('', "scenario.titel_en", "did you mean 'title_en'", None),
+    "code_is_not_evaluated": ('[levers.techreform]\nsubsidy_rate = "__import__(\'os\').system(\'touch PWNED\')"\n', "levers.techreform.subsidy_rate", "expected a number", 6),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_input_names_file_key_and_line(tmp_path, case):
+    body, key, fragment, line = BAD[case]
+    head = HEAD + ('titel_en = "x"\n' if case == "meta_unknown_key" else "")
+    path = write(tmp_path, "bad.toml", body, head=head)
+    err = error_of(path)
+    assert err.file == str(path.resolve())
+    assert err.key == key
+    assert fragment in err.message
+    if line is not None:
+        assert err.line == line
+    assert not (tmp_path / "PWNED").exists()
+
+
+def test_correlations_that_cannot_hold_together(tmp_path):
+    names = ["techreform.other_growth", "overcapacity.count", "overcapacity.survey_delay"]
+    body = "".join(
+        f'[[correlations]]\nbetween = ["{a}", "{b}"]\nrank = {r}\n'
+        for (a, b), r in zip([(names[0], names[1]), (names[1], names[2]), (names[0], names[2])], [0.9, 0.9, -0.9])
+    )
+    err = error_of(write(tmp_path, "c.toml", body))
+    assert err.key == "correlations" and "positive definite" in err.message
+
+
+def test_invalid_toml_reports_line(tmp_path):
+    err = error_of(write(tmp_path, "t.toml", "[levers.techreform]\nsubsidy_rate = = 3\n"))
+    assert "invalid TOML" in err.message and err.line == 6
+
+
+def test_missing_file_and_missing_extends(tmp_path):
+    err = error_of(tmp_path / "nope.toml")
+    assert "file not found" in err.message
+    path = write(tmp_path, "c.toml", "", head=HEAD.replace('name = "t"', 'name = "t"\nextends = "gone.toml"'))
+    err = error_of(path)
+    assert err.key == "scenario.extends" and "does not exist" in err.message and err.line == 3
+
+
+def test_extends_cycle_is_an_error(tmp_path):
+    write(tmp_path, "a.toml", "", head=HEAD.replace('name = "t"', 'name = "a"\nextends = "b.toml"'))
+    b = write(tmp_path, "b.toml", "", head=HEAD.replace('name = "t"', 'name = "b"\nextends = "a.toml"'))
+    err = error_of(b)
+    assert "cycle" in err.message and "a.toml -> b.toml" in err.message
+
+
+def test_error_points_at_the_parent_file_that_holds_the_mistake(tmp_path):
+    base = write(tmp_path, "base.toml", "[levers.techreform]\nsubsidy_rate = 2\n")
+    child = write(tmp_path, "child.toml", "", head=HEAD.replace('name = "t"', 'name = "c"\nextends = "base.toml"'))
+    err = error_of(child)
+    assert err.file == str(base.resolve()) and err.line == 6
+
+
+def test_not_utf8(tmp_path):
+    path = tmp_path / "gbk.toml"
+    path.write_bytes((HEAD + 'description = "技改"\n').encode("gbk"))
+    assert "UTF-8" in error_of(path).message
+
+
+# -- the command line ----------------------------------------------------------------------------
+def cli(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "model", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("case", ["misspelt_lever", "truncation_low_above_high", "code_is_not_evaluated"])
+def test_cli_bad_input_exit_2_one_line_nothing_written(tmp_path, case):
+    body, key, fragment, _ = BAD[case]
+    path = write(tmp_path, "bad.toml", body)
+    good = write(tmp_path, "good.toml", "")
+    out = tmp_path / "out"
+    for command in (["run", str(good), str(path), "--out", str(out), "-n", "10"], ["validate", str(path)]):
+        result = cli(*command, cwd=tmp_path)
+        assert result.returncode == 2, result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "Traceback" not in result.stderr
+        assert str(path.resolve()) in lines[0] and key in lines[0] and fragment in lines[0]
+    assert not out.exists() and not (tmp_path / "runs").exists()
+    assert not (tmp_path / "PWNED").exists()
+
+
+def test_cli_missing_file_and_bad_options(tmp_path):
+    result = cli("run", "missing.toml", cwd=tmp_path)
+    assert result.returncode == 2 and "file not found" in result.stderr and "Traceback" not in result.stderr
+    good = write(tmp_path, "good.toml", "")
+    for bad in (["--replications", "0"], ["--workers", "zero"], ["--seed", "-3"]):
+        result = cli("run", str(good), *bad, cwd=tmp_path)
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert not (tmp_path / "runs").exists()
+
+
+def test_cli_validate_ok(tmp_path):
+    result = cli("validate", *map(str, SHIPPED), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("ok ") == len(SHIPPED)
