@@ -12,7 +12,7 @@ Sector model (DESIGN.md section 4). For sector ``s`` and year-end ``k`` years af
   the share ``A`` of the sector's plants that have retrofitted.
 * ``A`` is lumpy: a sector is ``N[s]`` equal plants (``N`` the effective number, the inverse
   Herfindahl index of plant value added); plant ``i`` has retrofitted by time ``t`` when its
-  uniform ``u[i] <= F[s](t)``, so its adoption time has the Bass distribution ``F`` and the mean
+  uniform ``u[i] < F[s](t)``, so its adoption time has the Bass distribution ``F`` and the mean
   of ``A`` over replications is exactly ``F``. ``F`` follows the Bass equation
   ``dF/dt = (p + qF)(1 - F)`` from the start of 2017 with innovation ``p`` and imitation ``q``;
   from the lever ``measures_start`` on, ``p`` is multiplied by the effects of the plan's measures
@@ -55,16 +55,18 @@ def bass_cdf(t: np.ndarray | float, p: np.ndarray | float, q: np.ndarray | float
     t : array_like
         Time since diffusion started [yr], ``t >= 0``.
     p, q : array_like
-        Innovation and imitation coefficients [1/yr], ``p >= 0``, ``q >= 0``, ``p + q > 0``.
+        Innovation and imitation coefficients [1/yr], ``p >= 0``, ``q >= 0``.
 
     Returns
     -------
     numpy.ndarray
-        ``F(t) = (1 - exp(-(p+q) t)) / (1 + (q/p) exp(-(p+q) t))`` [share], broadcast shape.
+        ``F(t) = (1 - exp(-(p+q) t)) / (1 + (q/p) exp(-(p+q) t))`` [share], broadcast shape;
+        0 where ``p = 0`` (nobody starts).
     """
     t, p, q = np.asarray(t, float), np.asarray(p, float), np.asarray(q, float)
     decay = np.exp(-(p + q) * t)
-    return p * (1.0 - decay) / (p + q * decay)
+    denom = p + q * decay
+    return np.where(denom > 0, p * (1.0 - decay) / np.where(denom > 0, denom, 1.0), 0.0)
 
 
 def bass_advance(
@@ -79,19 +81,21 @@ def bass_advance(
     dt : array_like
         Elapsed time [yr], ``dt >= 0``.
     p, q : array_like
-        Innovation and imitation coefficients [1/yr] during ``dt``, ``p + q > 0``.
+        Innovation and imitation coefficients [1/yr] during ``dt``, ``p >= 0``, ``q >= 0``.
 
     Returns
     -------
     numpy.ndarray
-        Adopter share after ``dt`` [share]; equals :func:`bass_cdf` when ``f0 = 0``.
+        Adopter share after ``dt`` [share]; equals :func:`bass_cdf` when ``f0 = 0`` and stays
+        ``f0`` where ``p = q = 0``.
     """
     f0, dt = np.asarray(f0, float), np.asarray(dt, float)
     p, q = np.asarray(p, float), np.asarray(q, float)
     decay = np.exp(-(p + q) * dt)
     # (p + qF) / (1 - F) grows as exp((p + q) t): solved for 1 - F without overflow.
-    rest = (p + q) * (1.0 - f0) * decay / (p + q * f0 + q * (1.0 - f0) * decay)
-    return 1.0 - rest
+    denom = p + q * f0 + q * (1.0 - f0) * decay
+    rest = (p + q) * (1.0 - f0) * decay / np.where(denom > 0, denom, 1.0)
+    return np.where(denom > 0, 1.0 - rest, f0)
 
 
 def bass_path(
@@ -128,7 +132,7 @@ def lumpy_adoption(share: np.ndarray, plants: np.ndarray, u: np.ndarray) -> np.n
         Effective number of equal plants, integers in ``[1, u.shape[-1]]``, shape ``(n, S)``.
     u : numpy.ndarray
         Uniforms on [0, 1), one per plant slot, shape ``(n, S, P)``; plant ``i`` has adopted when
-        ``u[i] <= F``. Slots ``i >= plants`` are ignored.
+        ``u[i] < F`` (strict, so nobody adopts while ``F = 0``). Slots ``i >= plants`` are ignored.
 
     Returns
     -------
@@ -138,13 +142,16 @@ def lumpy_adoption(share: np.ndarray, plants: np.ndarray, u: np.ndarray) -> np.n
     slots = np.arange(u.shape[-1])
     u = np.where(slots < plants[..., None], u, np.float32(2.0))  # unused slots never adopt
     f = share.astype(np.float32)
-    counts = np.stack([(u <= f[..., k, None]).sum(-1) for k in range(f.shape[-1])], axis=-1)
-    return counts / plants[..., None]
+    counts = [np.count_nonzero(u < f[..., k, None], axis=-1) for k in range(f.shape[-1])]
+    return np.stack(counts, axis=-1) / plants[..., None]
 
 
-def log_mean(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Logarithmic mean ``L(x, y) = (x - y) / (ln x - ln y)``, ``L(x, x) = x``, for ``x, y > 0``."""
-    d = np.log(x) - np.log(y)
+def log_mean(x: np.ndarray, y: np.ndarray, log_ratio: np.ndarray | None = None) -> np.ndarray:
+    """Logarithmic mean ``L(x, y) = (x - y) / (ln x - ln y)``, ``L(x, x) = x``, for ``x, y > 0``.
+
+    ``log_ratio``, if given, is ``ln(x / y)`` already computed (saves the logarithms).
+    """
+    d = np.log(x / y) if log_ratio is None else log_ratio
     zero = d == 0.0
     return y * np.where(zero, 1.0, np.expm1(d) / np.where(zero, 1.0, d))
 
@@ -171,9 +178,11 @@ def lmdi(value_added: np.ndarray, intensity: np.ndarray) -> tuple[np.ndarray, np
     shares = value_added / value_added.sum(axis=-2, keepdims=True)
     eps = shares * intensity
     agg = eps.sum(axis=-2)
-    weight = log_mean(eps, eps[..., :1]) / log_mean(agg, agg[..., :1])[..., None, :]
-    d_str = np.exp((weight * np.log(shares / shares[..., :1])).sum(axis=-2))
-    d_eff = np.exp((weight * np.log(intensity / intensity[..., :1])).sum(axis=-2))
+    log_s = np.log(shares / shares[..., :1])
+    log_e = np.log(intensity / intensity[..., :1])
+    weight = log_mean(eps, eps[..., :1], log_s + log_e) / log_mean(agg, agg[..., :1])[..., None, :]
+    d_str = np.exp((weight * log_s).sum(axis=-2))
+    d_eff = np.exp((weight * log_e).sum(axis=-2))
     return d_str, d_eff
 
 
@@ -231,9 +240,8 @@ def simulate(
     sd = np.asarray(draws["growth_sd"], float)[:, None, None]
     factor = np.maximum(1.0 + growth[..., None] + sd * shocks, MIN_GROWTH_FACTOR)
     cum = np.concatenate([np.ones((n, n_sec, 1)), np.cumprod(factor, axis=-1)], axis=-1)
-    va = (weights / weights.sum(axis=1, keepdims=True))[..., None] * cum * (1.0 - exits)[
-        ..., None
-    ] ** k
+    kept = (1.0 - exits)[..., None] ** k  # capacity still in place after the exits
+    va = (weights / weights.sum(axis=1, keepdims=True))[..., None] * cum * kept
 
     p0 = np.broadcast_to(np.asarray(draws["bass_p"], float)[:, None], (n, n_sec))
     q = np.asarray(draws["bass_q"], float)[:, None, None]

@@ -1,4 +1,4 @@
-"""Tech-renovation plan (济源市推进企业技术改造攻坚方案): firm-level adoption under a post-subsidy.
+"""Tech-renovation plan (济源市推进企业技术改造攻坚方案): firm-level adoption, post-subsidy.
 
 Model (DESIGN.md section 4; parameters, sources and assumptions in
 ``model/data/params/techreform.toml``):
@@ -25,9 +25,10 @@ Model (DESIGN.md section 4; parameters, sources and assumptions in
   perturbed per replication. So the share lies in [0, 100] and districts sum to the city.
 
 Common random numbers: every random number is drawn from ``rng`` in chunks of ``CHUNK``
-replications, in an order and shape that depend only on ``n``; levers only move the
-probabilities the uniforms are compared with, and a larger subsidy (rate or cap, or a lower
-floor) raises every probability, so it never lowers adoption or investment under the same draws.
+replications, in an order and shape that depend only on ``n``; levers only move the hazards
+the firms' Exp(1) draws are compared with (adopt if draw < hazard, probability
+``1 - exp(-hazard)``), and a larger subsidy (rate or cap, or a lower floor) raises every hazard,
+so it never lowers adoption or investment under the same draws.
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ DISTRICT_OTHER_SHARE: np.ndarray = _OTHER / _OTHER.sum()
 
 #: Replications simulated at once (bounds memory at n = 100,000; fixed, so draws do not depend
 #: on levers).
-CHUNK = 4096
+CHUNK = 2048
 WAN_PER_YI = 1.0e4  # 1 亿元 = 10,000 万元
 _SIM = len(YEARS) - 1  # simulated years 2017..2020 are columns 1.. of a yearly array
 
@@ -190,8 +191,8 @@ def _simulate_chunk(p, rate, floor_wan, cap_wan, rng, out, rows):
     tech16 = p["base2016.share"] * ind16
     other16 = ind16 - tech16
     size = _DISTRICT_SCALE32[FIRM_DISTRICT] * _lognormal_mean_one(z_firm, q["project.firm_sigma"])
-    hazard0 = hazard(q["propensity.base"], _lognormal_mean_one(z_frail, q["propensity.firm_sigma"]),
-                     f4(0), f4(0))
+    frailty = _lognormal_mean_one(z_frail, q["propensity.firm_sigma"])
+    hazard0 = hazard(q["propensity.base"], frailty, f4(0), f4(0))  # no-policy hazard
     expected0 = -np.expm1(-hazard0) * size  # expected no-policy investment per firm, unscaled
     k = tech16 / expected0.sum(axis=1, keepdims=True, dtype=np.float64)
     size *= k.astype(f4)  # typical project of each firm at 2016 prices [亿元]

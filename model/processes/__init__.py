@@ -1,0 +1,1 @@
+"""Queueing processes behind the plan modules: SimPy references and their vectorised twins."""

@@ -1,0 +1,420 @@
+"""Zombie-enterprise disposal (僵尸企业处置) as a queue: SimPy reference and vectorised twin.
+
+Every identified firm passes three stages (DESIGN.md section 4):
+
+1. a working team (专班) prepares its disposal: a ``simpy.Resource`` with ``teams`` slots, held
+   for ``prep`` [yr]; firms are served in the order of work;
+2. if the firm's workers need resettlement money (``cost > 0`` [万元]) it draws it from the fund,
+   a ``simpy.Container`` holding an initial amount plus top-ups on given dates; requests are
+   served strictly first come, first served (head of line: a large request blocks later ones);
+3. a bankruptcy (route 3) needs a court slot (``simpy.Resource``, ``court_capacity``) held for
+   ``court_time`` [yr]; the other routes take ``route_time`` [yr]. Then the firm is disposed.
+
+All random inputs are drawn before any event loop (:func:`draw_inputs`), so the readable
+reference :func:`simulate_simpy` (one ``simpy.Environment`` per replication) and the twin
+:func:`simulate_vectorised` (a loop over firms with arrays over replications) consume the same
+numbers and return the same times. Times are decimal years (``model.timeline``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+
+import numpy as np
+import simpy
+
+from model.timeline import YEARS
+
+#: Disposal routes, in the code used by ``ZombieInputs.route``; also the order of simplicity.
+SHELL, DEBT, MERGER, COURT = 0, 1, 2, 3
+ROUTES: tuple[str, ...] = ("shell", "debt", "merger", "court")
+WORK_ORDERS: tuple[str, ...] = ("fifo", "simplest_first")
+#: Fund top-ups arrive on 1 January of each model year unless told otherwise.
+TOPUP_TIMES: tuple[float, ...] = tuple(float(y) for y in YEARS)
+
+
+@dataclass(frozen=True)
+class ZombieInputs:
+    """Per-firm random inputs of ``n`` replications with room for ``K`` firms each.
+
+    Firms ``0 .. count-1`` of a replication are real; the rest are padding and are ignored.
+
+    Attributes
+    ----------
+    count : numpy.ndarray
+        ``(n,)`` int, firms identified.
+    arrival : numpy.ndarray
+        ``(n, K)`` time the firm enters the work queue [decimal yr]; ``inf`` for padding.
+    route : numpy.ndarray
+        ``(n, K)`` int: 0 shell closure 空壳注销, 1 debt restructuring 债务重组, 2 merger or
+        restructuring 兼并重组, 3 bankruptcy through the court 破产清算.
+    prep : numpy.ndarray
+        ``(n, K)`` working-team time [yr].
+    route_time : numpy.ndarray
+        ``(n, K)`` time from funding to disposal for routes 0-2 [yr] (unused for route 3).
+    court_time : numpy.ndarray
+        ``(n, K)`` court case duration [yr] (used for route 3 only).
+    cost : numpy.ndarray
+        ``(n, K)`` draw on the resettlement fund [万元]; 0: no money needed.
+    order : numpy.ndarray
+        ``(n, K)`` int permutation of firm indices: the order of work, padding last; arrivals
+        must be nondecreasing along it.
+    """
+
+    count: np.ndarray
+    arrival: np.ndarray
+    route: np.ndarray
+    prep: np.ndarray
+    route_time: np.ndarray
+    court_time: np.ndarray
+    cost: np.ndarray
+    order: np.ndarray
+
+    @property
+    def valid(self) -> np.ndarray:
+        """``(n, K)`` bool: the firm is real (not padding)."""
+        return np.arange(self.arrival.shape[1])[None, :] < self.count[:, None]
+
+
+@dataclass(frozen=True)
+class FirmParams:
+    """Per-replication parameters of the per-firm draws, each an array of shape ``(n,)``.
+
+    Shares are in [0, 1]; durations are medians [yr] of per-firm lognormal times whose log has
+    standard deviation ``spread``; ``cost_median`` [万元] and ``cost_spread`` likewise for costs.
+    Routes: a shell with probability ``share_shell``; otherwise court with ``share_court``;
+    otherwise merger with ``share_merger``, else debt restructuring. A non-shell firm needs
+    money from the fund with probability ``share_fund``.
+    """
+
+    share_shell: np.ndarray
+    share_court: np.ndarray
+    share_merger: np.ndarray
+    share_fund: np.ndarray
+    prep_median: np.ndarray
+    prep_median_shell: np.ndarray
+    shell_median: np.ndarray
+    debt_median: np.ndarray
+    merger_median: np.ndarray
+    court_median: np.ndarray
+    spread: np.ndarray
+    cost_median: np.ndarray
+    cost_spread: np.ndarray
+
+
+@dataclass(frozen=True)
+class ZombieTimes:
+    """Stage times ``(n, K)`` [decimal yr]: NaN for padding, ``inf`` for never reached."""
+
+    team_done: np.ndarray  # working team finished; resettlement money requested
+    funded: np.ndarray  # money granted (= team_done when no money is needed)
+    done: np.ndarray  # firm disposed
+
+
+def work_order_index(
+    arrival: np.ndarray, route: np.ndarray, cost: np.ndarray, count: np.ndarray, work_order: str
+) -> np.ndarray:
+    """Order of work: by arrival, then the lever's rule, then firm index; padding last.
+
+    Parameters
+    ----------
+    arrival, route, cost : numpy.ndarray
+        ``(n, K)`` as in :class:`ZombieInputs` ([decimal yr], code, [万元]).
+    count : numpy.ndarray
+        ``(n,)`` real firms per replication.
+    work_order : str
+        ``"fifo"``: firms that arrive together are taken in the order of the plan's list (their
+        index); ``"simplest_first"``: by route (shell, debt, merger, court), then smallest cost.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n, K)`` int permutation of firm indices.
+    """
+    n, k = arrival.shape
+    index = np.broadcast_to(np.arange(k), (n, k))
+    padded = index >= np.asarray(count)[:, None]
+    if work_order == "fifo":
+        keys: tuple[np.ndarray, ...] = (index, arrival, padded)
+    elif work_order == "simplest_first":
+        keys = (index, cost, route, arrival, padded)
+    else:
+        raise ValueError(f"work_order must be one of {WORK_ORDERS}, found {work_order!r}")
+    return np.lexsort(keys, axis=-1)
+
+
+def draw_inputs(
+    rng: np.random.Generator,
+    count: np.ndarray,
+    start: np.ndarray,
+    params: FirmParams,
+    work_order: str = "fifo",
+    capacity: int | None = None,
+) -> ZombieInputs:
+    """Draw every firm's route, times and cost before any event loop.
+
+    Each random array is drawn from its own child generator in shape ``(K, n)`` and transposed,
+    so firm ``k``'s numbers depend neither on ``K`` nor on any lever (common random numbers).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Source of the per-firm randomness.
+    count : numpy.ndarray
+        ``(n,)`` firms identified (whole numbers >= 0).
+    start : numpy.ndarray
+        ``(n,)`` time every firm enters the work queue (the disposal plan) [decimal yr].
+    params : FirmParams
+        Per-replication distribution parameters.
+    work_order : str
+        ``"fifo"`` or ``"simplest_first"`` (see :func:`work_order_index`).
+    capacity : int, optional
+        Firms per replication ``K``; default ``max(count)`` (at least 1).
+
+    Returns
+    -------
+    ZombieInputs
+    """
+    count = np.asarray(count).astype(np.int64)
+    n = count.shape[0]
+    k = max(1, int(count.max(initial=0)) if capacity is None else int(capacity))
+    if count.max(initial=0) > k or count.min(initial=0) < 0:
+        raise ValueError(f"count must lie in [0, {k}]")
+    u_route, u_fund, z_prep, z_route, z_court, z_cost = (
+        g.random((k, n)).T if i < 2 else g.standard_normal((k, n)).T
+        for i, g in enumerate(rng.spawn(6))
+    )
+    p = {f.name: np.asarray(getattr(params, f.name), float)[:, None] for f in fields(params)}
+    to_court = p["share_shell"] + (1 - p["share_shell"]) * p["share_court"]
+    to_merger = to_court + (1 - to_court) * p["share_merger"]
+    route = np.where(u_route < p["share_shell"], SHELL, np.where(
+        u_route < to_court, COURT, np.where(u_route < to_merger, MERGER, DEBT)))
+    shell = route == SHELL
+    spread = p["spread"]
+    prep = np.where(shell, p["prep_median_shell"], p["prep_median"]) * np.exp(spread * z_prep)
+    medians = np.concatenate([p["shell_median"], p["debt_median"], p["merger_median"],
+                              np.zeros_like(p["shell_median"])], axis=1)
+    route_time = np.take_along_axis(medians, route, axis=1) * np.exp(spread * z_route)
+    court_time = p["court_median"] * np.exp(spread * z_court)
+    needs = ~shell & (u_fund < p["share_fund"])
+    cost = np.where(needs, p["cost_median"] * np.exp(p["cost_spread"] * z_cost), 0.0)
+    valid = np.arange(k)[None, :] < count[:, None]
+    arrival = np.where(valid, np.asarray(start, float)[:, None], np.inf)
+    order = work_order_index(arrival, route, cost, count, work_order)
+    return ZombieInputs(count, arrival, route, prep, route_time, court_time, cost, order)
+
+
+def _check(inputs: ZombieInputs, teams: int, court_capacity: int, fund_initial: float,
+           fund_topups: Sequence[float], topup_times: Sequence[float]) -> None:
+    """Raise ``ValueError`` when the inputs break the assumptions both models rely on."""
+    if int(teams) < 1 or int(court_capacity) < 1:
+        raise ValueError("teams and court_capacity must be whole numbers >= 1")
+    if len(fund_topups) != len(topup_times):
+        raise ValueError("fund_topups and topup_times must have the same length")
+    if fund_initial < 0 or np.any(np.asarray(fund_topups, float) < 0):
+        raise ValueError("fund amounts must be >= 0")
+    times = np.asarray(topup_times, float)
+    if np.any(times < 0) or np.any(np.diff(times) < 0):
+        raise ValueError("topup_times must be >= 0 and nondecreasing")
+    valid = inputs.valid
+    if not np.all(np.sort(inputs.order, axis=1) == np.arange(valid.shape[1])):
+        raise ValueError("order must be a permutation of firm indices in every replication")
+    if np.any(np.take_along_axis(valid, inputs.order, axis=1) != valid):
+        raise ValueError("order must put the real firms first and the padding last")
+    arrival_w = np.where(valid, np.take_along_axis(inputs.arrival, inputs.order, axis=1), np.inf)
+    if np.any(arrival_w[valid] < 0) or np.any(arrival_w[:, 1:] < arrival_w[:, :-1]):
+        raise ValueError("arrivals must be >= 0 and nondecreasing in the order of work")
+    for name in ("prep", "route_time", "court_time", "cost"):
+        a = getattr(inputs, name)[valid]
+        if not np.all(np.isfinite(a) & (a >= 0)):
+            raise ValueError(f"{name} must be finite and >= 0 for every real firm")
+
+
+def _topup_instants(topup_times: Sequence[float]) -> list[float]:
+    """Times SimPy reaches after successive timeouts ``t - now`` from 0 (exact float twins)."""
+    now, out = 0.0, []
+    for t in topup_times:
+        now = now + (float(t) - now)
+        out.append(now)
+    return out
+
+
+# ------------------------------------------------------------------ SimPy reference model
+def _top_up(env: simpy.Environment, fund: simpy.Container, times: Sequence[float],
+            amounts: Sequence[float]):
+    """Put each year's top-up into the fund on its date (SimPy refuses zero amounts)."""
+    for t, amount in zip(times, amounts):
+        yield env.timeout(t - env.now)
+        if amount > 0:
+            yield fund.put(amount)
+
+
+def _firm(env, i, arrival, prep, route, route_time, court_time, cost, team, fund, court, out):
+    """One firm: team, then money, then court or its own route; records stage times."""
+    yield env.timeout(arrival - env.now)
+    with team.request() as req:
+        yield req
+        yield env.timeout(prep)
+    out[0][i] = env.now
+    if cost > 0:
+        yield fund.get(cost)
+    out[1][i] = env.now
+    if route == COURT:
+        with court.request() as req:
+            yield req
+            yield env.timeout(court_time)
+    else:
+        yield env.timeout(route_time)
+    out[2][i] = env.now
+
+
+def simulate_simpy_detail(
+    inputs: ZombieInputs, teams: int, court_capacity: int, fund_initial: float,
+    fund_topups: Sequence[float], topup_times: Sequence[float] = TOPUP_TIMES,
+) -> ZombieTimes:
+    """Run the SimPy reference, one environment per replication; all stage times.
+
+    Parameters
+    ----------
+    inputs : ZombieInputs
+        Per-firm draws.
+    teams, court_capacity : int
+        Working teams and concurrent bankruptcy cases [-], >= 1.
+    fund_initial : float
+        Resettlement fund at time 0 [万元]; ``inf`` for no fund constraint.
+    fund_topups : sequence of float
+        Amounts added at ``topup_times`` [万元].
+    topup_times : sequence of float
+        Dates of the top-ups [decimal yr], nondecreasing; default 1 January of 2016..2020.
+
+    Returns
+    -------
+    ZombieTimes
+        Firms never funded (the fund ran dry) have ``funded = done = inf``.
+    """
+    _check(inputs, teams, court_capacity, fund_initial, fund_topups, topup_times)
+    valid = inputs.valid
+    times = [np.where(valid, np.inf, np.nan) for _ in range(3)]
+    amounts = [float(a) for a in fund_topups]
+    instants = [float(t) for t in topup_times]
+    for r in range(valid.shape[0]):
+        env = simpy.Environment()
+        team = simpy.Resource(env, capacity=int(teams))
+        court = simpy.Resource(env, capacity=int(court_capacity))
+        fund = simpy.Container(env, capacity=float("inf"), init=float(fund_initial))
+        env.process(_top_up(env, fund, instants, amounts))
+        out = [t[r].tolist() for t in times]
+        row = [getattr(inputs, f)[r].tolist() for f in
+               ("arrival", "prep", "route", "route_time", "court_time", "cost")]
+        for i in inputs.order[r, : inputs.count[r]].tolist():
+            env.process(_firm(env, i, *(col[i] for col in row), team, fund, court, out))
+        env.run()
+        for t, o in zip(times, out):
+            t[r] = o
+    return ZombieTimes(*times)
+
+
+def simulate_simpy(
+    inputs: ZombieInputs, teams: int, court_capacity: int, fund_initial: float,
+    fund_topups: Sequence[float], topup_times: Sequence[float] = TOPUP_TIMES,
+) -> np.ndarray:
+    """Disposal times ``(n, K)`` [decimal yr] from the SimPy reference (NaN padding, inf never).
+
+    See :func:`simulate_simpy_detail` for the parameters.
+    """
+    return simulate_simpy_detail(
+        inputs, teams, court_capacity, fund_initial, fund_topups, topup_times).done
+
+
+# ---------------------------------------------------------------------- vectorised twin
+def _fifo_servers(arrival: np.ndarray, service: np.ndarray, active: np.ndarray,
+                  servers: int) -> np.ndarray:
+    """First-come ``servers``-slot queue over the columns in order; rows are replications.
+
+    Inactive columns occupy no slot. Returns the end of service ``(n, K)`` [yr]:
+    ``max(arrival, earliest free slot) + service``; arrivals must be nondecreasing along rows.
+    """
+    n, k = arrival.shape
+    free = np.full((n, servers), -np.inf)
+    end = np.full((n, k), np.inf)
+    rows = np.arange(n)
+    used = np.flatnonzero(active.any(axis=0))
+    for j in range(used[-1] + 1 if used.size else 0):
+        slot = free.argmin(axis=1) if servers > 1 else np.zeros(n, np.intp)
+        earliest = free[rows, slot]
+        e = np.maximum(arrival[:, j], earliest) + service[:, j]
+        end[:, j] = e
+        free[rows, slot] = np.where(active[:, j], e, earliest)
+    return end
+
+
+def _fund_grants(request: np.ndarray, cost: np.ndarray, fund_initial: float,
+                 fund_topups: Sequence[float], topup_times: Sequence[float]) -> np.ndarray:
+    """Head-of-line FIFO grants, rows already in request order (no loop over firms).
+
+    Grant ``k`` = max(request ``k``, grant ``k-1``, first instant at which cumulative supply
+    covers cumulative demand up to ``k``): a running maximum. ``cost`` is 0 for firms that do
+    not queue (they must sit after the queuing ones, with ``request = inf``).
+    """
+    demand = np.cumsum(cost, axis=1)
+    supply = float(fund_initial) + np.concatenate(([0.0], np.cumsum(np.asarray(fund_topups, float))))
+    instants = np.concatenate(([-np.inf], _topup_instants(topup_times), [np.inf]))
+    covered = instants[np.searchsorted(supply, demand, side="left")]
+    return np.maximum.accumulate(np.maximum(request, covered), axis=1)
+
+
+def simulate_vectorised_detail(
+    inputs: ZombieInputs, teams: int, court_capacity: int, fund_initial: float,
+    fund_topups: Sequence[float], topup_times: Sequence[float] = TOPUP_TIMES,
+) -> ZombieTimes:
+    """Numpy twin of :func:`simulate_simpy_detail`: same arguments, identical times.
+
+    Works in the order of work; the fund queue is the order of team completion; the court
+    queue is the order of funding, and requests granted at one top-up instant resume in
+    fund-queue order (SimPy's FIFO), so they reach the court in that order.
+    """
+    _check(inputs, teams, court_capacity, fund_initial, fund_topups, topup_times)
+    n, k = inputs.arrival.shape
+    base = (np.arange(n) * k)[:, None]
+
+    def gather(a: np.ndarray, perm: np.ndarray) -> np.ndarray:  # a[r, perm[r, j]]
+        return np.ascontiguousarray(a).reshape(-1)[perm + base]
+
+    o = inputs.order
+    valid = np.arange(k)[None, :] < inputs.count[:, None]  # in work order: a prefix
+    cost, route = gather(inputs.cost, o), gather(inputs.route, o)
+    team = _fifo_servers(gather(inputs.arrival, o), gather(inputs.prep, o), valid, int(teams))
+    need = valid & (cost > 0)
+    fo = np.argsort(np.where(need, team, np.inf), axis=1, kind="stable")
+    need_f = gather(need, fo)
+    grant_f = _fund_grants(np.where(need_f, gather(team, fo), np.inf),
+                           np.where(need_f, gather(cost, fo), 0.0),
+                           fund_initial, fund_topups, topup_times)
+    funded = team.copy()
+    funded.reshape(-1)[(fo + base)[need_f]] = grant_f[need_f]
+    court = valid & (route == COURT)
+    ready_f = gather(np.where(court, funded, np.inf), fo)
+    co = gather(fo, np.argsort(ready_f, axis=1, kind="stable"))  # stable: ties in fund order
+    court_end = np.empty((n, k))
+    court_end.reshape(-1)[co + base] = _fifo_servers(
+        gather(funded, co), gather(gather(inputs.court_time, o), co), gather(court, co), int(court_capacity))
+    done = np.where(court, court_end, funded + gather(inputs.route_time, o))
+    out = []
+    for t in (team, funded, done):
+        firm = np.full(n * k, np.nan)
+        firm[(o + base)[valid]] = t[valid]
+        out.append(firm.reshape(n, k))
+    return ZombieTimes(*out)
+
+
+def simulate_vectorised(
+    inputs: ZombieInputs, teams: int, court_capacity: int, fund_initial: float,
+    fund_topups: Sequence[float], topup_times: Sequence[float] = TOPUP_TIMES,
+) -> np.ndarray:
+    """Disposal times ``(n, K)`` [decimal yr] from the numpy twin (NaN padding, inf never).
+
+    See :func:`simulate_simpy_detail` for the parameters.
+    """
+    return simulate_vectorised_detail(
+        inputs, teams, court_capacity, fund_initial, fund_topups, topup_times).done

@@ -1,0 +1,170 @@
+"""The engine: seeding and reproducibility, common random numbers, results, saving."""
+
+import dataclasses
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model import load_registry, load_scenario, simulate
+from model.engine import BLOCK, sample_inputs
+from model.results import traffic_light, wilson
+from model.scenario import default_scenario
+
+from .test_scenario import SHIPPED, ROOT
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return load_scenario(ROOT / "scenarios" / "plan.toml")
+
+
+def same_results(a, b):
+    assert a.met.keys() == b.met.keys()
+    for key in a.met:
+        np.testing.assert_array_equal(a.met[key], b.met[key])
+        np.testing.assert_array_equal(a.values[key], b.values[key])
+    for key in a.indicators:
+        np.testing.assert_array_equal(a.indicators[key], b.indicators[key])
+
+
+def test_same_seed_same_results_whatever_workers_and_chunks(plan):
+    n = 2 * BLOCK + 137  # a partial last block
+    one = simulate(plan, n, seed=7)
+    same_results(one, simulate(plan, n, seed=7, chunk_size=1))
+    same_results(one, simulate(plan, n, seed=7, chunk_size=10 * BLOCK))
+    same_results(one, simulate(plan, n, seed=7, workers=2, chunk_size=BLOCK))
+
+
+def test_different_seeds_differ(plan):
+    a, b = simulate(plan, 300, seed=1), simulate(plan, 300, seed=2)
+    assert any(not np.array_equal(a.values[k], b.values[k]) for k in a.values)
+
+
+def test_draws_are_keyed_by_name_so_unrelated_changes_do_not_shift_them(plan):
+    """Common random numbers: changing one distribution leaves every other draw unchanged."""
+    base = sample_inputs(plan, 3, 0, 400)
+    name = next(iter(sorted(plan.uncertainties)))
+    other = dataclasses.replace(
+        plan, uncertainties={**plan.uncertainties, name: plan.uncertainties[sorted(plan.uncertainties)[-1]]}
+    )
+    changed = sample_inputs(other, 3, 0, 400)
+    for key in base:
+        if key != name:
+            np.testing.assert_array_equal(base[key], changed[key])
+
+
+def test_no_global_random_state_is_used(plan):
+    np.random.seed(0)
+    state = np.random.get_state()[1].copy()
+    simulate(plan, 50, seed=1)
+    np.testing.assert_array_equal(np.random.get_state()[1], state)
+
+
+def test_summary_has_every_target_and_honest_not_modelled_rows(plan):
+    results = simulate(plan, 600, seed=5)
+    summary = results.summary()
+    registry = load_registry()
+    assert list(summary["target_id"]) == [t.id for t in registry]
+    modelled = summary[summary["status"] != "not modelled"]
+    missing = summary[summary["status"] == "not modelled"]
+    assert len(modelled) == sum(t.modelled for t in registry)
+    assert missing["probability"].isna().all() and missing["median"].isna().all()
+    assert ((modelled["probability_low"] <= modelled["probability"]) & (modelled["probability"] <= modelled["probability_high"])).all()
+    for _, row in modelled.iterrows():
+        assert row["status"] == traffic_light(row["probability"])
+        assert row["probability"] == pytest.approx(results.met[row["target_id"]].mean())
+
+
+def test_threshold_override_of_a_reading_changes_the_test(plan):
+    target = "overcapacity.zombie_disposed.2019"
+    strict = dataclasses.replace(plan, thresholds={target: 99.0})
+    loose = dataclasses.replace(plan, thresholds={target: 50.0})
+    a, b = simulate(strict, 500, seed=3), simulate(loose, 500, seed=3)
+    np.testing.assert_array_equal(a.values[target], b.values[target])
+    assert (a.met[target] <= b.met[target]).all()
+    assert a.summary().set_index("target_id").loc[target, "test"].startswith(">= 99")
+
+
+def test_wilson_interval_matches_the_formula():
+    k, n, z = 30, 200, 1.959963984540054
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    low, high = wilson(k, n)
+    assert low == pytest.approx(centre - half, abs=1e-9) and high == pytest.approx(centre + half, abs=1e-9)
+    assert wilson(0, 100)[0] == 0.0 and wilson(100, 100)[1] == 1.0
+
+
+def test_traffic_light_thresholds():
+    assert [traffic_light(p) for p in (0.0, 0.49, 0.5, 0.79, 0.8, 1.0)] == ["red", "red", "amber", "amber", "green", "green"]
+    assert traffic_light(float("nan")) == "not modelled"
+
+
+def test_save_writes_files_and_manifest(tmp_path, plan):
+    results = simulate(plan, 200, seed=11)
+    out = results.save(tmp_path / "run")
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "replications.npz", "summary.csv", "trajectories.csv"]
+    assert (out / "summary.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # BOM for Excel/WPS
+    summary = pd.read_csv(out / "summary.csv", encoding="utf-8-sig")
+    for col in ("target_id", "deadline", "test", "unit", "probability", "probability_low", "probability_high", "median", "p10", "p90", "status"):
+        assert col in summary.columns
+    manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+    assert manifest["seed"] == 11 and manifest["replications"] == 200
+    assert manifest["scenario_hash"] == plan.hash()
+    assert manifest["scenario"]["levers"]["techreform.subsidy_rate"] == plan.levers["techreform.subsidy_rate"]
+    assert set(manifest["packages"]) >= {"numpy", "scipy", "pandas", "simpy"}
+    traj = pd.read_csv(out / "trajectories.csv", encoding="utf-8-sig")
+    assert set(traj["year"]) == {2016, 2017, 2018, 2019, 2020}
+    with np.load(out / "replications.npz") as npz:
+        np.testing.assert_array_equal(npz["met/green.energy_intensity_cut.2020"], results.met["green.energy_intensity_cut.2020"])
+
+
+def test_interrupted_save_leaves_no_run_and_keeps_the_old_one(tmp_path, plan, monkeypatch):
+    results = simulate(plan, 100, seed=1)
+    out = results.save(tmp_path / "run")
+    before = (out / "manifest.json").read_bytes()
+
+    def boom(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(np, "savez_compressed", boom)
+    with pytest.raises(KeyboardInterrupt):
+        simulate(plan, 100, seed=2).save(tmp_path / "run")
+    with pytest.raises(KeyboardInterrupt):
+        results.save(tmp_path / "fresh")
+    assert (out / "manifest.json").read_bytes() == before
+    assert not (tmp_path / "fresh").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_more_subsidy_never_lowers_tech_renovation_likelihood(plan):
+    """Common random numbers: with the same seed every replication sees the same draws, so a
+    higher subsidy can only turn a missed target into a met one, never the reverse."""
+    n = 1500
+    rates = [0.0, 0.15, 0.30, 0.45]
+    runs = []
+    for rate in rates:
+        levers = {**plan.levers, "techreform.subsidy_rate": rate, "techreform.subsidy_cap": 1000.0}
+        runs.append(simulate(dataclasses.replace(plan, levers=levers), n, seed=4))
+    ids = [t.id for t in load_registry() if t.id.startswith(("techreform.investment_share", "techreform.investment.", "techreform.firms."))]
+    for low, high in zip(runs, runs[1:]):
+        for target in ids:
+            assert (low.met[target] <= high.met[target]).all(), target
+    assert runs[-1].probability("techreform.investment_share.2020") > runs[0].probability("techreform.investment_share.2020")
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_every_shipped_scenario_runs(path):
+    results = simulate(load_scenario(path), 500, seed=1)
+    summary = results.summary()
+    modelled = summary[summary["status"] != "not modelled"]
+    assert modelled["probability"].between(0, 1).all()
+    assert len(modelled) == sum(t.modelled for t in load_registry())
+
+
+def test_defaults_run():
+    results = simulate(default_scenario(), 100, seed=1)
+    assert results.summary()["probability"].notna().sum() > 0

@@ -1,0 +1,279 @@
+"""Tests of the green module: Bass diffusion, LMDI decomposition, invariants, shapes."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.integrate import solve_ivp
+
+from model.modules import green
+from model.timeline import YEARS
+
+PARAMS = Path(__file__).resolve().parents[1] / "model" / "data" / "params" / "green.toml"
+N_YEARS = len(YEARS)
+
+
+def _flatten(table: dict, prefix: str = "") -> dict:
+    """Dotted names -> entries (an entry is a table with ``default`` or ``kind``)."""
+    out = {}
+    for key, value in table.items():
+        if isinstance(value, dict) and "default" not in value and "kind" not in value:
+            out.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+PARAMS_DATA = tomllib.loads(PARAMS.read_text(encoding="utf-8"))
+LEVERS = _flatten(PARAMS_DATA["levers"])
+UNCERTAINTIES = _flatten(PARAMS_DATA["uncertainties"])
+INDICATORS = _flatten(PARAMS_DATA["indicators"])
+
+
+def _central(spec) -> float:
+    """Fixed value or midpoint of a default distribution spec (uniform or choice)."""
+    if not isinstance(spec, dict):
+        return float(spec)
+    if spec["dist"] == "fixed":
+        return float(spec["value"])
+    if spec["dist"] == "uniform":
+        return 0.5 * (spec["low"] + spec["high"])
+    if spec["dist"] == "choice":
+        return float(np.median(spec["values"]))
+    raise NotImplementedError(spec["dist"])
+
+
+def default_levers(**changes) -> dict:
+    levers = {name: entry["default"] for name, entry in LEVERS.items()}
+    levers.update(changes)
+    return levers
+
+
+def central_draws(n: int, **changes: float) -> dict[str, np.ndarray]:
+    """Draws at the central value of every default; ``changes`` set names (or ``group.*``)."""
+    draws = {name: np.full(n, _central(entry["default"])) for name, entry in UNCERTAINTIES.items()}
+    for name, value in changes.items():
+        name = name.replace("__", ".")
+        targets = [k for k in draws if k.startswith(name[:-1])] if name.endswith("*") else [name]
+        for target in targets:
+            assert target in draws, target
+            draws[target] = np.full(n, float(value))
+    return draws
+
+
+def spread_draws(n: int, seed: int) -> dict[str, np.ndarray]:
+    """Simple independent draws: uniform over each default's range, choices with equal weight."""
+    rng = np.random.default_rng(seed)
+    draws = {}
+    for name, entry in UNCERTAINTIES.items():
+        spec = entry["default"]
+        if isinstance(spec, dict) and spec["dist"] == "uniform":
+            draws[name] = rng.uniform(spec["low"], spec["high"], n)
+        elif isinstance(spec, dict) and spec["dist"] == "choice":
+            draws[name] = rng.choice(np.asarray(spec["values"], float), n)
+        else:
+            draws[name] = np.full(n, _central(spec))
+    return draws
+
+
+def run(levers=None, draws=None, seed: int = 7, n: int = 200) -> dict[str, np.ndarray]:
+    levers = default_levers() if levers is None else levers
+    draws = spread_draws(n, 1) if draws is None else draws
+    return green.simulate(levers, draws, np.random.default_rng(seed))
+
+
+# --- Bass diffusion -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("p", "q"), [(0.03, 0.38), (0.0072, 0.118), (0.005, 0.5), (0.2, 0.0)])
+def test_bass_cdf_matches_ode(p, q):
+    t = np.linspace(0.0, 30.0, 61)
+    sol = solve_ivp(lambda _, f: (p + q * f) * (1 - f), (0, 30), [0.0], t_eval=t,
+                    method="DOP853", rtol=1e-11, atol=1e-13)
+    # The ODE solver is run to ~1e-11; 1e-9 leaves room for its accumulated error.
+    np.testing.assert_allclose(green.bass_cdf(t, p, q), sol.y[0], rtol=0, atol=1e-9)
+
+
+def test_bass_advance_composes_with_closed_form():
+    p, q, t1, t2 = 0.02, 0.4, 1.7, 4.3
+    exact = green.bass_cdf(t2, p, q)
+    np.testing.assert_allclose(green.bass_advance(0.0, t2, p, q), exact, atol=1e-14)
+    f1 = green.bass_cdf(t1, p, q)
+    np.testing.assert_allclose(green.bass_advance(f1, t2 - t1, p, q), green.bass_cdf(t2, p, q),
+                               atol=1e-14)
+    assert green.bass_cdf(5.0, 0.0, 0.3) == 0.0  # no innovators: nobody ever starts
+    assert green.bass_advance(1.0, 2.0, 0.0, 0.3) == 1.0
+    assert green.bass_cdf(3.0, 0.0, 0.0) == 0.0  # p = q = 0: nothing moves, and no 0/0
+    assert green.bass_advance(0.4, 2.0, 0.0, 0.0) == 0.4
+
+
+def test_bass_path_with_switch_matches_piecewise_ode():
+    p0, p1, q, switch = 0.01, 0.05, 0.3, 0.53
+    t = np.arange(5.0)
+    sol = solve_ivp(lambda s, f: ((p1 if s >= switch else p0) + q * f) * (1 - f), (0, 4), [0.0],
+                    t_eval=t, method="DOP853", rtol=1e-11, atol=1e-13, max_step=0.01)
+    # The switch makes the right-hand side discontinuous; max_step 0.01 keeps the error < 1e-8.
+    np.testing.assert_allclose(green.bass_path(t, switch, p0, p1, q), sol.y[0], atol=1e-8)
+    # A switch at or before 0 is constant p1 from the start.
+    np.testing.assert_allclose(green.bass_path(t, -1.0, p0, p1, q), green.bass_cdf(t, p1, q))
+
+
+def test_bass_increases_with_p():
+    t = np.linspace(0.1, 10, 50)
+    assert np.all(np.diff(green.bass_cdf(t[:, None], np.linspace(0, 0.5, 40), 0.3), axis=1) > 0)
+
+
+def test_lumpy_adoption_mean_matches_closed_form():
+    n, plants = 40_000, np.array([1, 2, 3, 5, 10, 30])
+    t = np.arange(N_YEARS, dtype=float)
+    f = np.broadcast_to(green.bass_cdf(t, 0.04, 0.35)[None, None, :], (n, 6, N_YEARS))
+    rng = np.random.default_rng(2017)
+    u = rng.random((n, 6, green.MAX_PLANTS), dtype=np.float32)
+    adopted = green.lumpy_adoption(f, np.broadcast_to(plants, (n, 6)), u)
+    assert adopted.shape == (n, 6, N_YEARS)
+    assert np.all(adopted[..., 0] == 0.0)
+    # Each adopted share is the mean of `plants` Bernoulli(F) indicators, so over n replications
+    # its mean has standard error sqrt(F (1 - F) / (plants * n)). We allow 5 SE (false alarm
+    # ~6e-7 per comparison, ~2e-5 over the 30 here) plus 1e-6 for the float32 grid of u.
+    se = np.sqrt(f[0] * (1 - f[0]) / (plants[:, None] * n))
+    assert np.all(np.abs(adopted.mean(axis=0) - f[0]) <= 5 * se + 1e-6)
+    # Lumpiness: the variance of the share is F (1 - F) / plants (relative SE of a sample
+    # variance ~ sqrt(2 / n) < 1 %, so 5 % is safe).
+    var_exact = f[0, :, -1] * (1 - f[0, :, -1]) / plants
+    np.testing.assert_allclose(adopted[..., -1].var(axis=0), var_exact, rtol=0.05)
+
+
+# --- LMDI decomposition ---------------------------------------------------------------------
+
+
+def test_lmdi_multiplies_back_exactly():
+    rng = np.random.default_rng(3)
+    va = rng.uniform(0.1, 5.0, (50, 6, N_YEARS))
+    intensity = rng.uniform(0.5, 12.0, (50, 6, N_YEARS))
+    d_str, d_eff = green.lmdi(va, intensity)
+    agg = (va * intensity).sum(axis=1) / va.sum(axis=1)
+    np.testing.assert_allclose(d_str * d_eff, agg / agg[:, :1], rtol=1e-12)
+    np.testing.assert_allclose(green.log_mean(np.array([2.0, 3.0]), np.array([2.0, 1.0])),
+                               [2.0, 2.0 / np.log(3.0)], rtol=1e-14)
+
+
+def test_effects_combine_to_total_cut():
+    out = run(n=500)
+    kept = (1 - out["structure_effect"] / 100) * (1 - out["efficiency_effect"] / 100)
+    combined = 100 * (1 - kept)
+    np.testing.assert_allclose(combined, out["energy_intensity_cut"], rtol=0, atol=1e-10)
+
+
+# --- invariants -----------------------------------------------------------------------------
+
+
+def test_base_year_is_zero():
+    out = run()
+    for name in ("energy_intensity_cut", "structure_effect", "efficiency_effect",
+                 "retrofit_adoption", "value_added_growth"):
+        assert np.all(out[name][:, 0] == 0.0), name
+
+
+def test_nothing_changes_gives_zero_cut():
+    draws = central_draws(100, **{"growth.*": 0.0, "decline.*": 0.0, "exit.*": 0.0,
+                                  "growth_sd": 0.0, "bass_p": 0.0})
+    out = run(draws=draws)
+    for name in ("energy_intensity_cut", "structure_effect", "efficiency_effect",
+                 "retrofit_adoption", "value_added_growth"):
+        np.testing.assert_allclose(out[name], 0.0, atol=1e-12, err_msg=name)
+
+
+def test_structure_only_change_has_no_efficiency_effect():
+    draws = spread_draws(300, 5)
+    draws.update({k: np.zeros(300) for k in draws if k.startswith("decline.")})
+    draws["bass_p"] = np.zeros(300)  # no retrofits; growth differs by sector and exits happen
+    out = run(draws=draws)
+    assert np.all(out["efficiency_effect"] == 0.0)
+    np.testing.assert_allclose(out["structure_effect"], out["energy_intensity_cut"], atol=1e-10)
+    assert np.all(out["structure_effect"][:, -1] != 0.0)
+
+
+def test_efficiency_only_change_has_no_structure_effect():
+    draws = central_draws(300, **{"growth.*": 0.04, "exit.*": 0.0, "growth_sd": 0.0})
+    out = run(draws=draws)
+    np.testing.assert_allclose(out["structure_effect"], 0.0, atol=1e-10)
+    np.testing.assert_allclose(out["efficiency_effect"], out["energy_intensity_cut"], atol=1e-10)
+    np.testing.assert_allclose(out["value_added_growth"][:, 1:], 4.0, rtol=1e-12)
+
+
+def test_pure_autonomous_decline_compounds():
+    draws = central_draws(10, **{"growth.*": 0.03, "exit.*": 0.0, "growth_sd": 0.0,
+                                 "decline.*": 0.02, "bass_p": 0.0})
+    out = run(draws=draws)
+    expected = np.broadcast_to(100 * (1 - 0.98 ** np.arange(N_YEARS)), (10, N_YEARS))
+    np.testing.assert_allclose(out["energy_intensity_cut"], expected,
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize("seed", [11, 12])
+def test_raising_p_multiplier_never_lowers_cut(seed):
+    draws = spread_draws(2_000, seed)
+    cuts = [run(default_levers(p_multiplier=m), draws, seed=seed)["energy_intensity_cut"]
+            for m in (0.0, 0.5, 1.0, 2.0, 5.0, 20.0)]
+    for lower, higher in zip(cuts, cuts[1:]):
+        assert np.all(higher >= lower - 1e-12)
+    assert np.any(cuts[-1] > cuts[0])
+
+
+def test_measures_and_earlier_start_never_lower_cut():
+    draws = spread_draws(2_000, 4)
+    off = default_levers(inspection=False, differential_pricing=False, post_subsidy=False)
+    base = run(off, draws)["energy_intensity_cut"]
+    plan = run(default_levers(), draws)["energy_intensity_cut"]
+    early = run(default_levers(measures_start=2016.0), draws)["energy_intensity_cut"]
+    assert np.all(plan >= base - 1e-12) and np.all(early >= plan - 1e-12)
+    assert np.mean(plan[:, -1] - base[:, -1]) > 0
+
+
+def test_rng_use_does_not_depend_on_levers():
+    draws = spread_draws(50, 2)
+    states = []
+    for levers in (default_levers(), default_levers(p_multiplier=3.0, post_subsidy=False)):
+        rng = np.random.default_rng(99)
+        green.simulate(levers, draws, rng)
+        states.append(rng.bit_generator.state["state"]["state"])
+    assert states[0] == states[1]
+
+
+# --- shapes and declarations ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", [1, 37])
+def test_shapes_and_declared_indicators(n):
+    out = run(draws=spread_draws(n, 8))
+    assert set(out) == set(INDICATORS)
+    for name, arr in out.items():
+        assert INDICATORS[name]["kind"] == "yearly"
+        assert arr.shape == (n, N_YEARS) and np.all(np.isfinite(arr)), name
+    assert np.all((out["retrofit_adoption"] >= 0) & (out["retrofit_adoption"] <= 100))
+
+
+def test_params_file_is_complete():
+    for kind, entries in (("lever", LEVERS), ("uncertainty", UNCERTAINTIES),
+                          ("indicator", INDICATORS)):
+        for name, entry in entries.items():
+            assert {"zh", "en", "unit"} <= set(entry), (kind, name)
+            assert ("source" in entry) != ("assumption" in entry), (kind, name)
+    expected = {f"{g}.{s}" for g in ("share", "intensity", "growth", "decline", "savings", "exit",
+                                     "plants") for s in green.SECTORS}
+    expected |= {"bass_p", "bass_q", "growth_sd"} | {f"p_effect.{m}" for m in green.MEASURE_SECTORS}
+    assert set(UNCERTAINTIES) == expected
+    levers = {"measures_start", "p_multiplier", "exit_multiplier", *green.MEASURE_SECTORS}
+    assert set(LEVERS) == levers
+    assert all(e["range"][1] <= green.MAX_PLANTS for k, e in UNCERTAINTIES.items()
+               if k.startswith("plants."))
+
+
+def test_missing_draw_is_named():
+    draws = spread_draws(5, 1)
+    del draws["growth.steel"]
+    with pytest.raises(KeyError, match="growth.steel"):
+        run(draws=draws)
