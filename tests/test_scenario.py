@@ -101,8 +101,8 @@ BAD = {
     "unknown_distribution": ('[uncertainties.overcapacity]\ncount = { dist = "poison", mean = 20 }\n', "uncertainties.overcapacity.count.dist", "did you mean 'poisson'", 6),
     "negative_count_distribution": ('[uncertainties.overcapacity]\ncount = { dist = "normal", mean = 20, sd = 10 }\n', "uncertainties.overcapacity.count", "outside the allowed range", 6),
     "unknown_uncertainty": ('[uncertainties.overcapacity]\ncounts = 3\n', "uncertainties.overcapacity.counts", "did you mean 'count'", 6),
-    "correlation_unknown_name": ('[[correlations]]\nbetween = ["overcapacity.count", "green.nope"]\nrank = 0.5\n', "correlations[0].between", "unknown uncertainty", None),
-    "correlation_out_of_range": ('[[correlations]]\nbetween = ["techreform.other_growth", "overcapacity.count"]\nrank = 1.5\n', "correlations[0].rank", "[-1, 1]", None),
+    "correlation_unknown_name": ('[[correlations]]\nbetween = ["green.bass_p", "green.nope"]\nrank = 0.5\n', "correlations[0].between", "unknown uncertainty", None),
+    "correlation_out_of_range": ('[[correlations]]\nbetween = ["techreform.investment.trend", "green.bass_p"]\nrank = 1.5\n', "correlations[0].rank", "[-1, 1]", None),
     "target_not_a_reading": ('[targets]\n"overcapacity.zombie_disposed.2018" = { threshold = 50 }\n', "targets.overcapacity.zombie_disposed.2018", "not a reading", 6),
     "target_unknown": ('[targets]\n"overcapacity.zombie_disposd.2019" = { threshold = 90 }\n', "targets.overcapacity.zombie_disposd.2019", "did you mean", 6),
     "meta_unknown_key": ('', "scenario.titel_en", "did you mean 'title_en'", None),
@@ -125,7 +125,7 @@ def test_bad_input_names_file_key_and_line(tmp_path, case):
 
 
 def test_correlations_that_cannot_hold_together(tmp_path):
-    names = ["techreform.other_growth", "overcapacity.count", "overcapacity.survey_delay"]
+    names = ["techreform.investment.trend", "green.growth.other", "green.bass_p"]
     body = "".join(
         f'[[correlations]]\nbetween = ["{a}", "{b}"]\nrank = {r}\n'
         for (a, b), r in zip([(names[0], names[1]), (names[1], names[2]), (names[0], names[2])], [0.9, 0.9, -0.9])

@@ -217,17 +217,23 @@ def _check(inputs: ZombieInputs, teams: int, court_capacity: int, fund_initial: 
     times = np.asarray(topup_times, float)
     if np.any(times < 0) or np.any(np.diff(times) < 0):
         raise ValueError("topup_times must be >= 0 and nondecreasing")
-    valid = inputs.valid
-    if not np.all(np.sort(inputs.order, axis=1) == np.arange(valid.shape[1])):
+    valid, o = inputs.valid, inputs.order
+    n, k = valid.shape
+    flat = o + (np.arange(n) * k)[:, None]
+    seen = np.zeros(n * k, bool)
+    if o.shape != (n, k) or o.min(initial=0) < 0 or o.max(initial=0) >= k:
+        raise ValueError("order must hold firm indices 0 .. K-1")
+    seen[flat] = True
+    if not seen.all():
         raise ValueError("order must be a permutation of firm indices in every replication")
-    if np.any(np.take_along_axis(valid, inputs.order, axis=1) != valid):
+    if np.any((o < inputs.count[:, None]) != valid):
         raise ValueError("order must put the real firms first and the padding last")
-    arrival_w = np.where(valid, np.take_along_axis(inputs.arrival, inputs.order, axis=1), np.inf)
+    arrival_w = np.where(valid, np.ascontiguousarray(inputs.arrival).reshape(-1)[flat], np.inf)
     if np.any(arrival_w[valid] < 0) or np.any(arrival_w[:, 1:] < arrival_w[:, :-1]):
         raise ValueError("arrivals must be >= 0 and nondecreasing in the order of work")
     for name in ("prep", "route_time", "court_time", "cost"):
-        a = getattr(inputs, name)[valid]
-        if not np.all(np.isfinite(a) & (a >= 0)):
+        a = getattr(inputs, name)
+        if np.any(valid & ~(np.isfinite(a) & (a >= 0))):
             raise ValueError(f"{name} must be finite and >= 0 for every real firm")
 
 
@@ -364,6 +370,58 @@ def _fund_grants(request: np.ndarray, cost: np.ndarray, fund_initial: float,
     return np.maximum.accumulate(np.maximum(request, covered), axis=1)
 
 
+def _row_groups(count: np.ndarray, min_rows: int = 128) -> list[np.ndarray]:
+    """Split replications into groups of similar firm counts (less padding per group).
+
+    Groups are cut where the count passes a power of two, once a group holds ``min_rows``.
+    """
+    order = np.argsort(count, kind="stable")
+    level = np.ceil(np.log2(np.maximum(count[order], 1))).astype(int)
+    groups, start = [], 0
+    for end in np.flatnonzero(np.diff(level)) + 1:
+        if end - start >= min_rows and len(order) - end >= min_rows:
+            groups.append(order[start:end])
+            start = end
+    groups.append(order[start:])
+    return groups
+
+
+def _twin(inputs: ZombieInputs, teams: int, court_capacity: int, fund_initial: float,
+          fund_topups: Sequence[float], topup_times: Sequence[float]) -> ZombieTimes:
+    """The twin on one group of replications (inputs already checked)."""
+    n, k = inputs.arrival.shape
+    base = (np.arange(n) * k)[:, None]
+    take = lambda a, flat: a.reshape(-1)[flat]  # noqa: E731  (a C-contiguous (n, K))
+    ow = inputs.order + base  # flat index: work position -> firm
+    firm = {f: np.ascontiguousarray(getattr(inputs, f)) for f in
+            ("arrival", "prep", "route", "route_time", "court_time", "cost")}
+    valid = np.arange(k)[None, :] < inputs.count[:, None]  # in work order: a prefix
+    cost = take(firm["cost"], ow)
+    team = _fifo_servers(take(firm["arrival"], ow), take(firm["prep"], ow), valid, int(teams))
+    need = valid & (cost > 0)
+    fo = np.argsort(np.where(need, team, np.inf), axis=1, kind="stable") + base
+    need_f = take(need, fo)
+    grant_f = _fund_grants(np.where(need_f, take(team, fo), np.inf),
+                           np.where(need_f, take(cost, fo), 0.0),
+                           fund_initial, fund_topups, topup_times)
+    funded = team.copy()
+    funded.reshape(-1)[fo[need_f]] = grant_f[need_f]
+    court = valid & (take(firm["route"], ow) == COURT)
+    ready_f = take(np.where(court, funded, np.inf), fo)
+    co = take(fo, np.argsort(ready_f, axis=1, kind="stable") + base)  # ties: fund order
+    court_end = np.empty((n, k))
+    court_end.reshape(-1)[co] = _fifo_servers(
+        take(funded, co),
+        take(take(firm["court_time"], ow), co), take(court, co), int(court_capacity))
+    done = np.where(court, court_end, funded + take(firm["route_time"], ow))
+    out = []
+    for t in (team, funded, done):
+        by_firm = np.full(n * k, np.nan)
+        by_firm[ow[valid]] = t[valid]
+        out.append(by_firm.reshape(n, k))
+    return ZombieTimes(*out)
+
+
 def simulate_vectorised_detail(
     inputs: ZombieInputs, teams: int, court_capacity: int, fund_initial: float,
     fund_topups: Sequence[float], topup_times: Sequence[float] = TOPUP_TIMES,
@@ -372,39 +430,22 @@ def simulate_vectorised_detail(
 
     Works in the order of work; the fund queue is the order of team completion; the court
     queue is the order of funding, and requests granted at one top-up instant resume in
-    fund-queue order (SimPy's FIFO), so they reach the court in that order.
+    fund-queue order (SimPy's FIFO), so they reach the court in that order. Replications are
+    processed in groups of similar firm counts, each trimmed to its own largest count.
     """
     _check(inputs, teams, court_capacity, fund_initial, fund_topups, topup_times)
     n, k = inputs.arrival.shape
-    base = (np.arange(n) * k)[:, None]
-
-    def gather(a: np.ndarray, perm: np.ndarray) -> np.ndarray:  # a[r, perm[r, j]]
-        return np.ascontiguousarray(a).reshape(-1)[perm + base]
-
-    o = inputs.order
-    valid = np.arange(k)[None, :] < inputs.count[:, None]  # in work order: a prefix
-    cost, route = gather(inputs.cost, o), gather(inputs.route, o)
-    team = _fifo_servers(gather(inputs.arrival, o), gather(inputs.prep, o), valid, int(teams))
-    need = valid & (cost > 0)
-    fo = np.argsort(np.where(need, team, np.inf), axis=1, kind="stable")
-    need_f = gather(need, fo)
-    grant_f = _fund_grants(np.where(need_f, gather(team, fo), np.inf),
-                           np.where(need_f, gather(cost, fo), 0.0),
-                           fund_initial, fund_topups, topup_times)
-    funded = team.copy()
-    funded.reshape(-1)[(fo + base)[need_f]] = grant_f[need_f]
-    court = valid & (route == COURT)
-    ready_f = gather(np.where(court, funded, np.inf), fo)
-    co = gather(fo, np.argsort(ready_f, axis=1, kind="stable"))  # stable: ties in fund order
-    court_end = np.empty((n, k))
-    court_end.reshape(-1)[co + base] = _fifo_servers(
-        gather(funded, co), gather(gather(inputs.court_time, o), co), gather(court, co), int(court_capacity))
-    done = np.where(court, court_end, funded + gather(inputs.route_time, o))
-    out = []
-    for t in (team, funded, done):
-        firm = np.full(n * k, np.nan)
-        firm[(o + base)[valid]] = t[valid]
-        out.append(firm.reshape(n, k))
+    out = [np.full((n, k), np.nan) for _ in range(3)]
+    for rows in _row_groups(inputs.count):
+        kg = max(1, int(inputs.count[rows].max(initial=0)))
+        pos = np.arange(kg)[None, :]
+        count = inputs.count[rows]
+        order = np.where(pos < count[:, None], inputs.order[rows, :kg], pos)
+        sub = ZombieInputs(count, *(getattr(inputs, f)[rows, :kg] for f in (
+            "arrival", "route", "prep", "route_time", "court_time", "cost")), order)
+        times = _twin(sub, teams, court_capacity, fund_initial, fund_topups, topup_times)
+        for o, t in zip(out, (times.team_done, times.funded, times.done)):
+            o[rows, :kg] = t
     return ZombieTimes(*out)
 
 
