@@ -34,6 +34,13 @@ class UsageError(Exception):
     """A bad command-line value (exit status 2)."""
 
 
+class Parser(argparse.ArgumentParser):
+    """Argument errors as one line naming the option, with exit status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message} (see `{self.prog} --help`)\n")
+
+
 def _positive(kind: str):
     def parse(text: str) -> int:
         try:
@@ -58,7 +65,7 @@ def _seed(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m model", description="Likelihood of meeting the targets of Jiyuan's 2017 industrial action plans.")
+    parser = Parser(prog="python -m model", description="Likelihood of meeting the targets of Jiyuan's 2017 industrial action plans.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="simulate scenario files and save their results")

@@ -77,7 +77,8 @@ def find_line(text: str, keypath: str) -> int | None:
             if a != b:
                 break
             common += 1
-        if common == len(path) and common > best_len:
+        # a line defines the key if its path is a prefix of the key, or the key a prefix of it
+        if (common == len(path) or common == len(target)) and common > best_len:
             best, best_len = number, common
     return best
 

@@ -60,14 +60,14 @@ count = { dist = "triangular", low = 5, mode = 20, high = 60 }
 [levers.techreform]
 subsidy_rate = 0.3
 [uncertainties.overcapacity]
-count = { dist = "poisson", mean = 30 }
+count = { dist = "uniform", low = 10, high = 50 }
 """, head=HEAD.replace('name = "t"', 'name = "child"\nextends = "base.toml"'))
     s = load_scenario(child)
     assert s.name == "child"
     assert s.levers["techreform.subsidy_rate"] == 0.3  # child wins
     assert s.levers["techreform.subsidy_cap"] == 800  # inherited
     assert s.levers["overcapacity.teams"] == 3
-    assert s.uncertainties["overcapacity.count"].kind == "poisson"  # replaced, not mixed
+    assert s.uncertainties["overcapacity.count"].kind == "uniform"  # replaced, not mixed
     assert [Path(f).name for f in s.files] == ["base.toml", "child.toml"]
 
 
@@ -168,18 +168,32 @@ def test_not_utf8(tmp_path):
 
 
 # -- the command line ----------------------------------------------------------------------------
-def cli(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "model", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+class Ran:
+    def __init__(self, returncode, stdout, stderr):
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+def cli(*args, cwd, capsys, monkeypatch):
+    """Run the command line in this process (importing scipy takes seconds per subprocess)."""
+    from model.cli import main
+
+    monkeypatch.chdir(cwd)
+    try:
+        code = main(list(args))
+    except SystemExit as exc:  # argparse rejects bad options with status 2
+        code = exc.code
+    out, err = capsys.readouterr()
+    return Ran(code, out, err)
 
 
 @pytest.mark.parametrize("case", ["misspelt_lever", "truncation_low_above_high", "code_is_not_evaluated"])
-def test_cli_bad_input_exit_2_one_line_nothing_written(tmp_path, case):
+def test_cli_bad_input_exit_2_one_line_nothing_written(tmp_path, case, capsys, monkeypatch):
     body, key, fragment, _ = BAD[case]
     path = write(tmp_path, "bad.toml", body)
     good = write(tmp_path, "good.toml", "")
     out = tmp_path / "out"
     for command in (["run", str(good), str(path), "--out", str(out), "-n", "10"], ["validate", str(path)]):
-        result = cli(*command, cwd=tmp_path)
+        result = cli(*command, cwd=tmp_path, capsys=capsys, monkeypatch=monkeypatch)
         assert result.returncode == 2, result.stderr
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and "Traceback" not in result.stderr
@@ -188,17 +202,23 @@ def test_cli_bad_input_exit_2_one_line_nothing_written(tmp_path, case):
     assert not (tmp_path / "PWNED").exists()
 
 
-def test_cli_missing_file_and_bad_options(tmp_path):
-    result = cli("run", "missing.toml", cwd=tmp_path)
+def test_cli_missing_file_and_bad_options(tmp_path, capsys, monkeypatch):
+    result = cli("run", "missing.toml", cwd=tmp_path, capsys=capsys, monkeypatch=monkeypatch)
     assert result.returncode == 2 and "file not found" in result.stderr and "Traceback" not in result.stderr
     good = write(tmp_path, "good.toml", "")
-    for bad in (["--replications", "0"], ["--workers", "zero"], ["--seed", "-3"]):
-        result = cli("run", str(good), *bad, cwd=tmp_path)
+    (tmp_path / "afile").write_text("x")
+    for bad in (["--replications", "0"], ["--workers", "zero"], ["--seed", "-3"], ["--out", "afile/run"]):
+        result = cli("run", str(good), *bad, cwd=tmp_path, capsys=capsys, monkeypatch=monkeypatch)
         assert result.returncode == 2 and "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert not (tmp_path / "runs").exists()
 
 
-def test_cli_validate_ok(tmp_path):
-    result = cli("validate", *map(str, SHIPPED), cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
+def test_cli_as_a_program_validates_and_exits_with_status(tmp_path):
+    """One real subprocess: `python -m model` exit statuses as a shell sees them."""
+    bad = write(tmp_path, "bad.toml", BAD["misspelt_lever"][0])
+    result = subprocess.run([sys.executable, "-m", "model", "validate", *map(str, SHIPPED), str(bad)],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stdout.count("ok ") == len(SHIPPED)
+    assert "did you mean 'subsidy_rate'" in result.stderr

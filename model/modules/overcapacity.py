@@ -104,15 +104,35 @@ def draw(levers: Mapping[str, Any], draws: Mapping[str, np.ndarray],
     return survey, plan, inputs
 
 
+def by_year_end(t: np.ndarray, mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """Firms (or their ``weights``) in ``mask`` whose time ``t`` is at or before each year end.
+
+    Parameters
+    ----------
+    t : numpy.ndarray
+        ``(n, K)`` event times [decimal yr] (``inf``: never).
+    mask : numpy.ndarray
+        ``(n, K)`` bool, firms to count.
+    weights : numpy.ndarray, optional
+        ``(n, K)`` amounts to add up instead of counting.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n, len(YEARS))`` cumulative counts (or sums) at the end of each year.
+    """
+    n, years = t.shape[0], len(YEARS)
+    year = np.searchsorted(YEAR_ENDS, np.where(mask, t, np.inf), side="left")  # first end >= t
+    cell = (np.arange(n)[:, None] * (years + 1) + year)[mask]
+    per_year = np.bincount(cell, None if weights is None else weights[mask],
+                           minlength=n * (years + 1)).reshape(n, years + 1)
+    return np.cumsum(per_year[:, :years], axis=1, dtype=float)
+
+
 def indicators(survey: np.ndarray, plan: np.ndarray, inputs: zombie.ZombieInputs,
                times: zombie.ZombieTimes) -> dict[str, np.ndarray]:
     """Indicators declared in ``overcapacity.toml`` from the stage times of every firm."""
     valid = inputs.valid
-    ends = YEAR_ENDS[None, None, :]
-
-    def by_year_end(t: np.ndarray) -> np.ndarray:  # (n, K) -> (n, K, years): t <= year end
-        return valid[:, :, None] & (np.where(valid, t, np.inf)[:, :, None] <= ends)
-
     count = inputs.count.astype(float)
 
     def percent(firms: np.ndarray) -> np.ndarray:  # (n, years) firms -> % of those found
@@ -120,20 +140,18 @@ def indicators(survey: np.ndarray, plan: np.ndarray, inputs: zombie.ZombieInputs
                          where=count[:, None] > 0)
 
     needs = valid & (inputs.cost > 0)
-    paid = by_year_end(times.funded) & needs[:, :, None]
-    asked = by_year_end(times.team_done) & needs[:, :, None]
     court = valid & (inputs.route == zombie.COURT)
-    at_court = by_year_end(times.funded) & ~by_year_end(times.done) & court[:, :, None]
     return {
         "zombie_survey_done": survey,
         "zombie_plan_done": plan,
         "zombie_found": count,
-        "zombie_disposed": percent(by_year_end(times.done).sum(axis=1)),
-        "zombie_started": percent(by_year_end(times.funded).sum(axis=1)),
+        "zombie_disposed": percent(by_year_end(times.done, valid)),
+        "zombie_started": percent(by_year_end(times.funded, valid)),
         "zombie_court_cases": court.sum(axis=1).astype(float),
-        "zombie_in_court": at_court.sum(axis=1).astype(float),
-        "zombie_fund_used": (paid * inputs.cost[:, :, None]).sum(axis=1),
-        "zombie_fund_waiting": (asked & ~paid).sum(axis=1).astype(float),
+        "zombie_in_court": by_year_end(times.funded, court) - by_year_end(times.done, court),
+        "zombie_fund_used": by_year_end(times.funded, needs, inputs.cost),
+        "zombie_fund_waiting": by_year_end(times.team_done, needs)
+        - by_year_end(times.funded, needs),
     }
 
 
