@@ -168,3 +168,40 @@ def test_every_shipped_scenario_runs(path):
 def test_defaults_run():
     results = simulate(default_scenario(), 100, seed=1)
     assert results.summary()["probability"].notna().sum() > 0
+
+
+@pytest.mark.slow
+def test_engine_probability_matches_closed_form_with_a_copula(plan):
+    """Milestones through the whole engine against their exact probability.
+
+    The survey is on time iff its delay X <= 0; the plan is on time iff its delay Y <= 0 and
+    the survey leaves it the minimum planning time, X <= D. With normal X, Y joined by a
+    Gaussian copula of rank correlation rho, P(both) is a bivariate normal CDF with Pearson
+    r = 2 sin(pi rho / 6). Tolerance: 4 Monte Carlo standard errors sqrt(p (1 - p) / n).
+    """
+    from scipy import stats
+
+    from model.distributions import Distribution
+    from model.modules.overcapacity import DAY, MONTH, PLAN_DEADLINE, SURVEY_DEADLINE
+
+    n, rho = 20_000, 0.5
+    unc = dict(plan.uncertainties)
+    unc["overcapacity.survey_delay"] = Distribution.from_spec({"dist": "normal", "mean": 60, "sd": 60})
+    unc["overcapacity.plan_delay"] = Distribution.from_spec({"dist": "normal", "mean": 10, "sd": 40})
+    unc["overcapacity.plan_min_time"] = Distribution.from_spec(3.0)
+    scenario = dataclasses.replace(
+        plan, uncertainties=unc,
+        correlations=(("overcapacity.survey_delay", "overcapacity.plan_delay", rho),),
+    )
+    results = simulate(scenario, n, seed=9)
+    d = (PLAN_DEADLINE - SURVEY_DEADLINE - 3 * MONTH) / DAY  # days of survey delay the plan absorbs
+    r = 2 * np.sin(np.pi * rho / 6)
+    exact_survey = stats.norm.cdf(0, 60, 60)
+    exact_plan = stats.multivariate_normal([0, 0], [[1, r], [r, 1]]).cdf([(d - 60) / 60, (0 - 10) / 40])
+    for target, exact in (("overcapacity.zombie_survey.2017", exact_survey), ("overcapacity.zombie_plan.2017", exact_plan)):
+        se = np.sqrt(exact * (1 - exact) / n)
+        assert results.probability(target) == pytest.approx(exact, abs=4 * se), target
+    # without the correlation the plan probability is the product of the marginals
+    independent = simulate(dataclasses.replace(scenario, correlations=()), n, seed=9)
+    exact = stats.norm.cdf((d - 60) / 60) * stats.norm.cdf(-10 / 40)
+    assert independent.probability("overcapacity.zombie_plan.2017") == pytest.approx(exact, abs=4 * np.sqrt(exact * (1 - exact) / n))
