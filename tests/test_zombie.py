@@ -4,6 +4,7 @@ Tiers (DESIGN.md section 8): an analytic check (M/M/c against Erlang C), exact a
 twin with the reference on the same draws, invariants, and the module contract.
 """
 
+import itertools
 import math
 
 import numpy as np
@@ -37,7 +38,7 @@ def default_levers(**changes):
 
 def firm_params(n, rng):
     """Per-firm parameters that make every feature bite (short scale, small fund in tests)."""
-    u = lambda lo, hi: rng.uniform(lo, hi, n)  # noqa: E731
+    u = lambda lo, hi: rng.uniform(lo, hi, n)
     return zombie.FirmParams(
         share_shell=u(0.05, 0.3), share_court=u(0.3, 0.6), share_merger=u(0.3, 0.8),
         share_fund=u(0.4, 0.9), prep_median=u(0.2, 0.5), prep_median_shell=u(0.05, 0.15),
@@ -118,7 +119,7 @@ def test_twin_gives_the_simpy_times(seed, work_order, poisson):
 def test_simultaneous_grants_reach_the_court_in_fund_queue_order():
     # Three bankruptcies wait for money that arrives at t = 1 all at once. SimPy resumes them in
     # the order they asked (team finish: B at 0.1, C at 0.2, A at 0.3), not by index or size.
-    one = lambda a: np.array([a], float)  # noqa: E731
+    one = lambda a: np.array([a], float)
     inputs = zombie.ZombieInputs(
         np.array([3]), one([0.0, 0.0, 0.0]), np.array([[3, 3, 3]]), one([0.3, 0.1, 0.2]),
         one([0.0, 0.0, 0.0]), one([0.5, 0.2, 0.1]), one([100.0, 100.0, 100.0]),
@@ -179,7 +180,7 @@ def test_disposed_share_is_a_nondecreasing_percentage_starting_at_the_plan(defau
 def test_more_court_capacity_never_lowers_the_disposed_share(defaults):
     _, run = defaults
     shares = [run(court_capacity=c)["zombie_disposed"] for c in (1, 2, 4, 8)]
-    for low, high in zip(shares, shares[1:]):
+    for low, high in itertools.pairwise(shares):
         assert np.all(high >= low - 1e-9)
     assert np.any(shares[-1] > shares[0])
 
@@ -188,13 +189,13 @@ def test_more_teams_never_lower_the_share_without_fund_or_court_queues(defaults)
     # With a fund that never runs dry and a court slot for every case, a firm's disposal time
     # is its team finish plus a fixed time, and FIFO finishes move earlier with more servers.
     _, run = defaults
-    unqueued = dict(fund_initial=1e9, court_capacity=100)
+    unqueued = {"fund_initial": 1e9, "court_capacity": 100}
     shares = [run(teams=t, **unqueued)["zombie_disposed"] for t in (1, 3, 10, 30)]
-    for low, high in zip(shares, shares[1:]):
+    for low, high in itertools.pairwise(shares):
         assert np.all(high >= low - 1e-9)
     # With the queues on, single replications can lose (see below); the mean still gains.
     means = [run(teams=t)["zombie_disposed"].mean(axis=0) for t in (3, 10, 30)]
-    for low, high in zip(means, means[1:]):
+    for low, high in itertools.pairwise(means):
         assert np.all(high >= low - 1e-9)
 
 
@@ -202,7 +203,7 @@ def test_more_teams_can_lower_the_share_when_the_court_queue_reorders():
     # Known behaviour, not a bug: with two teams the short court case S reaches the court first;
     # with three, the long case L finishes its preparation sooner and takes the only slot.
     # Firms: X (shell, long preparation), S (court 0.1 yr), L (court 5 yr); work order X, S, L.
-    one = lambda a: np.array([a], float)  # noqa: E731
+    one = lambda a: np.array([a], float)
     inputs = zombie.ZombieInputs(
         np.array([3]), one([0.0, 0.0, 0.0]), np.array([[0, 3, 3]]), one([1.0, 0.5, 0.3]),
         one([0.1, 0.0, 0.0]), one([0.0, 0.1, 5.0]), one([0.0, 0.0, 0.0]), np.array([[0, 1, 2]]))
@@ -217,7 +218,7 @@ def test_more_teams_finish_every_preparation_no_later():
                                 firm_params(200, rng))
     done = [zombie.simulate_vectorised_detail(inputs, t, 2, 500.0, [300.0] * 5).team_done
             for t in (1, 2, 5)]
-    for low, high in zip(done, done[1:]):
+    for low, high in itertools.pairwise(done):
         assert np.all(np.nan_to_num(high) <= np.nan_to_num(low) + 1e-12)
 
 

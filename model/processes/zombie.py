@@ -39,27 +39,13 @@ class ZombieInputs:
     """Per-firm random inputs of ``n`` replications with room for ``K`` firms each.
 
     Firms ``0 .. count-1`` of a replication are real; the rest are padding and are ignored.
-
-    Attributes
-    ----------
-    count : numpy.ndarray
-        ``(n,)`` int, firms identified.
-    arrival : numpy.ndarray
-        ``(n, K)`` time the firm enters the work queue [decimal yr]; ``inf`` for padding.
-    route : numpy.ndarray
-        ``(n, K)`` int: 0 shell closure 空壳注销, 1 debt restructuring 债务重组, 2 merger or
-        restructuring 兼并重组, 3 bankruptcy through the court 破产清算.
-    prep : numpy.ndarray
-        ``(n, K)`` working-team time [yr].
-    route_time : numpy.ndarray
-        ``(n, K)`` time from funding to disposal for routes 0-2 [yr] (unused for route 3).
-    court_time : numpy.ndarray
-        ``(n, K)`` court case duration [yr] (used for route 3 only).
-    cost : numpy.ndarray
-        ``(n, K)`` draw on the resettlement fund [万元]; 0: no money needed.
-    order : numpy.ndarray
-        ``(n, K)`` int permutation of firm indices: the order of work, padding last; arrivals
-        must be nondecreasing along it.
+    ``count`` ``(n,)`` int: firms identified. The other fields are ``(n, K)``: ``arrival``, when
+    the firm enters the work queue [decimal yr] (``inf`` for padding); ``route``, 0 shell closure
+    空壳注销, 1 debt restructuring 债务重组, 2 merger or restructuring 兼并重组, 3 bankruptcy through
+    the court 破产清算; ``prep``, working-team time [yr]; ``route_time``, time from funding to
+    disposal for routes 0-2 [yr]; ``court_time``, court case duration for route 3 [yr];
+    ``cost``, draw on the resettlement fund [万元] (0: no money needed); ``order``, a permutation
+    of firm indices giving the order of work, padding last, with nondecreasing arrivals.
     """
 
     count: np.ndarray
@@ -325,10 +311,7 @@ def simulate_simpy(
     inputs: ZombieInputs, teams: int, court_capacity: int, fund_initial: float,
     fund_topups: Sequence[float], topup_times: Sequence[float] = TOPUP_TIMES,
 ) -> np.ndarray:
-    """Disposal times ``(n, K)`` [decimal yr] from the SimPy reference (NaN padding, inf never).
-
-    See :func:`simulate_simpy_detail` for the parameters.
-    """
+    """Disposal times ``(n, K)`` [decimal yr] of :func:`simulate_simpy_detail`."""
     return simulate_simpy_detail(
         inputs, teams, court_capacity, fund_initial, fund_topups, topup_times).done
 
@@ -364,7 +347,7 @@ def _fund_grants(request: np.ndarray, cost: np.ndarray, fund_initial: float,
     not queue (they must sit after the queuing ones, with ``request = inf``).
     """
     demand = np.cumsum(cost, axis=1)
-    supply = float(fund_initial) + np.concatenate(([0.0], np.cumsum(np.asarray(fund_topups, float))))
+    supply = float(fund_initial) + np.concatenate(([0.0], np.cumsum(fund_topups, dtype=float)))
     instants = np.concatenate(([-np.inf], _topup_instants(topup_times), [np.inf]))
     covered = instants[np.searchsorted(supply, demand, side="left")]
     return np.maximum.accumulate(np.maximum(request, covered), axis=1)
@@ -391,7 +374,7 @@ def _twin(inputs: ZombieInputs, teams: int, court_capacity: int, fund_initial: f
     """The twin on one group of replications (inputs already checked)."""
     n, k = inputs.arrival.shape
     base = (np.arange(n) * k)[:, None]
-    take = lambda a, flat: a.reshape(-1)[flat]  # noqa: E731  (a C-contiguous (n, K))
+    take = lambda a, flat: a.reshape(-1)[flat]  # a: C-contiguous (n, K)
     ow = inputs.order + base  # flat index: work position -> firm
     firm = {f: np.ascontiguousarray(getattr(inputs, f)) for f in
             ("arrival", "prep", "route", "route_time", "court_time", "cost")}
@@ -410,9 +393,8 @@ def _twin(inputs: ZombieInputs, teams: int, court_capacity: int, fund_initial: f
     ready_f = take(np.where(court, funded, np.inf), fo)
     co = take(fo, np.argsort(ready_f, axis=1, kind="stable") + base)  # ties: fund order
     court_end = np.empty((n, k))
-    court_end.reshape(-1)[co] = _fifo_servers(
-        take(funded, co),
-        take(take(firm["court_time"], ow), co), take(court, co), int(court_capacity))
+    court_end.reshape(-1)[co] = _fifo_servers(take(funded, co), take(take(
+        firm["court_time"], ow), co), take(court, co), int(court_capacity))
     done = np.where(court, court_end, funded + take(firm["route_time"], ow))
     out = []
     for t in (team, funded, done):
@@ -453,9 +435,6 @@ def simulate_vectorised(
     inputs: ZombieInputs, teams: int, court_capacity: int, fund_initial: float,
     fund_topups: Sequence[float], topup_times: Sequence[float] = TOPUP_TIMES,
 ) -> np.ndarray:
-    """Disposal times ``(n, K)`` [decimal yr] from the numpy twin (NaN padding, inf never).
-
-    See :func:`simulate_simpy_detail` for the parameters.
-    """
+    """Disposal times ``(n, K)`` [decimal yr] of :func:`simulate_vectorised_detail`."""
     return simulate_vectorised_detail(
         inputs, teams, court_capacity, fund_initial, fund_topups, topup_times).done
