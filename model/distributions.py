@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -117,6 +118,11 @@ class Distribution:
     # -- scipy --------------------------------------------------------------------------------
     def frozen(self):
         """The scipy.stats frozen distribution before truncation (``None`` for fixed/choice)."""
+        return self._frozen
+
+    @cached_property
+    def _frozen(self):
+        # built once per Distribution: freezing a scipy distribution costs about a millisecond
         p = self.p
         if self.kind == "uniform":
             return stats.uniform(loc=p["low"], scale=p["high"] - p["low"])
