@@ -9,14 +9,17 @@ import argparse
 import os
 import sys
 import traceback
+import unicodedata
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .engine import DEFAULT_REPLICATIONS, DEFAULT_SEED, simulate
 from .params import all_params
 from .scenario import Scenario, ScenarioError, load_scenario
 from .targets import load_registry
+from .timeline import YEARS
 
 HEADLINE = (
     "green.energy_intensity_cut.2017",
@@ -116,23 +119,66 @@ def _out_dirs(scenarios: list[Scenario], out: Path | None) -> list[Path]:
     return dirs
 
 
+def _width(text: str) -> int:
+    """Display width in a terminal: CJK characters take two columns."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def format_table(columns: dict[str, list[str]], right: tuple[str, ...] = ()) -> str:
+    """Plain-text table; text columns left-aligned, ``right`` columns right-aligned."""
+    widths = {name: max([_width(name)] + [_width(v) for v in values]) for name, values in columns.items()}
+
+    def cell(name: str, value: str) -> str:
+        pad = " " * (widths[name] - _width(value))
+        return pad + value if name in right else value + pad
+
+    names = list(columns)
+    lines = ["  ".join(cell(n, n) for n in names).rstrip()]
+    for i in range(len(columns[names[0]]) if names else 0):
+        lines.append("  ".join(cell(n, columns[n][i]) for n in names).rstrip())
+    return "\n".join(lines)
+
+
+def _pct(x: float) -> str:
+    return "" if pd.isna(x) else f"{100 * x:.1f}%"
+
+
+def _interval(low: float, high: float) -> str:
+    if pd.isna(low):
+        return ""
+    fmt = (lambda v: f"{100 * v:.2f}") if high < 0.01 or low > 0.99 else (lambda v: f"{100 * v:.1f}")
+    return f"{fmt(low)}-{fmt(high)}"
+
+
+def _value(v) -> str:
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return ""
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
 def _table(summary: pd.DataFrame, show_all: bool) -> str:
-    rows = summary if show_all else summary[summary["status"] != "not modelled"]
-    rows = rows[~rows["target_id"].str.contains(".district.", regex=False)] if not show_all else rows
+    rows = summary if show_all else summary[
+        (summary["status"] != "not modelled") & ~summary["target_id"].str.contains(".district.", regex=False)
+    ]
+    return format_table({
+        "target": list(rows["target_id"]),
+        "deadline": list(rows["deadline"]),
+        "test": list(rows["test"]),
+        "likelihood": [_pct(p) for p in rows["probability"]],
+        "95% interval": [_interval(lo, hi) for lo, hi in zip(rows["probability_low"], rows["probability_high"])],
+        "median": [_value(v) for v in rows["median"]],
+        "status": list(rows["status"]),
+    }, right=("likelihood", "95% interval", "median"))
 
-    def pct(x):
-        return "" if pd.isna(x) else f"{100 * x:5.1f}%"
 
-    table = pd.DataFrame({
-        "target": rows["target_id"],
-        "deadline": rows["deadline"],
-        "test": rows["test"],
-        "likelihood": rows["probability"].map(pct),
-        "95% interval": [("" if pd.isna(lo) else f"{100 * lo:4.1f}-{100 * hi:4.1f}") for lo, hi in zip(rows["probability_low"], rows["probability_high"])],
-        "median": rows["median"].map(lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v)) else (f"{v:.4g}" if isinstance(v, float) else str(v))),
-        "status": rows["status"],
-    })
-    return table.to_string(index=False)
+def _outlay(results) -> str:
+    """What the tech-renovation post-subsidy costs: median and 10-90 % per year [亿元]."""
+    outlay = results.indicators["techreform.subsidy_outlay"] / 1e4  # 万元 -> 亿元
+    parts = []
+    for j, year in enumerate(YEARS[1:], start=1):
+        p10, p50, p90 = np.nanquantile(outlay[:, j], [0.1, 0.5, 0.9])
+        parts.append(f"{year} {p50:.2f} ({p10:.2f}-{p90:.2f})")
+    return "tech-renovation post-subsidy outlay, 亿元 median (10-90 %): " + ", ".join(parts)
 
 
 def cmd_run(args) -> int:
@@ -151,13 +197,15 @@ def cmd_run(args) -> int:
         print(_table(summary, args.all))
         if len(districts) and not args.all:
             print(f"   + {len(districts)} district targets: mean likelihood {100 * districts['probability'].mean():.1f}% (all in summary.csv)")
+        print("   " + _outlay(results))
         print(f"   {not_modelled} targets are not modelled yet (listed in summary.csv without a likelihood)")
         print(f"   saved to {saved}/  ({results.meta['seconds']:.1f} s)")
         headline[scenario.name] = summary.set_index("target_id").loc[list(HEADLINE), "probability"]
     if len(scenarios) > 1:
         print("\n== Headline goals: likelihood of meeting each target by its deadline")
-        table = pd.DataFrame(headline).map(lambda p: f"{100 * p:5.1f}%")
-        print(table.to_string())
+        columns = {"target": list(HEADLINE)}
+        columns.update({name: [_pct(p) for p in probs] for name, probs in headline.items()})
+        print(format_table(columns, right=tuple(headline)))
     return 0
 
 
@@ -170,20 +218,15 @@ def cmd_validate(args) -> int:
 
 
 def cmd_targets(args) -> int:
-    rows = []
-    for t in load_registry():
-        if args.plan and t.plan != args.plan:
-            continue
-        rows.append({
-            "id": t.id,
-            "name": t.name_zh if args.lang == "zh" else t.name_en,
-            "deadline": t.deadline.isoformat(),
-            "test": t.test() + (" (reading)" if t.reading else ""),
-            "modelled": t.indicator if t.modelled else "not modelled yet",
-            "responsible": "、".join(t.responsible),
-        })
-    with pd.option_context("display.max_colwidth", 60, "display.width", 250):
-        print(pd.DataFrame(rows).to_string(index=False))
+    chosen = [t for t in load_registry() if not args.plan or t.plan == args.plan]
+    print(format_table({
+        "id": [t.id for t in chosen],
+        "name": [t.name_zh if args.lang == "zh" else t.name_en for t in chosen],
+        "deadline": [t.deadline.isoformat() for t in chosen],
+        "test": [t.test() + (" (reading)" if t.reading else "") for t in chosen],
+        "modelled by": [t.indicator if t.modelled else "not modelled yet" for t in chosen],
+        "responsible": ["、".join(t.responsible) for t in chosen],
+    }))
     modelled = sum(1 for t in load_registry() if t.modelled)
     print(f"\n{len(load_registry())} targets, {modelled} modelled")
     return 0

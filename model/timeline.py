@@ -9,6 +9,7 @@ year; 2016 is the base year of the plans. Event times (milestones, disposals) ar
 from __future__ import annotations
 
 import calendar
+import math
 import datetime as dt
 
 BASE_YEAR = 2016
@@ -36,5 +37,5 @@ def to_date(t: float) -> dt.date:
     frac = t - year
     if frac <= 1e-12:
         return dt.date(year - 1, 12, 31)
-    day_of_year = min(days, int(-(-frac * days // 1)))  # ceil
+    day_of_year = min(days, math.ceil(frac * days - 1e-9))  # tolerate float error at day ends
     return dt.date(year, 1, 1) + dt.timedelta(days=day_of_year - 1)

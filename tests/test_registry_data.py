@@ -105,6 +105,8 @@ def _expected_indicators() -> dict[str, str]:
         out[f"techreform.investment.{y}"] = "techreform.investment"
     for y in (2017, 2018):
         out[f"techreform.firms.{y}"] = "techreform.firms"
+    for y in (2017, 2020):
+        out[f"techreform.firms_completed_share.{y}"] = "techreform.completed_share"
     for y in (2017, 2018, 2019, 2020):
         out[f"techreform.growth_gap.{y}"] = "techreform.growth_gap"
     for py, *_ in ANNEX:
