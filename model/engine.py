@@ -148,7 +148,8 @@ def simulate(
         Replications per task, rounded up to whole blocks of :data:`BLOCK`; default spreads the
         blocks evenly over the workers (several tasks each, for a smooth progress bar).
     progress : bool or callable
-        ``True`` shows a progress bar on stderr; a callable receives replications done.
+        ``True`` shows a progress bar on a terminal; a callable receives the number of
+        replications each finished task completed.
 
     Returns
     -------
@@ -187,12 +188,33 @@ def simulate(
 
 
 def _progress(progress: bool | Callable[[int], None], total: int) -> Callable[[int | None], None]:
-    """A callback taking replications done (None to close)."""
+    """A callback taking replications just completed (``None`` to finish).
+
+    ``True`` draws a one-line bar on stderr when it is a terminal and the run has taken more
+    than a second; the line is cleared at the end so the printed tables stay clean.
+    """
     if callable(progress):
         return lambda n: None if n is None else progress(n)
     if not progress or not sys.stderr.isatty():
         return lambda n: None
-    from tqdm import tqdm
+    start, done, shown = time.monotonic(), 0, False
 
-    bar = tqdm(total=total, unit="rep", desc="simulating", file=sys.stderr, delay=1.0, leave=False)
-    return lambda n: bar.close() if n is None else bar.update(n)
+    def update(n: int | None) -> None:
+        nonlocal done, shown
+        if n is None:
+            if shown:
+                sys.stderr.write("\r" + " " * 60 + "\r")
+                sys.stderr.flush()
+            return
+        done += n
+        elapsed = time.monotonic() - start
+        if elapsed < 1.0 or done >= total:
+            return
+        width = 30
+        filled = int(width * done / total)
+        eta = elapsed * (total - done) / done
+        sys.stderr.write(f"\rsimulating [{'#' * filled}{'.' * (width - filled)}] {done}/{total}  ~{eta:.0f} s left ")
+        sys.stderr.flush()
+        shown = True
+
+    return update

@@ -35,7 +35,7 @@ from .timeline import YEARS, to_date
 GREEN, AMBER = 0.80, 0.50
 QUANTILES = (0.10, 0.25, 0.50, 0.75, 0.90)
 MODEL_VERSION = "0.1.0"
-PACKAGES = ("numpy", "scipy", "pandas", "simpy", "tqdm")
+PACKAGES = ("numpy", "scipy", "pandas", "simpy")
 
 
 def traffic_light(p: float) -> str:
