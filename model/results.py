@@ -146,7 +146,8 @@ class Results:
             for j, year in enumerate(YEARS):
                 rows.append({
                     "indicator": key, "year": year, "unit": spec.unit,
-                    "mean": means[j], **{f"p{int(q * 100)}": qs[i, j] for i, q in enumerate(QUANTILES)},
+                    "mean": round(float(means[j]), 4),
+                    **{f"p{int(q * 100)}": round(float(qs[i, j]), 4) for i, q in enumerate(QUANTILES)},
                     "name_zh": spec.zh, "name_en": spec.en,
                 })
         return pd.DataFrame(rows)
