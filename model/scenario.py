@@ -184,7 +184,12 @@ class Scenario:
         out: dict[str, Any] = {}
         for name, spec in specs.items():
             value = self.levers[f"{module}.{name}"]
-            out[name] = schedule_array(value) if spec.schedule else value
+            if spec.schedule:
+                out[name] = schedule_array(value)
+            elif spec.integer:
+                out[name] = int(value)
+            else:
+                out[name] = value
         return out
 
     def to_dict(self) -> dict[str, Any]:
