@@ -116,6 +116,9 @@ def _out_dirs(scenarios: list[Scenario], out: Path | None) -> list[Path]:
                 raise UsageError(f"--out: {parent} exists and is not a directory; choose another path")
         if d.exists() and any(d.iterdir()) and not (d / "manifest.json").exists():
             raise UsageError(f"--out: {d} is a non-empty directory that is not a run; choose another path so nothing is overwritten")
+        existing = next(p for p in [d, *d.parents] if p.exists())
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise UsageError(f"--out: cannot write in {existing}; choose a directory you can write to")
     return dirs
 
 
@@ -191,7 +194,10 @@ def cmd_run(args) -> int:
         results = simulate(scenario, args.replications, args.seed, workers=args.workers,
                            chunk_size=args.chunk_size, progress=True)
         summary = results.summary()
-        saved = results.save(out)
+        try:
+            saved = results.save(out)
+        except OSError as exc:
+            raise UsageError(f"--out: cannot write the run to {out} ({exc.strerror or exc}); nothing was saved") from exc
         districts = summary[summary["target_id"].str.contains(".district.", regex=False) & (summary["status"] != "not modelled")]
         not_modelled = int((summary["status"] == "not modelled").sum())
         print(_table(summary, args.all))

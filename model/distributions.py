@@ -32,9 +32,13 @@ SPEC_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "normal": (("mean", "sd"), ("low", "high")),
     "lognormal": (("median", "sigma"), ("low", "high")),
     "beta": (("alpha", "beta"), ("low", "high")),
-    "poisson": (("mean",), ()),
+    "poisson": (("mean",), ("low", "high")),
     "choice": (("values", "weights"), ()),
 }
+
+
+#: Distributions that take optional ``low``/``high`` truncation.
+TRUNCATABLE = ("normal", "lognormal", "poisson")
 
 
 class SpecError(ValueError):
@@ -78,6 +82,8 @@ class Distribution:
         if isinstance(spec, bool):
             raise SpecError(f"expected a number or a distribution table, found {spec!r}")
         if isinstance(spec, (int, float)):
+            if not math.isfinite(spec):
+                raise SpecError(f"expected a finite number, found {spec!r}")
             spec = {"dist": "fixed", "value": spec}
         if not isinstance(spec, Mapping):
             raise SpecError(
@@ -85,6 +91,8 @@ class Distribution:
                 f"found {spec!r}"
             )
         kind = spec.get("dist")
+        if kind is not None and not isinstance(kind, str):
+            raise SpecError(f"expected the name of a distribution in quotes, found {kind!r}", "dist")
         if kind is None:
             raise SpecError("missing 'dist' (one of " + ", ".join(SPEC_KEYS) + ")", "dist")
         if kind not in SPEC_KEYS:
@@ -153,7 +161,7 @@ class Distribution:
             return p["value"], p["value"]
         if self.kind == "choice":
             return min(p["values"]), max(p["values"])
-        if self.kind in ("normal", "lognormal"):
+        if self.kind in TRUNCATABLE:
             base_low, base_high = self.frozen().support()
             return max(base_low, p.get("low", -math.inf)), min(base_high, p.get("high", math.inf))
         low, high = self.frozen().support()
@@ -166,16 +174,15 @@ class Distribution:
             return np.full(u.shape, p["value"], dtype=float)
         if self.kind == "choice":
             values = np.asarray(p["values"], dtype=float)
-            cum = np.cumsum(p["weights"])
+            weights = np.asarray(p["weights"], dtype=float)
+            cum = np.cumsum(weights / weights.max())  # scaled first: huge weights cannot overflow
             cum /= cum[-1]
             idx = np.searchsorted(cum, u, side="right")
             return values[np.minimum(idx, len(values) - 1)]
         dist = self.frozen()
-        if self.kind in ("normal", "lognormal") and ("low" in p or "high" in p):
-            lo = dist.cdf(p["low"]) if "low" in p else 0.0
-            hi = dist.cdf(p["high"]) if "high" in p else 1.0
-            u = lo + u * (hi - lo)
-            x = dist.ppf(u)
+        if self.kind in TRUNCATABLE and ("low" in p or "high" in p):
+            lo, hi = self._cdf_bounds()
+            x = dist.ppf(lo + u * (hi - lo))
             return np.clip(x, p.get("low", -np.inf), p.get("high", np.inf))
         return np.asarray(dist.ppf(u), dtype=float)
 
@@ -186,13 +193,26 @@ class Distribution:
             return p["value"]
         if self.kind == "choice":
             w = np.asarray(p["weights"], float)
+            w = w / w.max()
             return float(np.dot(w / w.sum(), p["values"]))
-        if self.kind in ("normal", "lognormal") and ("low" in p or "high" in p):
+        if self.kind in TRUNCATABLE and ("low" in p or "high" in p):
             dist = self.frozen()
             lo, hi = p.get("low", -np.inf), p.get("high", np.inf)
+            if self.kind == "poisson":
+                k = np.arange(max(0, math.ceil(lo)), math.floor(min(hi, dist.ppf(1 - 1e-15))) + 1)
+                pmf = dist.pmf(k)
+                return float(np.dot(k, pmf) / pmf.sum())
             mass = dist.cdf(hi) - dist.cdf(lo)
             return float(dist.expect(lambda x: x, lb=lo, ub=hi) / mass)
         return float(self.frozen().mean())
+
+    def _cdf_bounds(self) -> tuple[float, float]:
+        """CDF values that bound the truncated range (for a discrete law, P(X < low) below)."""
+        p, dist = self.p, self.frozen()
+        below = p["low"] - 1 if self.kind == "poisson" and "low" in p else p.get("low")
+        lo = float(dist.cdf(below)) if below is not None else 0.0
+        hi = float(dist.cdf(p["high"])) if "high" in p else 1.0
+        return lo, hi
 
     def describe(self) -> str:
         """Short human-readable form, e.g. ``triangular(0.02, 0.05, 0.09)``."""
@@ -256,16 +276,14 @@ def _check_numbers(kind: str, p: dict[str, float]) -> None:
         return
     elif kind == "poisson":
         need(p["mean"] >= 0, "mean", f"a Poisson mean must be >= 0, found {p['mean']:g}")
-    if kind in ("normal", "lognormal") and "low" in p and "high" in p:
+    if kind in TRUNCATABLE and "low" in p and "high" in p:
         need(
             p["low"] < p["high"],
             "low",
             f"truncation needs low < high, found low={p['low']:g} > high={p['high']:g}",
         )
-    if kind in ("normal", "lognormal"):
-        dist = Distribution(kind, tuple(sorted(p.items()))).frozen()
-        lo = dist.cdf(p["low"]) if "low" in p else 0.0
-        hi = dist.cdf(p["high"]) if "high" in p else 1.0
+    if kind in TRUNCATABLE and ("low" in p or "high" in p):
+        lo, hi = Distribution(kind, tuple(sorted(p.items())))._cdf_bounds()
         need(hi - lo > 1e-12, "low", "the truncation bounds leave (almost) no probability mass")
 
 

@@ -186,6 +186,7 @@ class Results:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
         try:
+            os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; a run is shared like any folder
             self.summary().to_csv(tmp / "summary.csv", index=False, encoding="utf-8-sig")
             self.trajectories().to_csv(tmp / "trajectories.csv", index=False, encoding="utf-8-sig")
             np.savez_compressed(
@@ -206,6 +207,12 @@ class Results:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return out
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _git_commit() -> str | None:

@@ -62,10 +62,15 @@ def find_line(text: str, keypath: str) -> int | None:
     target = _split_key(keypath)
     best, best_len = None, 0
     table: list[str] = []
+    arrays: dict[str, int] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         header = _HEADER.match(line)
         if header:
             table = _split_key(header.group(1))
+            if line.lstrip().startswith("[["):  # array of tables: the i-th one is name[i]
+                name = ".".join(table)
+                arrays[name] = arrays.get(name, -1) + 1
+                table = table[:-1] + [f"{table[-1]}[{arrays[name]}]"]
             path = table
         else:
             key = _KEYLINE.match(line)
@@ -85,16 +90,20 @@ def find_line(text: str, keypath: str) -> int | None:
 
 # -- loading and extends ----------------------------------------------------------------------
 def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
-    if not path.exists():
-        raise ScenarioError(path, None, "file not found; check the path (relative paths start from the current directory)")
-    if path.is_dir():
-        raise ScenarioError(path, None, "is a directory; give a scenario .toml file")
     try:
+        if not path.exists():
+            raise ScenarioError(path, None, "file not found; check the path (relative paths start from the current directory)")
+        if path.is_dir():
+            raise ScenarioError(path, None, "is a directory; give a scenario .toml file")
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ScenarioError(path, None, f"is not UTF-8 text ({exc.reason}); save it as UTF-8") from exc
+    except OSError as exc:
+        raise ScenarioError(path, None, f"cannot be read ({exc.strerror or exc}); check the path and its permissions") from exc
     try:
         return tomllib.loads(text), text
+    except RecursionError as exc:
+        raise ScenarioError(path, None, "invalid TOML: arrays or tables nested too deeply") from exc
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
         raise ScenarioError(
@@ -102,9 +111,16 @@ def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
         ) from exc
 
 
+_YEAR = re.compile(r"[0-9]{4}")
+
+
+def _is_year(key: Any) -> bool:
+    return isinstance(key, str) and _YEAR.fullmatch(key) is not None
+
+
 def _is_replacing_table(value: Any) -> bool:
     """Distribution specs and yearly schedules replace a parent's value wholesale."""
-    return isinstance(value, dict) and ("dist" in value or any(k.isdigit() for k in value))
+    return isinstance(value, dict) and ("dist" in value or any(_is_year(k) for k in value))
 
 
 def merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
@@ -132,10 +148,10 @@ class _Layer:
 
 def _load_chain(path: Path, stack: tuple[Path, ...] = ()) -> list[_Layer]:
     """The file and its ``extends`` ancestors, root first."""
-    path = path.resolve()
-    if path in stack:
-        cycle = " -> ".join(p.name for p in stack + (path,))
-        raise ScenarioError(stack[-1], "scenario.extends", f"extends cycle: {cycle}; remove one of these links")
+    try:
+        path = path.resolve()
+    except OSError as exc:
+        raise ScenarioError(path, None, f"cannot be read ({exc}); check the path") from exc
     doc, text = _read_toml(path)
     meta = doc.get("scenario", {})
     parent = meta.get("extends") if isinstance(meta, dict) else None
@@ -143,9 +159,18 @@ def _load_chain(path: Path, stack: tuple[Path, ...] = ()) -> list[_Layer]:
     if parent is not None:
         if not isinstance(parent, str) or not parent:
             raise ScenarioError(path, "scenario.extends", f"expected a file name like \"plan.toml\", found {parent!r}", find_line(text, "scenario.extends"))
-        parent_path = (path.parent / parent)
-        if not parent_path.exists():
-            raise ScenarioError(path, "scenario.extends", f"extends {parent!r}, which does not exist next to this file", find_line(text, "scenario.extends"))
+        line = find_line(text, "scenario.extends")
+        parent_path = path.parent / parent
+        try:
+            found = parent_path.is_file()
+            parent_path = parent_path.resolve()
+        except OSError:
+            found = False
+        if not found:
+            raise ScenarioError(path, "scenario.extends", f"extends {parent!r}, which is not a file next to this one; check the name", line)
+        if parent_path in stack + (path,):
+            cycle = " -> ".join(p.name for p in stack + (path, parent_path))
+            raise ScenarioError(path, "scenario.extends", f"extends cycle: {cycle}; remove one of these links", line)
         layers = _load_chain(parent_path, stack + (path,))
     return layers + [_Layer(path, doc, text)]
 
@@ -219,19 +244,18 @@ def schedule_array(value: Any) -> np.ndarray:
     last given year it stays flat.
     """
     if isinstance(value, dict):
-        years = sorted(int(y) for y in value)
-        values = [float(value[str(y)] if str(y) in value else value[y]) for y in years]
-        return np.interp(np.array(YEARS, float), years, values)
+        points = sorted((int(year), float(v)) for year, v in value.items())
+        return np.interp(np.array(YEARS, float), [p[0] for p in points], [p[1] for p in points])
     return np.full(len(YEARS), float(value))
 
 
 def _check_number(value: Any, spec: LeverSpec) -> str | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return f"expected a number ({spec.about.unit}), found {value!r}"
-    if spec.integer and float(value) != int(value):
-        return f"expected a whole number, found {value!r}"
     if spec.range and not spec.range[0] <= value <= spec.range[1]:
         return f"{value!r} is outside the allowed range [{spec.range[0]:g}, {spec.range[1]:g}] ({spec.about.unit})"
+    if spec.integer and not float(value).is_integer():
+        return f"expected a whole number, found {value!r}"
     return None
 
 
@@ -252,7 +276,7 @@ def _check_lever(spec: LeverSpec, value: Any) -> tuple[str | None, str | None]:
         if not value:
             return None, "a yearly schedule needs at least one year, e.g. { 2017 = 1, 2020 = 2 }"
         for year, v in value.items():
-            if not year.isdigit() or int(year) not in YEARS:
+            if not _is_year(year) or int(year) not in YEARS:
                 return year, f"schedule years must lie in {YEARS[0]}-{YEARS[-1]}, found {year!r}"
             problem = _check_number(v, spec)
             if problem:
@@ -268,13 +292,23 @@ class _Validator:
         self.layers = layers
         self.params = all_params()
 
-    def fail(self, keypath: str, message: str) -> None:
+    def fail(self, keypath: str, message: str, owner: str | None = None) -> None:
+        """Raise for the last file that sets the longest part of ``keypath``.
+
+        ``owner`` is the lever or uncertainty the key belongs to: a file that sets the owner
+        replaced it whole (distributions and schedules are not merged), so it is to blame.
+        """
+        parts = re.sub(r"\[\d+\]", "", keypath).split(".")
+        enough = len(owner.split(".")) if owner else len(parts) + 1
+        best, depth = self.layers[-1], -1
         for layer in reversed(self.layers):
-            line = find_line(layer.text, keypath)
-            if line is not None and _defines(layer.doc, re.sub(r"\[\d+\]", "", keypath).split(".")):
-                raise ScenarioError(layer.path, keypath, message, line)
-        top = self.layers[-1]
-        raise ScenarioError(top.path, keypath, message, find_line(top.text, keypath))
+            d = _defined_depth(layer.doc, parts)
+            if d >= enough:
+                best = layer
+                break
+            if d > depth:
+                best, depth = layer, d
+        raise ScenarioError(best.path, keypath, message, find_line(best.text, keypath))
 
     def table(self, value: Any, keypath: str) -> dict[str, Any]:
         if not isinstance(value, dict):
@@ -299,7 +333,10 @@ class _Validator:
             elif isinstance(value, dict) and not leaf(value) and any(d.startswith(name + ".") for d in declared):
                 yield from self.walk(section, module, value, declared, leaf, name + ".")
             else:
-                kind = section[:-1] if section.endswith("s") else section
+                members = [d for d in declared if d.startswith(name + ".")]
+                if members:
+                    self.fail(keypath, f"is a group ({', '.join(members[:3])}, ...); expected a table of them, found {value!r}")
+                kind = {"levers": "lever", "uncertainties": "uncertainty"}[section]
                 self.fail(keypath, f"unknown {kind} of '{module}'{_suggest(name, declared)}"
                           f" (see `python -m model params {module}` for the list)")
 
@@ -308,11 +345,11 @@ class _Validator:
         given: set[str] = set()
         for module, table in self.modules_table(doc, "levers").items():
             declared = self.params[module].levers
-            for name, value in self.walk("levers", module, table, declared, lambda v: all(k.isdigit() for k in v)):
+            for name, value in self.walk("levers", module, table, declared, lambda v: all(_is_year(k) for k in v)):
                 spec = declared[name]
                 sub, problem = _check_lever(spec, value)
                 if problem:
-                    self.fail(f"levers.{module}.{name}" + (f".{sub}" if sub else ""), problem)
+                    self.fail(f"levers.{module}.{name}" + (f".{sub}" if sub else ""), problem, owner=f"levers.{module}.{name}")
                 resolved[spec.key] = value
                 given.add(spec.key)
         return resolved, given
@@ -328,7 +365,10 @@ class _Validator:
                 try:
                     dist = Distribution.from_spec(value)
                 except SpecError as exc:
-                    self.fail(keypath + (f".{exc.key}" if exc.key else ""), str(exc))
+                    message = str(exc)
+                    if exc.key == "dist" and isinstance(value, dict) and len(self.layers) > 1:
+                        message += " (a distribution replaces the inherited one whole: give dist and all its parameters)"
+                    self.fail(keypath + (f".{exc.key}" if exc.key else ""), message, owner=keypath)
                 if spec.range is not None:
                     low, high = dist.support()
                     if low < spec.range[0] or high > spec.range[1]:
@@ -374,7 +414,10 @@ class _Validator:
         for target_id, value in self.table(doc.get("targets", {}), "targets").items():
             keypath = f"targets.{target_id}"
             if target_id not in registry:
-                self.fail(keypath, f"unknown target id{_suggest(target_id, registry)}")
+                hint = _suggest(target_id, registry)
+                if not hint and isinstance(value, dict) and "threshold" not in value:
+                    hint = '; target ids contain dots, so quote them: "green.energy_intensity_cut.2020" = { threshold = 15 }'
+                self.fail(keypath, f"unknown target id{hint}")
             target = registry[target_id]
             value = self.table(value, keypath)
             for key in value:
@@ -391,15 +434,16 @@ class _Validator:
         return out
 
 
-def _defines(node: Any, parts: list[str]) -> bool:
-    """Whether a parsed TOML document sets the key path ``parts`` (dotted names nested or flat)."""
+def _defined_depth(node: Any, parts: list[str]) -> int:
+    """How many leading parts of a key path a parsed TOML document sets (dotted names nested or flat)."""
     if not parts or not isinstance(node, dict):
-        return True
+        return 0
+    best = 0
     for k in range(1, len(parts) + 1):
         key = ".".join(parts[:k])
-        if key in node and _defines(node[key], parts[k:]):
-            return True
-    return False
+        if key in node:
+            best = max(best, k + _defined_depth(node[key], parts[k:]))
+    return best
 
 
 def correlation_matrix(correlations) -> tuple[list[str], np.ndarray]:

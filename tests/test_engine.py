@@ -3,6 +3,7 @@
 import dataclasses
 import json
 import math
+import os
 
 import numpy as np
 import pandas as pd
@@ -107,6 +108,9 @@ def test_save_writes_files_and_manifest(tmp_path, plan):
     results = simulate(plan, 200, seed=11)
     out = results.save(tmp_path / "run")
     assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "replications.npz", "summary.csv", "trajectories.csv"]
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert out.stat().st_mode & 0o777 == 0o777 & ~mask  # readable by colleagues like any folder
     assert (out / "summary.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # BOM for Excel/WPS
     summary = pd.read_csv(out / "summary.csv", encoding="utf-8-sig")
     for col in ("target_id", "deadline", "test", "unit", "probability", "probability_low", "probability_high", "median", "p10", "p90", "status"):

@@ -101,8 +101,15 @@ BAD = {
     "unknown_distribution": ('[uncertainties.overcapacity]\ncount = { dist = "poison", mean = 20 }\n', "uncertainties.overcapacity.count.dist", "did you mean 'poisson'", 6),
     "negative_count_distribution": ('[uncertainties.overcapacity]\ncount = { dist = "normal", mean = 20, sd = 10 }\n', "uncertainties.overcapacity.count", "outside the allowed range", 6),
     "unknown_uncertainty": ('[uncertainties.overcapacity]\ncounts = 3\n', "uncertainties.overcapacity.counts", "did you mean 'count'", 6),
-    "correlation_unknown_name": ('[[correlations]]\nbetween = ["green.bass_p", "green.nope"]\nrank = 0.5\n', "correlations[0].between", "unknown uncertainty", None),
-    "correlation_out_of_range": ('[[correlations]]\nbetween = ["techreform.investment.trend", "green.bass_p"]\nrank = 1.5\n', "correlations[0].rank", "[-1, 1]", None),
+    "correlation_unknown_name": ('[[correlations]]\nbetween = ["green.bass_p", "green.nope"]\nrank = 0.5\n', "correlations[0].between", "unknown uncertainty", 6),
+    "correlation_out_of_range": ('[[correlations]]\nbetween = ["techreform.investment.trend", "green.bass_p"]\nrank = 0.2\n[[correlations]]\nbetween = ["green.bass_q", "green.bass_p"]\nrank = 1.5\n', "correlations[1].rank", "[-1, 1]", 10),
+    "schedule_year_not_four_digits": ('[levers.techreform]\nsubsidy_rate = { "02017" = 0.3 }\n', "levers.techreform.subsidy_rate.02017", "2016-2020", 6),
+    "dist_not_a_name": ('[uncertainties.green]\nbass_p = { dist = ["uniform"], low = 0, high = 1 }\n', "uncertainties.green.bass_p.dist", "name of a distribution", 6),
+    "bare_nan": ('[uncertainties.green]\nbass_p = nan\n', "uncertainties.green.bass_p", "finite number", 6),
+    "huge_count": ('[levers.overcapacity]\nteams = 9223372036854775807\n', "levers.overcapacity.teams", "outside the allowed range", 6),
+    "group_given_a_number": ('[uncertainties.green]\ngrowth = 3\n', "uncertainties.green.growth", "is a group", 6),
+    "unquoted_target_id": ('[targets.green.energy_intensity_cut.2020]\nthreshold = 15\n', "targets.green", "quote them", 5),
+    "poisson_count_needs_truncation": ('[uncertainties.overcapacity]\ncount = { dist = "poisson", mean = 30 }\n', "uncertainties.overcapacity.count", "add low/high truncation", 6),
     "target_not_a_reading": ('[targets]\n"overcapacity.zombie_disposed.2018" = { threshold = 50 }\n', "targets.overcapacity.zombie_disposed.2018", "not a reading", 6),
     "target_unknown": ('[targets]\n"overcapacity.zombie_disposd.2019" = { threshold = 90 }\n', "targets.overcapacity.zombie_disposd.2019", "did you mean", 6),
     "meta_unknown_key": ('', "scenario.titel_en", "did you mean 'title_en'", None),
@@ -122,6 +129,20 @@ def test_bad_input_names_file_key_and_line(tmp_path, case):
     if line is not None:
         assert err.line == line
     assert not (tmp_path / "PWNED").exists()
+
+
+def test_truncated_poisson_is_accepted_for_counts(tmp_path):
+    path = write(tmp_path, "p.toml", '[uncertainties.overcapacity]\ncount = { dist = "poisson", mean = 30, low = 1, high = 200 }\n')
+    assert load_scenario(path).uncertainties["overcapacity.count"].support() == (1.0, 200.0)
+
+
+def test_partial_override_of_an_inherited_distribution_blames_the_child(tmp_path):
+    write(tmp_path, "base.toml", '[uncertainties.green]\nbass_p = { dist = "uniform", low = 0.01, high = 0.02 }\n')
+    child = write(tmp_path, "child.toml", "[uncertainties.green.bass_p]\nhigh = 0.03\n",
+                  head=HEAD.replace('name = "t"', 'name = "c"\nextends = "base.toml"'))
+    err = error_of(child)
+    assert err.file == str(child.resolve()) and err.key == "uncertainties.green.bass_p.dist"
+    assert "replaces the inherited one whole" in err.message
 
 
 def test_correlations_that_cannot_hold_together(tmp_path):
@@ -144,14 +165,16 @@ def test_missing_file_and_missing_extends(tmp_path):
     assert "file not found" in err.message
     path = write(tmp_path, "c.toml", "", head=HEAD.replace('name = "t"', 'name = "t"\nextends = "gone.toml"'))
     err = error_of(path)
-    assert err.key == "scenario.extends" and "does not exist" in err.message and err.line == 3
+    assert err.key == "scenario.extends" and "not a file" in err.message and err.line == 3
 
 
 def test_extends_cycle_is_an_error(tmp_path):
     write(tmp_path, "a.toml", "", head=HEAD.replace('name = "t"', 'name = "a"\nextends = "b.toml"'))
     b = write(tmp_path, "b.toml", "", head=HEAD.replace('name = "t"', 'name = "b"\nextends = "a.toml"'))
     err = error_of(b)
-    assert "cycle" in err.message and "a.toml -> b.toml" in err.message
+    assert "cycle" in err.message and "b.toml -> a.toml -> b.toml" in err.message and err.line == 3
+    selfish = write(tmp_path, "s.toml", "", head=HEAD.replace('name = "t"', 'name = "s"\nextends = "s.toml"'))
+    assert "cycle" in error_of(selfish).message
 
 
 def test_error_points_at_the_parent_file_that_holds_the_mistake(tmp_path):
