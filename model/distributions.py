@@ -251,6 +251,8 @@ def _check_numbers(kind: str, p: dict[str, float]) -> None:
         if not cond:
             raise SpecError(message, key)
 
+    if "low" in p and "high" in p:
+        need(math.isfinite(p["high"] - p["low"]), "high", "low and high are too far apart to compute with")
     if kind == "uniform":
         need(p["low"] < p["high"], "high", f"needs low < high, found low={p['low']:g} high={p['high']:g}")
     elif kind in ("triangular", "pert"):

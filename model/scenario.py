@@ -164,7 +164,7 @@ def _load_chain(path: Path, stack: tuple[Path, ...] = ()) -> list[_Layer]:
         try:
             found = parent_path.is_file()
             parent_path = parent_path.resolve()
-        except OSError:
+        except (OSError, ValueError):  # e.g. a name too long or holding a NUL character
             found = False
         if not found:
             raise ScenarioError(path, "scenario.extends", f"extends {parent!r}, which is not a file next to this one; check the name", line)

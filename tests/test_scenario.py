@@ -109,6 +109,7 @@ BAD = {
     "huge_count": ('[levers.overcapacity]\nteams = 9223372036854775807\n', "levers.overcapacity.teams", "outside the allowed range", 6),
     "group_given_a_number": ('[uncertainties.green]\ngrowth = 3\n', "uncertainties.green.growth", "is a group", 6),
     "unquoted_target_id": ('[targets.green.energy_intensity_cut.2020]\nthreshold = 15\n', "targets.green", "quote them", 5),
+    "uniform_too_wide": ('[uncertainties.green]\nbass_p = { dist = "uniform", low = -1e308, high = 1e308 }\n', "uncertainties.green.bass_p.high", "too far apart", 6),
     "poisson_count_needs_truncation": ('[uncertainties.overcapacity]\ncount = { dist = "poisson", mean = 30 }\n', "uncertainties.overcapacity.count", "add low/high truncation", 6),
     "target_not_a_reading": ('[targets]\n"overcapacity.zombie_disposed.2018" = { threshold = 50 }\n', "targets.overcapacity.zombie_disposed.2018", "not a reading", 6),
     "target_unknown": ('[targets]\n"overcapacity.zombie_disposd.2019" = { threshold = 90 }\n', "targets.overcapacity.zombie_disposd.2019", "did you mean", 6),
@@ -166,6 +167,9 @@ def test_missing_file_and_missing_extends(tmp_path):
     path = write(tmp_path, "c.toml", "", head=HEAD.replace('name = "t"', 'name = "t"\nextends = "gone.toml"'))
     err = error_of(path)
     assert err.key == "scenario.extends" and "not a file" in err.message and err.line == 3
+    for odd in ("a\\u0000b.toml", "x" * 5000 + ".toml", "."):
+        path = write(tmp_path, "odd.toml", "", head=HEAD.replace('name = "t"', f'name = "t"\nextends = "{odd}"'))
+        assert error_of(path).key == "scenario.extends"
 
 
 def test_extends_cycle_is_an_error(tmp_path):
