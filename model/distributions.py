@@ -315,3 +315,13 @@ def is_positive_definite(rank_corr: np.ndarray) -> bool:
 def uniforms(z: np.ndarray) -> np.ndarray:
     """Standard normals to uniforms in (0, 1), clipped away from the ends."""
     return np.clip(special.ndtr(z), 1e-15, 1 - 1e-15)
+
+
+def correlation_matrix(correlations) -> tuple[list[str], np.ndarray]:
+    """Names involved in ``correlations`` and their rank-correlation matrix."""
+    names = sorted({n for a, b, _ in correlations for n in (a, b)})
+    index = {n: i for i, n in enumerate(names)}
+    matrix = np.eye(len(names))
+    for a, b, rho in correlations:
+        matrix[index[a], index[b]] = matrix[index[b], index[a]] = rho
+    return names, matrix

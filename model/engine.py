@@ -24,9 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import modules as plan_modules
-from .distributions import gaussian_copula_normals, uniforms
+from .distributions import correlation_matrix, gaussian_copula_normals, uniforms
 from .params import all_params
-from .scenario import Scenario, correlation_matrix
+from .scenario import Scenario
 from .targets import Target, deadline_value, is_met, load_registry
 
 #: Replications per random block (the unit of seeding; never change it lightly: results depend

@@ -9,8 +9,8 @@ year; 2016 is the base year of the plans. Event times (milestones, disposals) ar
 from __future__ import annotations
 
 import calendar
-import math
 import datetime as dt
+import math
 
 BASE_YEAR = 2016
 LAST_YEAR = 2020

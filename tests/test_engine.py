@@ -14,7 +14,7 @@ from model.engine import BLOCK, sample_inputs
 from model.results import traffic_light, wilson
 from model.scenario import default_scenario
 
-from .test_scenario import SHIPPED, ROOT
+from .test_scenario import ROOT, SHIPPED
 
 
 @pytest.fixture(scope="module")

@@ -38,7 +38,8 @@ def default_levers(**changes):
 
 def firm_params(n, rng):
     """Per-firm parameters that make every feature bite (short scale, small fund in tests)."""
-    u = lambda lo, hi: rng.uniform(lo, hi, n)
+    def u(lo, hi):
+        return rng.uniform(lo, hi, n)
     return zombie.FirmParams(
         share_shell=u(0.05, 0.3), share_court=u(0.3, 0.6), share_merger=u(0.3, 0.8),
         share_fund=u(0.4, 0.9), prep_median=u(0.2, 0.5), prep_median_shell=u(0.05, 0.15),
@@ -119,7 +120,8 @@ def test_twin_gives_the_simpy_times(seed, work_order, poisson):
 def test_simultaneous_grants_reach_the_court_in_fund_queue_order():
     # Three bankruptcies wait for money that arrives at t = 1 all at once. SimPy resumes them in
     # the order they asked (team finish: B at 0.1, C at 0.2, A at 0.3), not by index or size.
-    one = lambda a: np.array([a], float)
+    def one(a):
+        return np.array([a], float)
     inputs = zombie.ZombieInputs(
         np.array([3]), one([0.0, 0.0, 0.0]), np.array([[3, 3, 3]]), one([0.3, 0.1, 0.2]),
         one([0.0, 0.0, 0.0]), one([0.5, 0.2, 0.1]), one([100.0, 100.0, 100.0]),
@@ -203,7 +205,8 @@ def test_more_teams_can_lower_the_share_when_the_court_queue_reorders():
     # Known behaviour, not a bug: with two teams the short court case S reaches the court first;
     # with three, the long case L finishes its preparation sooner and takes the only slot.
     # Firms: X (shell, long preparation), S (court 0.1 yr), L (court 5 yr); work order X, S, L.
-    one = lambda a: np.array([a], float)
+    def one(a):
+        return np.array([a], float)
     inputs = zombie.ZombieInputs(
         np.array([3]), one([0.0, 0.0, 0.0]), np.array([[0, 3, 3]]), one([1.0, 0.5, 0.3]),
         one([0.1, 0.0, 0.0]), one([0.0, 0.1, 5.0]), one([0.0, 0.0, 0.0]), np.array([[0, 1, 2]]))

@@ -374,7 +374,8 @@ def _twin(inputs: ZombieInputs, teams: int, court_capacity: int, fund_initial: f
     """The twin on one group of replications (inputs already checked)."""
     n, k = inputs.arrival.shape
     base = (np.arange(n) * k)[:, None]
-    take = lambda a, flat: a.reshape(-1)[flat]  # a: C-contiguous (n, K)
+    def take(a, flat):
+        return a.reshape(-1)[flat]  # a: C-contiguous (n, K)
     ow = inputs.order + base  # flat index: work position -> firm
     firm = {f: np.ascontiguousarray(getattr(inputs, f)) for f in
             ("arrival", "prep", "route", "route_time", "court_time", "cost")}

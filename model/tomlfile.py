@@ -1,0 +1,120 @@
+"""Reading scenario files: TOML parsing, the error users see, and finding a key's line.
+
+Scenario files are data: they are parsed with :mod:`tomllib` and never evaluated.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from difflib import get_close_matches
+from pathlib import Path
+from typing import Any
+
+
+class ScenarioError(ValueError):
+    """A user's scenario file is wrong. ``str()`` is the one line to show them."""
+
+    def __init__(self, file: str | Path, key: str | None, message: str, line: int | None = None):
+        self.file, self.key, self.message, self.line = str(file), key, message, line
+        where = self.file + (f":{line}" if line else "")
+        super().__init__(f"{where}: {key}: {message}" if key else f"{where}: {message}")
+
+
+def _suggest(word: str, options) -> str:
+    near = get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f"; did you mean '{near[0]}'?" if near else ""
+
+
+def suggest(word: str, options) -> str:
+    """``"; did you mean 'x'?"`` for the nearest option, or ``""``."""
+    near = get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f"; did you mean '{near[0]}'?" if near else ""
+
+
+_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_KEYLINE = re.compile(r"^\s*([A-Za-z0-9_\-\.\"' ]+?)\s*=")
+
+
+def _split_key(text: str) -> list[str]:
+    return [part.strip().strip("\"'") for part in text.split(".")]
+
+
+def find_line(text: str, keypath: str) -> int | None:
+    """Best-effort line of ``keypath`` in TOML ``text``: the line defining the longest prefix."""
+    target = _split_key(keypath)
+    best, best_len = None, 0
+    table: list[str] = []
+    arrays: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER.match(line)
+        if header:
+            table = _split_key(header.group(1))
+            if line.lstrip().startswith("[["):  # array of tables: the i-th one is name[i]
+                name = ".".join(table)
+                arrays[name] = arrays.get(name, -1) + 1
+                table = table[:-1] + [f"{table[-1]}[{arrays[name]}]"]
+            path = table
+        else:
+            key = _KEYLINE.match(line)
+            if not key:
+                continue
+            path = table + _split_key(key.group(1))
+        common = 0
+        for a, b in zip(path, target):
+            if a != b:
+                break
+            common += 1
+        # a line defines the key if its path is a prefix of the key, or the key a prefix of it
+        if (common == len(path) or common == len(target)) and common > best_len:
+            best, best_len = number, common
+    return best
+
+
+def read_toml(path: Path) -> tuple[dict[str, Any], str]:
+    try:
+        if not path.exists():
+            raise ScenarioError(path, None, "file not found; check the path (relative paths start from the current directory)")
+        if path.is_dir():
+            raise ScenarioError(path, None, "is a directory; give a scenario .toml file")
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(path, None, f"is not UTF-8 text ({exc.reason}); save it as UTF-8") from exc
+    except OSError as exc:
+        raise ScenarioError(path, None, f"cannot be read ({exc.strerror or exc}); check the path and its permissions") from exc
+    try:
+        return tomllib.loads(text), text
+    except RecursionError as exc:
+        raise ScenarioError(path, None, "invalid TOML: arrays or tables nested too deeply") from exc
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        raise ScenarioError(
+            path, None, f"invalid TOML: {exc}", int(match.group(1)) if match else None
+        ) from exc
+
+
+_YEAR = re.compile(r"[0-9]{4}")
+
+
+def is_year(key: Any) -> bool:
+    return isinstance(key, str) and _YEAR.fullmatch(key) is not None
+
+
+@dataclass(frozen=True)
+class Layer:
+    path: Path
+    doc: dict[str, Any]
+    text: str
+
+
+def defined_depth(node: Any, parts: list[str]) -> int:
+    """How many leading parts of a key path a parsed TOML document sets (dotted names nested or flat)."""
+    if not parts or not isinstance(node, dict):
+        return 0
+    best = 0
+    for k in range(1, len(parts) + 1):
+        key = ".".join(parts[:k])
+        if key in node:
+            best = max(best, k + defined_depth(node[key], parts[k:]))
+    return best

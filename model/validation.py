@@ -1,0 +1,226 @@
+"""Validation of a merged scenario document against the modules' declarations.
+
+Named checks with messages that say what was expected, what was found and how to fix it
+(DESIGN.md section 6). Every problem raises :class:`~model.tomlfile.ScenarioError` for the file
+that holds the mistake.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from .distributions import Distribution, SpecError, correlation_matrix, is_positive_definite
+from .modules import MODULE_NAMES
+from .params import LeverSpec, all_params
+from .targets import load_registry
+from .timeline import YEARS
+from .tomlfile import Layer, ScenarioError, defined_depth, find_line, is_year, suggest
+
+TOP_KEYS = ("scenario", "levers", "uncertainties", "correlations", "targets")
+META_KEYS = ("name", "title_zh", "title_en", "description", "extends")
+REQUIRED_META = ("name", "title_zh", "title_en")
+CORRELATION_KEYS = ("between", "rank")
+
+
+def _check_number(value: Any, spec: LeverSpec) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return f"expected a number ({spec.about.unit}), found {value!r}"
+    if spec.range and not spec.range[0] <= value <= spec.range[1]:
+        return f"{value!r} is outside the allowed range [{spec.range[0]:g}, {spec.range[1]:g}] ({spec.about.unit})"
+    if spec.integer and not float(value).is_integer():
+        return f"expected a whole number, found {value!r}"
+    return None
+
+
+def _check_lever(spec: LeverSpec, value: Any) -> tuple[str | None, str | None]:
+    """(sub-key, message) of the first problem with a lever value, or (None, None)."""
+    default = spec.default
+    if spec.choices is not None:
+        if value not in spec.choices:
+            return None, f"expected one of {', '.join(repr(c) for c in spec.choices)}, found {value!r}"
+        return None, None
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            return None, f"expected true or false, found {value!r}"
+        return None, None
+    if isinstance(value, dict):
+        if not spec.schedule:
+            return None, "this lever takes one number, not a yearly schedule"
+        if not value:
+            return None, "a yearly schedule needs at least one year, e.g. { 2017 = 1, 2020 = 2 }"
+        for year, v in value.items():
+            if not is_year(year) or int(year) not in YEARS:
+                return year, f"schedule years must lie in {YEARS[0]}-{YEARS[-1]}, found {year!r}"
+            problem = _check_number(v, spec)
+            if problem:
+                return year, problem
+        return None, None
+    return None, _check_number(value, spec)
+
+
+class Validator:
+    """Checks one merged document; errors point at the file of the layer that set a key."""
+
+    def __init__(self, layers: list[Layer]):
+        self.layers = layers
+        self.params = all_params()
+
+    def fail(self, keypath: str, message: str, owner: str | None = None) -> None:
+        """Raise for the last file that sets the longest part of ``keypath``.
+
+        ``owner`` is the lever or uncertainty the key belongs to: a file that sets the owner
+        replaced it whole (distributions and schedules are not merged), so it is to blame.
+        """
+        parts = re.sub(r"\[\d+\]", "", keypath).split(".")
+        enough = len(owner.split(".")) if owner else len(parts) + 1
+        best, depth = self.layers[-1], -1
+        for layer in reversed(self.layers):
+            d = defined_depth(layer.doc, parts)
+            if d >= enough:
+                best = layer
+                break
+            if d > depth:
+                best, depth = layer, d
+        raise ScenarioError(best.path, keypath, message, find_line(best.text, keypath))
+
+    def table(self, value: Any, keypath: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            self.fail(keypath, f"expected a table, found {value!r}")
+        return value
+
+    def modules_table(self, doc: dict[str, Any], section: str) -> dict[str, dict[str, Any]]:
+        tables = self.table(doc.get(section, {}), section)
+        for module in tables:
+            if module not in MODULE_NAMES:
+                self.fail(f"{section}.{module}", f"unknown module (modules: {', '.join(MODULE_NAMES)}){suggest(module, MODULE_NAMES)}")
+            self.table(tables[module], f"{section}.{module}")
+        return tables
+
+    def walk(self, section: str, module: str, table: dict[str, Any], declared, leaf, prefix: str = ""):
+        """Yield (name, value) for declared names, descending into groups."""
+        for key, value in table.items():
+            name = prefix + key
+            keypath = f"{section}.{module}.{name}"
+            if name in declared:
+                yield name, value
+            elif isinstance(value, dict) and not leaf(value) and any(d.startswith(name + ".") for d in declared):
+                yield from self.walk(section, module, value, declared, leaf, name + ".")
+            else:
+                members = [d for d in declared if d.startswith(name + ".")]
+                if members:
+                    self.fail(keypath, f"is a group ({', '.join(members[:3])}, ...); expected a table of them, found {value!r}")
+                kind = {"levers": "lever", "uncertainties": "uncertainty"}[section]
+                self.fail(keypath, f"unknown {kind} of '{module}'{suggest(name, declared)}"
+                          f" (see `python -m model params {module}` for the list)")
+
+    def levers(self, doc: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
+        resolved = {spec.key: spec.default for p in self.params.values() for spec in p.levers.values()}
+        given: set[str] = set()
+        for module, table in self.modules_table(doc, "levers").items():
+            declared = self.params[module].levers
+            for name, value in self.walk("levers", module, table, declared, lambda v: all(is_year(k) for k in v)):
+                spec = declared[name]
+                sub, problem = _check_lever(spec, value)
+                if problem:
+                    self.fail(f"levers.{module}.{name}" + (f".{sub}" if sub else ""), problem, owner=f"levers.{module}.{name}")
+                resolved[spec.key] = value
+                given.add(spec.key)
+        return resolved, given
+
+    def uncertainties(self, doc: dict[str, Any]) -> tuple[dict[str, Distribution], set[str]]:
+        resolved = {spec.key: spec.default for p in self.params.values() for spec in p.uncertainties.values()}
+        given: set[str] = set()
+        for module, table in self.modules_table(doc, "uncertainties").items():
+            declared = self.params[module].uncertainties
+            for name, value in self.walk("uncertainties", module, table, declared, lambda v: "dist" in v):
+                keypath = f"uncertainties.{module}.{name}"
+                spec = declared[name]
+                try:
+                    dist = Distribution.from_spec(value)
+                except SpecError as exc:
+                    message = str(exc)
+                    if exc.key == "dist" and isinstance(value, dict) and len(self.layers) > 1:
+                        message += " (a distribution replaces the inherited one whole: give dist and all its parameters)"
+                    self.fail(keypath + (f".{exc.key}" if exc.key else ""), message, owner=keypath)
+                if spec.range is not None:
+                    low, high = dist.support()
+                    if low < spec.range[0] or high > spec.range[1]:
+                        self.fail(keypath, f"{dist.describe()} can give values in [{low:g}, {high:g}], outside the allowed range "
+                                  f"[{spec.range[0]:g}, {spec.range[1]:g}] ({spec.about.unit}); narrow it or add low/high truncation")
+                resolved[spec.key] = dist
+                given.add(spec.key)
+        return resolved, given
+
+    def correlations(self, doc: dict[str, Any], uncertainties: dict[str, Distribution]) -> tuple[tuple[str, str, float], ...]:
+        items = doc.get("correlations", [])
+        if not isinstance(items, list):
+            self.fail("correlations", "expected an array of tables: [[correlations]] between = [\"a\", \"b\"], rank = 0.5")
+        out: list[tuple[str, str, float]] = []
+        for i, item in enumerate(items):
+            keypath = f"correlations[{i}]"
+            if not isinstance(item, dict):
+                self.fail(keypath, "expected a table with 'between' and 'rank'")
+            for key in item:
+                if key not in CORRELATION_KEYS:
+                    self.fail(f"{keypath}.{key}", f"unknown key; a correlation has 'between' and 'rank'{suggest(key, CORRELATION_KEYS)}")
+            between, rank = item.get("between"), item.get("rank")
+            if not (isinstance(between, list) and len(between) == 2 and all(isinstance(b, str) for b in between)):
+                self.fail(f"{keypath}.between", f"expected two uncertainty names like [\"green.growth.steel\", \"green.growth.nonferrous\"], found {between!r}")
+            for name in between:
+                if name not in uncertainties:
+                    self.fail(f"{keypath}.between", f"unknown uncertainty {name!r}{suggest(name, uncertainties)}")
+            if between[0] == between[1]:
+                self.fail(f"{keypath}.between", "an uncertainty cannot be correlated with itself")
+            if isinstance(rank, bool) or not isinstance(rank, (int, float)) or not -1 <= rank <= 1:
+                self.fail(f"{keypath}.rank", f"expected a rank correlation in [-1, 1], found {rank!r}")
+            out.append((between[0], between[1], float(rank)))
+        pairs = [tuple(sorted(c[:2])) for c in out]
+        if len(set(pairs)) != len(pairs):
+            self.fail("correlations", "the same pair appears twice; keep one")
+        if out and not is_positive_definite(correlation_matrix(out)[1]):
+            self.fail("correlations", "these correlations are not jointly possible (the matrix is not positive definite); weaken some of them")
+        return tuple(out)
+
+    def thresholds(self, doc: dict[str, Any]) -> dict[str, float]:
+        registry = {t.id: t for t in load_registry()}
+        out: dict[str, float] = {}
+        for target_id, value in self.table(doc.get("targets", {}), "targets").items():
+            keypath = f"targets.{target_id}"
+            if target_id not in registry:
+                hint = suggest(target_id, registry)
+                if not hint and isinstance(value, dict) and "threshold" not in value:
+                    hint = '; target ids contain dots, so quote them: "green.energy_intensity_cut.2020" = { threshold = 15 }'
+                self.fail(keypath, f"unknown target id{hint}")
+            target = registry[target_id]
+            value = self.table(value, keypath)
+            for key in value:
+                if key != "threshold":
+                    self.fail(f"{keypath}.{key}", "only 'threshold' can be set for a target")
+            threshold = value.get("threshold")
+            if not target.reading:
+                self.fail(keypath, "this threshold is written in the plan, not a reading; it cannot be changed")
+            if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not math.isfinite(threshold):
+                self.fail(f"{keypath}.threshold", f"expected a number in {target.unit}, found {threshold!r}")
+            if target.unit == "%" and not 0 <= threshold <= 100:
+                self.fail(f"{keypath}.threshold", f"a percentage must lie in [0, 100], found {threshold!r}")
+            out[target_id] = float(threshold)
+        return out
+
+
+def check_meta(layer: Layer) -> dict[str, Any]:
+    meta = layer.doc.get("scenario")
+    if not isinstance(meta, dict):
+        raise ScenarioError(layer.path, "scenario", "missing [scenario] table with name, title_zh and title_en", find_line(layer.text, "scenario"))
+    for key, value in meta.items():
+        if key not in META_KEYS:
+            raise ScenarioError(layer.path, f"scenario.{key}", f"unknown key (allowed: {', '.join(META_KEYS)}){suggest(key, META_KEYS)}", find_line(layer.text, f"scenario.{key}"))
+        if not isinstance(value, str):
+            raise ScenarioError(layer.path, f"scenario.{key}", f"expected text in quotes, found {value!r}", find_line(layer.text, f"scenario.{key}"))
+    for key in REQUIRED_META:
+        if not meta.get(key, "").strip():
+            raise ScenarioError(layer.path, f"scenario.{key}", "is required (name, title_zh and title_en identify the scenario in tables and briefs)", find_line(layer.text, "scenario"))
+    if not re.fullmatch(r"[A-Za-z0-9_\-]+", meta["name"]):
+        raise ScenarioError(layer.path, "scenario.name", f"use letters, digits, '-' or '_' only (it names output folders), found {meta['name']!r}", find_line(layer.text, "scenario.name"))
+    return meta
