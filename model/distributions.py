@@ -219,7 +219,8 @@ class Distribution:
         p = self.p
         if self.kind == "fixed":
             return f"{p['value']:g}"
-        args = ", ".join(f"{k}={_fmt(v)}" for k, v in self.params)
+        required, optional = SPEC_KEYS[self.kind]
+        args = ", ".join(f"{k}={_fmt(p[k])}" for k in required + optional if k in p)
         return f"{self.kind}({args})"
 
 
