@@ -249,3 +249,19 @@ def test_cli_as_a_program_validates_and_exits_with_status(tmp_path):
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stdout.count("ok ") == len(SHIPPED)
     assert "did you mean 'subsidy_rate'" in result.stderr
+
+
+def test_the_readme_example_scenario_is_valid(tmp_path):
+    """The example in the README must stay true: it validates against the shipped plan."""
+    import re
+    import shutil
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = re.search(r"```toml\n(\[scenario\]\nname = \"plan-cheaper\".*?)```", readme, re.S).group(1)
+    shutil.copy(ROOT / "scenarios" / "plan.toml", tmp_path / "plan.toml")
+    path = tmp_path / "example.toml"
+    path.write_text(example, encoding="utf-8")
+    scenario = load_scenario(path)
+    assert scenario.levers["techreform.subsidy_cap"] == 500
+    assert scenario.thresholds == {"overcapacity.zombie_disposed.2019": 90.0}
+    np.testing.assert_allclose(scenario.lever_values("techreform")["subsidy_rate"], [0.3, 0.3, 0.2 + 0.1 * 2 / 3, 0.2 + 0.1 / 3, 0.2])
