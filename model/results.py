@@ -126,7 +126,7 @@ class Results:
                 q10, q50, q90 = _quantiles(value, (0.1, 0.5, 0.9))
                 fmt = _as_date if t.is_milestone else (lambda x: round(float(x), 4))
                 row.update(
-                    probability=k / n, probability_low=low, probability_high=high,
+                    probability=round(k / n, 6), probability_low=round(low, 4), probability_high=round(high, 4),
                     median=fmt(q50), p10=fmt(q10), p90=fmt(q90), status=traffic_light(k / n),
                 )
             rows.append(row)
