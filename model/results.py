@@ -127,7 +127,7 @@ class Results:
                 q10, q50, q90 = _quantiles(value, (0.1, 0.5, 0.9))
                 fmt = _as_date if t.is_milestone else (lambda x: round(float(x), 4))
                 row.update(
-                    probability=round(k / n, 6), probability_low=math.floor(low * 1e4) / 1e4, probability_high=math.ceil(high * 1e4) / 1e4,
+                    probability=k / n, probability_low=math.floor(low * 1e4) / 1e4, probability_high=math.ceil(high * 1e4) / 1e4,
                     median=fmt(q50), p10=fmt(q10), p90=fmt(q90), status=traffic_light(k / n),
                 )
             rows.append(row)
