@@ -25,7 +25,7 @@ import numpy as np
 
 from . import modules as plan_modules
 from .distributions import correlation_matrix, gaussian_copula_normals, uniforms
-from .params import all_params
+from .params import all_params, indicator_spec
 from .scenario import Scenario
 from .targets import Target, deadline_value, is_met, load_registry
 
@@ -70,17 +70,15 @@ def run_modules(scenario: Scenario, draws: dict[str, np.ndarray], seed: int, blo
         out = plan_modules.load(name).simulate(
             scenario.lever_values(name), module_draws, stream(seed, _MODULE, block, name)
         )
-        missing = set(out) - set(declared.indicators)
-        if missing:
-            raise RuntimeError(f"module {name} returned undeclared indicators {sorted(missing)}")
+        undeclared = set(out) - set(declared.indicators)
+        if undeclared:
+            raise RuntimeError(f"module {name} returned undeclared indicators {sorted(undeclared)}")
         indicators.update({f"{name}.{k}": v for k, v in out.items()})
     return indicators
 
 
 def evaluate(targets: tuple[Target, ...], indicators: dict[str, np.ndarray], thresholds: dict[str, float]):
     """Per modelled target: (value at the deadline, met) arrays of shape (n,)."""
-    from .params import indicator_spec
-
     values, met = {}, {}
     for target in targets:
         if not target.modelled:
