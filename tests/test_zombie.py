@@ -179,6 +179,21 @@ def test_disposed_share_is_a_nondecreasing_percentage_starting_at_the_plan(defau
     assert np.all(out["zombie_started"] >= share)
 
 
+def test_counting_bankruptcies_when_accepted_only_moves_court_firms_earlier(defaults):
+    _, run = defaults
+    closed, accepted = run(), run(court_cases_count="when_accepted")
+    assert np.all(accepted["zombie_disposed"] >= closed["zombie_disposed"] - 1e-9)
+    assert np.any(accepted["zombie_disposed"] > closed["zombie_disposed"])
+    # the reading changes the count only, never the queue
+    for key in ("zombie_started", "zombie_in_court", "zombie_fund_used"):
+        np.testing.assert_array_equal(accepted[key], closed[key])
+    # the gap is the cases the court has taken up and not closed: at most the firms funded for
+    # court and not done (those also count cases still waiting for a court slot)
+    gap = (accepted["zombie_disposed"] - closed["zombie_disposed"]) * accepted["zombie_found"][:, None] / 100
+    assert np.all(gap <= accepted["zombie_in_court"] + 1e-9)
+    assert np.allclose(gap, np.rint(gap))  # whole firms
+
+
 def test_more_court_capacity_never_lowers_the_disposed_share(defaults):
     _, run = defaults
     shares = [run(court_capacity=c)["zombie_disposed"] for c in (1, 2, 4, 8)]

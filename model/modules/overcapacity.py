@@ -129,8 +129,21 @@ def by_year_end(t: np.ndarray, mask: np.ndarray, weights: np.ndarray | None = No
     return np.cumsum(per_year[:, :years], axis=1, dtype=float)
 
 
+def disposal_times(inputs: zombie.ZombieInputs, times: zombie.ZombieTimes,
+                   court_cases_count: str) -> np.ndarray:
+    """When each firm counts as disposed [decimal yr].
+
+    ``"when_closed"``: when its route ends (a bankruptcy when the court case ends).
+    ``"when_accepted"``: a bankruptcy already when the court takes the case up (its case then
+    runs ``court_time``); the other routes when they end.
+    """
+    if court_cases_count == "when_closed":
+        return times.done
+    return np.where(inputs.route == zombie.COURT, times.done - inputs.court_time, times.done)
+
+
 def indicators(survey: np.ndarray, plan: np.ndarray, inputs: zombie.ZombieInputs,
-               times: zombie.ZombieTimes) -> dict[str, np.ndarray]:
+               times: zombie.ZombieTimes, court_cases_count: str = "when_closed") -> dict[str, np.ndarray]:
     """Indicators declared in ``overcapacity.toml`` from the stage times of every firm."""
     valid = inputs.valid
     count = inputs.count.astype(float)
@@ -145,7 +158,7 @@ def indicators(survey: np.ndarray, plan: np.ndarray, inputs: zombie.ZombieInputs
         "zombie_survey_done": survey,
         "zombie_plan_done": plan,
         "zombie_found": count,
-        "zombie_disposed": percent(by_year_end(times.done, valid)),
+        "zombie_disposed": percent(by_year_end(disposal_times(inputs, times, court_cases_count), valid)),
         "zombie_started": percent(by_year_end(times.funded, valid)),
         "zombie_court_cases": court.sum(axis=1).astype(float),
         "zombie_in_court": by_year_end(times.funded, court) - by_year_end(times.done, court),
@@ -158,7 +171,8 @@ def indicators(survey: np.ndarray, plan: np.ndarray, inputs: zombie.ZombieInputs
 def _run(levers: Mapping[str, Any], draws: Mapping[str, np.ndarray], rng: np.random.Generator,
          queue: Callable[..., zombie.ZombieTimes]) -> dict[str, np.ndarray]:
     survey, plan, inputs = draw(levers, draws, rng)
-    return indicators(survey, plan, inputs, queue(inputs, **_queue_arguments(levers)))
+    times = queue(inputs, **_queue_arguments(levers))
+    return indicators(survey, plan, inputs, times, str(levers["court_cases_count"]))
 
 
 def simulate(levers: Mapping[str, Any], draws: Mapping[str, np.ndarray],
