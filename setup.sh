@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 job="${1:-setup}"
 [ $# -gt 0 ] && shift
 
-say() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
+say() { if [ -t 2 ]; then printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; else printf '[setup] %s\n' "$*" >&2; fi; }
 
 find_python() {
   for candidate in "${PYTHON:-}" python3.11 python3; do

@@ -218,12 +218,17 @@ def cmd_run(args) -> int:
         print("   " + _decomposition(results))
         print(f"   {not_modelled} targets are not modelled yet (listed in summary.csv without a likelihood)")
         print(f"   saved to {saved}/  ({results.meta['seconds']:.1f} s)")
-        headline[scenario.name] = summary.set_index("target_id").loc[list(HEADLINE), "probability"]
+        headline[scenario.name] = [
+            _pct(p) + ("*" if target in scenario.thresholds else "")
+            for target, p in summary.set_index("target_id").loc[list(HEADLINE), "probability"].items()
+        ]
     if len(scenarios) > 1:
         print("\n== Headline goals: likelihood of meeting each target by its deadline")
         columns = {"target": list(HEADLINE)}
-        columns.update({name: [_pct(p) for p in probs] for name, probs in headline.items()})
+        columns.update(headline)
         print(format_table(columns, right=tuple(headline)))
+        if any(s.thresholds.keys() & set(HEADLINE) for s in scenarios):
+            print("   * this scenario changed the target's threshold (a reading); see its summary table")
     return 0
 
 
@@ -250,6 +255,17 @@ def cmd_targets(args) -> int:
     return 0
 
 
+def _toml(value) -> str:
+    """A default as it is written in a scenario file."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
+    return repr(value)
+
+
 def cmd_params(args) -> int:
     for name, declared in all_params().items():
         if args.module and name != args.module:
@@ -258,7 +274,7 @@ def cmd_params(args) -> int:
         for spec in declared.levers.values():
             origin = "source" if spec.about.source else "assumption"
             extra = " (yearly schedule allowed)" if spec.schedule else ""
-            print(f"  {spec.name} = {spec.default!r}  [{spec.about.unit}]{extra}  {spec.about.en} / {spec.about.zh}  ({origin})")
+            print(f"  {spec.name} = {_toml(spec.default)}  [{spec.about.unit}]{extra}  {spec.about.en} / {spec.about.zh}  ({origin})")
         print(f"\n[uncertainties.{name}]")
         for spec in declared.uncertainties.values():
             origin = "source" if spec.about.source else "assumption"

@@ -89,9 +89,27 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
         raise ScenarioError(path, None, "invalid TOML: arrays or tables nested too deeply") from exc
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
-        raise ScenarioError(
-            path, None, f"invalid TOML: {exc}", int(match.group(1)) if match else None
-        ) from exc
+        line = int(match.group(1)) if match else None
+        shown = ""
+        if line is not None and 0 < line <= len(text.splitlines()):
+            shown = f" in `{text.splitlines()[line - 1].strip()[:60]}`"
+        raise ScenarioError(path, None, f"invalid TOML{shown}: {exc}{_toml_hint(str(exc))}", line) from exc
+
+
+_TOML_HINTS = (
+    ("Cannot overwrite a value", "a key is set twice in the same table; keep one of them"),
+    ("Cannot declare", "a table is declared twice; merge the two [..] sections"),
+    ("Expected '=' after a key", "write key = value with a half-width '=' and half-width spaces (no ＝ or full-width space)"),
+    ("Invalid value", "write numbers with half-width digits and a point (0.30, not ０.３０ or 0,30), text in straight quotes \"...\", and true/false in lower case"),
+    ("Expected newline or end of document", "one key = value per line; a decimal comma (0,30) must be a point (0.30)"),
+)
+
+
+def _toml_hint(message: str) -> str:
+    for fragment, hint in _TOML_HINTS:
+        if fragment in message:
+            return f". Hint: {hint}"
+    return ""
 
 
 _YEAR = re.compile(r"[0-9]{4}")

@@ -28,7 +28,10 @@ def _check_number(value: Any, spec: LeverSpec) -> str | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return f"expected a number ({spec.about.unit}), found {value!r}"
     if spec.range and not spec.range[0] <= value <= spec.range[1]:
-        return f"{value!r} is outside the allowed range [{spec.range[0]:g}, {spec.range[1]:g}] ({spec.about.unit})"
+        hint = ""
+        if spec.about.unit.startswith("share") and 1 < value <= 100:
+            hint = f"; shares are fractions: write {value / 100:g} for {value:g} %"
+        return f"{value!r} is outside the allowed range [{spec.range[0]:g}, {spec.range[1]:g}] ({spec.about.unit}){hint}"
     if spec.integer and not float(value).is_integer():
         return f"expected a whole number, found {value!r}"
     return None

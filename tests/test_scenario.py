@@ -265,3 +265,19 @@ def test_the_readme_example_scenario_is_valid(tmp_path):
     assert scenario.levers["techreform.subsidy_cap"] == 500
     assert scenario.thresholds == {"overcapacity.zombie_disposed.2019": 90.0}
     np.testing.assert_allclose(scenario.lever_values("techreform")["subsidy_rate"], [0.3, 0.3, 0.2 + 0.1 * 2 / 3, 0.2 + 0.1 / 3, 0.2])
+
+
+@pytest.mark.parametrize("body, line, hint", [
+    ("[levers.techreform]\nsubsidy_cap = １０００\n", 6, "half-width digits"),
+    ("[levers.techreform]\nsubsidy_rate = 0,30\n", 6, "decimal comma"),
+    ("[levers.techreform]\nsubsidy_cap = 1000\nsubsidy_cap = 900\n", 7, "set twice"),
+    ("[levers.overcapacity]\nteams　= 10\n", 6, "half-width '='"),
+])
+def test_common_keyboard_mistakes_get_a_hint(tmp_path, body, line, hint):
+    err = error_of(write(tmp_path, "k.toml", body))
+    assert err.line == line and "invalid TOML in `" in err.message and hint in err.message
+
+
+def test_a_percentage_written_for_a_share_suggests_the_fraction(tmp_path):
+    err = error_of(write(tmp_path, "p.toml", "[levers.techreform]\nsubsidy_rate = 30\n"))
+    assert "write 0.3 for 30 %" in err.message
