@@ -127,8 +127,8 @@ def test_simultaneous_grants_reach_the_court_in_fund_queue_order():
         one([0.0, 0.0, 0.0]), one([0.5, 0.2, 0.1]), one([100.0, 100.0, 100.0]),
         np.array([[0, 1, 2]]))
     expected = one([1.8, 1.2, 1.3])  # B 1.0-1.2, C 1.2-1.3, A 1.3-1.8
-    for model in (zombie.simulate_simpy, zombie.simulate_vectorised):
-        np.testing.assert_allclose(model(inputs, 3, 1, 0.0, [300.0], [1.0]), expected)
+    for model in (zombie.simulate_simpy_detail, zombie.simulate_vectorised_detail):
+        np.testing.assert_allclose(model(inputs, 3, 1, 0.0, [300.0], [1.0]).done, expected)
 
 
 def test_twin_needs_arrivals_in_work_order():
@@ -138,7 +138,7 @@ def test_twin_needs_arrivals_in_work_order():
                               inputs.route, inputs.prep, inputs.route_time, inputs.court_time,
                               inputs.cost, np.arange(5)[None, :])
     with pytest.raises(ValueError, match="nondecreasing"):
-        zombie.simulate_vectorised(bad, 2, 1, 100.0, [0.0] * 5)
+        zombie.simulate_vectorised_detail(bad, 2, 1, 100.0, [0.0] * 5)
 
 
 def test_module_twin_and_reference_agree_end_to_end():
@@ -225,8 +225,8 @@ def test_more_teams_can_lower_the_share_when_the_court_queue_reorders():
     inputs = zombie.ZombieInputs(
         np.array([3]), one([0.0, 0.0, 0.0]), np.array([[0, 3, 3]]), one([1.0, 0.5, 0.3]),
         one([0.1, 0.0, 0.0]), one([0.0, 0.1, 5.0]), one([0.0, 0.0, 0.0]), np.array([[0, 1, 2]]))
-    for model in (zombie.simulate_simpy, zombie.simulate_vectorised):
-        two, three = (model(inputs, t, 1, math.inf, [], []) for t in (2, 3))
+    for model in (zombie.simulate_simpy_detail, zombie.simulate_vectorised_detail):
+        two, three = (model(inputs, t, 1, math.inf, [], []).done for t in (2, 3))
         assert (two <= 0.7).sum() == 1 and (three <= 0.7).sum() == 0
 
 

@@ -11,8 +11,8 @@ Every identified firm passes three stages (DESIGN.md section 4):
    ``court_time`` [yr]; the other routes take ``route_time`` [yr]. Then the firm is disposed.
 
 All random inputs are drawn before any event loop (:func:`draw_inputs`), so the readable
-reference :func:`simulate_simpy` (one ``simpy.Environment`` per replication) and the twin
-:func:`simulate_vectorised` (a loop over firms with arrays over replications) consume the same
+reference :func:`simulate_simpy_detail` (one ``simpy.Environment`` per replication) and the twin
+:func:`simulate_vectorised_detail` (a loop over firms with arrays over replications) consume the same
 numbers and return the same times. Times are decimal years (``model.timeline``).
 """
 
@@ -307,15 +307,6 @@ def simulate_simpy_detail(
     return ZombieTimes(*times)
 
 
-def simulate_simpy(
-    inputs: ZombieInputs, teams: int, court_capacity: int, fund_initial: float,
-    fund_topups: Sequence[float], topup_times: Sequence[float] = TOPUP_TIMES,
-) -> np.ndarray:
-    """Disposal times ``(n, K)`` [decimal yr] of :func:`simulate_simpy_detail`."""
-    return simulate_simpy_detail(
-        inputs, teams, court_capacity, fund_initial, fund_topups, topup_times).done
-
-
 # ---------------------------------------------------------------------- vectorised twin
 def _fifo_servers(arrival: np.ndarray, service: np.ndarray, active: np.ndarray,
                   servers: int) -> np.ndarray:
@@ -430,12 +421,3 @@ def simulate_vectorised_detail(
         for o, t in zip(out, (times.team_done, times.funded, times.done)):
             o[rows, :kg] = t
     return ZombieTimes(*out)
-
-
-def simulate_vectorised(
-    inputs: ZombieInputs, teams: int, court_capacity: int, fund_initial: float,
-    fund_topups: Sequence[float], topup_times: Sequence[float] = TOPUP_TIMES,
-) -> np.ndarray:
-    """Disposal times ``(n, K)`` [decimal yr] of :func:`simulate_vectorised_detail`."""
-    return simulate_vectorised_detail(
-        inputs, teams, court_capacity, fund_initial, fund_topups, topup_times).done
