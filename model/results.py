@@ -20,6 +20,7 @@ import subprocess
 import tempfile
 import warnings
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -100,6 +101,11 @@ class Results:
 
     def summary(self) -> pd.DataFrame:
         """One row per registry target, likelihood with its Wilson interval and quantiles."""
+        return self._summary.copy()
+
+    @cached_property
+    def _summary(self) -> pd.DataFrame:
+        # computed once: printing a run and saving it both need it
         rows = []
         n = self.replications
         for t in load_registry():
