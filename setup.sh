@@ -49,6 +49,16 @@ if ! command -v fc-list >/dev/null 2>&1 || [ -z "$(fc-list :lang=zh 2>/dev/null)
   fi
 fi
 
+# Pango renders the PDF briefs (WeasyPrint); harfbuzz-subset makes embedding fonts fast;
+# poppler-utils (pdftotext, pdffonts, pdftoppm) lets the tests look inside a PDF.
+missing=()
+for pkg in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  apt_install "${missing[@]}" || say "warning: PDF briefs need: ${missing[*]}"
+fi
+
 # --- virtual environment with the locked dependencies -----------------------------------------
 stamp=.venv/.installed-$(sha256sum requirements.lock pyproject.toml | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
