@@ -25,6 +25,7 @@ import numpy as np
 
 from . import modules as plan_modules
 from .distributions import correlation_matrix, gaussian_copula_normals, uniforms
+from .links import linked_for
 from .params import all_params, indicator_spec
 from .scenario import Scenario
 from .targets import Target, deadline_value, is_met, load_registry
@@ -63,12 +64,19 @@ def sample_inputs(scenario: Scenario, seed: int, block: int, n: int) -> dict[str
 
 
 def run_modules(scenario: Scenario, draws: dict[str, np.ndarray], seed: int, block: int) -> dict[str, np.ndarray]:
-    """Run every plan module on one block; returns ``"module.indicator"`` -> array."""
+    """Run every plan module on one block, in order, feeding enabled links between them.
+
+    Returns ``"module.indicator"`` -> array.
+    """
     indicators: dict[str, np.ndarray] = {}
-    for name, declared in all_params().items():
+    params = all_params()
+    enabled = scenario.enabled_links
+    for name in plan_modules.MODULE_NAMES:
+        declared = params[name]
         module_draws = {u: draws[f"{name}.{u}"] for u in declared.uncertainties}
+        linked = linked_for(name, enabled, indicators, draws)
         out = plan_modules.load(name).simulate(
-            scenario.lever_values(name), module_draws, stream(seed, _MODULE, block, name)
+            scenario.lever_values(name), module_draws, stream(seed, _MODULE, block, name), linked
         )
         undeclared = set(out) - set(declared.indicators)
         if undeclared:

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from .distributions import Distribution
+from .links import LINKS
 from .params import all_params
 from .timeline import YEARS
 from .tomlfile import Layer, ScenarioError, find_line, is_year, read_toml, suggest
@@ -92,6 +93,8 @@ class Scenario:
         ``(key_a, key_b, rank_correlation)``.
     thresholds : dict
         Target id -> threshold overriding a *reading* of the registry.
+    links : dict
+        Link name (see :mod:`model.links`) -> on/off; links not listed are on.
     """
 
     name: str
@@ -104,6 +107,12 @@ class Scenario:
     thresholds: dict[str, float] = field(default_factory=dict)
     files: tuple[str, ...] = ()
     overridden: frozenset[str] = frozenset()
+    links: dict[str, bool] = field(default_factory=lambda: {name: True for name in LINKS})
+
+    @property
+    def enabled_links(self) -> frozenset[str]:
+        """Names of the links that are on."""
+        return frozenset(name for name, on in self.links.items() if on)
 
     def lever_values(self, module: str) -> dict[str, Any]:
         """Levers of ``module`` as the module receives them (schedules as yearly arrays)."""
@@ -130,6 +139,7 @@ class Scenario:
             "uncertainties": {k: {"dist": d.kind, **dict(d.params)} for k, d in sorted(self.uncertainties.items())},
             "correlations": [list(c) for c in self.correlations],
             "thresholds": dict(sorted(self.thresholds.items())),
+            "links": dict(sorted(self.links.items())),
         }
 
     def hash(self) -> str:
@@ -175,6 +185,7 @@ def load_scenario(path: str | Path) -> Scenario:
     uncertainties, given_unc = check.uncertainties(merged)
     correlations = check.correlations(merged, uncertainties)
     thresholds = check.thresholds(merged)
+    links = check.links(merged)
     return Scenario(
         name=meta["name"],
         title_zh=meta["title_zh"],
@@ -186,6 +197,7 @@ def load_scenario(path: str | Path) -> Scenario:
         thresholds=thresholds,
         files=tuple(str(layer.path) for layer in layers),
         overridden=frozenset(given_levers | given_unc),
+        links=links,
     )
 
 

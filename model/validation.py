@@ -12,13 +12,14 @@ import re
 from typing import Any
 
 from .distributions import Distribution, SpecError, correlation_matrix, is_positive_definite
+from .links import LINKS
 from .modules import MODULE_NAMES
 from .params import LeverSpec, all_params
 from .targets import load_registry
 from .timeline import YEARS
 from .tomlfile import Layer, ScenarioError, defined_depth, find_line, is_year, suggest
 
-TOP_KEYS = ("scenario", "levers", "uncertainties", "correlations", "targets")
+TOP_KEYS = ("scenario", "levers", "uncertainties", "correlations", "targets", "links")
 META_KEYS = ("name", "title_zh", "title_en", "description", "extends")
 REQUIRED_META = ("name", "title_zh", "title_en")
 CORRELATION_KEYS = ("between", "rank")
@@ -185,6 +186,17 @@ class Validator:
         if out and not is_positive_definite(correlation_matrix(out)[1]):
             self.fail("correlations", "these correlations are not jointly possible (the matrix is not positive definite); weaken some of them")
         return tuple(out)
+
+    def links(self, doc: dict[str, Any]) -> dict[str, bool]:
+        """``[links]``: link name -> on/off; every link not named stays on."""
+        out = {name: True for name in LINKS}
+        for name, value in self.table(doc.get("links", {}), "links").items():
+            if name not in LINKS:
+                self.fail(f"links.{name}", f"unknown link (known: {', '.join(LINKS)}){suggest(name, LINKS)}")
+            if not isinstance(value, bool):
+                self.fail(f"links.{name}", f"expected true or false, found {value!r}")
+            out[name] = value
+        return out
 
     def thresholds(self, doc: dict[str, Any]) -> dict[str, float]:
         registry = {t.id: t for t in load_registry()}

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
 
+from model.links import NO_LINKS, Linked
 from model.modules import green
 from model.timeline import YEARS
 
@@ -79,10 +80,17 @@ def spread_draws(n: int, seed: int) -> dict[str, np.ndarray]:
     return draws
 
 
-def run(levers=None, draws=None, seed: int = 7, n: int = 200) -> dict[str, np.ndarray]:
+def run(levers=None, draws=None, seed: int = 7, n: int = 200, linked=NO_LINKS) -> dict[str, np.ndarray]:
     levers = default_levers() if levers is None else levers
     draws = spread_draws(n, 1) if draws is None else draws
-    return green.simulate(levers, draws, np.random.default_rng(seed))
+    return green.simulate(levers, draws, np.random.default_rng(seed), linked)
+
+
+def exits_linked(n: int, seed: int) -> Linked:
+    """Capacity exits as the link capacity_exits_energy delivers them: 0-5 % a year."""
+    x = np.random.default_rng(seed).uniform(0.0, 0.05, (n, len(green.SECTORS), 1))
+    return Linked(frozenset({"capacity_exits_energy"}),
+                  {"exit_share": 1.0 - (1.0 - x) ** np.arange(N_YEARS)})
 
 
 # --- Bass diffusion -------------------------------------------------------------------------
@@ -178,7 +186,7 @@ def test_base_year_is_zero():
 
 
 def test_nothing_changes_gives_zero_cut():
-    draws = central_draws(100, **{"growth.*": 0.0, "decline.*": 0.0, "exit.*": 0.0,
+    draws = central_draws(100, **{"growth.*": 0.0, "decline.*": 0.0,
                                   "growth_sd": 0.0, "bass_p": 0.0})
     out = run(draws=draws)
     for name in ("energy_intensity_cut", "structure_effect", "efficiency_effect",
@@ -190,14 +198,14 @@ def test_structure_only_change_has_no_efficiency_effect():
     draws = spread_draws(300, 5)
     draws.update({k: np.zeros(300) for k in draws if k.startswith("decline.")})
     draws["bass_p"] = np.zeros(300)  # no retrofits; growth differs by sector and exits happen
-    out = run(draws=draws)
+    out = run(draws=draws, n=300, linked=exits_linked(300, 5))
     assert np.all(out["efficiency_effect"] == 0.0)
     np.testing.assert_allclose(out["structure_effect"], out["energy_intensity_cut"], atol=1e-10)
     assert np.all(out["structure_effect"][:, -1] != 0.0)
 
 
 def test_efficiency_only_change_has_no_structure_effect():
-    draws = central_draws(300, **{"growth.*": 0.04, "exit.*": 0.0, "growth_sd": 0.0})
+    draws = central_draws(300, **{"growth.*": 0.04, "growth_sd": 0.0})
     out = run(draws=draws)
     np.testing.assert_allclose(out["structure_effect"], 0.0, atol=1e-10)
     np.testing.assert_allclose(out["efficiency_effect"], out["energy_intensity_cut"], atol=1e-10)
@@ -205,7 +213,7 @@ def test_efficiency_only_change_has_no_structure_effect():
 
 
 def test_pure_autonomous_decline_compounds():
-    draws = central_draws(10, **{"growth.*": 0.03, "exit.*": 0.0, "growth_sd": 0.0,
+    draws = central_draws(10, **{"growth.*": 0.03, "growth_sd": 0.0,
                                  "decline.*": 0.02, "bass_p": 0.0})
     out = run(draws=draws)
     expected = np.broadcast_to(100 * (1 - 0.98 ** np.arange(N_YEARS)), (10, N_YEARS))
@@ -262,14 +270,51 @@ def test_params_file_is_complete():
         for name, entry in entries.items():
             assert {"zh", "en", "unit"} <= set(entry), (kind, name)
             assert ("source" in entry) != ("assumption" in entry), (kind, name)
-    expected = {f"{g}.{s}" for g in ("share", "intensity", "growth", "decline", "savings", "exit",
+    expected = {f"{g}.{s}" for g in ("share", "intensity", "growth", "decline", "savings",
                                      "plants") for s in green.SECTORS}
-    expected |= {"bass_p", "bass_q", "growth_sd"} | {f"p_effect.{m}" for m in green.MEASURE_SECTORS}
+    expected |= {"bass_p", "bass_q", "growth_sd", "renovation_p_effect"}
+    expected |= {f"p_effect.{m}" for m in green.MEASURE_SECTORS}
     assert set(UNCERTAINTIES) == expected
-    levers = {"measures_start", "p_multiplier", "exit_multiplier", *green.MEASURE_SECTORS}
+    levers = {"measures_start", "p_multiplier", *green.MEASURE_SECTORS}
     assert set(LEVERS) == levers
     assert all(e["range"][1] <= green.MAX_PLANTS for k, e in UNCERTAINTIES.items()
                if k.startswith("plants."))
+
+
+# --- links ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("switch", [-1.0, 0.0, 0.526, 1.3, 2.0, 9.0])
+def test_yearly_bass_path_with_constant_p_equals_closed_form(switch):
+    p0 = np.array([0.01, 0.02, 0.0])
+    p1 = np.array([0.05, 0.02, 0.03])
+    q = np.array([0.4, 0.1, 0.0])
+    yearly = green.bass_path_yearly(switch, p0, np.repeat(p1[:, None], N_YEARS, axis=1), q)
+    t = np.arange(N_YEARS, dtype=float)
+    closed = green.bass_path(t, switch, p0[:, None], p1[:, None], q[:, None])
+    np.testing.assert_allclose(yearly, closed, rtol=1e-12, atol=1e-15)
+
+
+def test_links_with_nothing_to_pass_reproduce_unlinked_results():
+    draws = spread_draws(200, 3)
+    unlinked = run(draws=draws)
+    zeros = Linked(frozenset({"capacity_exits_energy", "renovation_retrofit"}),
+                   {"exit_share": np.zeros((200, len(green.SECTORS), N_YEARS)),
+                    "renovated_share": np.zeros((200, N_YEARS))})
+    linked = run(draws=draws, linked=zeros)
+    for name in unlinked:
+        np.testing.assert_allclose(linked[name], unlinked[name], rtol=1e-12, atol=1e-12, err_msg=name)
+
+
+def test_more_renovation_never_lowers_retrofit_adoption():
+    draws = spread_draws(500, 6)
+    share = np.linspace(0.0, 0.6, N_YEARS)[None, :].repeat(500, axis=0)
+    outs = [run(draws=draws, n=500, linked=Linked(frozenset({"renovation_retrofit"}), {"renovated_share": k * share}))
+            for k in (0.0, 0.5, 1.0)]
+    for lower, higher in zip(outs, outs[1:]):
+        assert np.all(higher["retrofit_adoption"] >= lower["retrofit_adoption"] - 1e-9)
+        assert np.all(higher["energy_intensity_cut"] >= lower["energy_intensity_cut"] - 1e-9)
+    assert np.mean(outs[-1]["retrofit_adoption"][:, -1] - outs[0]["retrofit_adoption"][:, -1]) > 0
 
 
 def test_missing_draw_is_named():

@@ -6,7 +6,8 @@ Contract every module follows (the engine relies on nothing else):
   indicators, each with units, Chinese and English names, and a ``source`` or an
   ``assumption``). A scenario file can override levers and uncertainties declared there, and
   nothing else.
-* ``simulate(levers, draws, rng) -> dict[str, numpy.ndarray]`` is a pure function:
+* ``simulate(levers, draws, rng, linked=NO_LINKS) -> dict[str, numpy.ndarray]`` is a pure
+  function:
 
   - ``levers``: lever name -> value. Levers declared with ``schedule = true`` always arrive as
     float arrays of shape ``(len(YEARS),)`` (a constant lever is broadcast); others as the
@@ -16,6 +17,8 @@ Contract every module follows (the engine relies on nothing else):
   - ``rng``: a ``numpy.random.Generator`` for the module's own random events. Draw from it in
     shapes that do not depend on lever values, so two scenarios that differ only in levers
     share their random numbers (common random numbers).
+  - ``linked``: a :class:`model.links.Linked` with the enabled links into this module and the
+    arrays they computed from upstream modules; with no links the module runs unlinked.
   - returns indicator name -> array: ``(n, len(YEARS))`` for yearly indicators (value at the
     end of each year, see ``model.timeline``), ``(n,)`` for event times (decimal years) or for
     values at a target's own deadline. Every returned indicator is declared in the params file.
@@ -26,8 +29,8 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-#: Modules in the order the engine runs them.
-MODULE_NAMES: tuple[str, ...] = ("overcapacity", "green", "techreform")
+#: Modules in the order the engine runs them: a link's source runs before its target.
+MODULE_NAMES: tuple[str, ...] = ("overcapacity", "techreform", "green")
 
 
 def load(name: str) -> ModuleType:

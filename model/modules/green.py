@@ -28,10 +28,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from model.links import NO_LINKS, SECTORS, Linked
 from model.timeline import BASE_YEAR, YEARS
 
 #: Sectors of above-scale industry, in array order.
-SECTORS: tuple[str, ...] = ("nonferrous", "steel", "chemicals", "power", "building", "other")
 
 #: Largest effective number of plants per sector (width of the plant-level random array).
 MAX_PLANTS = 30
@@ -121,6 +121,38 @@ def bass_path(
     return bass_advance(bass_cdf(t_before, p_before, q), t - t_before, p_after, q)
 
 
+def bass_path_yearly(
+    switch: float, p_before: np.ndarray, p_after: np.ndarray, q: np.ndarray
+) -> np.ndarray:
+    """Bass adoption share at whole years ``0..T-1`` when ``p`` after the switch changes yearly.
+
+    Parameters
+    ----------
+    switch : float
+        Time at which ``p_before`` gives way to ``p_after`` [yr since diffusion began].
+    p_before : numpy.ndarray
+        Innovation before the switch [1/yr], shape ``(...)``.
+    p_after : numpy.ndarray
+        Innovation after the switch during year ``k`` (the interval ``(k-1, k]``) in
+        ``p_after[..., k]`` [1/yr], shape ``(..., T)``; ``p_after[..., 0]`` is unused.
+    q : numpy.ndarray
+        Imitation [1/yr], broadcast with ``p_before``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``F(k)`` for ``k = 0..T-1`` [share], shape ``(..., T)``. With a constant ``p_after``
+        it equals :func:`bass_path` at whole years.
+    """
+    n_years = p_after.shape[-1]
+    f = np.zeros(np.broadcast_shapes(p_before.shape, p_after.shape[:-1], np.shape(q)) + (n_years,))
+    for k in range(1, n_years):
+        before = min(max(switch - (k - 1), 0.0), 1.0)  # part of year k before the switch
+        mid = bass_advance(f[..., k - 1], before, p_before, q)
+        f[..., k] = bass_advance(mid, 1.0 - before, p_after[..., k], q)
+    return f
+
+
 def lumpy_adoption(share: np.ndarray, plants: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Share of a sector's plants that have retrofitted, plant by plant.
 
@@ -206,7 +238,8 @@ def p_multipliers(levers: Mapping[str, object], draws: Mapping[str, np.ndarray])
 
 
 def simulate(
-    levers: Mapping[str, object], draws: Mapping[str, np.ndarray], rng: np.random.Generator
+    levers: Mapping[str, object], draws: Mapping[str, np.ndarray], rng: np.random.Generator,
+    linked: Linked = NO_LINKS,
 ) -> dict[str, np.ndarray]:
     """Energy-intensity trajectories of above-scale industry, 2016-2020.
 
@@ -236,17 +269,23 @@ def simulate(
 
     weights = _sector_draws(draws, "share")
     growth = _sector_draws(draws, "growth")
-    exits = np.clip(_sector_draws(draws, "exit") * float(levers["exit_multiplier"]), 0.0, 0.95)
     sd = np.asarray(draws["growth_sd"], float)[:, None, None]
     factor = np.maximum(1.0 + growth[..., None] + sd * shocks, MIN_GROWTH_FACTOR)
     cum = np.concatenate([np.ones((n, n_sec, 1)), np.cumprod(factor, axis=-1)], axis=-1)
-    kept = (1.0 - exits)[..., None] ** k  # capacity still in place after the exits
+    kept = 1.0 - linked.inputs["exit_share"] if "exit_share" in linked.inputs else 1.0
     va = (weights / weights.sum(axis=1, keepdims=True))[..., None] * cum * kept
 
     p0 = np.broadcast_to(np.asarray(draws["bass_p"], float)[:, None], (n, n_sec))
     q = np.asarray(draws["bass_q"], float)[:, None, None]
     switch = float(levers["measures_start"]) - (BASE_YEAR + 1)
-    f = bass_path(k, switch, p0[..., None], (p0 * p_multipliers(levers, draws))[..., None], q)
+    p_after = p0 * p_multipliers(levers, draws)
+    if "renovated_share" in linked.inputs:  # link renovation_retrofit (model.links)
+        # firms that started a tech-renovation project by the end of the year before
+        lagged = np.concatenate([np.zeros((n, 1)), linked.inputs["renovated_share"][:, :-1]], axis=1)
+        effect = np.asarray(draws["renovation_p_effect"], float)[:, None, None]
+        f = bass_path_yearly(switch, p0, p_after[..., None] * (1.0 + effect * lagged[:, None, :]), q[..., 0])
+    else:
+        f = bass_path(k, switch, p0[..., None], p_after[..., None], q)
     plants = np.clip(np.rint(_sector_draws(draws, "plants")), 1, MAX_PLANTS).astype(int)
     adopted = lumpy_adoption(f, plants, u)
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from model.links import NO_LINKS, SECTORS, Linked
 from model.processes import zombie
 from model.timeline import YEARS, decimal_year
 
@@ -168,15 +169,31 @@ def indicators(survey: np.ndarray, plan: np.ndarray, inputs: zombie.ZombieInputs
     }
 
 
+def exit_shares(levers: Mapping[str, Any], draws: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Share of each sector's 2016 capacity closed by each year end, ``(n, len(YEARS))`` [0-1].
+
+    A constant yearly exit share ``x = min(exit.<sector> * exit_multiplier, 0.95)`` from 2017
+    leaves ``(1 - x) ** k`` of the capacity after ``k`` years.
+    """
+    k = np.arange(len(YEARS), dtype=float)
+    out = {}
+    for sector in SECTORS:
+        x = np.clip(np.asarray(draws[f"exit.{sector}"], float) * float(levers["exit_multiplier"]), 0.0, 0.95)
+        out[f"exit_share.{sector}"] = 1.0 - (1.0 - x[:, None]) ** k
+    return out
+
+
 def _run(levers: Mapping[str, Any], draws: Mapping[str, np.ndarray], rng: np.random.Generator,
          queue: Callable[..., zombie.ZombieTimes]) -> dict[str, np.ndarray]:
     survey, plan, inputs = draw(levers, draws, rng)
     times = queue(inputs, **_queue_arguments(levers))
-    return indicators(survey, plan, inputs, times, str(levers["court_cases_count"]))
+    out = indicators(survey, plan, inputs, times, str(levers["court_cases_count"]))
+    out.update(exit_shares(levers, draws))
+    return out
 
 
 def simulate(levers: Mapping[str, Any], draws: Mapping[str, np.ndarray],
-             rng: np.random.Generator) -> dict[str, np.ndarray]:
+             rng: np.random.Generator, linked: Linked = NO_LINKS) -> dict[str, np.ndarray]:
     """Module entry point (see ``model.modules``): runs the vectorised twin of the queue.
 
     Parameters
@@ -188,6 +205,8 @@ def simulate(levers: Mapping[str, Any], draws: Mapping[str, np.ndarray],
         Uncertainties of ``overcapacity.toml``, each of shape ``(n,)``.
     rng : numpy.random.Generator
         Per-firm random events.
+    linked : Linked
+        Unused: no link leads into this module.
 
     Returns
     -------

@@ -37,6 +37,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from model.links import NO_LINKS, Linked
 from model.timeline import YEARS
 
 #: Annex 附件 (2017 targets by district): id, name, industrial investment [亿元],
@@ -175,7 +176,7 @@ def _params(draws: Mapping[str, np.ndarray], rows: slice) -> dict[str, np.ndarra
     return {k: np.asarray(draws[k], dtype=float)[rows, None] for k in _NAMES}
 
 
-def _simulate_chunk(p, rate, floor_wan, cap_wan, rng, out, rows):
+def _simulate_chunk(p, rate, floor_wan, cap_wan, kept, rng, out, rows):
     """Simulate replications ``rows``; firm-level arithmetic in float32 (sums in float64)."""
     f4 = np.float32
     q = {k: v.astype(f4) for k, v in p.items()}
@@ -225,18 +226,19 @@ def _simulate_chunk(p, rate, floor_wan, cap_wan, rng, out, rows):
         other = other * grow * _lognormal_mean_one(z_other[:, j - 1], vol)
         d_tech = _by_district(np.where(adopt, cost, f4(0)))
         tech = d_tech.sum(axis=1)
+        other_j = other * kept[:, j]  # other investment of the capacity still open
         out["investment"][rows, j] = tech
-        out["industrial_investment"][rows, j] = tech + other
+        out["industrial_investment"][rows, j] = tech + other_j
         out["firms"][rows, j] = adopt.sum(axis=1)
         out["completed"][rows, j] = ever.sum(axis=1)
         out["subsidy_outlay"][rows, j] = np.where(adopt, sub, f4(0)).sum(axis=1, dtype=np.float64)
         out["district_investment"][rows, j] = d_tech
-        out["district_industrial"][rows, j] = d_tech + other[:, None] * w
+        out["district_industrial"][rows, j] = d_tech + other_j[:, None] * w
         out["district_firms"][rows, j] = _by_district(adopt)
 
 
 def simulate(levers: Mapping[str, object], draws: Mapping[str, np.ndarray],
-             rng: np.random.Generator) -> dict[str, np.ndarray]:
+             rng: np.random.Generator, linked: Linked = NO_LINKS) -> dict[str, np.ndarray]:
     """Simulate the tech-renovation plan (see the module docstring).
 
     Parameters
@@ -248,6 +250,9 @@ def simulate(levers: Mapping[str, object], draws: Mapping[str, np.ndarray],
         Uncertainty name -> (n,) array, as declared in ``techreform.toml``.
     rng : numpy.random.Generator
         Source of firm-level random events.
+    linked : Linked
+        ``other_investment_factor`` (n, years) from the link ``capacity_exits_investment``:
+        the share of other industrial investment still made after capacity closures.
 
     Returns
     -------
@@ -267,9 +272,10 @@ def simulate(levers: Mapping[str, object], draws: Mapping[str, np.ndarray],
         "district_industrial": np.empty((n, ny, nd)),
         "district_firms": np.full((n, ny, nd), np.nan),
     }
+    kept = np.asarray(linked.inputs.get("other_investment_factor", np.ones((n, ny))), float)
     for start in range(0, n, CHUNK):
         rows = slice(start, min(n, start + CHUNK))
-        _simulate_chunk(_params(draws, rows), rate, floor_wan, cap_wan, rng, out, rows)
+        _simulate_chunk(_params(draws, rows), rate, floor_wan, cap_wan, kept[rows], rng, out, rows)
 
     tech, ind = out["investment"], out["industrial_investment"]
     gap = np.full((n, ny), np.nan)

@@ -1,0 +1,153 @@
+"""Links between plans: where one plan's outcome is another plan's input (DESIGN.md section 4).
+
+Each link is one documented function here and can be switched off in a scenario file::
+
+    [links]
+    capacity_exits_energy = false    # energy intensity as if no capacity closed
+
+A link that is off gives the receiving module nothing, so the module runs exactly as it would
+without the link (tests hold this); comparing a run with a link on and off shows its effect.
+
+The engine runs the modules in :data:`model.modules.MODULE_NAMES` order. Before it runs a module
+it calls every enabled link whose ``target`` is that module with the indicators produced so far
+(``"module.indicator"`` -> array) and every sampled uncertainty (``"module.name"`` -> (n,)),
+and hands the module the result as :class:`Linked`. A link whose source and target are the same
+module is applied by that module itself (it only needs to know whether the link is on).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+#: Sectors of the energy-intensity model, in its order (see ``model.modules.green``).
+SECTORS = ("nonferrous", "steel", "chemicals", "power", "building", "other")
+
+
+@dataclass(frozen=True)
+class Linked:
+    """What a module receives from links: which are on, and the arrays they computed."""
+
+    enabled: frozenset[str] = frozenset()
+    inputs: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+
+#: No links at all (the default when a module is called directly).
+NO_LINKS = Linked()
+
+
+def capacity_exits_energy(indicators: Mapping[str, np.ndarray], draws: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Capacity closed by the overcapacity plan leaves the energy-intensity model.
+
+    Parameters
+    ----------
+    indicators : mapping
+        ``overcapacity.exit_share.<sector>`` for each sector of :data:`SECTORS`: the share of
+        the sector's 2016 capacity (value added) closed by each year end, ``(n, years)`` [0-1].
+
+    Returns
+    -------
+    dict
+        ``exit_share``: ``(n, len(SECTORS), years)`` [0-1]; the green module multiplies each
+        sector's value added (and with it its energy) by ``1 - exit_share``.
+    """
+    return {"exit_share": np.stack([indicators[f"overcapacity.exit_share.{s}"] for s in SECTORS], axis=1)}
+
+
+def capacity_exits_investment(indicators: Mapping[str, np.ndarray], draws: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Closed capacity stops investing: industrial investment other than tech renovation shrinks.
+
+    The exited share of industry is the value-added-weighted mean of the sectors' exit shares,
+    weighted by the 2016 sector shares the energy model samples (``green.share.<sector>``), so
+    both plans use the same picture of industry. *Assumption*: investment in the other
+    (non-renovation) projects of a closed plant stops, and nobody replaces it within the horizon.
+
+    Returns
+    -------
+    dict
+        ``other_investment_factor``: ``(n, years)`` in [0, 1], multiplying the techreform
+        module's other industrial investment.
+    """
+    weights = np.stack([np.asarray(draws[f"green.share.{s}"], float) for s in SECTORS], axis=1)
+    exits = np.stack([indicators[f"overcapacity.exit_share.{s}"] for s in SECTORS], axis=1)
+    exited = (weights[..., None] * exits).sum(axis=1) / weights.sum(axis=1)[:, None]
+    return {"other_investment_factor": 1.0 - exited}
+
+
+def renovation_retrofit(indicators: Mapping[str, np.ndarray], draws: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Tech renovation brings energy retrofits with it: it raises the Bass innovation rate.
+
+    Returns
+    -------
+    dict
+        ``renovated_share``: ``(n, years)`` share of the above-scale firms that have started a
+        tech-renovation project since 2017 [0-1]; the green module multiplies each sector's
+        innovation coefficient p by ``1 + link_effect * renovated_share``.
+    """
+    return {"renovated_share": np.asarray(indicators["techreform.completed_share"], float) / 100.0}
+
+
+def hightech_value_added(firms: np.ndarray, base_growth: np.ndarray, elasticity: np.ndarray) -> np.ndarray:
+    """Growth of high-tech value added from the growth of the number of high-tech enterprises.
+
+    Parameters
+    ----------
+    firms : ndarray (n, years)
+        High-tech enterprises holding a valid certificate at each year end [count].
+    base_growth : ndarray (n,)
+        Growth of high-tech value added with an unchanged number of firms [%/yr].
+    elasticity : ndarray (n,)
+        Percent change of high-tech value added per percent change of the firm count [-].
+
+    Returns
+    -------
+    ndarray (n, years)
+        Yearly growth of high-tech value added [%]; the first year (2016) is ``base_growth``.
+    """
+    firms = np.maximum(np.asarray(firms, float), 1.0)
+    count_growth = np.zeros_like(firms)
+    count_growth[:, 1:] = 100.0 * (firms[:, 1:] / firms[:, :-1] - 1.0)
+    return np.asarray(base_growth, float)[:, None] + np.asarray(elasticity, float)[:, None] * count_growth
+
+
+@dataclass(frozen=True)
+class Link:
+    """One link: its name (the scenario key), the plans it joins, and what it does."""
+
+    name: str
+    source: str
+    target: str
+    zh: str
+    en: str
+    function: Callable[..., object]
+
+    @property
+    def doc(self) -> str:
+        return (self.function.__doc__ or "").strip().splitlines()[0]
+
+
+LINKS: dict[str, Link] = {
+    link.name: link
+    for link in (
+        Link("capacity_exits_energy", "overcapacity", "green", "去产能关停降低能耗强度",
+             "Capacity closures change energy intensity", capacity_exits_energy),
+        Link("capacity_exits_investment", "overcapacity", "techreform", "去产能关停减少工业投资",
+             "Capacity closures reduce industrial investment", capacity_exits_investment),
+        Link("renovation_retrofit", "techreform", "green", "技术改造带动节能改造",
+             "Tech renovation raises retrofit adoption", renovation_retrofit),
+        Link("hightech_value_added", "innovation", "innovation", "高新技术企业增长带动高新技术产业增加值",
+             "High-tech firm growth feeds high-tech value added", hightech_value_added),
+    )
+}
+
+
+def linked_for(module: str, enabled: frozenset[str], indicators: Mapping[str, np.ndarray],
+               draws: Mapping[str, np.ndarray]) -> Linked:
+    """The :class:`Linked` input of ``module``: enabled links into it, computed from upstream."""
+    inputs: dict[str, np.ndarray] = {}
+    for link in LINKS.values():
+        if link.target == module and link.name in enabled and link.source != module:
+            inputs.update(link.function(indicators, draws))
+    return Linked(frozenset(n for n in enabled if LINKS[n].target == module), inputs)
