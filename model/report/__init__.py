@@ -1,0 +1,1 @@
+"""Planner outputs: comparison tables, Excel workbooks, charts and policy briefs."""
