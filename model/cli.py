@@ -81,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", "-j", type=_positive("workers"), default=1, help="processes to run in (default 1)")
     run.add_argument("--chunk-size", type=_positive("chunk size"), default=None, help="replications per task (results do not depend on it)")
     run.add_argument("--all", action="store_true", help="print every target, not only the modelled ones")
+    run.add_argument("--by-department", action="store_true",
+                     help="also print each responsible unit's targets, lowest likelihood first (always saved in departments.csv)")
 
     validate = sub.add_parser("validate", help="check scenario files without running them")
     validate.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO.toml")
@@ -195,6 +197,45 @@ def _decomposition(results) -> str:
             f"{structure:.1f} %, efficiency within sectors {efficiency:.1f} % (they combine multiplicatively)")
 
 
+def _joint(results) -> list[str]:
+    """The plans as a whole: joint likelihoods and how many plan-level targets are met."""
+    j = results.joint().set_index("view")
+    count = j.loc["met_count"]
+    plans = [f"{view.split('.', 1)[1]} {_pct(row.probability)}" + ("" if row.modelled == row.targets else f" ({int(row.modelled)}/{int(row.targets)} modelled)")
+             for view, row in j.iterrows() if view.startswith("plan.") and row.modelled]
+    head = j.loc["headline_2020"]
+    return [
+        f"plan-level targets met: mean {count['mean']:.1f} of {int(count['modelled'])} modelled (10-90 %: {count['p10']:.0f}-{count['p90']:.0f})",
+        "every target of a plan met: " + ", ".join(plans),
+        f"the three headline goals of 2020 together: {_pct(head['probability'])} ({_interval(head['probability_low'], head['probability_high'])})",
+    ]
+
+
+def _by_department(results) -> str:
+    """Each responsible unit's plan-level targets, lowest likelihood first; district rows summed up."""
+    out = []
+    for unit, rows in results.departments().groupby("unit", sort=False):
+        plan_level = rows[~rows["target_id"].str.contains(".district.", regex=False)]
+        district = rows[rows["target_id"].str.contains(".district.", regex=False)]
+        modelled = rows["probability"].notna()
+        red = int((rows["status"] == "red").sum())
+        out.append(f"\n-- {unit} {rows['unit_en'].iloc[0]}: {len(rows)} targets, {int(modelled.sum())} modelled, {red} red")
+        if len(plan_level):
+            out.append(format_table({
+                "target": list(plan_level["target_id"]),
+                "role": list(plan_level["role"]),
+                "deadline": list(plan_level["deadline"]),
+                "test": list(plan_level["test"]),
+                "likelihood": [_pct(p) for p in plan_level["probability"]],
+                "95% interval": [_interval(lo, hi) for lo, hi in zip(plan_level["probability_low"], plan_level["probability_high"])],
+                "status": list(plan_level["status"]),
+            }, right=("likelihood", "95% interval")))
+        if len(district):
+            low = district.iloc[0]
+            out.append(f"   + {len(district)} district targets: mean likelihood {_pct(district['probability'].mean())}, lowest {low['target_id']} {_pct(low['probability'])}")
+    return "\n".join(out)
+
+
 def cmd_run(args) -> int:
     scenarios = _load_all(args.scenarios)
     dirs = _out_dirs(scenarios, args.out)
@@ -216,7 +257,13 @@ def cmd_run(args) -> int:
             print(f"   + {len(districts)} district targets: mean likelihood {100 * districts['probability'].mean():.1f}% (all in summary.csv)")
         print("   " + _outlay(results))
         print("   " + _decomposition(results))
-        print(f"   {not_modelled} targets are not modelled yet (listed in summary.csv without a likelihood)")
+        for line in _joint(results):
+            print("   " + line)
+        if not_modelled:
+            print(f"   {not_modelled} targets are not modelled yet (listed in summary.csv without a likelihood)")
+        if args.by_department:
+            print(f"\n== {scenario.name}: targets by responsible unit (责任单位), lowest likelihood first")
+            print(_by_department(results))
         print(f"   saved to {saved}/  ({results.meta['seconds']:.1f} s)")
         headline[scenario.name] = [
             _pct(p) + ("*" if target in scenario.thresholds else "")

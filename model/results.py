@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import views
 from .params import indicator_spec
 from .scenario import Scenario
 from .targets import load_registry
@@ -159,6 +160,19 @@ class Results:
                 })
         return pd.DataFrame(rows)
 
+    def joint(self) -> pd.DataFrame:
+        """Joint likelihoods: every target of each plan, the three headline goals of 2020
+        together, every plan-level target, and how many are met (see :func:`model.views.joint`)."""
+        return views.joint(self.met)
+
+    def departments(self) -> pd.DataFrame:
+        """Each responsible unit's targets, lowest likelihood first (:func:`model.views.departments`)."""
+        return views.departments(self._summary)
+
+    def districts(self) -> pd.DataFrame:
+        """The 2017 district targets with the city total (:func:`model.views.districts`)."""
+        return views.districts(self.values, self.met)
+
     # -- saving ------------------------------------------------------------------------------------
     def manifest(self) -> dict[str, Any]:
         """Provenance: resolved scenario, hash, seed, replications, versions, times."""
@@ -184,7 +198,8 @@ class Results:
         }
 
     def save(self, out_dir: str | Path) -> Path:
-        """Write summary.csv, trajectories.csv, replications.npz and manifest.json to ``out_dir``.
+        """Write summary.csv, trajectories.csv, joint.csv, departments.csv, districts.csv,
+        replications.npz and manifest.json to ``out_dir``.
 
         Files go to a temporary sibling directory that is renamed into place at the end, with
         the manifest written last: an interrupted save never leaves a complete-looking run.
@@ -196,6 +211,9 @@ class Results:
             os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; a run is shared like any folder
             self.summary().to_csv(tmp / "summary.csv", index=False, encoding="utf-8-sig")
             self.trajectories().to_csv(tmp / "trajectories.csv", index=False, encoding="utf-8-sig")
+            self.joint().to_csv(tmp / "joint.csv", index=False, encoding="utf-8-sig")
+            self.departments().to_csv(tmp / "departments.csv", index=False, encoding="utf-8-sig")
+            self.districts().to_csv(tmp / "districts.csv", index=False, encoding="utf-8-sig")
             np.savez_compressed(
                 tmp / "replications.npz",
                 **{f"value/{k}": v for k, v in self.values.items()},
