@@ -93,7 +93,7 @@ def joint(met: Mapping[str, np.ndarray], registry: tuple[Target, ...] | None = N
     groups.append(("districts", "技术改造分地区目标（2017年）：全部", "Tech-renovation district targets (2017): every one", districts))
     by_id = {t.id: t for t in registry}
     groups.append(("headline_2020", "三大核心目标（2020年）同时实现", "The three headline goals (2020) all met",
-                   [by_id[i] for i in HEADLINE_2020]))
+                   [by_id[i] for i in HEADLINE_2020 if i in by_id]))
     groups.append(("all_plan_level", "全部市级目标同时实现", "Every plan-level target met", plan_level))
     rows = []
     for view, zh, en, targets in groups:
