@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from model import load_scenario, simulate  # noqa: E402
 from model import modules as plan_modules  # noqa: E402
 from model.engine import sample_inputs, stream  # noqa: E402
+from model.links import linked_for  # noqa: E402
 from model.params import all_params  # noqa: E402
 
 
@@ -50,11 +51,14 @@ def main() -> None:
 
     draws = sample_inputs(scenario, seed, 0, n)
     print(f"{'part':<32}{'seconds':>10}{'replications/s':>18}")
-    for name, declared in all_params().items():
+    indicators: dict = {}
+    for name, declared in all_params().items():  # engine order, so links get their inputs
         module = plan_modules.load(name)
         levers = scenario.lever_values(name)
         module_draws = {u: draws[f"{name}.{u}"] for u in declared.uncertainties}
-        t = median_time(lambda: module.simulate(levers, module_draws, stream(seed, 1, 0, name)), args.repeats)
+        linked = linked_for(name, scenario.enabled_links, indicators, draws)
+        t = median_time(lambda: module.simulate(levers, module_draws, stream(seed, 1, 0, name), linked), args.repeats)
+        indicators.update({f"{name}.{k}": v for k, v in module.simulate(levers, module_draws, stream(seed, 1, 0, name), linked).items()})
         print(f"{'module ' + name:<32}{t:>10.3f}{n / t:>18,.0f}")
 
     # the zombie disposal queue alone: SimPy reference vs the vectorised twin on the same draws
