@@ -7,6 +7,7 @@ Public API::
     results.summary()        # DataFrame: one row per target
 """
 
+from .compare import compare
 from .engine import DEFAULT_REPLICATIONS, DEFAULT_SEED, simulate
 from .results import Results
 from .scenario import Scenario, ScenarioError, load_scenario
@@ -19,6 +20,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "Target",
+    "compare",
     "load_registry",
     "load_scenario",
     "simulate",

@@ -80,9 +80,20 @@ def build_parser() -> argparse.ArgumentParser:
                      help="output directory (default runs/<name>); with several scenarios, the parent of one directory per scenario")
     run.add_argument("--workers", "-j", type=_positive("workers"), default=1, help="processes to run in (default 1)")
     run.add_argument("--chunk-size", type=_positive("chunk size"), default=None, help="replications per task (results do not depend on it)")
+    run.add_argument("--xlsx", action="store_true", help="also write results.xlsx (Excel, Chinese headers) into each run directory")
     run.add_argument("--all", action="store_true", help="print every target, not only the modelled ones")
     run.add_argument("--by-department", action="store_true",
                      help="also print each responsible unit's targets, lowest likelihood first (always saved in departments.csv)")
+
+    compare = sub.add_parser("compare", help="compare scenario files (run with common random numbers) or saved runs, target by target")
+    compare.add_argument("items", nargs="+", type=Path, metavar="SCENARIO.toml|RUN_DIR", help="the first is the reference")
+    compare.add_argument("--replications", "-n", type=_positive("replications"), default=None,
+                         help=f"replications for scenario files (default: the saved runs', else {DEFAULT_REPLICATIONS})")
+    compare.add_argument("--seed", type=_seed, default=None, help=f"random seed for scenario files (default: the saved runs', else {DEFAULT_SEED})")
+    compare.add_argument("--out", type=Path, default=None, help="output directory (default runs/compare-<name1>-<name2>...)")
+    compare.add_argument("--workers", "-j", type=_positive("workers"), default=1, help="processes to run in (default 1)")
+    compare.add_argument("--xlsx", action="store_true", help="also write comparison.xlsx (Excel, Chinese headers)")
+    compare.add_argument("--all", action="store_true", help="print district targets too")
 
     validate = sub.add_parser("validate", help="check scenario files without running them")
     validate.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO.toml")
@@ -250,6 +261,10 @@ def cmd_run(args) -> int:
             saved = results.save(out)
         except OSError as exc:
             raise UsageError(f"--out: cannot write the run to {out} ({exc.strerror or exc}); nothing was saved") from exc
+        if args.xlsx:
+            from .report.excel import write_workbook
+
+            write_workbook(saved / "results.xlsx", [results])
         districts = summary[summary["target_id"].str.contains(".district.", regex=False) & (summary["status"] != "not modelled")]
         not_modelled = int((summary["status"] == "not modelled").sum())
         print(_table(summary, args.all))
@@ -329,7 +344,43 @@ def cmd_params(args) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "validate": cmd_validate, "targets": cmd_targets, "params": cmd_params}
+def cmd_compare(args) -> int:
+    # model.compare is the function (model/__init__.py): import the module's names directly
+    from .compare import (
+        CompareError,
+        build_comparison,
+        check_out_dir,
+        default_out,
+        display_columns,
+        load_items,
+        save_comparison,
+    )
+    from .runs import RunError
+
+    out = args.out
+    try:
+        items = load_items(args.items)
+        out = check_out_dir(args.out or default_out(items))
+        comparison = build_comparison(items, args.replications, args.seed, workers=args.workers)
+        saved = save_comparison(comparison, out, xlsx=args.xlsx)
+    except (CompareError, RunError) as exc:
+        raise UsageError(str(exc)) from exc
+    except OSError as exc:
+        raise UsageError(f"--out: cannot write the comparison to {out} ({exc.strerror or exc}); nothing was saved") from exc
+    names = comparison.names
+    print(f"\n== Comparison: {', '.join(names[1:])} against {names[0]} (reference)")
+    print(f"   {comparison.replications} replications, seed {comparison.seed}: common random numbers, so changes are paired")
+    columns, right, hidden = display_columns(comparison.table, show_all=args.all)
+    print(format_table(columns, right=right))
+    print("   * the 10 targets whose likelihood changes most (largest |change| first); change in percentage points,")
+    print("     95 % paired interval (Newcombe's hybrid score interval for paired proportions)")
+    if hidden:
+        print(f"   + {hidden} district targets (all in comparison.csv; --all prints them)")
+    print(f"   saved to {saved}/  (comparison.csv, runs/<name>/{', comparison.xlsx' if args.xlsx else ''}, manifest.json)")
+    return 0
+
+
+COMMANDS = {"compare": cmd_compare, "run": cmd_run, "validate": cmd_validate, "targets": cmd_targets, "params": cmd_params}
 
 
 def main(argv: list[str] | None = None) -> int:
