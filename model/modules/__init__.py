@@ -30,7 +30,7 @@ import importlib
 from types import ModuleType
 
 #: Modules in the order the engine runs them: a link's source runs before its target.
-MODULE_NAMES: tuple[str, ...] = ("overcapacity", "techreform", "green")
+MODULE_NAMES: tuple[str, ...] = ("overcapacity", "techreform", "green", "smart", "innovation")
 
 
 def load(name: str) -> ModuleType:

@@ -1,0 +1,128 @@
+"""Technology innovation plan (济源市推进技术创新攻坚方案): counts, coverage, R&D, high-tech VA.
+
+Model (parameters, sources and assumptions in ``model/data/params/innovation.toml``):
+
+* Counts through the shared pipeline (:mod:`model.processes.pipeline`). Closed pools of
+  candidates: innovative leading firms, high-tech enterprises (certificates valid
+  ``hightech_validity`` years, renewed with an uncertain probability, so the count can fall),
+  "little giant" firms, tech SMEs. Open pools (Poisson arrivals): new-type R&D institutions,
+  innovation teams (each new team high-level with probability ``teams.high_level_share``, by
+  binomial thinning, so high-level teams never exceed teams), national, provincial and city R&D
+  platforms.
+* The innovation fund (lever ``fund.annual``) multiplies application odds (closed pools) and
+  rates (open pools) by ``1 + w_t * fund_effect * fund_t / 1000万``; the high-tech subsidy adds
+  ``w_t * reward_effect * subsidy / 10万`` for high-tech applications. ``w_t`` is the share of
+  the year under the plan (``first_year`` in 2017, 1 later).
+* R&D institutions of large and medium firms: a closed pool of ``coverage.firms`` firms of which
+  ``initial_share`` have one at the end of 2016; the rest set one up through the pipeline.
+  Coverage = holders / firms.
+* R&D intensity = R&D spending / GDP (both simulated, :mod:`model.modules.innovation_rates`):
+  GDP grows at an uncertain nominal rate; R&D spending grows at an uncertain rate with yearly
+  shocks, plus ``rd.leverage`` x the plan's funds of the year (annual fund and a quarter of the
+  guided fund a year).
+* High-tech value-added growth: base growth; with the link ``hightech_value_added`` on (the
+  scenario's ``[links]``), plus elasticity x the growth of the valid high-tech firm count.
+
+Common random numbers: pipelines are called in a fixed order and draw uniforms of a shape set by
+``n``; the team thinning and R&D shocks are ``(n, len(YEARS))`` arrays drawn after them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from model.links import NO_LINKS, Linked
+from model.modules import innovation_rates as rates
+from model.modules.counting import N_YEARS, candidate_item, open_item, push_factor, year_weights
+from model.processes.pipeline import binomial_inverse
+
+#: Reference amounts of the effects: fund [万元/yr], subsidy [万元].
+FUND_REF = 1000.0
+SUBSIDY_REF = 10.0
+#: Name of the link that feeds high-tech firm growth into high-tech value added.
+VA_LINK = "hightech_value_added"
+
+
+def _d(draws: Mapping[str, np.ndarray], name: str) -> np.ndarray:
+    return np.asarray(draws[name], float)
+
+
+def simulate(levers: Mapping[str, object], draws: Mapping[str, np.ndarray],
+             rng: np.random.Generator, linked: Linked = NO_LINKS) -> dict[str, np.ndarray]:
+    """Simulate the innovation plan (see the module docstring).
+
+    Parameters
+    ----------
+    levers : mapping
+        ``fund.annual`` [万元/yr] (schedule over YEARS), ``fund.guided`` [万元],
+        ``hightech_subsidy`` [万元/firm], ``hightech_validity`` [yr] (0: never lapses).
+    draws : mapping
+        Uncertainty name -> (n,) array, as declared in ``innovation.toml``.
+    rng : numpy.random.Generator
+        Source of the pipelines', team and R&D random events.
+    linked : Linked
+        Only whether ``hightech_value_added`` is in ``linked.enabled`` matters.
+
+    Returns
+    -------
+    dict
+        Indicator name -> (n, len(YEARS)) array [count, %, 亿元]; 2016 is the base year.
+    """
+    weights = year_weights(_d(draws, "first_year"))
+    n = weights.shape[0]
+    fund = (_d(draws, "fund_effect"), levers["fund.annual"], FUND_REF)
+    factor = push_factor(weights, fund)
+    hightech_factor = push_factor(weights, fund, (_d(draws, "reward_effect"), levers["hightech_subsidy"], SUBSIDY_REF))
+    validity = int(levers["hightech_validity"]) or None
+
+    leading = candidate_item(rng, draws, "leading_firms", factor)
+    hightech = candidate_item(rng, draws, "hightech", hightech_factor, initial=_d(draws, "hightech.initial"),
+                              validity=validity, renewal_prob=_d(draws, "hightech.renewal"))
+    giants = candidate_item(rng, draws, "tech_giants", factor)
+    smes = candidate_item(rng, draws, "tech_smes", factor)
+
+    firms = _d(draws, "coverage.firms")
+    firms = np.maximum(np.rint(firms), 1.0)
+    holders = np.rint(firms * _d(draws, "coverage.initial_share"))
+    draws_cov = {**draws, "coverage.pool": firms - holders}
+    coverage = candidate_item(rng, draws_cov, "coverage", factor, initial=holders)
+
+    institutions = open_item(rng, draws, "rd_institutions", factor)
+    teams = open_item(rng, draws, "teams", factor)
+    platforms = {
+        level: open_item(rng, draws, f"{level}_platforms", factor, initial=_d(draws, f"{level}_platforms.initial"))
+        for level in ("national", "provincial", "city")
+    }
+
+    u_high = rng.random((n, N_YEARS))
+    high_new = binomial_inverse(u_high, teams.new, _d(draws, "teams.high_level_share")[:, None])
+
+    z = rng.standard_normal((n, N_YEARS))
+    gdp = rates.gdp_path(_d(draws, "rd.gdp_2016"), _d(draws, "rd.gdp_growth"))
+    extra = _d(draws, "rd.leverage")[:, None] * rates.fund_spending(levers["fund.annual"], levers["fund.guided"], weights)
+    spending = rates.rd_spending(gdp[:, 0] * _d(draws, "rd.intensity_2016") / 100.0, _d(draws, "rd.growth"),
+                                 _d(draws, "rd.growth_sd"), z, extra)
+
+    va_growth = rates.hightech_va_growth(hightech.active, _d(draws, "hightech_va.base_growth"),
+                                         _d(draws, "hightech_va.elasticity"), VA_LINK in linked.enabled)
+    return {
+        "leading_firms": leading.cumulative,
+        "hightech_firms": hightech.active,
+        "hightech_new": hightech.new,
+        "hightech_expired": hightech.expired,
+        "tech_giants": giants.cumulative,
+        "tech_smes": smes.cumulative,
+        "new_rd_institutions": institutions.cumulative,
+        "innovation_teams": teams.cumulative,
+        "high_level_teams": np.cumsum(high_new, axis=1),
+        "national_platforms": platforms["national"].active,
+        "provincial_platforms": platforms["provincial"].active,
+        "city_platforms": platforms["city"].active,
+        "rd_institution_coverage": 100.0 * coverage.active / firms[:, None],
+        "rd_intensity": 100.0 * spending / gdp,
+        "rd_spending": spending,
+        "gdp": gdp,
+        "hightech_va_growth": va_growth,
+    }
