@@ -10,7 +10,7 @@ after a lag, and certificates may lapse unless renewed. Two forms:
   ``Binomial(remaining, a_t * b_t)``. Awards are counted ``lag`` years after the application.
   With ``validity`` set, an award made in year ``s`` comes up for renewal in year ``s +
   validity``; it is renewed with probability ``r`` and otherwise lapses, and the firm rejoins the
-  pool (it may apply again the following year).
+  pool (it may apply again in the same year, like any candidate).
 * :func:`open_pipeline`: an open pool (teams brought in, platforms set up): approved applications
   arrive as a Poisson process, ``Poisson(rate_t * approve_t)`` a year (a thinned Poisson
   process is Poisson). Awards never lapse.
@@ -142,7 +142,8 @@ def candidate_pipeline(rng: np.random.Generator, *, pool, apply_prob, approve_pr
     validity : int, optional
         Years a certificate is valid (high-tech enterprise status: 3); ``None``: never lapses.
     renewal_prob : array_like (n,)
-        Probability that a holder renews when the certificate runs out [0-1].
+        Probability that a holder renews when the certificate runs out [0-1]; a holder that
+        lapses rejoins the pool and may apply again in the same year.
 
     Returns
     -------
@@ -176,7 +177,7 @@ def candidate_pipeline(rng: np.random.Generator, *, pool, apply_prob, approve_pr
             renewed[:, t] = kept
             expired[:, t] = due[:, t] - kept
             due[:, t + validity] += kept
-            remaining += expired[:, t]  # lapsed holders may apply again from next year
+            remaining += expired[:, t]  # a lapsed holder may re-apply at once (recertification)
         awarded = binomial_inverse(u_apply[:, t], remaining, rate[:, t])
         remaining -= awarded
         when = t + lag
