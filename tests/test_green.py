@@ -10,7 +10,7 @@ import pytest
 from scipy.integrate import solve_ivp
 
 from model.links import NO_LINKS, Linked
-from model.modules import green
+from model.modules import green, green_counts
 from model.timeline import YEARS
 
 PARAMS = Path(__file__).resolve().parents[1] / "model" / "data" / "params" / "green.toml"
@@ -274,8 +274,9 @@ def test_params_file_is_complete():
                                      "plants") for s in green.SECTORS}
     expected |= {"bass_p", "bass_q", "growth_sd", "renovation_p_effect"}
     expected |= {f"p_effect.{m}" for m in green.MEASURE_SECTORS}
+    expected |= set(green_counts.UNCERTAINTIES)  # the count targets (test_green_counts.py)
     assert set(UNCERTAINTIES) == expected
-    levers = {"measures_start", "p_multiplier", *green.MEASURE_SECTORS}
+    levers = {"measures_start", "p_multiplier", *green.MEASURE_SECTORS, *green_counts.LEVERS}
     assert set(LEVERS) == levers
     assert all(e["range"][1] <= green.MAX_PLANTS for k, e in UNCERTAINTIES.items()
                if k.startswith("plants."))

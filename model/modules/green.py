@@ -29,6 +29,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from model.links import NO_LINKS, SECTORS, Linked
+from model.modules.green_counts import simulate_counts
 from model.timeline import BASE_YEAR, YEARS
 
 #: Sectors of above-scale industry, in array order.
@@ -260,7 +261,9 @@ def simulate(
     -------
     dict of str to numpy.ndarray
         Yearly arrays ``(n, len(YEARS))``: ``energy_intensity_cut``, ``structure_effect``,
-        ``efficiency_effect``, ``retrofit_adoption`` [%] and ``value_added_growth`` [%/yr].
+        ``efficiency_effect``, ``retrofit_adoption`` [%] and ``value_added_growth`` [%/yr],
+        plus the count targets' indicators of :mod:`model.modules.green_counts` (whose levers,
+        uncertainties and random draws, taken after those above, are its own).
     """
     n, n_sec, n_yr = len(draws["bass_p"]), len(SECTORS), len(YEARS)
     k = np.arange(n_yr, dtype=float)  # years since the end of 2016 = since diffusion began
@@ -300,10 +303,14 @@ def simulate(
     e_weight = energy[..., 0] / energy[..., 0].sum(axis=1, keepdims=True)
     growth_rate = np.zeros((n, n_yr))
     growth_rate[:, 1:] = (total_va[:, 1:] / total_va[:, :1]) ** (1.0 / k[1:]) - 1.0
-    return {
+    out = {
         "energy_intensity_cut": 100.0 * (1.0 - agg / agg[:, :1]),
         "structure_effect": 100.0 * (1.0 - d_str),
         "efficiency_effect": 100.0 * (1.0 - d_eff),
         "retrofit_adoption": 100.0 * (e_weight[..., None] * adopted).sum(axis=1),
         "value_added_growth": 100.0 * growth_rate,
     }
+    # Counts and rates of the plan's other targets: drawn after everything above, so the
+    # energy-intensity results do not depend on them (green_counts.py).
+    out.update(simulate_counts(levers, draws, rng))
+    return out

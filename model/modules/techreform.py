@@ -38,6 +38,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from model.links import NO_LINKS, Linked
+from model.modules import techreform_counts
 from model.timeline import YEARS
 
 #: Annex 附件 (2017 targets by district): id, name, industrial investment [亿元],
@@ -167,8 +168,9 @@ _NAMES = (
     "project.sigma", "investment.trend", "investment.other_volatility",
     "district.other_sigma",
 )
-#: Uncertainties the module reads (all declared in techreform.toml).
-UNCERTAINTIES: tuple[str, ...] = _NAMES
+#: Uncertainties the module reads (all declared in techreform.toml); the count targets' own
+#: are read by techreform_counts.py.
+UNCERTAINTIES: tuple[str, ...] = _NAMES + techreform_counts.UNCERTAINTIES
 
 
 def _params(draws: Mapping[str, np.ndarray], rows: slice) -> dict[str, np.ndarray]:
@@ -257,7 +259,8 @@ def simulate(levers: Mapping[str, object], draws: Mapping[str, np.ndarray],
     Returns
     -------
     dict
-        Indicator name -> (n, len(YEARS)) array; 2016 is the base year.
+        Indicator name -> (n, len(YEARS)) array; 2016 is the base year. Includes the count
+        targets of :mod:`model.modules.techreform_counts` (drawn after the firm-level model).
     """
     rate = _schedule(levers["subsidy_rate"])
     floor_wan = float(levers["subsidy_min_project"])
@@ -295,4 +298,7 @@ def simulate(levers: Mapping[str, object], draws: Mapping[str, np.ndarray],
         result[f"district.{name}.industrial_investment"] = out["district_industrial"][:, :, d]
         result[f"district.{name}.investment"] = out["district_investment"][:, :, d]
         result[f"district.{name}.firms"] = out["district_firms"][:, :, d]
+    # Count targets, drawn after the firm-level model (its results do not depend on them);
+    # demonstration projects and new products come from the firms renovating in the year.
+    result.update(techreform_counts.simulate_counts(levers, draws, rng, out["firms"]))
     return result
