@@ -1,0 +1,38 @@
+"""Every planner notebook runs top to bottom (papermill), with few replications."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from .test_scenario import ROOT
+
+papermill = pytest.importorskip("papermill")
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def test_the_four_notebooks_exist_without_outputs():
+    assert [p.stem for p in NOTEBOOKS] == ["01_quickstart", "02_compare_scenarios", "03_policy_brief",
+                                          "04_write_a_scenario"]
+    for path in NOTEBOOKS:
+        book = json.loads(path.read_text(encoding="utf-8"))
+        code = [c for c in book["cells"] if c["cell_type"] == "code"]
+        assert all(not c["outputs"] and c["execution_count"] is None for c in code), path.name
+        assert "parameters" in code[0]["metadata"].get("tags", []), path.name
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs_top_to_bottom(path, tmp_path):
+    out_key = {"01_quickstart": "out_dir", "02_compare_scenarios": "out_dir",
+               "03_policy_brief": "run_dir", "04_write_a_scenario": "work_dir"}[path.stem]
+    parameters = {"replications": 300, out_key: str(tmp_path / "out")}
+    papermill.execute_notebook(str(path), str(tmp_path / path.name), parameters=parameters,
+                               cwd=str(path.parent), kernel_name="python3", progress_bar=False)
+    executed = json.loads((tmp_path / path.name).read_text(encoding="utf-8"))
+    errors = [o for c in executed["cells"] if c["cell_type"] == "code" for o in c["outputs"]
+              if o.get("output_type") == "error"]
+    assert errors == []
+    assert any((tmp_path / "out").iterdir())
