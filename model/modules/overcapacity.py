@@ -1,6 +1,20 @@
-"""Overcapacity plan (化解过剩产能): zombie-enterprise disposal, seed section 二(六).
+"""Overcapacity plan (化解过剩产能攻坚方案): closures of section 二(一)-(五), zombie disposal 二(六).
 
-Milestones, then a queue (DESIGN.md section 4):
+Closures (:mod:`model.processes.closures`, :mod:`model.processes.polluters`):
+
+* coal mines (二(一)): 120万吨 in 2017 (long-idle mines by 2017-06-30, the others by 2017-10-31)
+  and 81万吨 in 2018; each mine closes in its window or slips by an uncertain delay;
+* 地条钢 induction furnaces (二(二)) found during a survey due 2017-05-31, dismantled soon after;
+* coal-power units (二(三)): survey due 2017-05-31 and closure plan due 2017-06-30 (milestones),
+  then the units meeting the criteria close over an uncertain period;
+* cement capacity (二(四)) listed by a survey due 2017-05-31, each unit closed after a delay;
+* 453 small polluters (二(五)) closed by joint enforcement teams (a queue), then revival
+  (死灰复燃) held down and cleared by routine patrols.
+
+The closures also give the share of each energy-model sector's 2016 value added that has closed
+(``exit_share.<sector>``, read by ``model.links``), with a residual yearly exit per sector.
+
+Zombie disposal: milestones, then a queue (DESIGN.md section 4):
 
 * the survey (排查) finishes ``survey_delay`` days after its deadline 2017-06-30;
 * the disposal plan (处置计划方案) finishes ``plan_delay`` days after its deadline 2017-12-31, but
@@ -24,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from model.links import NO_LINKS, SECTORS, Linked
-from model.processes import zombie
+from model.processes import closures, polluters, zombie
 from model.timeline import YEARS, decimal_year
 
 #: Survey deadline, end of 2017-06-30 (seed 二(六) 时间节点: 2017年6月底前，完成排查工作).
@@ -35,6 +49,18 @@ DAY = 1.0 / 365.0  # [yr]; 2017 and 2018 have 365 days
 MONTH = 1.0 / 12.0  # [yr]
 #: Year ends at which yearly indicators are read [decimal yr].
 YEAR_ENDS = np.array([y + 1.0 for y in YEARS])
+#: Deadlines of the 2017 closure tasks (化解过剩产能方案 二(二)-(五) 时间节点), end of the day.
+MAY31 = decimal_year(dt.date(2017, 5, 31))
+JUN30 = SURVEY_DEADLINE
+OCT31 = decimal_year(dt.date(2017, 10, 31))
+#: The surveys of 二(二) and 二(四) run from the start of 2017 (assumption: the year of the task).
+TASKS_START = 2017.0
+#: "小散乱污" firms to close (二(五): 依法整治取缔453家).
+POLLUTERS = 453
+#: Sectors of the energy model that the 二(五) list reaches (有色熔炼加工 -> nonferrous; 轧钢 ->
+#: steel; 化工 -> chemicals; 陶瓷、耐火材料、石灰窑、砖瓦窑、水泥粉磨站 -> building; 橡胶、制革、铸造、
+#: 丝网、废塑料、印刷、家具 -> other). Power is not on it.
+POLLUTER_SECTORS = ("nonferrous", "steel", "chemicals", "building", "other")
 
 
 def milestones(draws: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -169,42 +195,96 @@ def indicators(survey: np.ndarray, plan: np.ndarray, inputs: zombie.ZombieInputs
     }
 
 
-def exit_shares(levers: Mapping[str, Any], draws: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Share of each sector's 2016 capacity closed by each year end, ``(n, len(YEARS))`` [0-1].
+def closure_indicators(levers: Mapping[str, Any], draws: Mapping[str, np.ndarray],
+                       rng: np.random.Generator,
+                       close: Callable[[np.ndarray, float, int], np.ndarray]) -> dict[str, np.ndarray]:
+    """Indicators of the closures of 二(一)-(五) and the sectors' exit shares.
 
-    A constant yearly exit share ``x = min(exit.<sector> * exit_multiplier, 0.95)`` from 2017
-    leaves ``(1 - x) ** k`` of the capacity after ``k`` years.
+    ``close`` is :func:`model.processes.polluters.close_vectorised` or its SimPy reference.
+    Randomness: four child generators of ``rng`` (coal, furnaces, cement, polluters), every
+    array in a shape that depends on counts drawn from ``draws`` only, never on a lever.
     """
-    k = np.arange(len(YEARS), dtype=float)
-    out = {}
-    for sector in SECTORS:
-        x = np.clip(np.asarray(draws[f"exit.{sector}"], float) * float(levers["exit_multiplier"]), 0.0, 0.95)
-        out[f"exit_share.{sector}"] = 1.0 - (1.0 - x[:, None]) ** k
+    g_coal, g_furnace, g_cement, g_poll = rng.spawn(4)
+    d = {k: np.asarray(v, float) for k, v in draws.items()}
+    n, spread, ends = len(d["coal.mines_2017"]), d["closure_spread"], tuple(YEAR_ENDS)
+    # 二(一) coal mines
+    mines = closures.coal_mines(g_coal, d["coal.mines_2017"], d["coal.mines_2018"], d["coal.idle_share"],
+                                d["coal.slip_prob"], d["coal.slip_months"] * MONTH, spread)
+    cut = closures.coal_cut(mines, (OCT31, *ends))
+    # 二(二) 地条钢 furnaces, dismantled from when they are found
+    furnaces = closures.survey_closures(
+        g_furnace, d["furnaces.count"], TASKS_START, MAY31 + d["furnaces.survey_delay"] * DAY, True,
+        d["furnaces.dismantle_days"] * DAY, spread)
+    removed = closures.percent_closed(furnaces, (JUN30, *ends), by_weight=False)
+    # 二(四) cement capacity listed when its survey ends
+    units = closures.survey_closures(
+        g_cement, d["cement.units"], TASKS_START, MAY31 + d["cement.survey_delay"] * DAY, False,
+        d["cement.close_months"] * MONTH, spread, d["cement.size_spread"])
+    cement = closures.percent_closed(units, (OCT31, *ends), by_weight=True)
+    # 二(三) coal power: survey and plan milestones, then closures spread over close_years
+    power_survey = MAY31 + d["coal_power.survey_delay"] * DAY
+    power_plan = np.maximum(JUN30 + d["coal_power.plan_delay"] * DAY,
+                            power_survey + d["coal_power.plan_min_days"] * DAY)
+    power_closed = np.clip((YEAR_ENDS[None, :] - power_plan[:, None])
+                           / np.maximum(d["coal_power.close_years"], 1e-9)[:, None], 0.0, 1.0)
+    # 二(五) small polluters: teams close them, then revival and patrols
+    teams, start = int(levers["polluter_teams"]), float(levers["polluter_start"])
+    z_case, e_revive, u_detect = closures.per_item(g_poll, POLLUTERS, n, "zeu", np.float32)
+    spread32 = d["polluters.case_spread"].astype(np.float32)[:, None]
+    service = d["polluters.case_days"][:, None] * DAY * np.exp(spread32 * z_case)
+    closed = close(service, start, teams)
+    back = polluters.revival(closed, e_revive, u_detect, d["polluters.hazard"], d["polluters.deterrence"],
+                             d["polluters.detect"], float(levers["patrols_per_year"]), start, YEAR_ENDS[-1])
+    ever, still_open = back.counts(ends)
+    shut = closures.amount_by(closed, (MAY31, *ends))
+    # exits as shares of each sector's 2016 value added
+    named: dict[str, list[np.ndarray]] = {s: [] for s in SECTORS}
+    named["other"].append(d["coal.va_share"][:, None] * cut[:, 1:] / (closures.COAL_2017 + closures.COAL_2018))
+    named["steel"].append(d["furnaces.va_share"][:, None] * removed[:, 1:] / 100.0)
+    named["building"].append(d["cement.va_share"][:, None] * cement[:, 1:] / 100.0)
+    named["power"].append(d["coal_power.va_share"][:, None] * power_closed)
+    for sector in POLLUTER_SECTORS:
+        named[sector].append(d["polluters.va_share"][:, None] * shut[:, 1:] / POLLUTERS)
+    out = {
+        "coal_cut_oct2017": cut[:, 0], "coal_cut": cut[:, 1:],
+        "furnaces_found": furnaces.count.astype(float), "furnaces_removed_jun2017": removed[:, 0],
+        "cement_units_listed": units.count.astype(float), "cement_closed_oct2017": cement[:, 0],
+        "cement_closed": cement[:, 1:],
+        "coal_power_survey_done": power_survey, "coal_power_plan_done": power_plan,
+        "polluters_closed_may2017": shut[:, 0], "polluters_done": closed.max(axis=1),
+        "polluters_revived": ever, "polluters_open": still_open,
+        "polluters_relapse": ever if levers["relapse_reading"] == "ever_revived" else still_open,
+    }
+    residual = {s: d[f"exit.{s}"] for s in SECTORS}
+    out.update(closures.exit_shares(named, residual, float(levers["exit_multiplier"]), len(YEARS)))
     return out
 
 
 def _run(levers: Mapping[str, Any], draws: Mapping[str, np.ndarray], rng: np.random.Generator,
-         queue: Callable[..., zombie.ZombieTimes]) -> dict[str, np.ndarray]:
-    survey, plan, inputs = draw(levers, draws, rng)
+         queue: Callable[..., zombie.ZombieTimes],
+         close: Callable[[np.ndarray, float, int], np.ndarray]) -> dict[str, np.ndarray]:
+    survey, plan, inputs = draw(levers, draws, rng)  # spawns the zombie children of rng first
     times = queue(inputs, **_queue_arguments(levers))
     out = indicators(survey, plan, inputs, times, str(levers["court_cases_count"]))
-    out.update(exit_shares(levers, draws))
+    out.update(closure_indicators(levers, draws, rng, close))
     return out
 
 
 def simulate(levers: Mapping[str, Any], draws: Mapping[str, np.ndarray],
              rng: np.random.Generator, linked: Linked = NO_LINKS) -> dict[str, np.ndarray]:
-    """Module entry point (see ``model.modules``): runs the vectorised twin of the queue.
+    """Module entry point (see ``model.modules``): runs the vectorised twins of the queues.
 
     Parameters
     ----------
     levers : mapping
         ``teams``, ``court_capacity`` [-], ``fund_initial`` [万元], ``fund_topup`` [万元/yr]
-        (shape ``(len(YEARS),)``, paid in on 1 January), ``work_order``.
+        (shape ``(len(YEARS),)``, paid in on 1 January), ``work_order``, ``court_cases_count``;
+        ``polluter_teams`` [-], ``polluter_start`` [decimal yr], ``patrols_per_year`` [1/yr],
+        ``relapse_reading``; ``exit_multiplier`` [ratio].
     draws : mapping
         Uncertainties of ``overcapacity.toml``, each of shape ``(n,)``.
     rng : numpy.random.Generator
-        Per-firm random events.
+        Per-firm, per-mine and per-unit random events (child generators, lever-independent).
     linked : Linked
         Unused: no link leads into this module.
 
@@ -213,10 +293,10 @@ def simulate(levers: Mapping[str, Any], draws: Mapping[str, np.ndarray],
     dict
         Indicator name -> ``(n,)`` or ``(n, len(YEARS))`` array.
     """
-    return _run(levers, draws, rng, zombie.simulate_vectorised_detail)
+    return _run(levers, draws, rng, zombie.simulate_vectorised_detail, polluters.close_vectorised)
 
 
 def simulate_reference(levers: Mapping[str, Any], draws: Mapping[str, np.ndarray],
                        rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """As :func:`simulate` but with the SimPy reference model (slow; for tests and checks)."""
-    return _run(levers, draws, rng, zombie.simulate_simpy_detail)
+    """As :func:`simulate` but with the SimPy reference models (slow; for tests and checks)."""
+    return _run(levers, draws, rng, zombie.simulate_simpy_detail, polluters.close_simpy)
