@@ -1,0 +1,34 @@
+"""Every target of the five plans is modelled: a run gives a likelihood for all 139 ids."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model import load_registry, load_scenario, simulate
+
+from .test_scenario import SHIPPED
+
+
+def test_registry_has_every_target_modelled():
+    registry = load_registry()
+    assert len(registry) == 139
+    assert sum(not t.is_district for t in registry) == 82
+    missing = [t.id for t in registry if not t.modelled]
+    assert missing == []
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_shipped_scenario_gives_a_finite_likelihood_for_every_id(path, tmp_path):
+    results = simulate(load_scenario(path), replications=400, seed=3)
+    out = results.save(tmp_path / path.stem)
+    summary = pd.read_csv(out / "summary.csv", encoding="utf-8-sig")
+    assert sorted(summary["target_id"]) == sorted(t.id for t in load_registry())
+    assert np.all(np.isfinite(summary["probability"]))
+    assert np.all((summary["probability"] >= 0) & (summary["probability"] <= 1))
+    assert set(summary["status"]) <= {"green", "amber", "red"}
+    for t in load_registry():
+        if t.unit in ("count", "firms"):
+            value = results.values[t.id]
+            assert np.all(value[~np.isnan(value)] >= 0), t.id
