@@ -179,6 +179,8 @@ class Distribution:
             cum /= cum[-1]
             idx = np.searchsorted(cum, u, side="right")
             return values[np.minimum(idx, len(values) - 1)]
+        if self.kind == "uniform":  # the commonest default: closed form, no scipy overhead
+            return p["low"] + np.asarray(u, float) * (p["high"] - p["low"])
         dist = self.frozen()
         if self.kind in TRUNCATABLE and ("low" in p or "high" in p):
             lo, hi = self._cdf_bounds()
