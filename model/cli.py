@@ -1,4 +1,4 @@
-"""Command line: ``python -m model {run,validate,targets,params}``.
+"""Command line: ``python -m model {run,compare,brief,validate,targets,params}``.
 
 Exit status: 0 success, 2 bad input (one clear line on stderr, nothing written), 1 internal error.
 """
@@ -95,6 +95,13 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--xlsx", action="store_true", help="also write comparison.xlsx (Excel, Chinese headers)")
     compare.add_argument("--all", action="store_true", help="print district targets too")
 
+    brief = sub.add_parser("brief", help="write the policy brief (HTML, PDF) of a saved run or comparison")
+    brief.add_argument("source", type=Path, metavar="RUN_OR_COMPARISON_DIR")
+    brief.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the brief (default zh)")
+    brief.add_argument("--format", default="html,pdf", help="comma-separated: html, pdf (default html,pdf)")
+    brief.add_argument("--out", type=Path, default=None,
+                       help="output file; its suffix is set per format (default: brief.<lang>.<format> inside the directory)")
+
     validate = sub.add_parser("validate", help="check scenario files without running them")
     validate.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO.toml")
 
@@ -104,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     params = sub.add_parser("params", help="print the levers and uncertainties a scenario can set")
     params.add_argument("module", nargs="?", choices=sorted(all_params()))
+    params.add_argument("--markdown", action="store_true", help="print the full scenario-file reference as Markdown (docs/scenario-reference.md)")
     return parser
 
 
@@ -329,6 +337,11 @@ def _toml(value) -> str:
 
 
 def cmd_params(args) -> int:
+    if args.markdown:
+        from .reference import markdown
+
+        print(markdown(), end="")
+        return 0
     for name, declared in all_params().items():
         if args.module and name != args.module:
             continue
@@ -380,7 +393,26 @@ def cmd_compare(args) -> int:
     return 0
 
 
-COMMANDS = {"compare": cmd_compare, "run": cmd_run, "validate": cmd_validate, "targets": cmd_targets, "params": cmd_params}
+def cmd_brief(args) -> int:
+    from .report.brief import FORMATS, make_brief
+    from .runs import RunError
+
+    formats = tuple(dict.fromkeys(f.strip().lower() for f in args.format.split(",") if f.strip()))
+    bad = [f for f in formats if f not in FORMATS]
+    if bad or not formats:
+        raise UsageError(f"--format: expected some of {', '.join(FORMATS)} separated by commas, found {args.format!r}")
+    try:
+        paths = make_brief(args.source, lang=args.lang, formats=formats, out=args.out)
+    except RunError as exc:
+        raise UsageError(str(exc)) from exc
+    except OSError as exc:
+        raise UsageError(f"cannot write the brief ({exc.strerror or exc}); choose another --out") from exc
+    for path in paths:
+        print(f"written {path}")
+    return 0
+
+
+COMMANDS = {"brief": cmd_brief, "compare": cmd_compare, "run": cmd_run, "validate": cmd_validate, "targets": cmd_targets, "params": cmd_params}
 
 
 def main(argv: list[str] | None = None) -> int:

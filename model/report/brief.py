@@ -1,0 +1,177 @@
+"""Policy brief of a saved run or comparison: self-contained HTML and a PDF (WeasyPrint).
+
+    from model.report.brief import make_brief
+    make_brief("runs/plan")                           # runs/plan/brief.zh.html, brief.zh.pdf
+    make_brief("runs/cmp", lang="en", formats=("html",))
+
+The numbers come from :mod:`model.report.brief_data`, the phrases from ``locale/<lang>.toml``,
+the layout from ``templates/brief.html.j2`` (Jinja2 with autoescape: text from scenario files
+is escaped). Charts are embedded as base64 PNG, CSS is inline, nothing is fetched.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from . import brief_data as bd
+from . import charts
+from .fonts import LATIN_FAMILY, cjk_font
+from .i18n import load_locale
+
+__all__ = ["FORMATS", "make_brief", "render_html"]
+
+FORMATS = ("html", "pdf")
+TEMPLATES = Path(__file__).parent / "templates"
+HEADLINE_INDICATORS = tuple(indicator for indicator, _ in bd.HEADLINE_GOALS)
+PRINT_LIMIT = 24  # changed uncertainties listed in the PDF (the HTML lists all)
+PAGE_HEIGHT = 9.2  # [inch] tallest full-width chart that fits an A4 page with its caption
+
+
+def _png(fig, dpi: int = 160) -> str:
+    """A figure as a data URI (PNG, base64)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _charts(source: bd.Source, lang: str) -> list[dict[str, Any]]:
+    """The brief's charts as data URIs: the full-width likelihood chart, then the fan charts
+    (two per row), so that the text after them fills the page the fan charts leave free."""
+    run = source.runs[0]
+    thresholds = run.scenario.get("thresholds", {})
+    out = []
+    indicators = set(run.trajectories["indicator"])
+    names = [r.name for r in source.runs]
+    ids, total = bd.chart_targets(run.summary, source.table, names)
+    if source.kind == "comparison":
+        height = min(PAGE_HEIGHT, 1.6 + (0.24 + 0.02 * len(names)) * len(ids))
+        fig = charts.comparison_dots({r.name: r.summary for r in source.runs}, lang=lang, targets=ids, size=(7.2, height))
+    else:
+        height = min(PAGE_HEIGHT, 1.4 + 0.32 * len(ids))
+        fig = charts.likelihood_bars(run.summary, lang=lang, targets=ids, size=(7.2, height))
+    out.append({"uri": _png(fig), "width": "full", "shown": len(ids), "total": total})
+    for indicator in HEADLINE_INDICATORS:
+        if indicator not in indicators:
+            continue
+        if indicator == charts.ZOMBIE:
+            fig = charts.zombie_chart(run.trajectories, lang=lang, thresholds=thresholds, size=(4.8, 3.2))
+        else:
+            fig = charts.fan_chart(run.trajectories, indicator, lang=lang, thresholds=thresholds, size=(4.8, 3.2))
+        out.append({"uri": _png(fig), "width": "half"})
+    return out
+
+
+def _environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"], default=True),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    return env
+
+
+def _context(source: bd.Source, lang: str, with_charts: bool = True) -> dict[str, Any]:
+    loc = load_locale(lang)["brief"]
+    runs = source.runs
+    ref = runs[0]
+
+    def t(key: str, **values: Any) -> Markup:
+        """A phrase of the locale table with its placeholders filled in (and escaped)."""
+        return Markup(loc[key]).format(**values)
+
+    scenarios = [{
+        "name": r.name, "title": r.scenario.get(f"title_{lang}") or r.scenario.get("title_zh", r.name),
+        "description": r.scenario.get("description", ""), "counts": bd.counts(r.summary),
+        "weakest": bd.weakest_headline(r.summary, lang)[0], "strongest": bd.weakest_headline(r.summary, lang)[1],
+    } for r in runs]
+    headline_rows = [bd.headline(r.summary, lang) for r in runs]
+    rows = []
+    for i, row in enumerate(headline_rows[0]):
+        rows.append({**row, "cells": [h[i] for h in headline_rows]})
+    names = [r.name for r in runs]
+    return {
+        "lang": lang, "t": t, "loc": loc, "kind": source.kind, "scenarios": scenarios,
+        "title": scenarios[0]["title"] if source.kind == "run" else t("comparison_title", n=len(runs)),
+        "today": dt.date.today().isoformat(), "font_family": _font_stack(lang),
+        "headline": rows, "at_risk": bd.at_risk(ref.summary, lang), "reference": ref.name,
+        "changes": bd.changes(source.table, names, lang) if source.table is not None else [],
+        "assumptions": bd.assumptions(runs, lang, (loc["yes"], loc["no"])),
+        "provenance": [bd.provenance(r) for r in runs], "print_limit": PRINT_LIMIT,
+        "charts": _charts(source, lang) if with_charts else [],
+    }
+
+
+def _font_stack(lang: str) -> Markup:
+    """CSS font-family: the Chinese font first (its Latin letters are narrower than DejaVu's)."""
+    family = cjk_font()
+    names = ([family] if family else []) + [LATIN_FAMILY]
+    return Markup(", ".join(f'"{n}"' for n in names) + ", sans-serif")
+
+
+def render_html(path: str | Path, lang: str = "zh", with_charts: bool = True) -> str:
+    """The brief of a run or comparison directory as one self-contained HTML document."""
+    load_locale(lang)  # a clear error for an unknown language before anything else
+    source = bd.load_source(path)
+    return _environment().get_template("brief.html.j2").render(**_context(source, lang, with_charts))
+
+
+def _out_paths(source_dir: Path, lang: str, formats: tuple[str, ...], out: str | Path | None) -> dict[str, Path]:
+    if out is None:
+        return {f: source_dir / f"brief.{lang}.{f}" for f in formats}
+    out = Path(out)
+    if len(formats) == 1 and out.suffix.lower() == f".{formats[0]}":
+        return {formats[0]: out}
+    stem = out.with_suffix("") if out.suffix.lower() in (".html", ".pdf") else out
+    return {f: stem.with_name(f"{stem.name}.{f}") for f in formats}
+
+
+def make_brief(run_or_comparison_dir: str | Path, lang: str = "zh", formats=FORMATS,
+               out: str | Path | None = None) -> list[Path]:
+    """Write the brief of a run or a comparison as HTML and/or PDF.
+
+    Parameters
+    ----------
+    run_or_comparison_dir : str or Path
+        A directory written by ``python -m model run`` or ``python -m model compare``.
+    lang : {"zh", "en"}
+        Language of the brief (Chinese by default).
+    formats : sequence of {"html", "pdf"}
+    out : str or Path, optional
+        Output file; its suffix is replaced per format. Default: ``brief.<lang>.<format>``
+        inside the directory.
+
+    Returns
+    -------
+    list of Path
+        The files written, in the order of ``formats``.
+
+    Raises
+    ------
+    model.runs.RunError
+        The directory is not a run or a comparison.
+    ValueError
+        An unknown language or format.
+    """
+    formats = tuple(formats)
+    bad = [f for f in formats if f not in FORMATS]
+    if bad or not formats:
+        raise ValueError(f"formats must be some of {', '.join(FORMATS)}, found {', '.join(bad) or 'none'}")
+    html = render_html(run_or_comparison_dir, lang)
+    paths = _out_paths(Path(run_or_comparison_dir), lang, formats, out)
+    written = []
+    for fmt, path in paths.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.partial")
+        if fmt == "html":
+            tmp.write_text(html, encoding="utf-8")
+        else:
+            from weasyprint import HTML
+
+            HTML(string=html, base_url=str(TEMPLATES)).write_pdf(tmp)
+        tmp.replace(path)
+        written.append(path)
+    return written

@@ -1,0 +1,335 @@
+"""The numbers of a policy brief: loading a run or a comparison and shaping its tables.
+
+Pure functions from saved runs to plain dicts and lists the templates render; no phrase is
+written here (they live in ``locale/<lang>.toml``), only numbers, names from the registry and
+the parameter declarations, and keys into the locale table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..distributions import Distribution, SpecError
+from ..params import all_params
+from ..results import traffic_light
+from ..runs import RunError, SavedRun, load_run
+from ..scenario import schedule_array
+from .i18n import load_locale, target_name
+
+#: The three headline goals of 2020 and their milestones, by indicator (registry ids).
+HEADLINE_GOALS = (
+    ("green.energy_intensity_cut", ("green.energy_intensity_cut.2017", "green.energy_intensity_cut.2018", "green.energy_intensity_cut.2020")),
+    ("techreform.investment_share", ("techreform.investment_share.2017", "techreform.investment_share.2018", "techreform.investment_share.2020")),
+    ("overcapacity.zombie_disposed", ("overcapacity.zombie_disposed.2018", "overcapacity.zombie_disposed.2019")),
+)
+#: The final goal of each headline indicator (the last id of each group).
+HEADLINE_FINAL = tuple(ids[-1] for _, ids in HEADLINE_GOALS)
+AT_RISK = 10
+CHANGES = 8
+CHART_TARGETS = {"run": 32, "comparison": 24}  # at most this many targets in a brief's chart (one page)
+
+
+@dataclass(frozen=True)
+class Source:
+    """What a brief is made from: one run, or the runs of a comparison (reference first)."""
+
+    path: Path
+    kind: str  # "run" or "comparison"
+    runs: tuple[SavedRun, ...]
+    table: pd.DataFrame | None = None  # comparison.csv
+    manifest: dict[str, Any] | None = None  # the comparison's manifest
+
+
+def load_source(path: str | Path) -> Source:
+    """A run directory or a comparison directory (``manifest["kind"] == "comparison"``).
+
+    Raises
+    ------
+    RunError
+        The directory is neither (the message says what was expected).
+    """
+    path = Path(path)
+    manifest_file = path / "manifest.json"
+    if path.is_dir() and manifest_file.is_file():
+        try:
+            manifest = json.loads(manifest_file.read_text("utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise RunError(path, f"manifest.json cannot be read ({exc})", "run or compare the scenarios again") from exc
+        if isinstance(manifest, dict) and manifest.get("kind") == "comparison":
+            if not (path / "comparison.csv").is_file():
+                raise RunError(path, "is a comparison directory without comparison.csv", "run the comparison again")
+            names = manifest.get("scenarios") or []
+            runs = tuple(load_run(path / "runs" / name) for name in names)
+            if len(runs) < 2:
+                raise RunError(path, "is a comparison of fewer than two runs", "run the comparison again")
+            table = pd.read_csv(path / "comparison.csv", encoding="utf-8-sig")
+            return Source(path, "comparison", runs, table, manifest)
+    if path.is_dir() and not manifest_file.exists():
+        raise RunError(path, "is neither a run nor a comparison directory (no manifest.json)",
+                       "pass a directory written by `python -m model run` or `python -m model compare`")
+    return Source(path, "run", (load_run(path),))
+
+
+# -- formatting ---------------------------------------------------------------------------------
+def pct(p: float | None) -> str:
+    """A likelihood as a percentage with one decimal, '' when missing."""
+    return "" if p is None or pd.isna(p) else f"{100 * float(p):.1f}%"
+
+
+def interval(low: float, high: float) -> str:
+    if pd.isna(low) or pd.isna(high):
+        return ""
+    return f"{100 * low:.1f}–{100 * high:.1f}%"
+
+
+def number(value: Any, unit: str = "") -> str:
+    """A projected value with its unit: dates stay ISO dates, numbers at most one decimal."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value == "":
+        return ""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return str(value)  # an ISO date or "never" for milestones
+    text = f"{x:,.0f}" if abs(x) >= 100 or float(x).is_integer() else f"{x:,.1f}"
+    if unit in ("", "date"):
+        return text
+    return f"{text}%" if unit == "%" else f"{text} {unit}"
+
+
+def unit_label(unit: str, lang: str) -> str:
+    """A registry unit as the brief shows it (``firms`` -> ``家`` in Chinese)."""
+    return load_locale(lang)["brief"].get("units", {}).get(unit, unit)
+
+
+def test_text(test: str, unit: str = "", lang: str = "en") -> str:
+    """A registry test with ≥ / ≤ and the unit in ``lang``."""
+    text = str(test).replace(">=", "≥").replace("<=", "≤")
+    if unit and text.endswith(f" {unit}"):
+        label = unit_label(unit, lang)
+        text = text[: -len(unit) - 1] + ("" if label == "%" else " ") + label
+    return text
+
+
+def _deadline_year(row) -> int:
+    return dt.date.fromisoformat(str(row["deadline"])).year
+
+
+# -- tables of a run ----------------------------------------------------------------------------
+def _plan_level(summary: pd.DataFrame) -> pd.DataFrame:
+    return summary[~summary["target_id"].str.contains(".district.", regex=False)]
+
+
+def responsible(text: str, lang: str) -> str:
+    """Responsible units as the registry abridges them, in English for ``lang="en"``."""
+    if lang == "zh" or not text:
+        return text
+    try:
+        from ..views import units
+        known, aliases = units()
+    except (ImportError, OSError, KeyError):  # the unit table is optional for a brief
+        return text
+    names = [known.get(aliases.get(u, u), {}).get("en", u) for u in text.split("、")]
+    if len(names) > 2:  # English names are long: the lead units and how many more
+        return load_locale(lang)["brief"]["responsible_more"].format(units="; ".join(names[:2]), n=len(names) - 2)
+    return "; ".join(names)
+
+
+def target_row(row, lang: str) -> dict[str, Any]:
+    """One target as the templates show it."""
+    p = row["probability"]
+    modelled = not pd.isna(p)
+    median = number(row.get("median"), unit_label(row["unit"], lang))
+    spread = ""
+    if modelled and row["unit"] != "date" and not pd.isna(row.get("p10")):
+        spread = f"{number(row['p10'])}–{number(row['p90'])}"
+    return {
+        "id": row["target_id"], "name": target_name(row, lang), "year": _deadline_year(row),
+        "deadline": str(row["deadline"]), "test": test_text(row["test"], row["unit"], lang), "modelled": modelled,
+        "p": pct(p), "interval": interval(row["probability_low"], row["probability_high"]),
+        "median": median, "spread": spread, "light": traffic_light(float(p)) if modelled else "not_modelled",
+        "responsible": "" if pd.isna(row.get("responsible")) else responsible(str(row["responsible"]), lang),
+    }
+
+
+def headline(summary: pd.DataFrame, lang: str) -> list[dict[str, Any]]:
+    """The headline goals with their milestones (rows of ids present in the summary)."""
+    s = summary.set_index("target_id", drop=False)
+    return [target_row(s.loc[i], lang) for _, ids in HEADLINE_GOALS for i in ids if i in s.index]
+
+
+def counts(summary: pd.DataFrame) -> dict[str, Any]:
+    """How many plan-level targets are likely / uncertain / unlikely / not modelled; districts."""
+    plan = _plan_level(summary)
+    status = plan["status"].value_counts()
+    districts = summary[summary["target_id"].str.contains(".district.", regex=False) & summary["probability"].notna()]
+    return {
+        "modelled": int(plan["probability"].notna().sum()),
+        "green": int(status.get("green", 0)), "amber": int(status.get("amber", 0)), "red": int(status.get("red", 0)),
+        "not_modelled": int(summary["probability"].isna().sum()), "total": len(summary),
+        "districts": len(districts), "district_mean": pct(districts["probability"].mean()) if len(districts) else "",
+    }
+
+
+def weakest_headline(summary: pd.DataFrame, lang: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The weakest and the strongest of the modelled 2020 headline goals."""
+    s = summary.set_index("target_id", drop=False)
+    rows = [s.loc[i] for i in HEADLINE_FINAL if i in s.index and not pd.isna(s.at[i, "probability"])]
+    if not rows:
+        return None, None
+    rows.sort(key=lambda r: float(r["probability"]))
+    return target_row(rows[0], lang), target_row(rows[-1], lang)
+
+
+def at_risk(summary: pd.DataFrame, lang: str, n: int = AT_RISK) -> list[dict[str, Any]]:
+    """The ``n`` plan-level modelled targets with the lowest likelihood."""
+    plan = _plan_level(summary)
+    rows = plan[plan["probability"].notna()].sort_values("probability", kind="stable").head(n)
+    return [target_row(r, lang) for _, r in rows.iterrows()]
+
+
+def chart_targets(summary: pd.DataFrame, table: pd.DataFrame | None = None, names: list[str] | None = None,
+                  n: int | None = None) -> tuple[list[str], int]:
+    """Targets for a one-page chart, and how many plan-level modelled targets there are.
+
+    All of them when they fit; otherwise the headline targets, then the lowest likelihoods
+    (a run) or the biggest changes against the reference (a comparison ``table``).
+    """
+    n = n or CHART_TARGETS["comparison" if table is not None else "run"]
+    plan = _plan_level(summary)
+    plan = plan[plan["probability"].notna()]
+    ids = list(plan["target_id"])
+    if len(ids) <= n:
+        return ids, len(ids)
+    chosen = [i for _, group in HEADLINE_GOALS for i in group if i in set(ids)]
+    if table is not None and names:
+        t = table.set_index("target_id").reindex(ids)
+        size = t[[f"{name}: change" for name in names[1:]]].abs().max(axis=1).fillna(0.0)
+        order = list(size.sort_values(ascending=False, kind="stable").index)
+    else:
+        order = list(plan.sort_values("probability", kind="stable")["target_id"])
+    for i in order:
+        if len(chosen) >= n:
+            break
+        if i not in chosen:
+            chosen.append(i)
+    return chosen, len(ids)
+
+
+# -- comparison ---------------------------------------------------------------------------------
+def changes(table: pd.DataFrame, names: list[str], lang: str, n: int = CHANGES) -> list[dict[str, Any]]:
+    """The biggest changes in likelihood against the reference, with their paired intervals."""
+    ref = names[0]
+    plan = table[~table["target_id"].str.contains(".district.", regex=False)]
+    rows = []
+    for name in names[1:]:
+        col = f"{name}: change"
+        for _, r in plan[plan[col].notna()].iterrows():
+            rows.append({
+                "scenario": name, "name": target_name(r, lang), "year": _deadline_year(r),
+                "test": test_text(r["test"], r["unit"], lang), "ref_p": pct(r[f"{ref}: probability"]), "p": pct(r[f"{name}: probability"]),
+                "change": float(r[col]), "change_text": f"{100 * r[col]:+.1f}",
+                "change_interval": f"{100 * r[f'{name}: change_low']:+.1f} – {100 * r[f'{name}: change_high']:+.1f}",
+                "clear": bool(r[f"{name}: change_low"] > 0 or r[f"{name}: change_high"] < 0),
+            })
+    rows.sort(key=lambda x: -abs(x["change"]))
+    return rows[:n]
+
+
+# -- assumptions --------------------------------------------------------------------------------
+def _normal(value: Any) -> Any:
+    """A value in the form JSON gives back (dict keys as text), for comparing with saved ones."""
+    return json.loads(json.dumps(value, sort_keys=True, default=str))
+
+
+def _lever_changed(spec, value: Any) -> bool:
+    """Does a saved lever value differ from the declared default? Schedules by their years."""
+    if value is None:
+        return False
+    if spec.schedule and not isinstance(value, (bool, str)) and not isinstance(spec.default, (bool, str)):
+        try:
+            return not np.allclose(schedule_array(value), schedule_array(spec.default))
+        except (TypeError, ValueError):
+            pass
+    return _normal(value) != _normal(spec.default)
+
+
+def _lever_text(value: Any, yes_no: tuple[str, str]) -> str:
+    if isinstance(value, bool):
+        return yes_no[0] if value else yes_no[1]
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_lever_text(v, yes_no)}" for k, v in sorted(value.items()))
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _dist_text(spec: Any) -> str:
+    try:
+        return Distribution.from_spec(spec).describe()
+    except (SpecError, TypeError, ValueError, KeyError):
+        return json.dumps(spec, ensure_ascii=False)
+
+
+def assumptions(runs: tuple[SavedRun, ...], lang: str, yes_no: tuple[str, str]) -> dict[str, Any]:
+    """Levers with each run's value, and the uncertainties the scenarios changed.
+
+    A value is marked changed when it differs from the default declared in
+    ``model/data/params`` (the manifest holds resolved values, not what the file set).
+    Parameters no run holds (declared after the runs were made) are left out. Changed
+    uncertainties come as one row per distinct value, naming the scenarios that set it.
+    """
+    levers, uncertainties = [], []
+    unchanged = {"source": 0, "assumption": 0}
+    for module, declared in all_params().items():
+        for spec in declared.levers.values():
+            values = [run.scenario.get("levers", {}).get(spec.key) for run in runs]
+            if all(v is None for v in values):
+                continue
+            cells = [{"text": "—" if v is None else _lever_text(v, yes_no), "changed": _lever_changed(spec, v)} for v in values]
+            levers.append({"module": module, "key": spec.key, "name": spec.about.zh if lang == "zh" else spec.about.en,
+                           "unit": unit_label(spec.about.unit, lang), "default": _lever_text(spec.default, yes_no),
+                           "origin": "source" if spec.about.source else "assumption", "cells": cells})
+        for spec in declared.uncertainties.values():
+            default = _normal({"dist": spec.default.kind, **dict(spec.default.params)})
+            values = [run.scenario.get("uncertainties", {}).get(spec.key) for run in runs]
+            if all(v is None for v in values):
+                continue
+            origin = "source" if spec.about.source else "assumption"
+            changed: dict[str, list[str]] = {}
+            for run, value in zip(runs, values):
+                if value is not None and _normal(value) != default:
+                    changed.setdefault(_dist_text(value), []).append(run.name)
+            if not changed:
+                unchanged[origin] += 1
+            for text, names in changed.items():
+                uncertainties.append({"module": module, "key": spec.key, "name": spec.about.zh if lang == "zh" else spec.about.en,
+                                      "unit": unit_label(spec.about.unit, lang), "default": spec.default.describe(), "origin": origin,
+                                      "value": text, "scenarios": ", ".join(names),
+                                      "shared": len(runs) > 1 and len(names) == len(runs)})
+    if len(runs) > 1:  # a comparison shows the levers some scenario sets away from the default
+        shown = [r for r in levers if any(c["changed"] for c in r["cells"]) or len({c["text"] for c in r["cells"]}) > 1]
+        levers_default = len(levers) - len(shown)
+        levers = shown
+    else:
+        levers_default = 0
+    links_off = sorted({name for run in runs for name, on in run.scenario.get("links", {}).items() if not on})
+    readings = [{"scenario": run.name, "target": t, "value": v} for run in runs for t, v in run.scenario.get("thresholds", {}).items()]
+    return {"levers": levers, "levers_default": levers_default, "uncertainties": uncertainties, "unchanged": unchanged,
+            "unchanged_total": sum(unchanged.values()), "links_off": links_off, "readings": readings}
+
+
+def provenance(run: SavedRun) -> dict[str, Any]:
+    m = run.manifest
+    return {
+        "name": run.name, "hash": str(m.get("scenario_hash", ""))[:12], "seed": m.get("seed"),
+        "replications": m.get("replications"), "git": m.get("git_commit") or "—",
+        "version": m.get("model_version", ""), "finished": m.get("finished", ""),
+        "files": ", ".join(Path(f).name for f in m.get("scenario_files", [])),
+    }

@@ -1,0 +1,139 @@
+"""Policy briefs: self-contained HTML, PDF with Chinese fonts embedded, escaping, CLI."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from markupsafe import escape
+
+import model
+from model.cli import main
+from model.report.brief import make_brief
+from model.report.brief_data import HEADLINE_GOALS
+from model.report.fonts import cjk_font
+from model.targets import load_registry
+
+ROOT = Path(__file__).resolve().parents[1]
+HEADLINE_IDS = [i for _, ids in HEADLINE_GOALS for i in ids]
+HOSTILE = "<script>alert(1)</script>"
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    results = model.simulate(model.load_scenario(ROOT / "scenarios" / "plan.toml"), replications=500, seed=3)
+    return results.save(tmp_path_factory.mktemp("brief") / "plan")
+
+
+@pytest.fixture(scope="module")
+def zh_brief(run_dir):
+    html, pdf = make_brief(run_dir)  # default: Chinese, HTML and PDF inside the run directory
+    return html, pdf
+
+
+def _headline_targets():
+    by_id = {t.id: t for t in load_registry()}
+    return [by_id[i] for i in HEADLINE_IDS]
+
+
+def test_default_outputs_inside_the_run(run_dir, zh_brief):
+    assert [p.name for p in zh_brief] == ["brief.zh.html", "brief.zh.pdf"]
+    assert all(p.parent == run_dir and p.stat().st_size > 0 for p in zh_brief)
+
+
+def test_html_is_self_contained_and_names_the_headline_targets(zh_brief):
+    html = zh_brief[0].read_text("utf-8")
+    for target in _headline_targets():
+        assert str(escape(target.name_zh)) in html
+    assert re.search(r"""(src|href)=["']?(https?:)?//""", html) is None  # nothing fetched from a network
+    assert "<link" not in html and html.count('src="data:image/png;base64,') >= 2
+
+
+def test_targets_not_modelled_are_counted_never_given_a_likelihood(run_dir, tmp_path):
+    """A run made while some targets had no model: the brief counts them and invents nothing."""
+    old = tmp_path / "old"
+    shutil.copytree(run_dir, old)
+    summary = pd.read_csv(old / "summary.csv", encoding="utf-8-sig")
+    dropped = ["techreform.investment_share.2020", "green.energy_intensity_cut.2017", "overcapacity.zombie_survey.2017"]
+    rows = summary["target_id"].isin(dropped)
+    summary.loc[rows, ["probability", "probability_low", "probability_high", "median", "p10", "p90"]] = np.nan
+    summary.loc[rows, "status"] = "not modelled"
+    summary.to_csv(old / "summary.csv", index=False, encoding="utf-8-sig")
+    (html,) = make_brief(old, formats=("html",))
+    text = html.read_text("utf-8")
+    n = int(summary["probability"].isna().sum())
+    assert n >= len(dropped) and f"另有 {n} 项目标尚未建模" in text
+    # the headline row of the dropped 2020 goal says "not modelled" instead of a likelihood
+    name = next(t.name_zh for t in _headline_targets() if t.id == "techreform.investment_share.2020")
+    row = re.search(r"<tr[^>]*>\s*<td>" + re.escape(name) + r"</td><td[^>]*>2020: [^<]*</td>(.*?)</tr>", text, re.S)
+    assert row is not None and "未建模" in row.group(1) and "%" not in row.group(1)
+
+
+def _tool(name):
+    if shutil.which(name) is None:
+        pytest.skip(f"{name} (poppler-utils) is not installed")
+    return name
+
+
+def test_pdf_embeds_a_chinese_font_and_holds_the_names(zh_brief):
+    pdf = zh_brief[1]
+    fonts = subprocess.run([_tool("pdffonts"), str(pdf)], capture_output=True, text=True, check=True).stdout
+    family = cjk_font()
+    assert family is not None
+    wanted = family.replace(" ", "").lower()
+    embedded = [line for line in fonts.splitlines()[2:] if wanted in line.split()[0].replace("-", "").lower()]
+    assert embedded and all(line.split()[-5] == "yes" for line in embedded)  # the 'emb' column
+    text = subprocess.run([_tool("pdftotext"), str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    flat = re.sub(r"\s+", "", text)
+    for target in _headline_targets():
+        assert re.sub(r"\s+", "", target.name_zh) in flat
+
+
+def test_pdf_has_two_to_six_a4_pages(zh_brief):
+    info = subprocess.run([_tool("pdfinfo"), str(zh_brief[1])], capture_output=True, text=True, check=True).stdout
+    pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    width, height = map(float, re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", info).groups())
+    assert 2 <= pages <= 6
+    assert (round(width), round(height)) == (595, 842)  # A4 in points
+
+
+def test_hostile_scenario_title_is_escaped(tmp_path):
+    shutil.copy(ROOT / "scenarios" / "plan.toml", tmp_path / "plan.toml")
+    (tmp_path / "hostile.toml").write_text(
+        f'[scenario]\nextends = "plan.toml"\nname = "hostile"\ntitle_zh = "{HOSTILE}"\ntitle_en = "{HOSTILE}"\n'
+        f'description = "{HOSTILE} & more"\n', encoding="utf-8")
+    results = model.simulate(model.load_scenario(tmp_path / "hostile.toml"), replications=50, seed=1)
+    run = results.save(tmp_path / "run")
+    (html,) = make_brief(run, formats=("html",))
+    text = html.read_text("utf-8")
+    assert HOSTILE not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+
+
+def test_cli_english(run_dir, tmp_path, capsys):
+    assert main(["brief", str(run_dir), "--lang", "en", "--format", "html", "--out", str(tmp_path / "b")]) == 0
+    out = tmp_path / "b.html"
+    assert str(out) in capsys.readouterr().out
+    html = out.read_text("utf-8")
+    assert 'lang="en"' in html and "Summary" in html and "摘要" not in html
+    for target in _headline_targets():
+        assert str(escape(target.name_en)) in html
+
+
+@pytest.mark.parametrize("make", [lambda p: p, lambda p: p / "missing", lambda p: (p / "x.toml").write_text("") and p / "x.toml"])
+def test_cli_exit_2_on_a_directory_that_is_not_a_run(tmp_path, capsys, make):
+    target = make(tmp_path)
+    assert main(["brief", str(target)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ")
+    assert not list(tmp_path.glob("brief.*"))
+
+
+def test_cli_bad_format(run_dir, capsys):
+    assert main(["brief", str(run_dir), "--format", "docx"]) == 2
+    assert "--format" in capsys.readouterr().err

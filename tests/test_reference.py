@@ -1,0 +1,22 @@
+"""The committed scenario-file reference is generated from the declarations and up to date."""
+
+from model.cli import main
+from model.params import all_params
+from model.reference import markdown
+
+from .test_scenario import ROOT
+
+
+def test_reference_is_up_to_date():
+    committed = (ROOT / "docs" / "scenario-reference.md").read_text(encoding="utf-8")
+    assert committed == markdown(), "run: .venv/bin/python -m model params --markdown > docs/scenario-reference.md"
+
+
+def test_reference_lists_every_key_with_its_unit(capsys):
+    assert main(["params", "--markdown"]) == 0
+    text = capsys.readouterr().out
+    for module, declared in all_params().items():
+        assert f"[levers.{module}]" in text and f"[uncertainties.{module}]" in text
+        for spec in list(declared.levers.values()) + list(declared.uncertainties.values()):
+            assert f"| `{spec.name}` |" in text, spec.key
+    assert "capacity_exits_energy" in text and "overcapacity.zombie_disposed.2019" in text
