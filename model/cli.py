@@ -20,6 +20,7 @@ from .params import all_params
 from .scenario import Scenario, ScenarioError, load_scenario
 from .targets import load_registry
 from .timeline import YEARS
+from .views import PLANS
 
 HEADLINE = (
     "green.energy_intensity_cut.2017",
@@ -184,7 +185,7 @@ def _table(summary: pd.DataFrame, show_all: bool) -> str:
     rows = summary if show_all else summary[
         (summary["status"] != "not modelled") & ~summary["target_id"].str.contains(".district.", regex=False)
     ]
-    return format_table({
+    lines = format_table({
         "target": list(rows["target_id"]),
         "deadline": list(rows["deadline"]),
         "test": list(rows["test"]),
@@ -192,7 +193,15 @@ def _table(summary: pd.DataFrame, show_all: bool) -> str:
         "95% interval": [_interval(lo, hi) for lo, hi in zip(rows["probability_low"], rows["probability_high"])],
         "median": [_value(v) for v in rows["median"]],
         "status": list(rows["status"]),
-    }, right=("likelihood", "95% interval", "median"))
+    }, right=("likelihood", "95% interval", "median")).split("\n")
+    out, previous = [lines[0]], None
+    for line, plan in zip(lines[1:], rows["plan"]):
+        if plan != previous:  # a heading per plan keeps 82 rows readable
+            zh, en = PLANS.get(plan, (plan, plan))
+            out.append(f"-- {zh} {en}")
+            previous = plan
+        out.append(line)
+    return "\n".join(out)
 
 
 def _outlay(results) -> str:
