@@ -20,3 +20,16 @@ def test_reference_lists_every_key_with_its_unit(capsys):
         for spec in list(declared.levers.values()) + list(declared.uncertainties.values()):
             assert f"| `{spec.name}` |" in text, spec.key
     assert "capacity_exits_energy" in text and "overcapacity.zombie_disposed.2019" in text
+
+
+def test_readme_says_where_every_target_is_modelled():
+    from model.targets import load_registry
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## The targets and where each is modelled"):readme.index("## How the model works")]
+    for t in load_registry():
+        if t.is_district:
+            continue
+        plan, name = t.id.split(".")[:2]
+        assert f"`{plan}.{name}`" in section or f"`.{name}`" in section, t.id
+    assert "techreform.district.<district>" in section
