@@ -2,11 +2,12 @@
 
 Sector model (DESIGN.md section 4). For sector ``s`` and year-end ``k`` years after 2016:
 
-* value added ``VA[s, k] = w[s] * prod_j (1 + g[s] + sd * z[s, j]) * (1 - x[s] * m) ** k``:
+* value added ``VA[s, k] = w[s] * prod_j (1 + g[s] + sd * z[s, j]) * (1 - X[s, k])``:
   2016 share ``w`` (normalised weights), real growth ``g`` with yearly shocks ``z`` drawn from
-  ``rng``, and capacity exits ``x`` (share of the sector's capacity leaving per year from 2017,
-  scaled by the lever ``exit_multiplier``). Exits remove value added and energy at the sector's
-  own intensity, so they act through structure only.
+  ``rng``, and ``X`` the share of the sector's 2016 capacity closed by the overcapacity plan by
+  year end ``k`` (link ``capacity_exits_energy`` in ``model.links``; zero with the link off).
+  Exits remove value added and energy at the sector's own intensity, so they act through
+  structure only.
 * intensity ``e[s, k] = e0[s] * (1 - a[s]) ** k * (1 - delta[s] * A[s, k])``: relative 2016
   intensity ``e0``, autonomous decline ``a`` and savings ``delta`` of a retrofitting plant, times
   the share ``A`` of the sector's plants that have retrofitted.
@@ -16,7 +17,9 @@ Sector model (DESIGN.md section 4). For sector ``s`` and year-end ``k`` years af
   of ``A`` over replications is exactly ``F``. ``F`` follows the Bass equation
   ``dF/dt = (p + qF)(1 - F)`` from the start of 2017 with innovation ``p`` and imitation ``q``;
   from the lever ``measures_start`` on, ``p`` is multiplied by the effects of the plan's measures
-  that are switched on and reach the sector, and by the lever ``p_multiplier``.
+  that are switched on and reach the sector, and by the lever ``p_multiplier``; with the link
+  ``renovation_retrofit`` on, also by ``1 + renovation_p_effect * R`` with ``R`` the share of
+  firms that had started a tech-renovation project by the end of the year before.
 
 The indicator is the cut ``100 * (1 - I[k] / I[0])`` in the intensity ``I = sum E / sum VA``,
 split exactly into structure and efficiency effects by multiplicative LMDI-I.
