@@ -63,7 +63,8 @@ def test_each_link_changes_what_it_feeds_and_only_downstream(plan, link, indicat
 
 
 def test_capacity_exits_link_with_no_exits_equals_link_off(plan):
-    no_exits = dataclasses.replace(plan, levers={**plan.levers, "overcapacity.exit_multiplier": 0.0})
+    no_exits = dataclasses.replace(plan, levers={**plan.levers, "overcapacity.closures_ordered": False,
+                                                 "overcapacity.residual_exit_multiplier": 0.0})
     draws = sample_inputs(no_exits, SEED, BLOCK_NO, N)
     on = run_modules(no_exits, draws, SEED, BLOCK_NO)
     off = run_modules(with_links(no_exits, capacity_exits_energy=False, capacity_exits_investment=False), draws, SEED, BLOCK_NO)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 
+import papermill
 import pytest
 
 from .test_scenario import ROOT
-
-papermill = pytest.importorskip("papermill")
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 

@@ -188,7 +188,7 @@ def test_survey_closures_come_after_finding_and_finding_after_the_survey_starts(
 
 
 def test_coal_power_plan_respects_the_survey_and_power_exits_wait_for_the_plan():
-    out = run(n=500, levers={"exit_multiplier": 1.0}, exit__power=0.0)
+    out = run(n=500, exit__power=0.0)
     plan, survey = out["coal_power_plan_done"], out["coal_power_survey_done"]
     assert np.all(plan >= survey + 10 / 365 - 1e-12)
     before = np.array(YEAR_ENDS)[None, :] <= plan[:, None]
@@ -198,16 +198,31 @@ def test_coal_power_plan_respects_the_survey_and_power_exits_wait_for_the_plan()
 # ------------------------------------------------------------------------- exit shares
 def test_exit_shares_are_nondecreasing_shares_and_vanish_without_exits():
     out = run()
-    none = run(levers={"exit_multiplier": 0.0})
-    big = run(levers={"exit_multiplier": 10.0})
+    none = run(levers={"closures_ordered": False, "residual_exit_multiplier": 0.0})
+    named_only = run(levers={"residual_exit_multiplier": 0.0})
+    big = run(levers={"residual_exit_multiplier": 10.0})
     for sector in overcapacity.SECTORS:
         key = f"exit_share.{sector}"
-        for o in (out, big):
+        for o in (out, big, named_only):
             assert np.all((o[key] >= 0) & (o[key] <= 1)), key
             assert np.all(np.diff(o[key], axis=1) >= -1e-15), key
         assert np.all(none[key] == 0), key
-        assert np.all(big[key] >= out[key] - 1e-15), key
+        assert np.all(big[key] >= out[key] - 1e-15) and np.all(out[key] >= named_only[key] - 1e-15), key
         assert np.any(out[key][:, -1] > 0), key
+    # the named closures alone reach the sectors they close
+    for sector in ("other", "building", "power"):
+        assert np.any(named_only[f"exit_share.{sector}"][:, -1] > 0), sector
+
+
+def test_without_ordered_closures_nothing_closes_and_draws_are_shared():
+    plan, none = run(), run(levers={"closures_ordered": False})
+    for key in ("coal_cut_oct2017", "coal_cut", "furnaces_removed_jun2017", "cement_closed_oct2017",
+                "cement_closed", "polluters_closed_may2017", "polluters_revived"):
+        assert np.all(none[key] == 0), key
+    assert np.all(np.isinf(none["coal_power_plan_done"])) and np.all(none["polluters_open"] == 453)
+    assert np.all(plan["coal_cut"][:, -1] > 0)
+    for key in ("furnaces_found", "cement_units_listed", "zombie_disposed"):  # same draws
+        np.testing.assert_array_equal(plan[key], none[key], err_msg=key)
 
 
 # -------------------------------------------------------------------- module contract
@@ -239,7 +254,7 @@ def test_random_draws_do_not_depend_on_levers(monkeypatch):
     a = run(levers={"polluter_teams": 19, "patrols_per_year": 12.0})
     first, shapes[:] = list(shapes), []
     b = run(levers={"polluter_teams": 3, "patrols_per_year": 0.0, "polluter_start": 2017.3,
-                    "exit_multiplier": 0.0, "teams": 2})
+                    "residual_exit_multiplier": 0.0, "teams": 2})
     assert shapes == first
     for key in ("coal_cut", "coal_cut_oct2017", "furnaces_removed_jun2017", "cement_closed",
                 "coal_power_plan_done", "zombie_found"):

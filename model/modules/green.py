@@ -250,7 +250,7 @@ def simulate(
     Parameters
     ----------
     levers : mapping
-        ``measures_start`` [decimal yr], ``p_multiplier`` [ratio], ``exit_multiplier`` [ratio]
+        ``measures_start`` [decimal yr], ``p_multiplier`` [ratio]
         and the bools ``inspection``, ``differential_pricing``, ``post_subsidy``.
     draws : mapping
         Uncertainty name -> array ``(n,)``; per sector ``share``, ``intensity``, ``growth``,

@@ -237,6 +237,13 @@ def closure_indicators(levers: Mapping[str, Any], draws: Mapping[str, np.ndarray
                              d["polluters.detect"], float(levers["patrols_per_year"]), start, YEAR_ENDS[-1])
     ever, still_open = back.counts(ends)
     shut = closures.amount_by(closed, (MAY31, *ends))
+    if not levers["closures_ordered"]:  # a baseline without the plan: nothing is closed
+        # (every draw above is still made, so scenarios keep common random numbers)
+        cut, removed, cement = np.zeros_like(cut), np.zeros_like(removed), np.zeros_like(cement)
+        power_survey = power_plan = np.full(n, np.inf)
+        power_closed = np.zeros_like(power_closed)
+        closed, shut, ever = np.full_like(closed, np.inf), np.zeros_like(shut), np.zeros_like(ever)
+        still_open = np.full_like(still_open, float(POLLUTERS))  # never shut, all still operating
     # exits as shares of each sector's 2016 value added
     named: dict[str, list[np.ndarray]] = {s: [] for s in SECTORS}
     named["other"].append(d["coal.va_share"][:, None] * cut[:, 1:] / (closures.COAL_2017 + closures.COAL_2018))
@@ -256,7 +263,7 @@ def closure_indicators(levers: Mapping[str, Any], draws: Mapping[str, np.ndarray
         "polluters_relapse": ever if levers["relapse_reading"] == "ever_revived" else still_open,
     }
     residual = {s: d[f"exit.{s}"] for s in SECTORS}
-    out.update(closures.exit_shares(named, residual, float(levers["exit_multiplier"]), len(YEARS)))
+    out.update(closures.exit_shares(named, residual, float(levers["residual_exit_multiplier"]), len(YEARS)))
     return out
 
 
@@ -280,7 +287,7 @@ def simulate(levers: Mapping[str, Any], draws: Mapping[str, np.ndarray],
         ``teams``, ``court_capacity`` [-], ``fund_initial`` [万元], ``fund_topup`` [万元/yr]
         (shape ``(len(YEARS),)``, paid in on 1 January), ``work_order``, ``court_cases_count``;
         ``polluter_teams`` [-], ``polluter_start`` [decimal yr], ``patrols_per_year`` [1/yr],
-        ``relapse_reading``; ``exit_multiplier`` [ratio].
+        ``relapse_reading``; ``closures_ordered`` [bool], ``residual_exit_multiplier`` [ratio].
     draws : mapping
         Uncertainties of ``overcapacity.toml``, each of shape ``(n,)``.
     rng : numpy.random.Generator

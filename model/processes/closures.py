@@ -231,14 +231,14 @@ def exit_shares(named: Mapping[str, Sequence[np.ndarray]], residual: Mapping[str
     residual : mapping
         Sector -> ``(n,)`` residual yearly exit share from 2017 [1/yr].
     multiplier : float
-        Lever ``exit_multiplier``: scales every exit (0 = no exits).
+        Lever ``residual_exit_multiplier``: scales the residual exits only (0 = none).
     years : int
         Year ends in the horizon; the first is the base year 2016.
 
     Returns
     -------
     dict
-        ``exit_share.<sector>``: ``1 - prod_j (1 - min(m c_j, 1)) * (1 - min(m x, 0.95)) ** k``
+        ``exit_share.<sector>``: ``1 - prod_j (1 - min(c_j, 1)) * (1 - min(m x, 0.95)) ** k``
         (``k`` years after 2016), which lies in [0, 1] and never falls when no ``c_j`` falls.
     """
     m = float(multiplier)
@@ -248,6 +248,6 @@ def exit_shares(named: Mapping[str, Sequence[np.ndarray]], residual: Mapping[str
         x = np.clip(np.asarray(residual[sector], float) * m, 0.0, 0.95)
         kept = (1.0 - x[:, None]) ** k
         for c in named.get(sector, ()):
-            kept = kept * (1.0 - np.clip(m * np.asarray(c, float), 0.0, 1.0))
+            kept = kept * (1.0 - np.clip(np.asarray(c, float), 0.0, 1.0))
         out[f"exit_share.{sector}"] = 1.0 - kept
     return out
