@@ -108,6 +108,7 @@ class Scenario:
     files: tuple[str, ...] = ()
     overridden: frozenset[str] = frozenset()
     links: dict[str, bool] = field(default_factory=lambda: {name: True for name in LINKS})
+    description_zh: str = ""
 
     @property
     def enabled_links(self) -> frozenset[str]:
@@ -135,6 +136,7 @@ class Scenario:
             "title_zh": self.title_zh,
             "title_en": self.title_en,
             "description": self.description,
+            "description_zh": self.description_zh,
             "levers": {k: (dict(sorted(v.items())) if isinstance(v, dict) else v) for k, v in sorted(self.levers.items())},
             "uncertainties": {k: {"dist": d.kind, **dict(d.params)} for k, d in sorted(self.uncertainties.items())},
             "correlations": [list(c) for c in self.correlations],
@@ -144,7 +146,7 @@ class Scenario:
 
     def hash(self) -> str:
         """SHA-256 of the resolved content (levers, uncertainties, correlations, thresholds)."""
-        content = {k: v for k, v in self.to_dict().items() if k not in ("title_zh", "title_en", "description", "name")}
+        content = {k: v for k, v in self.to_dict().items() if k not in ("title_zh", "title_en", "description", "description_zh", "name")}
         blob = json.dumps(content, sort_keys=True, ensure_ascii=False, default=list)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
@@ -198,6 +200,7 @@ def load_scenario(path: str | Path) -> Scenario:
         files=tuple(str(layer.path) for layer in layers),
         overridden=frozenset(given_levers | given_unc),
         links=links,
+        description_zh=meta.get("description_zh", ""),
     )
 
 

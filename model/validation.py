@@ -20,7 +20,7 @@ from .timeline import YEARS
 from .tomlfile import Layer, ScenarioError, defined_depth, find_line, is_year, suggest
 
 TOP_KEYS = ("scenario", "levers", "uncertainties", "correlations", "targets", "links")
-META_KEYS = ("name", "title_zh", "title_en", "description", "extends")
+META_KEYS = ("name", "title_zh", "title_en", "description", "description_zh", "extends")
 REQUIRED_META = ("name", "title_zh", "title_en")
 CORRELATION_KEYS = ("between", "rank")
 

@@ -52,6 +52,8 @@ def test_html_is_self_contained_and_names_the_headline_targets(zh_brief):
         assert str(escape(target.name_zh)) in html
     assert re.search(r"""(src|href)=["']?(https?:)?//""", html) is None  # nothing fetched from a network
     assert "<link" not in html and html.count('src="data:image/png;base64,') >= 2
+    plan = model.load_scenario(ROOT / "scenarios" / "plan.toml")
+    assert str(escape(plan.description_zh)) in html and plan.description not in html  # 中文 description
 
 
 def test_targets_not_modelled_are_counted_never_given_a_likelihood(run_dir, tmp_path):

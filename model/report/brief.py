@@ -85,7 +85,8 @@ def _context(source: bd.Source, lang: str, with_charts: bool = True) -> dict[str
 
     scenarios = [{
         "name": r.name, "title": r.scenario.get(f"title_{lang}") or r.scenario.get("title_zh", r.name),
-        "description": r.scenario.get("description", ""), "counts": bd.counts(r.summary),
+        "description": (r.scenario.get("description_zh") if lang == "zh" else "") or r.scenario.get("description", ""),
+        "counts": bd.counts(r.summary),
         "weakest": bd.weakest_headline(r.summary, lang)[0], "strongest": bd.weakest_headline(r.summary, lang)[1],
     } for r in runs]
     headline_rows = [bd.headline(r.summary, lang) for r in runs]
