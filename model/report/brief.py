@@ -49,13 +49,16 @@ def _charts(source: bd.Source, lang: str) -> list[dict[str, Any]]:
     out = []
     indicators = set(run.trajectories["indicator"])
     names = [r.name for r in source.runs]
-    ids, total = bd.chart_targets(run.summary, source.table, names)
+    # English names wrap onto two or three lines: fewer targets keep the chart on one page
+    n = None if lang == "zh" else 16
+    ids, total = bd.chart_targets(run.summary, source.table, names, n=n)
     if source.kind == "comparison":
         height = min(PAGE_HEIGHT, 1.6 + (0.24 + 0.02 * len(names)) * len(ids))
         fig = charts.comparison_dots({r.name: r.summary for r in source.runs}, lang=lang, targets=ids, size=(7.2, height))
     else:
-        height = min(PAGE_HEIGHT, 1.4 + 0.32 * len(ids))
-        fig = charts.likelihood_bars(run.summary, lang=lang, targets=ids, size=(7.2, height))
+        fig = charts.likelihood_bars(run.summary, lang=lang, targets=ids)  # its height fits its labels
+        if fig.get_figheight() > PAGE_HEIGHT:
+            fig.set_size_inches(7.2, PAGE_HEIGHT)
     out.append({"uri": _png(fig), "width": "full", "shown": len(ids), "total": total})
     for indicator in HEADLINE_INDICATORS:
         if indicator not in indicators:

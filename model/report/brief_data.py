@@ -31,7 +31,7 @@ HEADLINE_GOALS = (
 )
 #: The final goal of each headline indicator (the last id of each group).
 HEADLINE_FINAL = tuple(ids[-1] for _, ids in HEADLINE_GOALS)
-AT_RISK = 10
+AT_RISK = {"zh": 10, "en": 8}  # English names wrap onto more lines: fewer rows keep page 1 whole
 CHANGES = 8
 CHART_TARGETS = {"run": 32, "comparison": 24}  # at most this many targets in a brief's chart (one page)
 
@@ -187,10 +187,10 @@ def weakest_headline(summary: pd.DataFrame, lang: str) -> tuple[dict[str, Any] |
     return target_row(rows[0], lang), target_row(rows[-1], lang)
 
 
-def at_risk(summary: pd.DataFrame, lang: str, n: int = AT_RISK) -> list[dict[str, Any]]:
-    """The ``n`` plan-level modelled targets with the lowest likelihood."""
+def at_risk(summary: pd.DataFrame, lang: str, n: int | None = None) -> list[dict[str, Any]]:
+    """The ``n`` (default :data:`AT_RISK` of ``lang``) plan-level modelled targets with the lowest likelihood."""
     plan = _plan_level(summary)
-    rows = plan[plan["probability"].notna()].sort_values("probability", kind="stable").head(n)
+    rows = plan[plan["probability"].notna()].sort_values("probability", kind="stable").head(n or AT_RISK[lang])
     return [target_row(r, lang) for _, r in rows.iterrows()]
 
 

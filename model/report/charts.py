@@ -211,7 +211,10 @@ def likelihood_bars(summary: pd.DataFrame, *, lang: str = "zh", include_district
     """
     loc = load_locale(lang)["chart"]
     rows = _modelled(summary, include_districts, targets).sort_values("probability", ascending=True, kind="stable")
-    fig = Figure(figsize=size or (7.2, 1.4 + 0.32 * max(len(rows), 1)), layout="constrained")
+    labels = [target_label(r, lang, wrap=True) for _, r in rows.iterrows()]
+    lines = max((label.count("\n") + 1 for label in labels), default=1)
+    # rows as tall as the longest wrapped label, so labels never run into each other
+    fig = Figure(figsize=size or (7.2, 1.4 + (0.14 + 0.13 * lines) * max(len(rows), 1)), layout="constrained")
     ax = fig.add_subplot()
     _percent_axis(ax, loc)
     if rows.empty:
@@ -226,7 +229,7 @@ def likelihood_bars(summary: pd.DataFrame, *, lang: str = "zh", include_district
     ax.errorbar(p, pos, xerr=np.clip(err, 0, None), fmt="none", ecolor="#222222", elinewidth=1, capsize=2.5)
     for y, x, end in zip(pos, p, p + err[1]):
         ax.text(min(end + 1.2, 91), y, f"{x:.1f}%", va="center", fontsize=7.5)
-    ax.set_yticks(pos, [target_label(r, lang, wrap=True) for _, r in rows.iterrows()], fontsize=8)
+    ax.set_yticks(pos, labels, fontsize=8)
     ax.set_ylim(-0.6, len(rows) - 0.4)
     handles = [Patch(color=COLOURS[k], label=loc[f"light_{k}"]) for k in ("green", "amber", "red")]
     ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3, fontsize=8, frameon=False)
