@@ -16,6 +16,7 @@ Headers are Chinese by default (``lang="zh"``) or English; every header and labe
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -252,5 +253,10 @@ def write_workbook(path: str | Path, runs, comparison: pd.DataFrame | None = Non
     _write_sheet(wb, _t("sheet.assumptions", lang), assumptions, [h for h, _ in heads], [p for _, p in heads])
 
     path = Path(path)
-    wb.save(path)
+    partial = path.with_name(f".{path.name}.partial")  # renamed into place: never half a workbook
+    try:
+        wb.save(partial)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
     return path
