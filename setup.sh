@@ -77,8 +77,10 @@ fi
 
 case "$job" in
   setup) say "ready: .venv/bin/python -m model --help" ;;
-  run)   exec .venv/bin/python -m model run scenarios/baseline.toml scenarios/plan.toml \
-              scenarios/accelerated.toml scenarios/pessimistic.toml "$@" ;;
+  run)   # every core up to 4 (results do not depend on the number of workers); "$@" may override
+         workers=$(nproc 2>/dev/null || echo 1); [ "$workers" -gt 4 ] && workers=4
+         exec .venv/bin/python -m model run scenarios/baseline.toml scenarios/plan.toml \
+              scenarios/accelerated.toml scenarios/pessimistic.toml --workers "$workers" "$@" ;;
   test)  exec .venv/bin/python -m pytest -n 2 "$@" ;;
   *)     say "unknown job '$job' (use: run, test)"; exit 2 ;;
 esac
