@@ -41,7 +41,6 @@ import datetime as dt
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +48,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .atomic import atomic_directory
 from .paired import paired_interval, wilson_bounds
 from .results import MODEL_VERSION, Results
 from .runs import RunError, SavedRun, load_run
@@ -324,12 +324,7 @@ def save_comparison(comparison: Comparison, out_dir: str | Path, xlsx: bool = Fa
     ``comparison.xlsx``, and ``manifest.json`` last, atomically (temporary directory + rename).
     """
     out = check_out_dir(out_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
-    try:
-        mask = os.umask(0o022)
-        os.umask(mask)
-        os.chmod(tmp, 0o777 & ~mask)
+    with atomic_directory(out) as tmp:
         comparison.table.to_csv(tmp / "comparison.csv", index=False, encoding="utf-8-sig")
         (tmp / "runs").mkdir()
         for e in comparison.entries:
@@ -345,16 +340,6 @@ def save_comparison(comparison: Comparison, out_dir: str | Path, xlsx: bool = Fa
             manifest["files"].append("comparison.xlsx")
         with open(tmp / "manifest.json", "w", encoding="utf-8") as fh:
             json.dump(manifest, fh, ensure_ascii=False, indent=2, default=str)
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            os.replace(out, old)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
 
 

@@ -13,11 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import os
 import platform
-import shutil
 import subprocess
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -30,6 +27,7 @@ import pandas as pd
 from scipy import stats
 
 from . import views
+from .atomic import atomic_directory
 from .params import indicator_spec
 from .scenario import Scenario
 from .targets import load_registry
@@ -204,11 +202,7 @@ class Results:
         Files go to a temporary sibling directory that is renamed into place at the end, with
         the manifest written last: an interrupted save never leaves a complete-looking run.
         """
-        out = Path(out_dir)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
-        try:
-            os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; a run is shared like any folder
+        with atomic_directory(out_dir) as tmp:
             self.summary().to_csv(tmp / "summary.csv", index=False, encoding="utf-8-sig")
             self.trajectories().to_csv(tmp / "trajectories.csv", index=False, encoding="utf-8-sig")
             self.joint().to_csv(tmp / "joint.csv", index=False, encoding="utf-8-sig")
@@ -221,23 +215,8 @@ class Results:
             )
             with open(tmp / "manifest.json", "w", encoding="utf-8") as fh:
                 json.dump(self.manifest(), fh, ensure_ascii=False, indent=2, default=str)
-            if out.exists():
-                old = out.with_name(f".{out.name}.old-{os.getpid()}")
-                os.replace(out, old)
-                os.replace(tmp, out)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, out)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return out
+        return Path(out_dir)
 
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def _git_commit() -> str | None:
