@@ -17,6 +17,7 @@ import pandas as pd
 
 from .engine import DEFAULT_REPLICATIONS, DEFAULT_SEED, simulate
 from .params import all_params
+from .reference import toml_value
 from .scenario import Scenario, ScenarioError, load_scenario
 from .targets import load_registry
 from .timeline import YEARS
@@ -336,17 +337,6 @@ def cmd_targets(args) -> int:
     return 0
 
 
-def _toml(value) -> str:
-    """A default as it is written in a scenario file."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
-    return repr(value)
-
-
 def cmd_params(args) -> int:
     if args.markdown:
         from .reference import markdown
@@ -360,7 +350,7 @@ def cmd_params(args) -> int:
         for spec in declared.levers.values():
             origin = "source" if spec.about.source else "assumption"
             extra = " (yearly schedule allowed)" if spec.schedule else ""
-            print(f"  {spec.name} = {_toml(spec.default)}  [{spec.about.unit}]{extra}  {spec.about.en} / {spec.about.zh}  ({origin})")
+            print(f"  {spec.name} = {toml_value(spec.default)}  [{spec.about.unit}]{extra}  {spec.about.en} / {spec.about.zh}  ({origin})")
         print(f"\n[uncertainties.{name}]")
         for spec in declared.uncertainties.values():
             origin = "source" if spec.about.source else "assumption"

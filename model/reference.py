@@ -19,7 +19,8 @@ def _cell(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _value(value: Any) -> str:
+def toml_value(value: Any) -> str:
+    """A default as it is written in a scenario file (``true``, ``"fifo"``, ``{ 2017 = 0 }``)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
@@ -27,7 +28,7 @@ def _value(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {_value(v)}" for k, v in value.items()) + " }"
+        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
     return str(value)
 
 
@@ -67,7 +68,7 @@ def markdown() -> str:
         out += [f"## `{module}`", "", f"### `[levers.{module}]`", "",
                 "| key | default | unit | allowed | name | 名称 | origin |", "|---|---|---|---|---|---|---|"]
         for spec in declared.levers.values():
-            out.append(f"| `{spec.name}` | `{_cell(_value(spec.default))}` | {_cell(spec.about.unit)} | {_cell(_allowed(spec))} | "
+            out.append(f"| `{spec.name}` | `{_cell(toml_value(spec.default))}` | {_cell(spec.about.unit)} | {_cell(_allowed(spec))} | "
                        f"{_cell(spec.about.en)} | {_cell(spec.about.zh)} | {_cell(_origin(spec.about))} |")
         out += ["", f"### `[uncertainties.{module}]`", "",
                 "| key | default | unit | allowed | name | 名称 | origin |", "|---|---|---|---|---|---|---|"]
