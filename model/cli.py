@@ -315,11 +315,18 @@ def cmd_run(args) -> int:
 
 
 def cmd_validate(args) -> int:
+    """Check every file (not only up to the first bad one); exit 2 if any is bad."""
+    bad = 0
     for path in args.scenarios:
-        scenario = load_scenario(path)
+        try:
+            scenario = load_scenario(path)
+        except ScenarioError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            bad += 1
+            continue
         chain = " <- ".join(Path(f).name for f in reversed(scenario.files))
         print(f"ok  {path}  ({scenario.name}: {chain}; {len(scenario.overridden)} values set, hash {scenario.hash()[:12]})")
-    return 0
+    return 2 if bad else 0
 
 
 def cmd_targets(args) -> int:

@@ -241,6 +241,17 @@ def test_cli_missing_file_and_bad_options(tmp_path, capsys, monkeypatch):
     assert not (tmp_path / "runs").exists()
 
 
+def test_validate_reports_every_bad_file_not_only_the_first(tmp_path, capsys, monkeypatch):
+    bad1 = write(tmp_path, "bad1.toml", BAD["misspelt_lever"][0])
+    bad2 = write(tmp_path, "bad2.toml", BAD["truncation_low_above_high"][0])
+    good = write(tmp_path, "good.toml", "")
+    result = cli("validate", str(bad1), str(good), str(bad2), cwd=tmp_path, capsys=capsys, monkeypatch=monkeypatch)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2 and "bad1.toml" in lines[0] and "bad2.toml" in lines[1]
+    assert result.stdout.count("ok ") == 1 and "good.toml" in result.stdout
+
+
 def test_cli_as_a_program_validates_and_exits_with_status(tmp_path):
     """One real subprocess: `python -m model` exit statuses as a shell sees them."""
     bad = write(tmp_path, "bad.toml", BAD["misspelt_lever"][0])
