@@ -177,6 +177,9 @@ class Validator:
                     self.fail(f"{keypath}.between", f"unknown uncertainty {name!r}{suggest(name, uncertainties)}")
             if between[0] == between[1]:
                 self.fail(f"{keypath}.between", "an uncertainty cannot be correlated with itself")
+            for name in between:
+                if uncertainties[name].kind == "fixed" and rank != 0:
+                    self.fail(f"{keypath}.between", f"{name} is a fixed value in this scenario, so it cannot be correlated with anything; give it a distribution or remove the correlation")
             if isinstance(rank, bool) or not isinstance(rank, (int, float)) or not -1 <= rank <= 1:
                 self.fail(f"{keypath}.rank", f"expected a rank correlation in [-1, 1], found {rank!r}")
             out.append((between[0], between[1], float(rank)))

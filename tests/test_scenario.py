@@ -101,6 +101,7 @@ BAD = {
     "unknown_distribution": ('[uncertainties.overcapacity]\ncount = { dist = "poison", mean = 20 }\n', "uncertainties.overcapacity.count.dist", "did you mean 'poisson'", 6),
     "negative_count_distribution": ('[uncertainties.overcapacity]\ncount = { dist = "normal", mean = 20, sd = 10 }\n', "uncertainties.overcapacity.count", "outside the allowed range", 6),
     "unknown_uncertainty": ('[uncertainties.overcapacity]\ncounts = 3\n', "uncertainties.overcapacity.counts", "did you mean 'count'", 6),
+    "correlation_of_a_fixed_value": ('[uncertainties.green]\nbass_q = 0.3\n[[correlations]]\nbetween = ["green.bass_p", "green.bass_q"]\nrank = 0.5\n', "correlations[0].between", "fixed value", 8),
     "correlation_unknown_name": ('[[correlations]]\nbetween = ["green.bass_p", "green.nope"]\nrank = 0.5\n', "correlations[0].between", "unknown uncertainty", 6),
     "correlation_out_of_range": ('[[correlations]]\nbetween = ["techreform.investment.trend", "green.bass_p"]\nrank = 0.2\n[[correlations]]\nbetween = ["green.bass_q", "green.bass_p"]\nrank = 1.5\n', "correlations[1].rank", "[-1, 1]", 10),
     "schedule_year_not_four_digits": ('[levers.techreform]\nsubsidy_rate = { "02017" = 0.3 }\n', "levers.techreform.subsidy_rate.02017", "2016-2020", 6),
