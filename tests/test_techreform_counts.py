@@ -9,6 +9,7 @@ from model.modules import techreform as tr
 from model.modules import techreform_counts as tc
 from model.processes.pipeline import raise_odds
 from model.timeline import YEARS
+from tests.test_green_counts import binomial_moments_ok
 from tests.test_techreform import SPEC, mid_draws, plan_levers, spread_draws
 
 NY = len(YEARS)
@@ -32,21 +33,6 @@ def counts_only(n: int, firms: float, seed: int, levers=None, **values: float) -
     f[:, 0] = np.nan
     return tc.simulate_counts(plan_levers() if levers is None else levers, draws,
                               np.random.default_rng(seed), f)
-
-
-def binomial_moments_ok(x: np.ndarray, trials: int, p: float) -> None:
-    """Sample mean and variance of ``x`` against Binomial(trials, p).
-
-    Monte Carlo error: the mean has sd sqrt(var / m); the sample variance has sd
-    sqrt((mu4 - var^2 (m - 3) / (m - 1)) / m), mu4 = n p q (1 + 3 (n - 2) p q) the binomial's
-    fourth central moment. 4.5 sd: a false alarm about once in 150,000 per check; fixed seed.
-    """
-    m, q = x.size, 1.0 - p
-    mean, var = trials * p, trials * p * q
-    mu4 = trials * p * q * (1 + 3 * (trials - 2) * p * q)
-    assert abs(x.mean() - mean) < 4.5 * np.sqrt(var / m), (x.mean(), mean)
-    sd_var = np.sqrt((mu4 - var**2 * (m - 3) / (m - 1)) / m)
-    assert abs(x.var(ddof=1) - var) < 4.5 * sd_var, (x.var(ddof=1), var)
 
 
 # --- invariants -------------------------------------------------------------------------------

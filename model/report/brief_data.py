@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -253,10 +254,8 @@ def _lever_changed(spec, value: Any) -> bool:
     if value is None:
         return False
     if spec.schedule and not isinstance(value, (bool, str)) and not isinstance(spec.default, (bool, str)):
-        try:
+        with suppress(TypeError, ValueError):  # a malformed saved schedule: compare as written below
             return not np.allclose(schedule_array(value), schedule_array(spec.default))
-        except (TypeError, ValueError):
-            pass
     return _normal(value) != _normal(spec.default)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import warnings
+from contextlib import suppress
 from functools import cache
 from pathlib import Path
 
@@ -65,10 +66,8 @@ def _refresh_cache(files: list[Path]) -> None:
         except (OSError, RuntimeError, ValueError):  # a file fontconfig lists but FreeType rejects
             continue
     cache_file = Path(matplotlib.get_cachedir()) / f"fontlist-v{font_manager.FontManager.__version__}.json"
-    try:
+    with suppress(OSError):  # a read-only cache directory: the fonts are still known in this process
         font_manager.json_dump(font_manager.fontManager, cache_file)
-    except OSError:  # a read-only cache directory: the fonts are still known in this process
-        pass
 
 
 @cache
