@@ -14,6 +14,7 @@ same on :class:`model.Results` and on a saved run.
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections.abc import Mapping
 from functools import cache
@@ -102,7 +103,8 @@ def joint(met: Mapping[str, np.ndarray], registry: tuple[Target, ...] | None = N
         if ids:
             k = int(_all_met(met, ids, n).sum())
             low, high = _wilson(k, n)
-            row.update(probability=k / n, probability_low=low, probability_high=high)
+            row.update(probability=k / n, probability_low=math.floor(low * 1e4) / 1e4,
+                       probability_high=math.ceil(high * 1e4) / 1e4)  # rounded outwards, as in summary.csv
         rows.append(row)
     ids = [t.id for t in plan_level if t.id in met]
     count = np.zeros(n)
