@@ -105,13 +105,14 @@ class BlockResult:
     indicators: dict[str, np.ndarray]
     values: dict[str, np.ndarray]
     met: dict[str, np.ndarray]
+    inputs: dict[str, np.ndarray]
 
 
 def run_block(scenario: Scenario, seed: int, block: int, n: int) -> BlockResult:
     draws = sample_inputs(scenario, seed, block, n)
     indicators = run_modules(scenario, draws, seed, block)
     values, met = evaluate(load_registry(), indicators, scenario.thresholds)
-    return BlockResult(indicators, values, met)
+    return BlockResult(indicators, values, met, draws)
 
 
 def _run_task(scenario: Scenario, seed: int, blocks: list[tuple[int, int]]) -> list[BlockResult]:

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import drivers as drivers_mod
 from . import views
 from .atomic import atomic_directory
 from .params import indicator_spec
@@ -78,6 +79,7 @@ class Results:
     values: dict[str, np.ndarray]
     met: dict[str, np.ndarray]
     meta: dict[str, Any] = field(default_factory=dict)
+    inputs: dict[str, np.ndarray] = field(default_factory=dict)  # sampled uncertainties, (n,) each
 
     @classmethod
     def from_blocks(cls, scenario, blocks, *, seed, replications, workers, started, finished) -> Results:
@@ -91,7 +93,8 @@ class Results:
             "finished": dt.datetime.fromtimestamp(finished, dt.timezone.utc).isoformat(timespec="seconds"),
             "seconds": round(finished - started, 3),
         }
-        return cls(scenario, seed, replications, cat("indicators"), cat("values"), cat("met"), meta)
+        return cls(scenario, seed, replications, cat("indicators"), cat("values"), cat("met"), meta,
+                   cat("inputs"))
 
     # -- tables ---------------------------------------------------------------------------------
     def probability(self, target_id: str) -> float:
@@ -171,6 +174,32 @@ class Results:
         """The 2017 district targets with the city total (:func:`model.views.districts`)."""
         return views.districts(self.values, self.met)
 
+    def drivers(self, target_id: str | None = None, top: int = drivers_mod.TOP) -> pd.DataFrame:
+        """The uncertainties that move each target's likelihood most (:mod:`model.drivers`).
+
+        One row per target and driver, strongest first: the likelihood when the input falls in
+        the lowest and in the highest third of its draws, and the swing between them with its
+        95 % interval. Only swings that stand out from the Monte Carlo noise are listed.
+        """
+        table = self._drivers if top == drivers_mod.TOP else drivers_mod.top_drivers(self._screened, top)
+        if target_id is not None:
+            if target_id not in self.met:
+                raise KeyError(f"{target_id!r} is not a modelled target of this run")
+            table = table[table["target_id"] == target_id].reset_index(drop=True)
+        return table.copy()
+
+    @cached_property
+    def _screened(self) -> pd.DataFrame:
+        if not self.inputs:
+            raise ValueError("this Results holds no sampled inputs (drivers need a fresh simulate())")
+        modules = drivers_mod.upstream(self.scenario.enabled_links)
+        reach = {t.id: modules[t.indicator.split(".", 1)[0]] for t in load_registry() if t.id in self.met}
+        return drivers_mod.screen(self.inputs, self.met, reach)
+
+    @cached_property
+    def _drivers(self) -> pd.DataFrame:
+        return drivers_mod.top_drivers(self._screened)
+
     # -- saving ------------------------------------------------------------------------------------
     def manifest(self) -> dict[str, Any]:
         """Provenance: resolved scenario, hash, seed, replications, versions, times."""
@@ -197,7 +226,7 @@ class Results:
 
     def save(self, out_dir: str | Path) -> Path:
         """Write summary.csv, trajectories.csv, joint.csv, departments.csv, districts.csv,
-        replications.npz and manifest.json to ``out_dir``.
+        drivers.csv, replications.npz and manifest.json to ``out_dir``.
 
         Files go to a temporary sibling directory that is renamed into place at the end, with
         the manifest written last: an interrupted save never leaves a complete-looking run.
@@ -208,6 +237,8 @@ class Results:
             self.joint().to_csv(tmp / "joint.csv", index=False, encoding="utf-8-sig")
             self.departments().to_csv(tmp / "departments.csv", index=False, encoding="utf-8-sig")
             self.districts().to_csv(tmp / "districts.csv", index=False, encoding="utf-8-sig")
+            if self.inputs:
+                self.drivers().to_csv(tmp / "drivers.csv", index=False, encoding="utf-8-sig")
             np.savez_compressed(
                 tmp / "replications.npz",
                 **{f"value/{k}": v for k, v in self.values.items()},

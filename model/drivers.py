@@ -1,0 +1,141 @@
+"""Drivers: which uncertainties move the likelihood of a target most.
+
+For every sampled uncertainty the replications are split by its draw into the lowest third and
+the highest third. The likelihood of meeting a target is computed in each third; the difference
+(the *swing*) says how much the target depends on that input under the scenario's assumptions:
+"if adoption turns out in the lowest third of its range, the likelihood is 12 %; in the highest
+third, 48 %". This is a one-at-a-time reading of the same Monte Carlo replications (no extra
+runs): other inputs vary freely inside each third, and an input correlated with another (through
+the scenario's ``correlations``) carries part of its partner's effect.
+
+Only inputs that can reach a target are screened: those of the target's own module and of the
+modules upstream of it through the scenario's enabled links (:mod:`model.links`). Thousands of
+(target, input) pairs are screened at once, so a swing is reported only when it stands out from
+the Monte Carlo noise at a family-wise level over the whole table: |swing| > z * se with z the
+normal quantile for a two-sided 5 % level, Bonferroni-corrected over every pair screened, and se
+the standard error of a difference of two independent proportions. The 95 % interval shown with
+each swing is the plain (uncorrected) normal interval.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .links import LINKS
+from .modules import MODULE_NAMES
+from .params import all_params
+
+TOP = 5  # drivers kept per target in saved tables  # assumption: enough for a brief, short to read
+FAMILY_ALPHA = 0.05  # family-wise error level of the screening (two-sided)
+
+
+def _terciles(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of the lowest and the highest third of ``x`` by rank.
+
+    Ties (discrete inputs) are broken by replication order, which is independent of every
+    outcome, so a two-valued input puts each value wholly into one third when it is balanced.
+    """
+    order = np.argsort(x, kind="stable")
+    n = len(x)
+    third = n // 3
+    low = np.zeros(n, dtype=bool)
+    high = np.zeros(n, dtype=bool)
+    low[order[:third]] = True
+    high[order[n - third:]] = True
+    return low, high
+
+
+def upstream(enabled: frozenset[str]) -> dict[str, frozenset[str]]:
+    """For each module, the modules whose inputs can reach its indicators under ``enabled`` links."""
+    reach = {m: {m} for m in MODULE_NAMES}
+    changed = True
+    while changed:  # transitive closure over the (small) link graph
+        changed = False
+        for name in enabled:
+            link = LINKS[name]
+            new = reach[link.source] - reach[link.target]
+            if new:
+                reach[link.target] |= new
+                changed = True
+    return {m: frozenset(r) for m, r in reach.items()}
+
+
+def screen(inputs: Mapping[str, np.ndarray], met: Mapping[str, np.ndarray],
+           reach: Mapping[str, frozenset[str]] | None = None) -> pd.DataFrame:
+    """Swing of every target's likelihood across every varying input that can reach it.
+
+    Parameters
+    ----------
+    inputs : mapping
+        ``"module.name"`` -> draws, shape (n,) (constant inputs are skipped).
+    met : mapping
+        ``target_id`` -> bool, shape (n,).
+    reach : mapping, optional
+        ``target_id`` -> the modules whose inputs may drive it; every input when omitted.
+
+    Returns
+    -------
+    DataFrame
+        One row per (target, input): ``target_id, uncertainty, probability_low,
+        probability_high, swing, swing_low, swing_high, significant``; probabilities [-].
+    """
+    names = [k for k in sorted(inputs) if np.ptp(inputs[k]) > 0]
+    targets = sorted(met)
+    if not names or not targets:
+        return pd.DataFrame(columns=["target_id", "uncertainty", "probability_low", "probability_high",
+                                     "swing", "swing_low", "swing_high", "significant"])
+    n = len(next(iter(met.values())))
+    if n < 30:
+        raise ValueError("drivers need at least 30 replications")
+    masks = [_terciles(inputs[k]) for k in names]
+    low = np.array([m[0] for m in masks], dtype=float)    # (inputs, n)
+    high = np.array([m[1] for m in masks], dtype=float)
+    outcome = np.column_stack([met[t] for t in targets]).astype(float)  # (n, targets)
+    size = n // 3
+    p_low = low @ outcome / size   # (inputs, targets)
+    p_high = high @ outcome / size
+    swing = p_high - p_low
+    se = np.sqrt((p_low * (1 - p_low) + p_high * (1 - p_high)) / size)
+    z95 = stats.norm.ppf(0.975)
+    screened = np.ones(swing.shape, dtype=bool)
+    if reach is not None:
+        module_of = np.array([k.split(".", 1)[0] for k in names])
+        screened = np.column_stack([np.isin(module_of, sorted(reach[t])) for t in targets])
+    z_family = stats.norm.ppf(1 - FAMILY_ALPHA / (2 * max(1, int(screened.sum()))))
+    frame = pd.DataFrame({
+        "target_id": np.tile(targets, len(names)),
+        "uncertainty": np.repeat(names, len(targets)),
+        "probability_low": p_low.ravel(),
+        "probability_high": p_high.ravel(),
+        "swing": swing.ravel(),
+        "swing_low": (swing - z95 * se).ravel(),
+        "swing_high": (swing + z95 * se).ravel(),
+        "significant": (screened & (np.abs(swing) > z_family * se)).ravel(),
+    })
+    return frame[screened.ravel()].reset_index(drop=True)
+
+
+def top_drivers(screened: pd.DataFrame, top: int = TOP) -> pd.DataFrame:
+    """The ``top`` significant inputs per target by absolute swing, with their names."""
+    kept = screened[screened["significant"]].copy()
+    kept["order"] = -kept["swing"].abs()
+    kept = kept.sort_values(["target_id", "order", "uncertainty"]).groupby("target_id").head(top)
+    kept["rank"] = kept.groupby("target_id").cumcount() + 1
+    names = _names()
+    kept["name_zh"] = kept["uncertainty"].map(lambda k: names.get(k, (k, k))[0])
+    kept["name_en"] = kept["uncertainty"].map(lambda k: names.get(k, (k, k))[1])
+    columns = ["target_id", "rank", "uncertainty", "name_zh", "name_en", "probability_low",
+               "probability_high", "swing", "swing_low", "swing_high"]
+    out = kept[columns].reset_index(drop=True)
+    for col in columns[5:]:
+        out[col] = out[col].round(4)
+    return out
+
+
+def _names() -> dict[str, tuple[str, str]]:
+    return {u.key: (u.about.zh, u.about.en)
+            for p in all_params().values() for u in p.uncertainties.values()}
