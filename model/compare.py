@@ -78,7 +78,7 @@ class Entry:
 
 def _from_results(results: Results) -> Entry:
     run = SavedRun(None, results.scenario.name, results.manifest(), results.summary(), results.trajectories(),
-                   dict(results.values), dict(results.met))
+                   dict(results.values), dict(results.met), results.drivers() if results.inputs else None)
     return Entry(run, results)
 
 

@@ -31,6 +31,7 @@ from .params import all_params
 
 TOP = 5  # drivers kept per target in saved tables  # assumption: enough for a brief, short to read
 FAMILY_ALPHA = 0.05  # family-wise error level of the screening (two-sided)
+MIN_REPLICATIONS = 30  # below this a third holds under 10 replications: no drivers are reported
 
 
 def _terciles(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -77,6 +78,8 @@ def screen(inputs: Mapping[str, np.ndarray], met: Mapping[str, np.ndarray],
     reach : mapping, optional
         ``target_id`` -> the modules whose inputs may drive it; every input when omitted.
 
+    With fewer than :data:`MIN_REPLICATIONS` replications the table is empty.
+
     Returns
     -------
     DataFrame
@@ -85,12 +88,10 @@ def screen(inputs: Mapping[str, np.ndarray], met: Mapping[str, np.ndarray],
     """
     names = [k for k in sorted(inputs) if np.ptp(inputs[k]) > 0]
     targets = sorted(met)
-    if not names or not targets:
+    n = len(next(iter(met.values()))) if met else 0
+    if not names or not targets or n < MIN_REPLICATIONS:
         return pd.DataFrame(columns=["target_id", "uncertainty", "probability_low", "probability_high",
                                      "swing", "swing_low", "swing_high", "significant"])
-    n = len(next(iter(met.values())))
-    if n < 30:
-        raise ValueError("drivers need at least 30 replications")
     masks = [_terciles(inputs[k]) for k in names]
     low = np.array([m[0] for m in masks], dtype=float)    # (inputs, n)
     high = np.array([m[1] for m in masks], dtype=float)
@@ -121,7 +122,7 @@ def screen(inputs: Mapping[str, np.ndarray], met: Mapping[str, np.ndarray],
 
 def top_drivers(screened: pd.DataFrame, top: int = TOP) -> pd.DataFrame:
     """The ``top`` significant inputs per target by absolute swing, with their names."""
-    kept = screened[screened["significant"]].copy()
+    kept = screened.loc[screened["significant"].astype(bool)].copy()
     kept["order"] = -kept["swing"].abs()
     kept = kept.sort_values(["target_id", "order", "uncertainty"]).groupby("target_id").head(top)
     kept["rank"] = kept.groupby("target_id").cumcount() + 1

@@ -58,6 +58,9 @@ class SavedRun:
         Target id -> value at the deadline per replication, shape (replications,).
     met : dict
         Target id -> bool array of shape (replications,): was the target met?
+    drivers : DataFrame or None
+        The strongest drivers of each target (``drivers.csv``; None for runs saved before it
+        existed).
     """
 
     path: Path | None
@@ -67,6 +70,7 @@ class SavedRun:
     trajectories: pd.DataFrame
     values: dict[str, np.ndarray]
     met: dict[str, np.ndarray]
+    drivers: pd.DataFrame | None = None
 
     @property
     def seed(self) -> int:
@@ -138,6 +142,7 @@ def load_run(path: str | Path) -> SavedRun:
     try:
         summary = pd.read_csv(path / "summary.csv", encoding="utf-8-sig")
         trajectories = pd.read_csv(path / "trajectories.csv", encoding="utf-8-sig")
+        drivers = pd.read_csv(path / "drivers.csv", encoding="utf-8-sig") if (path / "drivers.csv").is_file() else None
         values: dict[str, np.ndarray] = {}
         met: dict[str, np.ndarray] = {}
         with np.load(path / "replications.npz", allow_pickle=False) as npz:
@@ -159,4 +164,4 @@ def load_run(path: str | Path) -> SavedRun:
     bad = sorted(k for k, v in met.items() if v.shape != (n,))
     if bad:
         raise RunError(path, f"replications.npz: {bad[0]} does not hold {n} replications", "run the scenario again to rewrite it")
-    return SavedRun(path, str(manifest["scenario"]["name"]), manifest, summary, trajectories, values, met)
+    return SavedRun(path, str(manifest["scenario"]["name"]), manifest, summary, trajectories, values, met, drivers)

@@ -56,6 +56,27 @@ def test_html_is_self_contained_and_names_the_headline_targets(zh_brief):
     assert str(escape(plan.description_zh)) in html and plan.description not in html  # 中文 description
 
 
+def test_brief_names_the_drivers_of_the_three_goals(run_dir, zh_brief):
+    html = zh_brief[0].read_text("utf-8")
+    drivers = pd.read_csv(run_dir / "drivers.csv", encoding="utf-8-sig")
+    zombie = drivers[drivers["target_id"] == "overcapacity.zombie_disposed.2019"]
+    assert "什么在左右三大目标" in html
+    assert not zombie.empty and str(escape(zombie.iloc[0]["name_zh"])) in html
+
+
+@pytest.mark.slow
+def test_comparison_brief_of_four_scenarios(tmp_path):
+    """The widest brief (four scenarios, English) still has 2-6 pages and says what changes."""
+    files = [ROOT / "scenarios" / f"{n}.toml" for n in ("baseline", "plan", "accelerated", "pessimistic")]
+    out = tmp_path / "cmp"
+    assert main(["compare", *map(str, files), "--replications", "3000", "--out", str(out)]) == 0
+    html, pdf = make_brief(out, lang="en", out=tmp_path / "brief")
+    text = html.read_text("utf-8")
+    assert "What changes between scenarios" in text and "What drives the three goals" in text
+    info = subprocess.run([_tool("pdfinfo"), str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert 2 <= int(re.search(r"Pages:\s+(\d+)", info).group(1)) <= 6
+
+
 def test_targets_not_modelled_are_counted_never_given_a_likelihood(run_dir, tmp_path):
     """A run made while some targets had no model: the brief counts them and invents nothing."""
     old = tmp_path / "old"

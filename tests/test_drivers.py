@@ -57,6 +57,11 @@ def test_constant_inputs_are_skipped_and_two_valued_inputs_split_cleanly():
     assert table.iloc[0]["probability_low"] == 0.0 and table.iloc[0]["probability_high"] == 1.0
 
 
+def test_too_few_replications_give_no_drivers():
+    x = np.arange(20.0)
+    assert screen({"m.x": x}, {"t": x > 10}).empty
+
+
 def test_unreachable_inputs_are_not_screened():
     rng = np.random.default_rng(14)
     x = rng.random(N)
@@ -110,3 +115,9 @@ def test_saved_run_has_drivers_csv(plan_run, tmp_path):
     saved = pd.read_csv(out / "drivers.csv", encoding="utf-8-sig")
     assert list(saved.columns[:4]) == ["target_id", "rank", "uncertainty", "name_zh"]
     assert len(saved) == len(plan_run.drivers())
+
+
+def test_a_tiny_run_saves_an_empty_drivers_table(tmp_path):
+    results = simulate(load_scenario(ROOT / "scenarios" / "plan.toml"), replications=10, seed=1)
+    saved = pd.read_csv(results.save(tmp_path / "tiny") / "drivers.csv", encoding="utf-8-sig")
+    assert saved.empty and "swing" in saved.columns

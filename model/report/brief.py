@@ -102,6 +102,7 @@ def _context(source: bd.Source, lang: str, with_charts: bool = True) -> dict[str
         "title": scenarios[0]["title"] if source.kind == "run" else t("comparison_title", n=len(runs)),
         "today": dt.date.today().isoformat(), "font_family": _font_stack(lang),
         "headline": rows, "at_risk": bd.at_risk(ref.summary, lang), "reference": ref.name,
+        "drivers": bd.drivers(ref, lang, bd.DRIVERS_PER_GOAL[source.kind]),
         "changes": bd.changes(source.table, names, lang) if source.table is not None else [],
         "assumptions": bd.assumptions(runs, lang, (loc["yes"], loc["no"])),
         "provenance": [bd.provenance(r) for r in runs], "print_limit": PRINT_LIMIT,

@@ -34,6 +34,7 @@ HEADLINE_GOALS = (
 HEADLINE_FINAL = tuple(ids[-1] for _, ids in HEADLINE_GOALS)
 AT_RISK = {"zh": 10, "en": 8}  # English names wrap onto more lines: fewer rows keep page 1 whole
 CHANGES = 8
+DRIVERS_PER_GOAL = {"run": 3, "comparison": 2}  # per 2020 goal: a comparison brief has less room
 CHART_TARGETS = {"run": 32, "comparison": 24}  # at most this many targets in a brief's chart (one page)
 
 
@@ -195,6 +196,31 @@ def at_risk(summary: pd.DataFrame, lang: str, n: int | None = None) -> list[dict
     return [target_row(r, lang) for _, r in rows.iterrows()]
 
 
+def drivers(run: SavedRun, lang: str, n: int = DRIVERS_PER_GOAL["run"]) -> list[dict[str, Any]]:
+    """The ``n`` strongest drivers of each modelled 2020 headline goal (empty for old runs).
+
+    Each goal lists the uncertainty, the likelihood when it falls in the lowest and in the
+    highest third of its draws, and the swing between them (see :mod:`model.drivers`).
+    """
+    if run.drivers is None:
+        return []
+    s = run.summary.set_index("target_id", drop=False)
+    goals = []
+    for target_id in HEADLINE_FINAL:
+        if target_id not in s.index or pd.isna(s.at[target_id, "probability"]):
+            continue
+        rows = run.drivers[run.drivers["target_id"] == target_id].sort_values("rank").head(n)
+        goals.append({
+            **target_row(s.loc[target_id], lang),
+            "drivers": [{
+                "name": r["name_zh"] if lang == "zh" else r["name_en"], "key": r["uncertainty"],
+                "p_low": pct(r["probability_low"]), "p_high": pct(r["probability_high"]),
+                "swing": f"{100 * r['swing']:+.0f}",
+            } for _, r in rows.iterrows()],
+        })
+    return goals
+
+
 def chart_targets(summary: pd.DataFrame, table: pd.DataFrame | None = None, names: list[str] | None = None,
                   n: int | None = None) -> tuple[list[str], int]:
     """Targets for a one-page chart, and how many plan-level modelled targets there are.
@@ -325,10 +351,12 @@ def assumptions(runs: tuple[SavedRun, ...], lang: str, yes_no: tuple[str, str]) 
 
 
 def provenance(run: SavedRun) -> dict[str, Any]:
+    """A run's provenance for the brief; the commit is shortened to 12 hex digits (as git does)."""
     m = run.manifest
+    commit = str(m.get("git_commit") or "")
     return {
         "name": run.name, "hash": str(m.get("scenario_hash", ""))[:12], "seed": m.get("seed"),
-        "replications": m.get("replications"), "git": m.get("git_commit") or "—",
+        "replications": m.get("replications"), "git": (commit[:12] + ("+dirty" if commit.endswith("+dirty") else "")) if commit else "—",
         "version": m.get("model_version", ""), "finished": m.get("finished", ""),
         "files": ", ".join(Path(f).name for f in m.get("scenario_files", [])),
     }
