@@ -6,22 +6,28 @@ Exit status: 0 success, 2 bad input (one clear line on stderr, nothing written),
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import sys
 import traceback
-import unicodedata
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
+from .console import (
+    by_department,
+    decomposition,
+    drivers_text,
+    format_table,
+    joint_lines,
+    outlay,
+    pct,
+    summary_table,
+)
 from .engine import DEFAULT_REPLICATIONS, DEFAULT_SEED, simulate
 from .params import all_params
 from .reference import toml_value
 from .scenario import Scenario, ScenarioError, load_scenario
 from .targets import load_registry
-from .timeline import YEARS
-from .views import PLANS
+from .views import HEADLINE_2020
 
 HEADLINE = (
     "green.energy_intensity_cut.2017",
@@ -86,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--all", action="store_true", help="print every target, not only the modelled ones")
     run.add_argument("--by-department", action="store_true",
                      help="also print each responsible unit's targets, lowest likelihood first (always saved in departments.csv)")
+    run.add_argument("--drivers", nargs="*", metavar="TARGET_ID", default=None,
+                     help="also print the uncertainties that move these targets' likelihood most "
+                          "(default: the three goals of 2020; always saved in drivers.csv)")
 
     compare = sub.add_parser("compare", help="compare scenario files (run with common random numbers) or saved runs, target by target")
     compare.add_argument("items", nargs="+", type=Path, metavar="SCENARIO.toml|RUN_DIR", help="the first is the reference")
@@ -145,127 +154,18 @@ def _out_dirs(scenarios: list[Scenario], out: Path | None) -> list[Path]:
     return dirs
 
 
-def _width(text: str) -> int:
-    """Display width in a terminal: CJK characters take two columns."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def format_table(columns: dict[str, list[str]], right: tuple[str, ...] = ()) -> str:
-    """Plain-text table; text columns left-aligned, ``right`` columns right-aligned."""
-    widths = {name: max([_width(name)] + [_width(v) for v in values]) for name, values in columns.items()}
-
-    def cell(name: str, value: str) -> str:
-        pad = " " * (widths[name] - _width(value))
-        return pad + value if name in right else value + pad
-
-    names = list(columns)
-    lines = ["  ".join(cell(n, n) for n in names).rstrip()]
-    for i in range(len(columns[names[0]]) if names else 0):
-        lines.append("  ".join(cell(n, columns[n][i]) for n in names).rstrip())
-    return "\n".join(lines)
-
-
-def _pct(x: float) -> str:
-    return "" if pd.isna(x) else f"{100 * x:.1f}%"
-
-
-def _interval(low: float, high: float) -> str:
-    if pd.isna(low):
-        return ""
-    fmt = (lambda v: f"{100 * v:.2f}") if high < 0.01 or low > 0.99 else (lambda v: f"{100 * v:.1f}")
-    return f"{fmt(low)}-{fmt(high)}"
-
-
-def _value(v) -> str:
-    if v is None or (isinstance(v, float) and pd.isna(v)):
-        return ""
-    return f"{v:.4g}" if isinstance(v, float) else str(v)
-
-
-def _table(summary: pd.DataFrame, show_all: bool) -> str:
-    rows = summary if show_all else summary[
-        (summary["status"] != "not modelled") & ~summary["target_id"].str.contains(".district.", regex=False)
-    ]
-    lines = format_table({
-        "target": list(rows["target_id"]),
-        "deadline": list(rows["deadline"]),
-        "test": list(rows["test"]),
-        "likelihood": [_pct(p) for p in rows["probability"]],
-        "95% interval": [_interval(lo, hi) for lo, hi in zip(rows["probability_low"], rows["probability_high"])],
-        "median": [_value(v) for v in rows["median"]],
-        "status": list(rows["status"]),
-    }, right=("likelihood", "95% interval", "median")).split("\n")
-    out, previous = [lines[0]], None
-    for line, plan in zip(lines[1:], rows["plan"]):
-        if plan != previous:  # a heading per plan keeps 82 rows readable
-            zh, en = PLANS.get(plan, (plan, plan))
-            out.append(f"-- {zh} {en}")
-            previous = plan
-        out.append(line)
-    return "\n".join(out)
-
-
-def _outlay(results) -> str:
-    """What the tech-renovation post-subsidy costs: median and 10-90 % per year [亿元]."""
-    outlay = results.indicators["techreform.subsidy_outlay"] / 1e4  # 万元 -> 亿元
-    parts = []
-    for j, year in enumerate(YEARS[1:], start=1):
-        p10, p50, p90 = np.nanquantile(outlay[:, j], [0.1, 0.5, 0.9])
-        parts.append(f"{year} {p50:.2f} ({p10:.2f}-{p90:.2f})")
-    return "tech-renovation post-subsidy outlay, 亿元 median (10-90 %): " + ", ".join(parts)
-
-
-def _decomposition(results) -> str:
-    """Energy-intensity cut by 2020 split into structure and efficiency effects (medians)."""
-    last = len(YEARS) - 1
-    total, structure, efficiency = (
-        float(np.nanmedian(results.indicators[f"green.{k}"][:, last]))
-        for k in ("energy_intensity_cut", "structure_effect", "efficiency_effect")
-    )
-    return (f"energy-intensity cut by {YEARS[last]}, medians: {total:.1f} % in all; structural shift "
-            f"{structure:.1f} %, efficiency within sectors {efficiency:.1f} % (they combine multiplicatively)")
-
-
-def _joint(results) -> list[str]:
-    """The plans as a whole: joint likelihoods and how many plan-level targets are met."""
-    j = results.joint().set_index("view")
-    count = j.loc["met_count"]
-    plans = [f"{view.split('.', 1)[1]} {_pct(row.probability)}" + ("" if row.modelled == row.targets else f" ({int(row.modelled)}/{int(row.targets)} modelled)")
-             for view, row in j.iterrows() if view.startswith("plan.") and row.modelled]
-    head = j.loc["headline_2020"]
-    return [
-        f"plan-level targets met: mean {count['mean']:.1f} of {int(count['modelled'])} modelled (10-90 %: {count['p10']:.0f}-{count['p90']:.0f})",
-        "every target of a plan met: " + ", ".join(plans),
-        f"the three headline goals of 2020 together: {_pct(head['probability'])} ({_interval(head['probability_low'], head['probability_high'])})",
-    ]
-
-
-def _by_department(results) -> str:
-    """Each responsible unit's plan-level targets, lowest likelihood first; district rows summed up."""
-    out = []
-    for unit, rows in results.departments().groupby("unit", sort=False):
-        plan_level = rows[~rows["target_id"].str.contains(".district.", regex=False)]
-        district = rows[rows["target_id"].str.contains(".district.", regex=False)]
-        modelled = rows["probability"].notna()
-        red = int((rows["status"] == "red").sum())
-        out.append(f"\n-- {unit} {rows['unit_en'].iloc[0]}: {len(rows)} targets, {int(modelled.sum())} modelled, {red} red")
-        if len(plan_level):
-            out.append(format_table({
-                "target": list(plan_level["target_id"]),
-                "role": list(plan_level["role"]),
-                "deadline": list(plan_level["deadline"]),
-                "test": list(plan_level["test"]),
-                "likelihood": [_pct(p) for p in plan_level["probability"]],
-                "95% interval": [_interval(lo, hi) for lo, hi in zip(plan_level["probability_low"], plan_level["probability_high"])],
-                "status": list(plan_level["status"]),
-            }, right=("likelihood", "95% interval")))
-        if len(district):
-            low = district.iloc[0]
-            out.append(f"   + {len(district)} district targets: mean likelihood {_pct(district['probability'].mean())}, lowest {low['target_id']} {_pct(low['probability'])}")
-    return "\n".join(out)
+def _check_target_ids(ids: list[str], option: str) -> None:
+    """Every id must be a modelled target of the registry (checked before anything runs)."""
+    known = [t.id for t in load_registry() if t.modelled]
+    for target_id in ids:
+        if target_id not in known:
+            near = difflib.get_close_matches(target_id, known, n=1)
+            hint = f"did you mean {near[0]!r}?" if near else "`python -m model targets` lists the ids"
+            raise UsageError(f"{option}: {target_id!r} is not a modelled target id; {hint}")
 
 
 def cmd_run(args) -> int:
+    _check_target_ids(args.drivers or [], "--drivers")
     scenarios = _load_all(args.scenarios)
     dirs = _out_dirs(scenarios, args.out)
     headline = {}
@@ -285,24 +185,28 @@ def cmd_run(args) -> int:
             write_workbook(saved / "results.xlsx", [results])
         districts = summary[summary["target_id"].str.contains(".district.", regex=False) & (summary["status"] != "not modelled")]
         not_modelled = int((summary["status"] == "not modelled").sum())
-        print(_table(summary, args.all))
+        print(summary_table(summary, args.all))
         if len(districts) and not args.all:
             print(f"   + {len(districts)} district targets: mean likelihood {100 * districts['probability'].mean():.1f}% (all in summary.csv)")
-        print("   " + _outlay(results))
-        print("   " + _decomposition(results))
-        for line in _joint(results):
+        print("   " + outlay(results))
+        print("   " + decomposition(results))
+        for line in joint_lines(results):
             print("   " + line)
         if not_modelled:
             print(f"   {not_modelled} targets are not modelled yet (listed in summary.csv without a likelihood)")
         if args.by_department:
             print(f"\n== {scenario.name}: targets by responsible unit (责任单位), lowest likelihood first")
-            print(_by_department(results))
+            print(by_department(results))
+        if args.drivers is not None:
+            print(f"\n== {scenario.name}: what drives the likelihood (likelihood when an input falls in the lowest"
+                  " or the highest third of its draws; only effects beyond the Monte Carlo error)")
+            print(drivers_text(results, args.drivers or HEADLINE_2020))
         print(f"   saved to {saved}/  ({results.meta['seconds']:.1f} s)")
         joint = results.joint().set_index("view")
         headline[scenario.name] = [
-            _pct(p) + ("*" if target in scenario.thresholds else "")
+            pct(p) + ("*" if target in scenario.thresholds else "")
             for target, p in summary.set_index("target_id").loc[list(HEADLINE), "probability"].items()
-        ] + [_pct(joint.loc["headline_2020", "probability"]),
+        ] + [pct(joint.loc["headline_2020", "probability"]),
              f"{joint.loc['met_count', 'mean']:.1f} of {int(joint.loc['met_count', 'modelled'])}"]
     if len(scenarios) > 1:
         print("\n== Headline goals: likelihood of meeting each target by its deadline")

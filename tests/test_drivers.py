@@ -121,3 +121,17 @@ def test_a_tiny_run_saves_an_empty_drivers_table(tmp_path):
     results = simulate(load_scenario(ROOT / "scenarios" / "plan.toml"), replications=10, seed=1)
     saved = pd.read_csv(results.save(tmp_path / "tiny") / "drivers.csv", encoding="utf-8-sig")
     assert saved.empty and "swing" in saved.columns
+
+
+def test_cli_prints_drivers_and_refuses_an_unknown_target(tmp_path, capsys):
+    from model.cli import main
+
+    plan = str(ROOT / "scenarios" / "plan.toml")
+    assert main(["run", plan, "--replications", "600", "--out", str(tmp_path / "a"),
+                 "--drivers", "overcapacity.zombie_disposed.2019"]) == 0
+    out = capsys.readouterr().out
+    assert "-- overcapacity.zombie_disposed.2019: likelihood" in out and "overcapacity.count" in out
+    assert main(["run", plan, "--out", str(tmp_path / "b"), "--drivers", "overcapacity.zombie_disposed.2091"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "did you mean 'overcapacity.zombie_disposed.2019'" in err[0]
+    assert not (tmp_path / "b").exists()

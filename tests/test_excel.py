@@ -31,7 +31,7 @@ def test_workbook_has_chinese_sheets_headers_and_formats(runs, tmp_path):
     table = compare(list(runs))
     path = write_workbook(tmp_path / "c.xlsx", runs, table)
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["结果概要", "指标轨迹", "情景比较", "参数与假设"]
+    assert wb.sheetnames == ["结果概要", "指标轨迹", "情景比较", "影响因素", "参数与假设"]
     summary = wb["结果概要"]
     assert _headers(summary)[:3] == ["情景", "目标编号", "方案"] and "达标可能性" in _headers(summary)
     assert summary.freeze_panes == "A2" and summary["A1"].font.bold
@@ -66,10 +66,24 @@ def test_assumptions_list_every_parameter_and_what_changed(runs, tmp_path):
     assert {r["类别"] for r in rows} == {"政策杠杆", "不确定因素"}
 
 
+def test_drivers_sheet_matches_the_runs_drivers(runs, tmp_path):
+    wb = openpyxl.load_workbook(write_workbook(tmp_path / "d.xlsx", runs[:1]))
+    ws = wb["影响因素"]
+    heads = _headers(ws)
+    assert heads[:4] == ["情景", "目标编号", "排序", "不确定因素"]
+    rows = [dict(zip(heads, r)) for r in ws.iter_rows(min_row=2, values_only=True)]
+    expected = runs[0].drivers()
+    assert len(rows) == len(expected) > 0
+    first = expected.iloc[0]
+    low_col = TEXT["if_low"][0]
+    assert rows[0][low_col] == pytest.approx(first["probability_low"])
+    assert ws.cell(row=2, column=heads.index(low_col) + 1).number_format == "0.0%"
+
+
 def test_english_headers_and_saved_runs(runs, tmp_path):
     runs[0].save(tmp_path / "plan")
     wb = openpyxl.load_workbook(write_workbook(tmp_path / "e.xlsx", [tmp_path / "plan"], lang="en"))
-    assert wb.sheetnames == ["Summary", "Trajectories", "Assumptions"]
+    assert wb.sheetnames == ["Summary", "Trajectories", "Drivers", "Assumptions"]
     assert _headers(wb["Summary"])[:2] == ["Scenario", "Target id"]
     statuses = {r[0] for r in wb["Summary"].iter_rows(min_row=2, min_col=15, max_col=15, values_only=True)}
     assert statuses <= {TEXT[k][1] for k in ("green", "amber", "red", "not modelled")}

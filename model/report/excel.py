@@ -5,6 +5,7 @@
 * summary -- one row per scenario and target (a scenario column first);
 * trajectories -- quantiles of every yearly indicator per scenario and year;
 * comparison -- the table of :func:`model.compare.compare`, when given;
+* drivers -- the uncertainties that move each target's likelihood most (``drivers.csv``);
 * assumptions -- every lever and uncertainty of each scenario: key, names, unit, value or
   distribution, the declared default, whether the scenario changed it, and its source or
   assumption text.
@@ -38,6 +39,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "sheet.trajectories": ("指标轨迹", "Trajectories"),
     "sheet.comparison": ("情景比较", "Comparison"),
     "sheet.assumptions": ("参数与假设", "Assumptions"),
+    "sheet.drivers": ("影响因素", "Drivers"),
     # columns
     "scenario": ("情景", "Scenario"),
     "target_id": ("目标编号", "Target id"),
@@ -71,6 +73,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "changed": ("是否改动默认值", "Changed from default"),
     "origin": ("依据类型", "Basis"),
     "basis": ("来源或假设说明", "Source or assumption"),
+    "rank": ("排序", "Rank"),
+    "if_low": ("该因素偏低（最低三分之一）时的达标可能性", "Likelihood if the input is low (lowest third)"),
+    "if_high": ("该因素偏高（最高三分之一）时的达标可能性", "Likelihood if the input is high (highest third)"),
+    "swing": ("可能性之差", "Swing"),
+    "swing_low": ("差值95%区间下限", "Swing 95% low"),
+    "swing_high": ("差值95%区间上限", "Swing 95% high"),
     # values
     "lever": ("政策杠杆", "Lever"),
     "uncertainty": ("不确定因素", "Uncertainty"),
@@ -84,7 +92,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "not modelled": ("未建模", "not modelled"),
 }
 
-PERCENT_COLUMNS = {"probability", "probability_low", "probability_high", "change", "change_low", "change_high"}
+PERCENT_COLUMNS = {"probability", "probability_low", "probability_high", "change", "change_low", "change_high",
+                   "if_low", "if_high", "swing", "swing_low", "swing_high"}
 HEADER_FONT = Font(bold=True)
 
 
@@ -163,6 +172,18 @@ def _trajectory_frame(runs) -> pd.DataFrame:
         frame.insert(0, "scenario", run.name)
         first = ["scenario", "indicator", "name_zh", "name_en", "unit", "year"]
         parts.append(frame[first + [c for c in frame.columns if c not in first]])
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def _drivers_frame(runs) -> pd.DataFrame:
+    """Every run's drivers (runs saved before drivers.csv existed have none)."""
+    parts = []
+    for run in runs:
+        if run.drivers is None or run.drivers.empty:
+            continue
+        frame = run.drivers.rename(columns={"probability_low": "if_low", "probability_high": "if_high"})
+        frame.insert(0, "scenario", run.name)
+        parts.append(frame)
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
@@ -247,6 +268,11 @@ def write_workbook(path: str | Path, runs, comparison: pd.DataFrame | None = Non
         ref = comparison.attrs.get("reference") or comparison.columns[6].rpartition(": ")[0]
         heads = [_header(c, lang, ref) for c in comparison.columns]
         _write_sheet(wb, _t("sheet.comparison", lang), comparison, [h for h, _ in heads], [p for _, p in heads])
+
+    drivers = _drivers_frame(loaded)
+    if not drivers.empty:
+        heads = [_header(c, lang) for c in drivers.columns]
+        _write_sheet(wb, _t("sheet.drivers", lang), drivers, [h for h, _ in heads], [p for _, p in heads])
 
     assumptions = pd.DataFrame([row for run in loaded for row in _assumption_rows(run, lang)])
     heads = [_header(c, lang) for c in assumptions.columns]

@@ -1,0 +1,152 @@
+"""Plain-text tables and lines the command line prints for a run (CJK-aware alignment)."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import numpy as np
+import pandas as pd
+
+from .timeline import YEARS
+from .views import PLANS
+
+
+def _width(text: str) -> int:
+    """Display width in a terminal: CJK characters take two columns."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def format_table(columns: dict[str, list[str]], right: tuple[str, ...] = ()) -> str:
+    """Plain-text table; text columns left-aligned, ``right`` columns right-aligned."""
+    widths = {name: max([_width(name)] + [_width(v) for v in values]) for name, values in columns.items()}
+
+    def cell(name: str, value: str) -> str:
+        pad = " " * (widths[name] - _width(value))
+        return pad + value if name in right else value + pad
+
+    names = list(columns)
+    lines = ["  ".join(cell(n, n) for n in names).rstrip()]
+    for i in range(len(columns[names[0]]) if names else 0):
+        lines.append("  ".join(cell(n, columns[n][i]) for n in names).rstrip())
+    return "\n".join(lines)
+
+
+def pct(x: float) -> str:
+    return "" if pd.isna(x) else f"{100 * x:.1f}%"
+
+
+def interval(low: float, high: float) -> str:
+    if pd.isna(low):
+        return ""
+    fmt = (lambda v: f"{100 * v:.2f}") if high < 0.01 or low > 0.99 else (lambda v: f"{100 * v:.1f}")
+    return f"{fmt(low)}-{fmt(high)}"
+
+
+def value_text(v) -> str:
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return ""
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
+def summary_table(summary: pd.DataFrame, show_all: bool) -> str:
+    rows = summary if show_all else summary[
+        (summary["status"] != "not modelled") & ~summary["target_id"].str.contains(".district.", regex=False)
+    ]
+    lines = format_table({
+        "target": list(rows["target_id"]),
+        "deadline": list(rows["deadline"]),
+        "test": list(rows["test"]),
+        "likelihood": [pct(p) for p in rows["probability"]],
+        "95% interval": [interval(lo, hi) for lo, hi in zip(rows["probability_low"], rows["probability_high"])],
+        "median": [value_text(v) for v in rows["median"]],
+        "status": list(rows["status"]),
+    }, right=("likelihood", "95% interval", "median")).split("\n")
+    out, previous = [lines[0]], None
+    for line, plan in zip(lines[1:], rows["plan"]):
+        if plan != previous:  # a heading per plan keeps 82 rows readable
+            zh, en = PLANS.get(plan, (plan, plan))
+            out.append(f"-- {zh} {en}")
+            previous = plan
+        out.append(line)
+    return "\n".join(out)
+
+
+def outlay(results) -> str:
+    """What the tech-renovation post-subsidy costs: median and 10-90 % per year [亿元]."""
+    outlay = results.indicators["techreform.subsidy_outlay"] / 1e4  # 万元 -> 亿元
+    parts = []
+    for j, year in enumerate(YEARS[1:], start=1):
+        p10, p50, p90 = np.nanquantile(outlay[:, j], [0.1, 0.5, 0.9])
+        parts.append(f"{year} {p50:.2f} ({p10:.2f}-{p90:.2f})")
+    return "tech-renovation post-subsidy outlay, 亿元 median (10-90 %): " + ", ".join(parts)
+
+
+def decomposition(results) -> str:
+    """Energy-intensity cut by 2020 split into structure and efficiency effects (medians)."""
+    last = len(YEARS) - 1
+    total, structure, efficiency = (
+        float(np.nanmedian(results.indicators[f"green.{k}"][:, last]))
+        for k in ("energy_intensity_cut", "structure_effect", "efficiency_effect")
+    )
+    return (f"energy-intensity cut by {YEARS[last]}, medians: {total:.1f} % in all; structural shift "
+            f"{structure:.1f} %, efficiency within sectors {efficiency:.1f} % (they combine multiplicatively)")
+
+
+def joint_lines(results) -> list[str]:
+    """The plans as a whole: joint likelihoods and how many plan-level targets are met."""
+    j = results.joint().set_index("view")
+    count = j.loc["met_count"]
+    plans = [f"{view.split('.', 1)[1]} {pct(row.probability)}" + ("" if row.modelled == row.targets else f" ({int(row.modelled)}/{int(row.targets)} modelled)")
+             for view, row in j.iterrows() if view.startswith("plan.") and row.modelled]
+    head = j.loc["headline_2020"]
+    return [
+        f"plan-level targets met: mean {count['mean']:.1f} of {int(count['modelled'])} modelled (10-90 %: {count['p10']:.0f}-{count['p90']:.0f})",
+        "every target of a plan met: " + ", ".join(plans),
+        f"the three headline goals of 2020 together: {pct(head['probability'])} ({interval(head['probability_low'], head['probability_high'])})",
+    ]
+
+
+def by_department(results) -> str:
+    """Each responsible unit's plan-level targets, lowest likelihood first; district rows summed up."""
+    out = []
+    for unit, rows in results.departments().groupby("unit", sort=False):
+        plan_level = rows[~rows["target_id"].str.contains(".district.", regex=False)]
+        district = rows[rows["target_id"].str.contains(".district.", regex=False)]
+        modelled = rows["probability"].notna()
+        red = int((rows["status"] == "red").sum())
+        out.append(f"\n-- {unit} {rows['unit_en'].iloc[0]}: {len(rows)} targets, {int(modelled.sum())} modelled, {red} red")
+        if len(plan_level):
+            out.append(format_table({
+                "target": list(plan_level["target_id"]),
+                "role": list(plan_level["role"]),
+                "deadline": list(plan_level["deadline"]),
+                "test": list(plan_level["test"]),
+                "likelihood": [pct(p) for p in plan_level["probability"]],
+                "95% interval": [interval(lo, hi) for lo, hi in zip(plan_level["probability_low"], plan_level["probability_high"])],
+                "status": list(plan_level["status"]),
+            }, right=("likelihood", "95% interval")))
+        if len(district):
+            low = district.iloc[0]
+            out.append(f"   + {len(district)} district targets: mean likelihood {pct(district['probability'].mean())}, lowest {low['target_id']} {pct(low['probability'])}")
+    return "\n".join(out)
+
+
+def drivers_text(results, target_ids) -> str:
+    """The strongest drivers of each target in ``target_ids`` (see :mod:`model.drivers`)."""
+    out = []
+    for target_id in target_ids:
+        table = results.drivers(target_id)
+        p = results.probability(target_id)
+        out.append(f"\n-- {target_id}: likelihood {pct(p)}")
+        if table.empty:
+            out.append("   no input moves it beyond the Monte Carlo error")
+            continue
+        out.append(format_table({
+            "#": [str(r) for r in table["rank"]],
+            "uncertainty": list(table["uncertainty"]),
+            "if low (lowest third)": [pct(x) for x in table["probability_low"]],
+            "if high (highest third)": [pct(x) for x in table["probability_high"]],
+            "swing (points)": [f"{100 * x:+.1f}" for x in table["swing"]],
+            "name": [f"{zh} / {en}" for zh, en in zip(table["name_zh"], table["name_en"])],
+        }, right=("#", "if low (lowest third)", "if high (highest third)", "swing (points)")))
+    return "\n".join(out)
