@@ -28,6 +28,7 @@ from scipy import stats
 from .links import LINKS
 from .modules import MODULE_NAMES
 from .params import all_params
+from .targets import load_registry
 
 TOP = 5  # drivers kept per target in saved tables  # assumption: enough for a brief, short to read
 FAMILY_ALPHA = 0.05  # family-wise error level of the screening (two-sided)
@@ -63,6 +64,13 @@ def upstream(enabled: frozenset[str]) -> dict[str, frozenset[str]]:
                 reach[link.target] |= new
                 changed = True
     return {m: frozenset(r) for m, r in reach.items()}
+
+
+def target_reach(enabled: frozenset[str], target_ids) -> dict[str, frozenset[str]]:
+    """For each target id, the modules whose inputs can reach it under ``enabled`` links."""
+    modules = upstream(enabled)
+    indicator = {t.id: t.indicator for t in load_registry() if t.modelled}
+    return {t: modules[indicator[t].split(".", 1)[0]] for t in target_ids}
 
 
 def screen(inputs: Mapping[str, np.ndarray], met: Mapping[str, np.ndarray],

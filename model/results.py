@@ -192,8 +192,7 @@ class Results:
     def _screened(self) -> pd.DataFrame:
         if not self.inputs:
             raise ValueError("this Results holds no sampled inputs (drivers need a fresh simulate())")
-        modules = drivers_mod.upstream(self.scenario.enabled_links)
-        reach = {t.id: modules[t.indicator.split(".", 1)[0]] for t in load_registry() if t.id in self.met}
+        reach = drivers_mod.target_reach(self.scenario.enabled_links, self.met)
         return drivers_mod.screen(self.inputs, self.met, reach)
 
     @cached_property
