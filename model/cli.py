@@ -1,4 +1,4 @@
-"""Command line: ``python -m model {run,compare,brief,validate,targets,params}``.
+"""Command line: ``python -m model {run,compare,sweep,brief,validate,targets,params}``.
 
 Exit status: 0 success, 2 bad input (one clear line on stderr, nothing written), 1 internal error.
 """
@@ -21,6 +21,7 @@ from .console import (
     outlay,
     pct,
     summary_table,
+    sweep_text,
 )
 from .engine import DEFAULT_REPLICATIONS, DEFAULT_SEED, simulate
 from .params import all_params
@@ -105,6 +106,18 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--workers", "-j", type=_positive("workers"), default=1, help="processes to run in (default 1)")
     compare.add_argument("--xlsx", action="store_true", help="also write comparison.xlsx (Excel, Chinese headers)")
     compare.add_argument("--all", action="store_true", help="print district targets too")
+
+    sweep = sub.add_parser("sweep", help="run a scenario at several values of one lever (common random numbers)")
+    sweep.add_argument("scenario", type=Path, metavar="SCENARIO.toml")
+    sweep.add_argument("lever", metavar="LEVER", help="module.name of a lever, e.g. techreform.subsidy_rate (see `params`)")
+    sweep.add_argument("values", nargs="+", metavar="VALUE", help="values to try: numbers, true/false or a choice")
+    sweep.add_argument("--targets", nargs="+", metavar="TARGET_ID", default=None,
+                       help="targets to print (default: the 12 whose likelihood varies most; all are saved in sweep.csv)")
+    sweep.add_argument("--replications", "-n", type=_positive("replications"), default=DEFAULT_REPLICATIONS,
+                       help=f"replications per value (default {DEFAULT_REPLICATIONS})")
+    sweep.add_argument("--seed", type=_seed, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
+    sweep.add_argument("--out", type=Path, default=None, help="output directory (default runs/sweep-<scenario>-<lever>)")
+    sweep.add_argument("--workers", "-j", type=_positive("workers"), default=1, help="processes to run in (default 1)")
 
     brief = sub.add_parser("brief", help="write the policy brief (HTML, PDF) of a saved run or comparison")
     brief.add_argument("source", type=Path, metavar="RUN_OR_COMPARISON_DIR")
@@ -305,6 +318,34 @@ def cmd_compare(args) -> int:
     return 0
 
 
+def cmd_sweep(args) -> int:
+    from .compare import CompareError, check_out_dir, save_comparison
+    from .sweep import parse_value, sweep, sweep_table
+
+    _check_target_ids(args.targets or [], "--targets")
+    scenario = load_scenario(args.scenario)
+    out = args.out or Path("runs") / f"sweep-{scenario.name}-{args.lever.rpartition('.')[2]}"
+    try:
+        out = check_out_dir(out)
+        comparison = sweep(scenario, args.lever, [parse_value(v) for v in args.values], args.replications,
+                           args.seed, workers=args.workers)
+        tidy = sweep_table(comparison)
+        saved = save_comparison(comparison, out, extra={"sweep.csv": tidy})
+    except CompareError as exc:
+        raise UsageError(str(exc)) from exc
+    except OSError as exc:
+        raise UsageError(f"--out: cannot write the sweep to {out} ({exc.strerror or exc}); nothing was saved") from exc
+    reference = comparison.entries[0].run.summary
+    as_written = scenario.levers[args.lever]
+    print(f"\n== Sweep of {args.lever} in {scenario.name} (as written: {as_written}), "
+          f"{comparison.replications} replications per value, seed {comparison.seed}, common random numbers")
+    print(sweep_text(tidy, reference, as_written, args.targets))
+    print("   likelihood of meeting each target at each value (* the scenario's own value); changes with paired")
+    print("   95 % intervals are in sweep.csv")
+    print(f"   saved to {saved}/  (sweep.csv, comparison.csv, runs/<name>/, manifest.json)")
+    return 0
+
+
 def cmd_brief(args) -> int:
     from .report.brief import FORMATS, make_brief
     from .runs import RunError
@@ -324,7 +365,7 @@ def cmd_brief(args) -> int:
     return 0
 
 
-COMMANDS = {"brief": cmd_brief, "compare": cmd_compare, "run": cmd_run, "validate": cmd_validate, "targets": cmd_targets, "params": cmd_params}
+COMMANDS = {"brief": cmd_brief, "compare": cmd_compare, "sweep": cmd_sweep, "run": cmd_run, "validate": cmd_validate, "targets": cmd_targets, "params": cmd_params}
 
 
 def main(argv: list[str] | None = None) -> int:

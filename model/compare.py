@@ -319,13 +319,17 @@ def default_out(items) -> Path:
     return Path("runs") / ("compare-" + "-".join(names))
 
 
-def save_comparison(comparison: Comparison, out_dir: str | Path, xlsx: bool = False, lang: str = "zh") -> Path:
+def save_comparison(comparison: Comparison, out_dir: str | Path, xlsx: bool = False, lang: str = "zh",
+                    extra: dict[str, pd.DataFrame] | None = None) -> Path:
     """Write ``comparison.csv`` (utf-8-sig), ``runs/<name>/`` per scenario, optionally
-    ``comparison.xlsx``, and ``manifest.json`` last, atomically (temporary directory + rename).
+    ``comparison.xlsx`` and ``extra`` tables (file name -> table, e.g. ``sweep.csv``), and
+    ``manifest.json`` last, atomically (temporary directory + rename).
     """
     out = check_out_dir(out_dir)
     with atomic_directory(out) as tmp:
         comparison.table.to_csv(tmp / "comparison.csv", index=False, encoding="utf-8-sig")
+        for file_name, frame in (extra or {}).items():
+            frame.to_csv(tmp / file_name, index=False, encoding="utf-8-sig")
         (tmp / "runs").mkdir()
         for e in comparison.entries:
             if e.results is not None:
@@ -333,6 +337,9 @@ def save_comparison(comparison: Comparison, out_dir: str | Path, xlsx: bool = Fa
             else:
                 shutil.copytree(e.run.path, tmp / "runs" / e.name)
         manifest = comparison_manifest(comparison)
+        manifest["files"] += list(extra or {})
+        if "sweep" in comparison.table.attrs:
+            manifest["sweep"] = comparison.table.attrs["sweep"]
         if xlsx:
             from .report.excel import write_workbook
 

@@ -150,3 +150,33 @@ def drivers_text(results, target_ids) -> str:
             "name": [f"{zh} / {en}" for zh, en in zip(table["name_zh"], table["name_en"])],
         }, right=("#", "if low (lowest third)", "if high (highest third)", "swing (points)")))
     return "\n".join(out)
+
+
+def sweep_text(tidy: pd.DataFrame, reference: pd.DataFrame, reference_value, targets=None, top: int = 12,
+               level: float = 0.80) -> str:
+    """A sweep as a table: likelihood of each target at each value (``*`` the scenario's own value).
+
+    ``reference`` holds ``target_id, probability`` of the scenario as written. Without
+    ``targets`` the ``top`` plan-level targets whose likelihood varies most are shown.
+    """
+    from .sweep import first_reaching
+
+    wide = tidy.pivot_table(index="target_id", columns="value", values="probability", sort=False)
+    values = list(dict.fromkeys(tidy["value"]))
+    wide = wide[values]
+    base = reference.set_index("target_id")["probability"].reindex(wide.index)
+    if targets:
+        shown = list(targets)
+    else:
+        plan_level = [t for t in wide.index if ".district." not in t]
+        spread = pd.concat([wide.loc[plan_level], base.loc[plan_level]], axis=1).agg(["max", "min"], axis=1)
+        shown = list((spread["max"] - spread["min"]).sort_values(ascending=False, kind="stable").head(top).index)
+    reach = first_reaching(tidy, level)
+    tests = tidy.drop_duplicates("target_id").set_index("target_id")["test"]
+    columns: dict[str, list[str]] = {"target": shown, "test": [str(tests[t]) for t in shown]}
+    if reference_value not in values:
+        columns[f"as written ({reference_value})"] = [pct(base[t]) for t in shown]
+    for v in values:
+        columns[f"{v}{'*' if v == reference_value else ''}"] = [pct(wide.at[t, v]) for t in shown]
+    columns[f"first value reaching {level:.0%}"] = ["" if pd.isna(reach.get(t)) else str(reach[t]) for t in shown]
+    return format_table(columns, right=tuple(c for c in columns if c not in ("target", "test")))

@@ -38,7 +38,7 @@ def _check_number(value: Any, spec: LeverSpec) -> str | None:
     return None
 
 
-def _check_lever(spec: LeverSpec, value: Any) -> tuple[str | None, str | None]:
+def check_lever(spec: LeverSpec, value: Any) -> tuple[str | None, str | None]:
     """(sub-key, message) of the first problem with a lever value, or (None, None)."""
     default = spec.default
     if spec.choices is not None:
@@ -126,7 +126,7 @@ class Validator:
             declared = self.params[module].levers
             for name, value in self.walk("levers", module, table, declared, lambda v: all(is_year(k) for k in v)):
                 spec = declared[name]
-                sub, problem = _check_lever(spec, value)
+                sub, problem = check_lever(spec, value)
                 if problem:
                     self.fail(f"levers.{module}.{name}" + (f".{sub}" if sub else ""), problem, owner=f"levers.{module}.{name}")
                 resolved[spec.key] = value

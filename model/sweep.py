@@ -1,0 +1,143 @@
+"""Sweeping one lever: the likelihood of every target at each value, with common random numbers.
+
+"What would it take to reach 80 %?" A sweep runs a scenario once per value of one lever (every
+other setting as the scenario has it) with one seed, so each replication shares its draws across
+the values and a difference is the lever's effect, not Monte Carlo noise. It is a comparison
+(:mod:`model.compare`) whose reference is the scenario as written, so its directory holds
+``comparison.csv`` and the runs, and a brief can be made from it; it adds ``sweep.csv``:
+
+* ``target_id, name_zh, name_en, deadline, test, lever, value, is_reference`` -- one row per
+  target and value, in the order the values were given;
+* ``probability, probability_low, probability_high`` -- the likelihood and its Wilson 95 %
+  interval at that value;
+* ``change, change_low, change_high`` -- against the scenario as written, with the paired 95 %
+  interval (Newcombe), exactly 0 where the value is the scenario's own.
+
+:func:`first_reaching` reads off, per target, the first value (in the order given) at which the
+likelihood reaches a level (80 % by default).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+from typing import Any
+
+import pandas as pd
+
+from .compare import Comparison, build_comparison
+from .params import all_params
+from .scenario import Scenario, ScenarioError
+from .tomlfile import suggest
+from .validation import check_lever
+
+__all__ = ["first_reaching", "lever_variant", "parse_value", "sweep", "sweep_table"]
+
+ORIGIN = "--set"  # the "file" named in errors about a value given on the command line
+
+
+def parse_value(text: str) -> Any:
+    """A command-line value as TOML reads it (``0.5``, ``12``, ``true``); bare words stay text."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def _lever_specs() -> dict[str, Any]:
+    return {spec.key: spec for p in all_params().values() for spec in p.levers.values()}
+
+
+def _slug(value: Any) -> str:
+    text = str(value).lower() if isinstance(value, bool) else str(value)
+    return re.sub(r"[^A-Za-z0-9_.\-]+", "_", text)
+
+
+def lever_variant(scenario: Scenario, key: str, value: Any) -> Scenario:
+    """``scenario`` with lever ``key`` ("module.name") set to ``value``, validated like a file.
+
+    Raises
+    ------
+    ScenarioError
+        Unknown lever (with the nearest name), a schedule or table given, or a value of the
+        wrong type or out of the declared range.
+    """
+    specs = _lever_specs()
+    if key not in specs:
+        raise ScenarioError(ORIGIN, f"levers.{key}", f"unknown lever{suggest(key, specs)}; `python -m model params` lists them")
+    if isinstance(value, (dict, list)):
+        raise ScenarioError(ORIGIN, f"levers.{key}", f"a sweep takes one value per run, found {value!r}; write schedules in a scenario file")
+    sub, problem = check_lever(specs[key], value)
+    if problem:
+        raise ScenarioError(ORIGIN, f"levers.{key}" + (f".{sub}" if sub else ""), problem)
+    leaf = key.split(".", 1)[1]
+    return dataclasses.replace(
+        scenario,
+        name=f"{leaf}={_slug(value)}",
+        title_zh=f"{scenario.title_zh}（{specs[key].about.zh} = {value}）",
+        title_en=f"{scenario.title_en} ({specs[key].about.en} = {value})",
+        levers={**scenario.levers, key: value},
+        overridden=scenario.overridden | {key},
+    )
+
+
+def sweep(scenario: Scenario, key: str, values, replications: int | None = None, seed: int | None = None,
+          workers: int = 1) -> Comparison:
+    """Run ``scenario`` at each value of lever ``key`` (common random numbers).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The reference, run as written.
+    key : str
+        ``"module.name"`` of a lever.
+    values : sequence
+        Values to try (each validated against the lever's declaration before anything runs).
+    replications, seed, workers
+        As for :func:`model.compare.build_comparison`.
+
+    Returns
+    -------
+    Comparison
+        Reference first, then one run per value; :func:`sweep_table` gives the tidy table.
+    """
+    values = list(values)
+    if not values:
+        raise ScenarioError(ORIGIN, f"levers.{key}", "give at least one value to sweep")
+    variants = [lever_variant(scenario, key, v) for v in values]
+    names = [v.name for v in variants]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ScenarioError(ORIGIN, f"levers.{key}", f"value {dupes[0].split('=', 1)[1]} is given twice; give each value once")
+    if scenario.name in names:
+        raise ScenarioError(ORIGIN, f"levers.{key}", f"the scenario is named {scenario.name!r} like a sweep value; rename it")
+    comparison = build_comparison([scenario, *variants], replications, seed, workers)
+    comparison.table.attrs["sweep"] = {"lever": key, "values": values, "reference": scenario.levers[key]}
+    return comparison
+
+
+def sweep_table(comparison: Comparison) -> pd.DataFrame:
+    """The tidy ``sweep.csv`` table of a :func:`sweep` (see the module docstring)."""
+    info = comparison.table.attrs["sweep"]
+    table = comparison.table
+    ref, names = comparison.names[0], comparison.names[1:]
+    modelled = table[table[f"{ref}: probability"].notna()]
+    rows = []
+    for name, value in zip(names, info["values"]):
+        part = modelled[["target_id", "name_zh", "name_en", "deadline", "test"]].copy()
+        part.insert(5, "lever", info["lever"])
+        part.insert(6, "value", value)
+        part.insert(7, "is_reference", bool(value == info["reference"]))
+        for col in ("probability", "probability_low", "probability_high"):
+            part[col] = modelled[f"{name}: {col}"].to_numpy()
+        for col in ("change", "change_low", "change_high"):
+            part[col] = modelled[f"{name}: {col}"].to_numpy()
+        rows.append(part)
+    return pd.concat(rows, ignore_index=True)
+
+
+def first_reaching(tidy: pd.DataFrame, level: float = 0.80) -> pd.Series:
+    """Per target, the first value (in sweep order) whose likelihood reaches ``level``; NaN if none."""
+    reached = tidy[tidy["probability"] >= level]
+    return reached.groupby("target_id", sort=False)["value"].first().reindex(tidy["target_id"].unique())

@@ -1,0 +1,112 @@
+"""Lever sweeps: validation of the values, common random numbers, the tidy table, the CLI."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model import ScenarioError, load_scenario
+from model.cli import main
+from model.sweep import first_reaching, lever_variant, parse_value, sweep, sweep_table
+
+ROOT = Path(__file__).resolve().parents[1]
+PLAN = ROOT / "scenarios" / "plan.toml"
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return load_scenario(PLAN)
+
+
+@pytest.mark.parametrize("text, value", [("0.5", 0.5), ("12", 12), ("true", True), ("fifo", "fifo"), ('"fifo"', "fifo")])
+def test_values_are_read_as_toml(text, value):
+    parsed = parse_value(text)
+    assert parsed == value and type(parsed) is type(value)
+
+
+def test_variant_sets_one_lever_and_renames(plan):
+    variant = lever_variant(plan, "techreform.subsidy_rate", 0.5)
+    assert variant.levers["techreform.subsidy_rate"] == 0.5
+    changed = {k for k in plan.levers if plan.levers[k] != variant.levers[k]}
+    assert changed == {"techreform.subsidy_rate"}
+    assert variant.name == "subsidy_rate=0.5" and variant.hash() != plan.hash()
+    assert lever_variant(plan, "techreform.subsidy_rate", plan.levers["techreform.subsidy_rate"]).hash() == plan.hash()
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("techreform.subsidy_rat", 0.5, "did you mean 'techreform.subsidy_rate'"),
+    ("techreform.subsidy_rate", 1.5, "1.5"),
+    ("green.inspection", 2, "true or false"),
+    ("overcapacity.work_order", "fastest", "'fifo'"),
+    ("overcapacity.teams", 2.5, "whole number"),
+    ("techreform.subsidy_rate", {"2017": 0.3}, "one value per run"),
+])
+def test_bad_values_are_refused_before_running(plan, key, value, message):
+    with pytest.raises(ScenarioError) as err:
+        lever_variant(plan, key, value)
+    assert message in str(err.value) and "--set" in str(err.value)
+
+
+@pytest.fixture(scope="module")
+def subsidy_sweep(plan):
+    return sweep(plan, "techreform.subsidy_rate", [0.1, 0.3, 0.5], replications=1500, seed=4)
+
+
+def test_own_value_changes_nothing_and_more_subsidy_never_hurts(subsidy_sweep):
+    tidy = sweep_table(subsidy_sweep)
+    own = tidy[tidy["value"] == 0.3]
+    assert own["is_reference"].all() and not tidy[tidy["value"] != 0.3]["is_reference"].any()
+    # the scenario's own value resolves to the same content: identical replications, change exactly 0
+    assert (own["change"] == 0).all() and (own["change_low"] == 0).all() and (own["change_high"] == 0).all()
+    wide = tidy.pivot(index="target_id", columns="value", values="probability")
+    # common random numbers and a subsidy that only raises firms' propensity: never fewer firms
+    for target in ("techreform.firms.2018", "techreform.investment_share.2020"):
+        assert wide.at[target, 0.1] <= wide.at[target, 0.3] <= wide.at[target, 0.5]
+    # targets the subsidy cannot reach do not move at all
+    assert wide.loc["overcapacity.zombie_disposed.2019"].nunique() == 1
+
+
+def test_tidy_table_has_one_row_per_target_and_value(subsidy_sweep):
+    tidy = sweep_table(subsidy_sweep)
+    modelled = subsidy_sweep.table[subsidy_sweep.table["plan: probability"].notna()]
+    assert len(tidy) == 3 * len(modelled)
+    assert list(dict.fromkeys(tidy["value"])) == [0.1, 0.3, 0.5]
+    assert ((tidy["probability_low"] <= tidy["probability"]) & (tidy["probability"] <= tidy["probability_high"])).all()
+
+
+def test_first_value_reaching_a_level():
+    tidy = pd.DataFrame({
+        "target_id": ["a", "a", "a", "b", "b", "b"],
+        "value": [1, 2, 3, 1, 2, 3],
+        "probability": [0.5, 0.85, 0.9, 0.1, 0.2, 0.3],
+    })
+    first = first_reaching(tidy, 0.8)
+    assert first["a"] == 2 and np.isnan(first["b"])
+
+
+def test_cli_sweep_writes_a_comparison_with_sweep_csv(tmp_path, capsys):
+    out = tmp_path / "sw"
+    assert main(["sweep", str(PLAN), "techreform.subsidy_rate", "0.1", "0.5", "-n", "400", "--out", str(out),
+                 "--targets", "techreform.firms.2018"]) == 0
+    printed = capsys.readouterr().out
+    assert "techreform.firms.2018" in printed and "as written (0.3)" in printed
+    manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+    assert manifest["kind"] == "comparison" and manifest["sweep"]["lever"] == "techreform.subsidy_rate"
+    assert "sweep.csv" in manifest["files"] and (out / "sweep.csv").is_file()
+    assert sorted(p.name for p in (out / "runs").iterdir()) == ["plan", "subsidy_rate=0.1", "subsidy_rate=0.5"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["techreform.subsidy_rat", "0.5"], "did you mean"),
+    (["techreform.subsidy_rate", "abc"], "expected a number"),
+    (["techreform.subsidy_rate", "0.5", "0.5"], "given twice"),
+    (["techreform.subsidy_rate", "0.5", "--targets", "no.such"], "not a modelled target id"),
+])
+def test_cli_sweep_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, args, message):
+    out = tmp_path / "sw"
+    assert main(["sweep", str(PLAN), *args, "-n", "50", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+    assert not out.exists()
