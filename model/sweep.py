@@ -77,6 +77,8 @@ def lever_variant(scenario: Scenario, key: str, value: Any) -> Scenario:
         name=f"{leaf}={_slug(value)}",
         title_zh=f"{scenario.title_zh}（{specs[key].about.zh} = {value}）",
         title_en=f"{scenario.title_en} ({specs[key].about.en} = {value})",
+        description=f"As {scenario.name!r}, with {key} = {value}.",
+        description_zh=f"同“{scenario.name}”，仅{specs[key].about.zh}（{key}）= {value}。",
         levers={**scenario.levers, key: value},
         overridden=scenario.overridden | {key},
     )
