@@ -139,7 +139,8 @@ def drivers_text(results, target_ids) -> str:
         p = results.probability(target_id)
         out.append(f"\n-- {target_id}: likelihood {pct(p)}")
         if table.empty:
-            out.append("   no input moves it beyond the Monte Carlo error")
+            out.append("   no sampled input moves it beyond the Monte Carlo error: what remains is chance inside the"
+                       " model (which firms act, project sizes, delays)")
             continue
         out.append(format_table({
             "#": [str(r) for r in table["rank"]],
