@@ -149,7 +149,7 @@ def _check(entries: list[Entry]) -> None:
         for key in ("seed", "replications"):
             if m[key] != ref.manifest[key]:
                 raise CompareError(f"{where} has {key} {m[key]}, {ref.name!r} has {ref.manifest[key]}; paired intervals need the same "
-                                   f"seed and replications: rerun with `python -m model run --seed ... --replications ...` or compare the scenario files")
+                                   f"seed and the same number of replications in every run: rerun with `python -m model run --seed ... --replications ...` or compare the scenario files")
 
 
 def build_comparison(items, replications: int | None = None, seed: int | None = None, workers: int = 1) -> Comparison:
@@ -186,7 +186,8 @@ def build_comparison(items, replications: int | None = None, seed: int | None = 
         for e in saved:
             if given is not None and e.run.manifest[key] != given:
                 raise CompareError(f"run {e.name!r} has {key} {e.run.manifest[key]}, but {key} {given} was asked for; "
-                                   f"paired intervals need one {key}: drop --{key} or rerun the run")
+                                   f"paired intervals need the same {'number of replications' if key == 'replications' else key} "
+                                   f"in every run: drop --{key} or rerun the run")
     if saved:
         seed, replications = saved[0].run.seed, saved[0].run.replications
     seed = DEFAULT_SEED if seed is None else seed
@@ -195,7 +196,8 @@ def build_comparison(items, replications: int | None = None, seed: int | None = 
         _check(saved)
     fresh = len(saved) < len(loaded)
     if fresh and saved and list(saved[0].run.manifest["years"]) != list(YEARS):
-        raise CompareError(f"run {saved[0].name!r} covers years {saved[0].run.manifest['years']}, this model {list(YEARS)}; "
+        years = saved[0].run.manifest["years"]
+        raise CompareError(f"run {saved[0].name!r} covers years {years[0]}-{years[-1]}, this model {YEARS[0]}-{YEARS[-1]}; "
                            "rerun it with this model before comparing it with scenario files")
     entries = []
     for x in loaded:

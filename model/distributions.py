@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 from scipy import special, stats
 
+from .tomlfile import found, toml_text
+
 #: Keys each distribution takes: (required, optional).
 SPEC_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "fixed": (("value",), ()),
@@ -52,9 +54,9 @@ class SpecError(ValueError):
 def _number(spec: Mapping[str, Any], key: str) -> float:
     value = spec[key]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise SpecError(f"expected a number, found {value!r}", key)
+        raise SpecError(f"expected a number, {found(value, 'number')}", key)
     if not math.isfinite(value):
-        raise SpecError(f"expected a finite number, found {value!r}", key)
+        raise SpecError(f"expected a finite number, found {toml_text(value)}", key)
     return float(value)
 
 
@@ -80,28 +82,28 @@ class Distribution:
             With the offending key and a message saying what is expected.
         """
         if isinstance(spec, bool):
-            raise SpecError(f"expected a number or a distribution table, found {spec!r}")
+            raise SpecError(f"expected a number or a distribution table, {found(spec)}")
         if isinstance(spec, (int, float)):
             if not math.isfinite(spec):
-                raise SpecError(f"expected a finite number, found {spec!r}")
+                raise SpecError(f"expected a finite number, found {toml_text(spec)}")
             spec = {"dist": "fixed", "value": spec}
         if not isinstance(spec, Mapping):
             raise SpecError(
                 f"expected a number or a table like {{ dist = \"uniform\", low = 0, high = 1 }}, "
-                f"found {spec!r}"
+                f"{found(spec, 'number')}"
             )
         kind = spec.get("dist")
         if kind is not None and not isinstance(kind, str):
-            raise SpecError(f"expected the name of a distribution in quotes, found {kind!r}", "dist")
+            raise SpecError(f"expected the name of a distribution in quotes, {found(kind)}", "dist")
         if kind is None:
             raise SpecError("missing 'dist' (one of " + ", ".join(SPEC_KEYS) + ")", "dist")
         if kind not in SPEC_KEYS:
             from difflib import get_close_matches
 
             near = get_close_matches(str(kind), SPEC_KEYS, n=1)
-            hint = f"; did you mean {near[0]!r}?" if near else ""
+            hint = f"; did you mean '{near[0]}'?" if near else ""
             raise SpecError(
-                f"unknown distribution {kind!r} (one of {', '.join(SPEC_KEYS)}){hint}", "dist"
+                f"unknown distribution {toml_text(kind)} (one of {', '.join(SPEC_KEYS)}){hint}", "dist"
             )
         required, optional = SPEC_KEYS[kind]
         for key in spec:
@@ -109,13 +111,13 @@ class Distribution:
                 from difflib import get_close_matches
 
                 near = get_close_matches(key, required + optional, n=1)
-                hint = f"; did you mean {near[0]!r}?" if near else ""
+                hint = f"; did you mean '{near[0]}'?" if near else ""
                 raise SpecError(
-                    f"'{kind}' takes {', '.join(required + optional)}, not {key!r}{hint}", key
+                    f"'{kind}' takes {', '.join(required + optional)}, not '{key}'{hint}", key
                 )
         for key in required:
             if key not in spec:
-                raise SpecError(f"'{kind}' needs {', '.join(required)}; {key!r} is missing", key)
+                raise SpecError(f"'{kind}' needs {', '.join(required)}; {key} is missing", key)
         if kind == "choice":
             params = _check_choice(spec)
         else:
@@ -236,10 +238,10 @@ def _check_choice(spec: Mapping[str, Any]) -> dict[str, Any]:
     values, weights = spec["values"], spec["weights"]
     for key, seq in (("values", values), ("weights", weights)):
         if not isinstance(seq, list) or not seq:
-            raise SpecError(f"expected a non-empty list of numbers, found {seq!r}", key)
+            raise SpecError(f"expected a non-empty array of numbers, {found(seq)}", key)
         for x in seq:
             if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
-                raise SpecError(f"expected numbers, found {x!r}", key)
+                raise SpecError(f"expected numbers, {found(x, 'number')}", key)
     if len(values) != len(weights):
         raise SpecError(
             f"'values' has {len(values)} entries but 'weights' has {len(weights)}", "weights"

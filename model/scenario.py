@@ -23,6 +23,7 @@ from .links import LINKS
 from .params import all_params
 from .timeline import YEARS
 from .tomlfile import Layer, ScenarioError, find_line, is_year, read_toml, suggest
+from .tomlfile import found as describe_found
 from .validation import TOP_KEYS, Validator, check_meta
 
 __all__ = ["Scenario", "ScenarioError", "default_scenario", "find_line", "load_scenario", "merge", "schedule_array"]
@@ -61,7 +62,7 @@ def _load_chain(path: Path, stack: tuple[Path, ...] = ()) -> list[Layer]:
     layers: list[Layer] = []
     if parent is not None:
         if not isinstance(parent, str) or not parent:
-            raise ScenarioError(path, "scenario.extends", f"expected a file name like \"plan.toml\", found {parent!r}", find_line(text, "scenario.extends"))
+            raise ScenarioError(path, "scenario.extends", f"expected a file name like \"plan.toml\", {describe_found(parent)}", find_line(text, "scenario.extends"))
         line = find_line(text, "scenario.extends")
         parent_path = path.parent / parent
         try:

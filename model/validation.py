@@ -17,24 +17,82 @@ from .modules import MODULE_NAMES
 from .params import LeverSpec, all_params
 from .targets import load_registry
 from .timeline import YEARS
-from .tomlfile import Layer, ScenarioError, defined_depth, find_line, is_year, suggest
+from .tomlfile import (
+    Layer,
+    ScenarioError,
+    defined_depth,
+    find_line,
+    find_spelling,
+    found,
+    is_year,
+    spelling,
+    suggest,
+    toml_text,
+)
 
 TOP_KEYS = ("scenario", "levers", "uncertainties", "correlations", "targets", "links")
 META_KEYS = ("name", "title_zh", "title_en", "description", "description_zh", "extends")
 REQUIRED_META = ("name", "title_zh", "title_en")
 CORRELATION_KEYS = ("between", "rank")
+#: Sections whose keys may be spelt several ways (quoted "a.b", dotted a.b, nested [x.a] b).
+SPELT_SECTIONS = ("levers", "uncertainties", "targets", "links")
+
+
+def _whole(section: str, value: Any) -> bool:
+    """Whether ``value`` is set as one piece (a value, a distribution table, a yearly schedule)."""
+    if not isinstance(value, dict) or not value:
+        return True
+    return section in ("levers", "uncertainties") and ("dist" in value or any(is_year(k) for k in value))
+
+
+def spellings(section: str, table: Any, raw: tuple[str, ...] = ()):
+    """(key parts as written, value) of every piece set in a section of one file."""
+    if not isinstance(table, dict):
+        return
+    for key, value in table.items():
+        if _whole(section, value):
+            yield raw + (key,), value
+        else:
+            yield from spellings(section, value, raw + (key,))
+
+
+def check_spellings(layer: Layer) -> None:
+    """Refuse a key that one file sets twice by spelling it two ways (TOML allows that).
+
+    ``"propensity.base" = 0.2`` and ``propensity.base = 0.3`` (or ``[x.propensity]`` with
+    ``base``) are different TOML keys that name the same parameter.
+    """
+    for section in SPELT_SECTIONS:
+        seen: dict[str, tuple[str, ...]] = {}  # flattened name -> parts as written
+        inside: dict[str, tuple[str, ...]] = {}  # every dotted prefix of a name -> parts
+        for raw, _ in spellings(section, layer.doc.get(section)):
+            name = ".".join(raw)
+            prefixes = [name[:i] for i, c in enumerate(name) if c == "."]
+            other = seen.get(name) or next((seen[p] for p in prefixes if p in seen), None) or inside.get(name)
+            if other is not None:
+                common = 0
+                while common < min(len(raw), len(other)) - 1 and raw[common] == other[common]:
+                    common += 1
+                lines = [find_spelling(layer.text, (section,) + parts) for parts in (other, raw)]
+                where = [f"{spelling(parts[common:])}" + (f" on line {line}" if line else "") for parts, line in zip((other, raw), lines)]
+                longest = max(name, ".".join(other), key=len)
+                raise ScenarioError(layer.path, f"{section}.{longest}", f"set twice ({where[0]}, {where[1]}); keep one",
+                                    max((x for x in lines if x), default=None))
+            seen[name] = raw
+            for p in prefixes:
+                inside.setdefault(p, raw)
 
 
 def _check_number(value: Any, spec: LeverSpec) -> str | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return f"expected a number ({spec.about.unit}), found {value!r}"
+        return f"expected a number ({spec.about.unit}), {found(value, 'number')}"
     if spec.range and not spec.range[0] <= value <= spec.range[1]:
         hint = ""
         if spec.about.unit.startswith("share") and 1 < value <= 100:
             hint = f"; shares are fractions: write {value / 100:g} for {value:g} %"
-        return f"{value!r} is outside the allowed range [{spec.range[0]:g}, {spec.range[1]:g}] ({spec.about.unit}){hint}"
+        return f"{toml_text(value)} is outside the allowed range [{spec.range[0]:g}, {spec.range[1]:g}] ({spec.about.unit}){hint}"
     if spec.integer and not float(value).is_integer():
-        return f"expected a whole number, found {value!r}"
+        return f"expected a whole number, {found(value, 'number')}"
     return None
 
 
@@ -43,11 +101,11 @@ def check_lever(spec: LeverSpec, value: Any) -> tuple[str | None, str | None]:
     default = spec.default
     if spec.choices is not None:
         if value not in spec.choices:
-            return None, f"expected one of {', '.join(repr(c) for c in spec.choices)}, found {value!r}"
+            return None, f"expected one of {', '.join(toml_text(c) for c in spec.choices)}, {found(value)}"
         return None, None
     if isinstance(default, bool):
         if not isinstance(value, bool):
-            return None, f"expected true or false, found {value!r}"
+            return None, f"expected true or false, {found(value, 'bool')}"
         return None, None
     if isinstance(value, dict):
         if not spec.schedule:
@@ -56,7 +114,7 @@ def check_lever(spec: LeverSpec, value: Any) -> tuple[str | None, str | None]:
             return None, "a yearly schedule needs at least one year, e.g. { 2017 = 1, 2020 = 2 }"
         for year, v in value.items():
             if not is_year(year) or int(year) not in YEARS:
-                return year, f"schedule years must lie in {YEARS[0]}-{YEARS[-1]}, found {year!r}"
+                return year, f"schedule years must lie in {YEARS[0]}-{YEARS[-1]}, found {year}"
             problem = _check_number(v, spec)
             if problem:
                 return year, problem
@@ -70,6 +128,22 @@ class Validator:
     def __init__(self, layers: list[Layer]):
         self.layers = layers
         self.params = all_params()
+        for layer in layers:
+            check_spellings(layer)
+
+    def once(self, section: str, module: str, pairs) -> list[tuple[str, Any]]:
+        """Each name once; a name that two files spell differently takes the last file's value."""
+        out: dict[str, Any] = {}
+        twice = set()
+        for name, value in pairs:
+            if name in out:
+                twice.add(name)
+            out[name] = value
+        for name in twice:
+            full = f"{module}.{name}"
+            out[name] = next(value for layer in reversed(self.layers)
+                             for raw, value in spellings(section, layer.doc.get(section)) if ".".join(raw) == full)
+        return list(out.items())
 
     def fail(self, keypath: str, message: str, owner: str | None = None) -> None:
         """Raise for the last file that sets the longest part of ``keypath``.
@@ -91,7 +165,7 @@ class Validator:
 
     def table(self, value: Any, keypath: str) -> dict[str, Any]:
         if not isinstance(value, dict):
-            self.fail(keypath, f"expected a table, found {value!r}")
+            self.fail(keypath, f"expected a table, {found(value)}")
         return value
 
     def modules_table(self, doc: dict[str, Any], section: str) -> dict[str, dict[str, Any]]:
@@ -114,7 +188,7 @@ class Validator:
             else:
                 members = [d for d in declared if d.startswith(name + ".")]
                 if members:
-                    self.fail(keypath, f"is a group ({', '.join(members[:3])}, ...); expected a table of them, found {value!r}")
+                    self.fail(keypath, f"is a group ({', '.join(members[:3])}, ...); expected a table of them, {found(value)}")
                 kind = {"levers": "lever", "uncertainties": "uncertainty"}[section]
                 self.fail(keypath, f"unknown {kind} of '{module}'{suggest(name, declared)}"
                           f" (see `python -m model params {module}` for the list)")
@@ -124,7 +198,8 @@ class Validator:
         given: set[str] = set()
         for module, table in self.modules_table(doc, "levers").items():
             declared = self.params[module].levers
-            for name, value in self.walk("levers", module, table, declared, lambda v: all(is_year(k) for k in v)):
+            pairs = self.walk("levers", module, table, declared, lambda v: all(is_year(k) for k in v))
+            for name, value in self.once("levers", module, pairs):
                 spec = declared[name]
                 sub, problem = check_lever(spec, value)
                 if problem:
@@ -138,7 +213,7 @@ class Validator:
         given: set[str] = set()
         for module, table in self.modules_table(doc, "uncertainties").items():
             declared = self.params[module].uncertainties
-            for name, value in self.walk("uncertainties", module, table, declared, lambda v: "dist" in v):
+            for name, value in self.once("uncertainties", module, self.walk("uncertainties", module, table, declared, lambda v: "dist" in v)):
                 keypath = f"uncertainties.{module}.{name}"
                 spec = declared[name]
                 try:
@@ -171,17 +246,19 @@ class Validator:
                     self.fail(f"{keypath}.{key}", f"unknown key; a correlation has 'between' and 'rank'{suggest(key, CORRELATION_KEYS)}")
             between, rank = item.get("between"), item.get("rank")
             if not (isinstance(between, list) and len(between) == 2 and all(isinstance(b, str) for b in between)):
-                self.fail(f"{keypath}.between", f"expected two uncertainty names like [\"green.growth.steel\", \"green.growth.nonferrous\"], found {between!r}")
+                self.fail(f"{keypath}.between", f"expected two uncertainty names like [\"green.growth.steel\", \"green.growth.nonferrous\"], {found(between)}")
             for name in between:
                 if name not in uncertainties:
-                    self.fail(f"{keypath}.between", f"unknown uncertainty {name!r}{suggest(name, uncertainties)}")
+                    self.fail(f"{keypath}.between", f"unknown uncertainty {toml_text(name)}{suggest(name, uncertainties)}")
             if between[0] == between[1]:
                 self.fail(f"{keypath}.between", "an uncertainty cannot be correlated with itself")
             for name in between:
                 if uncertainties[name].kind == "fixed" and rank != 0:
                     self.fail(f"{keypath}.between", f"{name} is a fixed value in this scenario, so it cannot be correlated with anything; give it a distribution or remove the correlation")
+            if rank is None:
+                self.fail(f"{keypath}.rank", "rank is missing; add e.g. rank = 0.5 (a rank correlation in [-1, 1])")
             if isinstance(rank, bool) or not isinstance(rank, (int, float)) or not -1 <= rank <= 1:
-                self.fail(f"{keypath}.rank", f"expected a rank correlation in [-1, 1], found {rank!r}")
+                self.fail(f"{keypath}.rank", f"expected a rank correlation in [-1, 1], {found(rank, 'number')}")
             out.append((between[0], between[1], float(rank)))
         pairs = [tuple(sorted(c[:2])) for c in out]
         if len(set(pairs)) != len(pairs):
@@ -197,7 +274,7 @@ class Validator:
             if name not in LINKS:
                 self.fail(f"links.{name}", f"unknown link (known: {', '.join(LINKS)}){suggest(name, LINKS)}")
             if not isinstance(value, bool):
-                self.fail(f"links.{name}", f"expected true or false, found {value!r}")
+                self.fail(f"links.{name}", f"expected true or false, {found(value, 'bool')}")
             out[name] = value
         return out
 
@@ -220,9 +297,9 @@ class Validator:
             if not target.reading:
                 self.fail(keypath, "this threshold is written in the plan, not a reading; it cannot be changed")
             if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not math.isfinite(threshold):
-                self.fail(f"{keypath}.threshold", f"expected a number in {target.unit}, found {threshold!r}")
+                self.fail(f"{keypath}.threshold", f"expected a number in {target.unit}, {found(threshold, 'number')}")
             if target.unit == "%" and not 0 <= threshold <= 100:
-                self.fail(f"{keypath}.threshold", f"a percentage must lie in [0, 100], found {threshold!r}")
+                self.fail(f"{keypath}.threshold", f"a percentage must lie in [0, 100], found {toml_text(threshold)}")
             out[target_id] = float(threshold)
         return out
 
@@ -235,10 +312,10 @@ def check_meta(layer: Layer) -> dict[str, Any]:
         if key not in META_KEYS:
             raise ScenarioError(layer.path, f"scenario.{key}", f"unknown key (allowed: {', '.join(META_KEYS)}){suggest(key, META_KEYS)}", find_line(layer.text, f"scenario.{key}"))
         if not isinstance(value, str):
-            raise ScenarioError(layer.path, f"scenario.{key}", f"expected text in quotes, found {value!r}", find_line(layer.text, f"scenario.{key}"))
+            raise ScenarioError(layer.path, f"scenario.{key}", f"expected text in quotes, {found(value)}", find_line(layer.text, f"scenario.{key}"))
     for key in REQUIRED_META:
         if not meta.get(key, "").strip():
             raise ScenarioError(layer.path, f"scenario.{key}", "is required (name, title_zh and title_en identify the scenario in tables and briefs)", find_line(layer.text, "scenario"))
     if not re.fullmatch(r"[A-Za-z0-9_\-]+", meta["name"]):
-        raise ScenarioError(layer.path, "scenario.name", f"use letters, digits, '-' or '_' only (it names output folders), found {meta['name']!r}", find_line(layer.text, "scenario.name"))
+        raise ScenarioError(layer.path, "scenario.name", f"use letters, digits, '-' or '_' only (it names output folders), found {toml_text(meta['name'])}", find_line(layer.text, "scenario.name"))
     return meta

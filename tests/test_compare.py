@@ -218,3 +218,13 @@ def test_save_comparison_is_atomic(saved, tmp_path, monkeypatch):
     with pytest.raises(OSError):
         save_comparison(comparison, tmp_path / "cmp")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_mismatch_messages_read_as_english(saved):
+    a, b, _ = saved
+    with pytest.raises(CompareError) as info:
+        compare([a, b], replications=N + 1)
+    assert "need the same number of replications in every run" in str(info.value)
+    with pytest.raises(CompareError) as info:
+        compare([a, b], seed=SEED + 5)
+    assert "need the same seed in every run" in str(info.value)

@@ -211,3 +211,129 @@ def test_engine_probability_matches_closed_form_with_a_copula(plan):
     independent = simulate(dataclasses.replace(scenario, correlations=()), n, seed=9)
     exact = stats.norm.cdf((d - 60) / 60) * stats.norm.cdf(-10 / 40)
     assert independent.probability("overcapacity.zombie_plan.2017") == pytest.approx(exact, abs=4 * np.sqrt(exact * (1 - exact) / n))
+
+
+# -- how many replications fit --------------------------------------------------------------------
+def test_memory_per_replication_is_what_the_budget_assumes(plan):
+    """HELD_BYTES must cover what a Results holds, and 2 x HELD_BYTES the peak of simulate()."""
+    import tracemalloc
+
+    from model.engine import HELD_BYTES, memory_estimate
+
+    n = 4 * BLOCK
+    simulate(plan, BLOCK)  # caches (registry, parameter files) are not per replication
+    tracemalloc.start()
+    try:
+        results = simulate(plan, n)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    arrays = sum(a.nbytes for part in (results.indicators, results.values, results.met, results.inputs) for a in part.values())
+    assert 0.9 * HELD_BYTES < arrays / n <= HELD_BYTES  # the constant is neither stale nor lavish
+    assert peak <= memory_estimate(n, 1, 1)
+
+
+def test_too_many_replications_are_refused_before_anything_runs(plan):
+    from model.engine import MEMORY_BUDGET, check_budget, max_replications, memory_estimate
+
+    cap = max_replications()
+    assert memory_estimate(cap) <= MEMORY_BUDGET < memory_estimate(cap + 1000)
+    check_budget(cap)
+    assert max_replications(6) < max_replications(2) < cap and max_replications(1, 2) < cap
+    with pytest.raises(ValueError, match=r"1,000,000,000 is too many: 1 scenario would need about 15\.5 TiB .* 4\.8 days on 1 worker"):
+        simulate(plan, 10**9)  # refused at once (running it would take days)
+
+
+def _cli_code(capsys, *argv):
+    from model.cli import main
+
+    code = main([str(a) for a in argv])
+    return code, capsys.readouterr().err
+
+
+def test_cli_refuses_too_many_replications_for_run_compare_and_sweep(tmp_path, capsys):
+    from model.engine import max_replications
+
+    path, out = ROOT / "scenarios" / "plan.toml", tmp_path / "out"
+    many = max_replications(6) + 1000  # fits for one scenario, not for six kept together
+    cases = [
+        (["run", path, "--replications", max_replications() + 1000], "1 scenario would need"),
+        (["sweep", path, "techreform.subsidy_rate", 0.1, 0.2, 0.3, 0.4, 0.5, "-n", many], "6 scenarios kept together"),
+        (["compare", path, path, path, path, path, path, "-n", many], "6 scenarios kept together"),
+    ]
+    for argv, fragment in cases:
+        code, err = _cli_code(capsys, *argv, "--out", out)
+        assert code == 2 and err.startswith("error: --replications") and fragment in err and "GiB" in err
+        assert len(err.strip().splitlines()) == 1 and not out.exists()
+
+
+# -- worker processes do not outlive the command ------------------------------------------------
+def _children(pid: int) -> set[int]:
+    found = set()
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as fh:
+            found.update(int(c) for c in fh.read().split())
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has exited
+    except FileNotFoundError:
+        return False
+
+
+def _start_run(out):
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "model", "run", str(ROOT / "scenarios" / "plan.toml"),
+                             "--replications", "20000", "--workers", "2", "--out", str(out)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        workers = _children(proc.pid)
+        if len(workers) >= 2:
+            time.sleep(0.5)  # let them start working
+            return proc, workers
+        time.sleep(0.1)
+    proc.kill()
+    pytest.fail(f"no workers appeared (exit status {proc.poll()})")
+
+
+def _wait_gone(pids, seconds=5.0) -> set[int]:
+    """Workers still alive after ``seconds``; they are killed so a failing test leaves none."""
+    import signal
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and any(_alive(p) for p in pids):
+        time.sleep(0.1)
+    left = {p for p in pids if _alive(p)}
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    return left
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="reads /proc (Linux)")
+def test_workers_die_with_their_parent_and_sigterm_is_an_interrupt(tmp_path):
+    import signal
+
+    out = tmp_path / "killed"
+    proc, workers = _start_run(out)
+    proc.kill()  # SIGKILL: no handler runs, only the kernel's parent-death signal
+    proc.communicate(timeout=30)
+    assert not _wait_gone(workers), "workers outlived a killed parent"
+    assert not out.exists()
+
+    out = tmp_path / "terminated"
+    proc, workers = _start_run(out)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 143, err
+    assert err.strip().splitlines()[-1].startswith("interrupted; ") and "Traceback" not in err
+    assert not _wait_gone(workers)
+    assert not out.exists() and not any(p.name.startswith("terminated") for p in tmp_path.iterdir())

@@ -293,3 +293,69 @@ def test_common_keyboard_mistakes_get_a_hint(tmp_path, body, line, hint):
 def test_a_percentage_written_for_a_share_suggests_the_fraction(tmp_path):
     err = error_of(write(tmp_path, "p.toml", "[levers.techreform]\nsubsidy_rate = 30\n"))
     assert "write 0.3 for 30 %" in err.message
+
+
+# -- one key spelt two ways in one file: TOML accepts it, we refuse it ---------------------------
+TWICE = {  # body, key path, line of the second spelling (HEAD takes lines 1-4)
+    "quoted_and_dotted": ('[uncertainties.techreform]\n"propensity.base" = 0.2\npropensity.base = 0.3\n',
+                          "uncertainties.techreform.propensity.base", 7, ('"propensity.base"', "propensity.base on line 7")),
+    "quoted_and_table": ('[uncertainties.techreform]\n"propensity.base" = 0.2\n[uncertainties.techreform.propensity]\nbase = 0.3\n',
+                         "uncertainties.techreform.propensity.base", 8, ('"propensity.base" on line 6', "propensity.base on line 8")),
+    "lever_at_section_level": ('[levers]\ntechreform.subsidy_rate = 0.2\n"techreform.subsidy_rate" = 0.3\n',
+                               "levers.techreform.subsidy_rate", 7, ("techreform.subsidy_rate on line 6", '"techreform.subsidy_rate" on line 7')),
+    "key_inside_a_distribution": ('[uncertainties.techreform]\n"propensity.base" = { dist = "uniform", low = 0.1, high = 0.2 }\npropensity.base.high = 0.3\n',
+                                  "uncertainties.techreform.propensity.base.high", 7, ("propensity.base.high on line 7",)),
+    "target_threshold": ('[targets]\n"green.energy_intensity_cut.2020" = { threshold = 15 }\n"green.energy_intensity_cut.2020.threshold" = 16\n',
+                         "targets.green.energy_intensity_cut.2020.threshold", 7, ('"green.energy_intensity_cut.2020".threshold on line 6',)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TWICE))
+def test_a_key_set_twice_in_two_spellings_is_an_error(tmp_path, case):
+    body, key, line, shown = TWICE[case]
+    err = error_of(write(tmp_path, "twice.toml", body))
+    assert err.key == key and err.line == line
+    assert err.message.startswith("set twice (") and err.message.endswith("); keep one")
+    for fragment in shown:
+        assert fragment in err.message
+
+
+@pytest.mark.parametrize("parent, child", [('"propensity.base" = 0.2', "propensity.base = 0.3"),
+                                           ("propensity.base = 0.2", '"propensity.base" = 0.3')])
+def test_a_child_overrides_its_parent_whatever_the_spelling(tmp_path, parent, child):
+    write(tmp_path, "parent.toml", f"[uncertainties.techreform]\n{parent}\n")
+    path = write(tmp_path, "child.toml", f"[uncertainties.techreform]\n{child}\n", head=HEAD + 'extends = "parent.toml"\n')
+    assert load_scenario(path).uncertainties["techreform.propensity.base"].p == {"value": 0.3}
+
+
+# -- wording: TOML terms, never Python's ----------------------------------------------------------
+@pytest.mark.parametrize("body, key, message", [
+    ("[levers.overcapacity]\npolluter_start = 2017-03-01\n", "levers.overcapacity.polluter_start",
+     "expected a number (decimal year), found a date (2017-03-01); write a decimal year such as 2017.16"),
+    ("[levers.overcapacity]\npolluter_start = 2017-07-01T08:00:00\n", "levers.overcapacity.polluter_start",
+     "found a date and time (2017-07-01T08:00:00); write a decimal year such as 2017.50"),
+    ('[levers.overcapacity]\nteams = "5"\n', "levers.overcapacity.teams", 'found the text "5"; write the number without quotes'),
+    ('[levers.green]\ninspection = "true"\n', "levers.green.inspection", 'found the text "true"; write true without quotes'),
+    ("[levers.overcapacity]\nteams = [1, 2]\n", "levers.overcapacity.teams", "found an array [1, 2]"),
+    ('[levers.overcapacity]\nwork_order = 1\n', "levers.overcapacity.work_order", 'expected one of "fifo", "simplest_first", found 1'),
+    ('[uncertainties.green]\nbass_p = { dist = "uniform", low = 08:00:00, high = 1 }\n', "uncertainties.green.bass_p.low",
+     "expected a number, found a time of day (08:00:00)"),
+    ('[[correlations]]\nbetween = ["green.bass_p", "green.bass_q"]\n', "correlations[0].rank", "rank is missing"),
+    ('[[correlations]]\nbetween = ["green.bass_p", "green.bass_q"]\nrank = false\n', "correlations[0].rank", "found false"),
+])
+def test_found_values_are_described_in_toml_terms(tmp_path, body, key, message):
+    err = error_of(write(tmp_path, "bad.toml", body))
+    assert err.key == key and message in err.message
+    assert not any(python in err.message for python in ("datetime", "None", "'5'", "True", "False", "{'"))
+
+
+def test_value_descriptions():
+    import datetime as dt
+
+    from model.tomlfile import decimal_year, describe
+
+    assert describe({"a": 1, "b c": [True, "x"]}) == 'a table { a = 1, "b c" = [true, "x"] }'
+    assert describe(float("-inf")) == "-inf" and describe(None) == "nothing"
+    assert describe("中文") == 'the text "中文"'
+    assert describe("x" * 100).endswith("…") and len(describe("x" * 100)) < 80
+    assert decimal_year(dt.date(2017, 1, 1)) == 2017 and decimal_year(dt.date(2016, 12, 31)) == pytest.approx(2016 + 365 / 366)

@@ -39,7 +39,7 @@ def test_variant_sets_one_lever_and_renames(plan):
     ("techreform.subsidy_rat", 0.5, "did you mean 'techreform.subsidy_rate'"),
     ("techreform.subsidy_rate", 1.5, "1.5"),
     ("green.inspection", 2, "true or false"),
-    ("overcapacity.work_order", "fastest", "'fifo'"),
+    ("overcapacity.work_order", "fastest", '"fifo"'),
     ("overcapacity.teams", 2.5, "whole number"),
     ("techreform.subsidy_rate", {"2017": 0.3}, "one value per run"),
 ])
