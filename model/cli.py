@@ -8,7 +8,9 @@ from __future__ import annotations
 import argparse
 import difflib
 import os
+import signal
 import sys
+import threading
 import traceback
 from pathlib import Path
 
@@ -23,7 +25,7 @@ from .console import (
     summary_table,
     sweep_text,
 )
-from .engine import DEFAULT_REPLICATIONS, DEFAULT_SEED, simulate
+from .engine import DEFAULT_REPLICATIONS, DEFAULT_SEED, check_budget, simulate
 from .params import all_params
 from .reference import toml_value
 from .scenario import Scenario, ScenarioError, load_scenario
@@ -123,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     brief.add_argument("source", type=Path, metavar="RUN_OR_COMPARISON_DIR")
     brief.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the brief (default zh)")
     brief.add_argument("--format", default="html,pdf", help="comma-separated: html, pdf (default html,pdf)")
-    brief.add_argument("--out", type=Path, default=None,
+    brief.add_argument("--out", default=None,  # text, not Path: a trailing "/" means a directory
                        help="output file; its suffix is set per format (default: brief.<lang>.<format> inside the directory)")
 
     validate = sub.add_parser("validate", help="check scenario files without running them")
@@ -221,6 +223,7 @@ def cmd_run(args) -> int:
             for target, p in summary.set_index("target_id").loc[list(HEADLINE), "probability"].items()
         ] + [pct(joint.loc["headline_2020", "probability"]),
              f"{joint.loc['met_count', 'mean']:.1f} of {int(joint.loc['met_count', 'modelled'])}"]
+        del results  # one scenario's results in memory at a time (the budget of _check_replications)
     if len(scenarios) > 1:
         print("\n== Headline goals: likelihood of meeting each target by its deadline")
         columns = {"target": list(HEADLINE) + ["three goals together (2020; zombies 2019)", "plan-level targets met (mean)"]}
@@ -247,12 +250,14 @@ def cmd_validate(args) -> int:
 
 
 def cmd_targets(args) -> int:
+    from .report.i18n import test_text  # units in the language asked for (the brief's locale table)
+
     chosen = [t for t in load_registry() if not args.plan or t.plan == args.plan]
     print(format_table({
         "id": [t.id for t in chosen],
         "name": [t.name_zh if args.lang == "zh" else t.name_en for t in chosen],
         "deadline": [t.deadline.isoformat() for t in chosen],
-        "test": [t.test() + (" (reading)" if t.reading else "") for t in chosen],
+        "test": [test_text(t.test(), t.unit, args.lang) + (" (reading)" if t.reading else "") for t in chosen],
         "modelled by": [t.indicator if t.modelled else "not modelled yet" for t in chosen],
         "responsible": ["、".join(t.responsible) for t in chosen],
     }))
@@ -368,16 +373,43 @@ def cmd_brief(args) -> int:
 COMMANDS = {"brief": cmd_brief, "compare": cmd_compare, "sweep": cmd_sweep, "run": cmd_run, "validate": cmd_validate, "targets": cmd_targets, "params": cmd_params}
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C (exit status 143 = 128 + SIGTERM)."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated()
+
+
+def _check_replications(args) -> None:
+    """Refuse ``--replications`` whose results would not fit in memory, before anything runs.
+
+    ``run`` keeps one scenario's results at a time, ``compare`` all its items and ``sweep`` the
+    scenario at each value plus the scenario as written.
+    """
+    replications = getattr(args, "replications", None)
+    kept = {"run": 1, "compare": len(getattr(args, "items", ())), "sweep": len(getattr(args, "values", ())) + 1}.get(args.command)
+    if replications is None or kept is None:
+        return
+    try:
+        check_budget(replications, kept, args.workers, option="--replications")
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    main_thread = threading.current_thread() is threading.main_thread()  # signals work only there
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if main_thread else None
     try:
+        _check_replications(args)
         return COMMANDS[args.command](args)
     except (ScenarioError, UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM
         print("interrupted; the run in progress was not saved (finished ones were)", file=sys.stderr)
-        return 130
+        return 143 if isinstance(exc, Terminated) else 130
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
@@ -385,3 +417,6 @@ def main(argv: list[str] | None = None) -> int:
         traceback.print_exc()
         print("internal error: this is a bug in the model, please report it with the command above", file=sys.stderr)
         return 1
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)

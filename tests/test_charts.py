@@ -133,3 +133,19 @@ def test_stale_cache_is_refreshed(monkeypatch):
     monkeypatch.setattr(fonts, "_refresh_cache", refresh)
     assert fonts.cjk_font.__wrapped__() == "WenQuanYi Micro Hei"
     assert seen == [[Path("/fonts/wqy.ttc")]]
+
+
+@pytest.mark.parametrize("lang, unit", [("zh", "单位：亿元"), ("en", "Unit: 100 million yuan")])
+def test_fan_chart_units_follow_the_language(run, lang, unit):
+    ax = charts.fan_chart(run.trajectories, "techreform.investment", lang=lang).axes[0]
+    assert ax.get_ylabel() == unit
+
+
+def test_target_labels_fit_inside_the_axes(run):
+    """The label above the highest target point (18 % in 2020) is not cut off at the top."""
+    fig = charts.fan_chart(run.trajectories, "green.energy_intensity_cut", lang="zh", size=(4.8, 3.2))
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    top = ax.get_window_extent().y1
+    labels = [t for t in ax.texts if "18" in t.get_text()]
+    assert labels and all(t.get_window_extent().y1 <= top for t in labels)

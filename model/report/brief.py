@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import errno
 import io
+import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +26,7 @@ from markupsafe import Markup
 from . import brief_data as bd
 from . import charts
 from .fonts import LATIN_FAMILY, cjk_font
-from .i18n import load_locale
+from .i18n import LANGS, load_locale
 
 __all__ = ["FORMATS", "make_brief", "render_html"]
 
@@ -41,24 +44,42 @@ def _png(fig, dpi: int = 160) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def _charts(source: bd.Source, lang: str) -> list[dict[str, Any]]:
+def _chart_ids(source: bd.Source) -> tuple[list[str], int, float]:
+    """Targets of the full-width chart, how many there are, and the chart's height [inch].
+
+    As many as fit one page with the labels of every language wrapped, so that the Chinese
+    and the English brief show the same targets.
+    """
+    run = source.runs[0]
+    names = [r.name for r in source.runs]
+    s = run.summary.set_index("target_id", drop=False)
+    n = bd.CHART_TARGETS[source.kind]
+    while True:
+        ids, total = bd.chart_targets(run.summary, source.table, names, n=n)
+        lines = max(charts.label_lines(s.loc[ids], lang) for lang in LANGS) if ids else 1
+        if source.kind == "comparison":
+            height = charts.dots_height(len(ids), lines, len(names))
+        else:
+            height = charts.bars_height(len(ids), lines)
+        if height <= PAGE_HEIGHT or n <= 8:
+            return ids, total, min(height, PAGE_HEIGHT)
+        n -= 1
+
+
+def _charts(source: bd.Source, lang: str, titles: dict[str, str]) -> list[dict[str, Any]]:
     """The brief's charts as data URIs: the full-width likelihood chart, then the fan charts
-    (two per row), so that the text after them fills the page the fan charts leave free."""
+    (two per row), so that the text after them fills the page the fan charts leave free.
+    ``titles`` names the scenarios in the legend of a comparison."""
     run = source.runs[0]
     thresholds = run.scenario.get("thresholds", {})
     out = []
     indicators = set(run.trajectories["indicator"])
-    names = [r.name for r in source.runs]
-    # English names wrap onto two or three lines: fewer targets keep the chart on one page
-    n = None if lang == "zh" else 16
-    ids, total = bd.chart_targets(run.summary, source.table, names, n=n)
+    ids, total, height = _chart_ids(source)
     if source.kind == "comparison":
-        height = min(PAGE_HEIGHT, 1.6 + (0.24 + 0.02 * len(names)) * len(ids))
-        fig = charts.comparison_dots({r.name: r.summary for r in source.runs}, lang=lang, targets=ids, size=(7.2, height))
+        fig = charts.comparison_dots({titles[r.name]: r.summary for r in source.runs}, lang=lang, targets=ids,
+                                     size=(7.2, height))
     else:
-        fig = charts.likelihood_bars(run.summary, lang=lang, targets=ids)  # its height fits its labels
-        if fig.get_figheight() > PAGE_HEIGHT:
-            fig.set_size_inches(7.2, PAGE_HEIGHT)
+        fig = charts.likelihood_bars(run.summary, lang=lang, targets=ids, size=(7.2, height))
     out.append({"uri": _png(fig), "width": "full", "shown": len(ids), "total": total})
     for indicator in HEADLINE_INDICATORS:
         if indicator not in indicators:
@@ -87,27 +108,52 @@ def _context(source: bd.Source, lang: str, with_charts: bool = True) -> dict[str
         return Markup(loc[key]).format(**values)
 
     scenarios = [{
-        "name": r.name, "title": r.scenario.get(f"title_{lang}") or r.scenario.get("title_zh", r.name),
+        "name": r.name, "title": _title(r, lang),
         "description": (r.scenario.get("description_zh") if lang == "zh" else "") or r.scenario.get("description", ""),
         "counts": bd.counts(r.summary),
         "weakest": bd.weakest_headline(r.summary, lang)[0], "strongest": bd.weakest_headline(r.summary, lang)[1],
     } for r in runs]
+    short = _short_titles(scenarios)
+    for s, label in zip(scenarios, short):
+        s["short"] = label
+    titles = {s["name"]: s["title"] for s in scenarios}
     headline_rows = [bd.headline(r.summary, lang) for r in runs]
     rows = []
     for i, row in enumerate(headline_rows[0]):
         rows.append({**row, "cells": [h[i] for h in headline_rows]})
     names = [r.name for r in runs]
+    shorts = {s["name"]: s["short"] for s in scenarios}
+    assumed = bd.assumptions(runs, lang)
+    for row in assumed["uncertainties"]:  # the scenarios that set a value, by their titles
+        row["scenarios"] = loc["name_sep"].join(shorts[name] for name in row["scenarios"])
     return {
         "lang": lang, "t": t, "loc": loc, "kind": source.kind, "scenarios": scenarios,
         "title": scenarios[0]["title"] if source.kind == "run" else t("comparison_title", n=len(runs)),
         "today": dt.date.today().isoformat(), "font_family": _font_stack(lang),
-        "headline": rows, "at_risk": bd.at_risk(ref.summary, lang), "reference": ref.name,
+        "headline": rows, "at_risk": bd.at_risk(ref.summary, lang), "reference": titles[ref.name], "titles": titles,
         "drivers": bd.drivers(ref, lang, bd.DRIVERS_PER_GOAL[source.kind]),
         "changes": bd.changes(source.table, names, lang) if source.table is not None else [],
-        "assumptions": bd.assumptions(runs, lang, (loc["yes"], loc["no"])),
+        "assumptions": assumed, "shorts": shorts, "highlight": _highlight,
         "provenance": [bd.provenance(r) for r in runs], "print_limit": PRINT_LIMIT,
-        "charts": _charts(source, lang) if with_charts else [],
+        "charts": _charts(source, lang, shorts) if with_charts else [],
     }
+
+
+def _highlight(text: str) -> Markup:
+    """``text`` (escaped) marked as a scenario's own value."""
+    return Markup('<span class="changed">%s</span>') % text
+
+
+def _title(run: Any, lang: str) -> str:
+    """A scenario's title in ``lang`` as its file writes it (its name when it has none)."""
+    return str(run.scenario.get(f"title_{lang}") or run.scenario.get("title_zh") or run.name)
+
+
+def _short_titles(scenarios: list[dict[str, Any]]) -> list[str]:
+    """Titles for narrow table columns and legends: each title up to its first bracket
+    (``加速情景（积极采纳、有力落实）`` -> ``加速情景``) when that leaves them distinct, else whole."""
+    short = [re.split(r"\s*[（(]", s["title"], maxsplit=1)[0].strip() or s["title"] for s in scenarios]
+    return short if len(set(short)) == len(short) else [s["title"] for s in scenarios]
 
 
 def _font_stack(lang: str) -> Markup:
@@ -125,13 +171,27 @@ def render_html(path: str | Path, lang: str = "zh", with_charts: bool = True) ->
 
 
 def _out_paths(source_dir: Path, lang: str, formats: tuple[str, ...], out: str | Path | None) -> dict[str, Path]:
+    """Where each format goes; an ``out`` ending in a slash or naming a directory means inside it.
+
+    Raises
+    ------
+    OSError
+        The directory to write into does not exist (it is never created).
+    """
     if out is None:
         return {f: source_dir / f"brief.{lang}.{f}" for f in formats}
-    out = Path(out)
-    if len(formats) == 1 and out.suffix.lower() == f".{formats[0]}":
-        return {formats[0]: out}
-    stem = out.with_suffix("") if out.suffix.lower() in (".html", ".pdf") else out
-    return {f: stem.with_name(f"{stem.name}.{f}") for f in formats}
+    text, out = str(out), Path(out)
+    if text.endswith(("/", os.sep)) or out.is_dir():
+        paths = {f: out / f"brief.{lang}.{f}" for f in formats}
+    elif len(formats) == 1 and out.suffix.lower() == f".{formats[0]}":
+        paths = {formats[0]: out}
+    else:
+        stem = out.with_suffix("") if out.suffix.lower() in (".html", ".pdf") else out
+        paths = {f: stem.with_name(f"{stem.name}.{f}") for f in formats}
+    for path in paths.values():
+        if not path.parent.is_dir():
+            raise OSError(errno.ENOENT, f"the directory {path.parent} does not exist")
+    return paths
 
 
 def make_brief(run_or_comparison_dir: str | Path, lang: str = "zh", formats=FORMATS,
@@ -146,8 +206,9 @@ def make_brief(run_or_comparison_dir: str | Path, lang: str = "zh", formats=FORM
         Language of the brief (Chinese by default).
     formats : sequence of {"html", "pdf"}
     out : str or Path, optional
-        Output file; its suffix is replaced per format. Default: ``brief.<lang>.<format>``
-        inside the directory.
+        Output file; its suffix is replaced per format. A directory (existing, or written
+        with a trailing slash) means ``brief.<lang>.<format>`` inside it. Default: inside
+        ``run_or_comparison_dir``. The directory must exist: it is not created.
 
     Returns
     -------
@@ -158,6 +219,8 @@ def make_brief(run_or_comparison_dir: str | Path, lang: str = "zh", formats=FORM
     ------
     model.runs.RunError
         The directory is not a run or a comparison.
+    OSError
+        The output directory does not exist, or a file cannot be written.
     ValueError
         An unknown language or format.
     """
@@ -165,11 +228,10 @@ def make_brief(run_or_comparison_dir: str | Path, lang: str = "zh", formats=FORM
     bad = [f for f in formats if f not in FORMATS]
     if bad or not formats:
         raise ValueError(f"formats must be some of {', '.join(FORMATS)}, found {', '.join(bad) or 'none'}")
-    html = render_html(run_or_comparison_dir, lang)
     paths = _out_paths(Path(run_or_comparison_dir), lang, formats, out)
+    html = render_html(run_or_comparison_dir, lang)
     written = []
     for fmt, path in paths.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.partial")
         if fmt == "html":
             tmp.write_text(html, encoding="utf-8")

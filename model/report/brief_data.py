@@ -18,11 +18,20 @@ import numpy as np
 import pandas as pd
 
 from ..distributions import Distribution, SpecError
+from ..links import LINKS
 from ..params import all_params
 from ..results import traffic_light
 from ..runs import RunError, SavedRun, load_run
 from ..scenario import schedule_array
-from .i18n import load_locale, target_name
+from ..targets import load_registry
+from .i18n import (
+    describe_distribution,
+    load_locale,
+    target_name,
+    test_text,
+    unit_label,
+    value_label,
+)
 
 #: The three headline goals of 2020 and their milestones, by indicator (registry ids).
 HEADLINE_GOALS = (
@@ -32,7 +41,7 @@ HEADLINE_GOALS = (
 )
 #: The final goal of each headline indicator (the last id of each group).
 HEADLINE_FINAL = tuple(ids[-1] for _, ids in HEADLINE_GOALS)
-AT_RISK = {"zh": 10, "en": 8}  # English names wrap onto more lines: fewer rows keep page 1 whole
+AT_RISK = 8  # rows of the at-risk table, the same in every language (the briefs are one brief)
 CHANGES = 8
 DRIVERS_PER_GOAL = {"run": 3, "comparison": 2}  # per 2020 goal: a comparison brief has less room
 CHART_TARGETS = {"run": 32, "comparison": 24}  # at most this many targets in a brief's chart (one page)
@@ -91,32 +100,19 @@ def interval(low: float, high: float) -> str:
     return f"{100 * low:.1f}–{100 * high:.1f}%"
 
 
-def number(value: Any, unit: str = "") -> str:
-    """A projected value with its unit: dates stay ISO dates, numbers at most one decimal."""
+def number(value: Any, unit: str = "", lang: str = "en") -> str:
+    """A projected value with its unit: dates stay ISO dates, numbers at most one decimal;
+    ``never`` (a milestone not reached) in words of ``lang``."""
     if value is None or (isinstance(value, float) and np.isnan(value)) or value == "":
         return ""
     try:
         x = float(value)
     except (TypeError, ValueError):
-        return str(value)  # an ISO date or "never" for milestones
+        return value_label(str(value), lang)  # an ISO date, or "never" for milestones
     text = f"{x:,.0f}" if abs(x) >= 100 or float(x).is_integer() else f"{x:,.1f}"
     if unit in ("", "date"):
         return text
     return f"{text}%" if unit == "%" else f"{text} {unit}"
-
-
-def unit_label(unit: str, lang: str) -> str:
-    """A registry unit as the brief shows it (``firms`` -> ``家`` in Chinese)."""
-    return load_locale(lang)["brief"].get("units", {}).get(unit, unit)
-
-
-def test_text(test: str, unit: str = "", lang: str = "en") -> str:
-    """A registry test with ≥ / ≤ and the unit in ``lang``."""
-    text = str(test).replace(">=", "≥").replace("<=", "≤")
-    if unit and text.endswith(f" {unit}"):
-        label = unit_label(unit, lang)
-        text = text[: -len(unit) - 1] + ("" if label == "%" else " ") + label
-    return text
 
 
 def _deadline_year(row) -> int:
@@ -147,7 +143,7 @@ def target_row(row, lang: str) -> dict[str, Any]:
     """One target as the templates show it."""
     p = row["probability"]
     modelled = not pd.isna(p)
-    median = number(row.get("median"), unit_label(row["unit"], lang))
+    median = number(row.get("median"), unit_label(row["unit"], lang, after_number=True), lang)
     spread = ""
     if modelled and row["unit"] != "date" and not pd.isna(row.get("p10")):
         spread = f"{number(row['p10'])}–{number(row['p90'])}"
@@ -190,9 +186,9 @@ def weakest_headline(summary: pd.DataFrame, lang: str) -> tuple[dict[str, Any] |
 
 
 def at_risk(summary: pd.DataFrame, lang: str, n: int | None = None) -> list[dict[str, Any]]:
-    """The ``n`` (default :data:`AT_RISK` of ``lang``) plan-level modelled targets with the lowest likelihood."""
+    """The ``n`` (default :data:`AT_RISK`) plan-level modelled targets with the lowest likelihood."""
     plan = _plan_level(summary)
-    rows = plan[plan["probability"].notna()].sort_values("probability", kind="stable").head(n or AT_RISK[lang])
+    rows = plan[plan["probability"].notna()].sort_values("probability", kind="stable").head(n or AT_RISK)
     return [target_row(r, lang) for _, r in rows.iterrows()]
 
 
@@ -285,24 +281,29 @@ def _lever_changed(spec, value: Any) -> bool:
     return _normal(value) != _normal(spec.default)
 
 
-def _lever_text(value: Any, yes_no: tuple[str, str]) -> str:
-    if isinstance(value, bool):
-        return yes_no[0] if value else yes_no[1]
+def _lever_text(value: Any, lang: str) -> str:
+    """A lever value as a reader sees it: choices and yes/no in words, schedules by year."""
     if isinstance(value, dict):
-        return ", ".join(f"{k}: {_lever_text(v, yes_no)}" for k, v in sorted(value.items()))
+        return ", ".join(f"{k}: {_lever_text(v, lang)}" for k, v in sorted(value.items()))
     if isinstance(value, float):
         return f"{value:g}"
-    return str(value)
+    return value_label(value, lang)
 
 
-def _dist_text(spec: Any) -> str:
+def _dist_text(spec: Any, lang: str) -> str:
     try:
-        return Distribution.from_spec(spec).describe()
+        return describe_distribution(Distribution.from_spec(spec), lang)
     except (SpecError, TypeError, ValueError, KeyError):
         return json.dumps(spec, ensure_ascii=False)
 
 
-def assumptions(runs: tuple[SavedRun, ...], lang: str, yes_no: tuple[str, str]) -> dict[str, Any]:
+def _link_name(name: str, lang: str) -> str:
+    """A link between plans by its description in ``lang`` (its key when unknown)."""
+    link = LINKS.get(name)
+    return name if link is None else (link.zh if lang == "zh" else link.en)
+
+
+def assumptions(runs: tuple[SavedRun, ...], lang: str) -> dict[str, Any]:
     """Levers with each run's value, and the uncertainties the scenarios changed.
 
     A value is marked changed when it differs from the default declared in
@@ -317,9 +318,9 @@ def assumptions(runs: tuple[SavedRun, ...], lang: str, yes_no: tuple[str, str]) 
             values = [run.scenario.get("levers", {}).get(spec.key) for run in runs]
             if all(v is None for v in values):
                 continue
-            cells = [{"text": "—" if v is None else _lever_text(v, yes_no), "changed": _lever_changed(spec, v)} for v in values]
+            cells = [{"text": "—" if v is None else _lever_text(v, lang), "changed": _lever_changed(spec, v)} for v in values]
             levers.append({"module": module, "key": spec.key, "name": spec.about.zh if lang == "zh" else spec.about.en,
-                           "unit": unit_label(spec.about.unit, lang), "default": _lever_text(spec.default, yes_no),
+                           "unit": unit_label(spec.about.unit, lang), "default": _lever_text(spec.default, lang),
                            "origin": "source" if spec.about.source else "assumption", "cells": cells})
         for spec in declared.uncertainties.values():
             default = _normal({"dist": spec.default.kind, **dict(spec.default.params)})
@@ -330,13 +331,13 @@ def assumptions(runs: tuple[SavedRun, ...], lang: str, yes_no: tuple[str, str]) 
             changed: dict[str, list[str]] = {}
             for run, value in zip(runs, values):
                 if value is not None and _normal(value) != default:
-                    changed.setdefault(_dist_text(value), []).append(run.name)
+                    changed.setdefault(_dist_text(value, lang), []).append(run.name)
             if not changed:
                 unchanged[origin] += 1
             for text, names in changed.items():
                 uncertainties.append({"module": module, "key": spec.key, "name": spec.about.zh if lang == "zh" else spec.about.en,
-                                      "unit": unit_label(spec.about.unit, lang), "default": spec.default.describe(), "origin": origin,
-                                      "value": text, "scenarios": ", ".join(names),
+                                      "unit": unit_label(spec.about.unit, lang), "default": describe_distribution(spec.default, lang), "origin": origin,
+                                      "value": text, "scenarios": names,
                                       "shared": len(runs) > 1 and len(names) == len(runs)})
     if len(runs) > 1:  # a comparison shows the levers some scenario sets away from the default
         shown = [r for r in levers if any(c["changed"] for c in r["cells"]) or len({c["text"] for c in r["cells"]}) > 1]
@@ -344,8 +345,11 @@ def assumptions(runs: tuple[SavedRun, ...], lang: str, yes_no: tuple[str, str]) 
         levers = shown
     else:
         levers_default = 0
-    links_off = sorted({name for run in runs for name, on in run.scenario.get("links", {}).items() if not on})
-    readings = [{"scenario": run.name, "target": t, "value": v} for run in runs for t, v in run.scenario.get("thresholds", {}).items()]
+    links_off = [_link_name(name, lang) for name in
+                 sorted({name for run in runs for name, on in run.scenario.get("links", {}).items() if not on})]
+    names = {t.id: (t.name_zh if lang == "zh" else t.name_en) for t in load_registry()}
+    readings = [{"scenario": run.name, "target": f"{names.get(t, t)} ({t.rsplit('.', 1)[-1]})", "value": v}
+                for run in runs for t, v in run.scenario.get("thresholds", {}).items()]
     return {"levers": levers, "levers_default": levers_default, "uncertainties": uncertainties, "unchanged": unchanged,
             "unchanged_total": sum(unchanged.values()), "links_off": links_off, "readings": readings}
 
@@ -356,7 +360,7 @@ def provenance(run: SavedRun) -> dict[str, Any]:
     commit = str(m.get("git_commit") or "")
     return {
         "name": run.name, "hash": str(m.get("scenario_hash", ""))[:12], "seed": m.get("seed"),
-        "replications": m.get("replications"), "git": (commit[:12] + ("+dirty" if commit.endswith("+dirty") else "")) if commit else "—",
+        "replications": m.get("replications"), "git": commit[:12] if commit else "—", "dirty": commit.endswith("+dirty"),
         "version": m.get("model_version", ""), "finished": m.get("finished", ""),
         "files": ", ".join(Path(f).name for f in m.get("scenario_files", [])),
     }

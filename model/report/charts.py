@@ -30,15 +30,33 @@ from matplotlib.patches import Patch
 from ..results import traffic_light
 from ..targets import load_registry
 from .fonts import font_rc
-from .i18n import load_locale, target_name
+from .i18n import load_locale, target_name, test_text, unit_label
 
-__all__ = ["COLOURS", "comparison_dots", "fan_chart", "likelihood_bars", "save", "target_label", "zombie_chart"]
+__all__ = ["COLOURS", "bars_height", "comparison_dots", "dots_height", "fan_chart", "label_lines", "likelihood_bars", "save",
+           "target_label", "zombie_chart"]
 
 #: Traffic-light colours (status from :func:`model.results.traffic_light`).
 COLOURS = {"green": "#2e7d32", "amber": "#f2a900", "red": "#c62828"}
 FAN = "#1f5fa8"
 SCENARIO_STYLES = (("#1f5fa8", "o"), ("#d95f02", "s"), ("#7570b3", "D"), ("#1b9e77", "^"), ("#e7298a", "v"), ("#666666", "P"))
 ZOMBIE = "overcapacity.zombie_disposed"
+LABEL_WIDTH = {"zh": 22, "en": 50}  # characters per line of a target label in the bar and dot charts
+LINE = 0.13  # [inch] height of one line of an 8 pt label
+
+
+def bars_height(n: int, lines: int) -> float:
+    """[inch] Height of :func:`likelihood_bars` for ``n`` targets whose labels take ``lines`` lines."""
+    return 1.4 + (0.14 + LINE * lines) * max(n, 1)
+
+
+def dots_height(n: int, lines: int, scenarios: int) -> float:
+    """[inch] Height of :func:`comparison_dots`: room for the labels and one marker per scenario."""
+    return 1.6 + max(0.24 + 0.02 * scenarios, 0.1 + LINE * lines) * max(n, 1)
+
+
+def label_lines(rows: pd.DataFrame, lang: str) -> int:
+    """Lines the longest wrapped target label of ``rows`` (registry rows) takes."""
+    return max((target_label(r, lang, wrap=True).count("\n") + 1 for _, r in rows.iterrows()), default=1)
 
 
 def _styled(func):
@@ -68,8 +86,8 @@ def target_label(row: Mapping, lang: str, wrap: bool = False) -> str:
     if not wrap:
         return loc["target_with_deadline"].format(name=name, year=year)
     suffix = loc["target_with_deadline"].format(name="", year=year)
-    lines = _wrap(name, lang).split("\n")
-    width = 22 if lang == "zh" else 44
+    width = LABEL_WIDTH[lang]
+    lines = _wrap(name, lang, width, width).split("\n")
     if len(lines[-1]) + len(suffix) <= width:
         lines[-1] += suffix
     else:
@@ -84,13 +102,13 @@ def _indicator_rows(trajectories: pd.DataFrame, indicator: str) -> pd.DataFrame:
     return rows
 
 
-def _targets_on(indicator: str, thresholds: Mapping[str, float] | None) -> list[tuple[object, float, str]]:
-    """(target, threshold, test text) of the registry's targets on ``indicator``."""
+def _targets_on(indicator: str, thresholds: Mapping[str, float] | None, lang: str) -> list[tuple[object, float, str]]:
+    """(target, threshold, test text in ``lang``) of the registry's targets on ``indicator``."""
     out = []
     for t in load_registry():
         if t.indicator == indicator and not t.is_milestone:
             value = float((thresholds or {}).get(t.id, t.threshold))
-            out.append((t, value, t.test(value).replace(">=", "≥").replace("<=", "≤")))
+            out.append((t, value, test_text(t.test(value), t.unit, lang)))
     return out
 
 
@@ -114,6 +132,16 @@ def _mark_targets(ax, targets, loc: dict) -> None:
                 label=loc["target"] if i == 0 else None, zorder=5)
         ax.annotate(loc["target_point"].format(test=test, year=year), (year, value), xytext=(-6, 7),
                     textcoords="offset points", ha="right", fontsize=8, color="#222222")
+
+
+def _headroom(ax, values: list[float]) -> None:
+    """Raise the top of the y axis so that the label above the highest target point fits."""
+    if not values:
+        return
+    low, high = ax.get_ylim()
+    needed = max(values) + 0.12 * (high - low)  # the label stands about 12 % of the axis above its point
+    if needed > high:
+        ax.set_ylim(low, needed)
 
 
 @_styled
@@ -142,9 +170,11 @@ def fan_chart(trajectories: pd.DataFrame, indicator: str, *, lang: str = "zh",
     fig = Figure(figsize=size, layout="constrained")
     ax = fig.add_subplot()
     _fan(ax, rows, loc)
-    _mark_targets(ax, _targets_on(indicator, thresholds), loc)
+    targets = _targets_on(indicator, thresholds, lang)
+    _mark_targets(ax, targets, loc)
+    _headroom(ax, [value for _, value, _ in targets])
     ax.set_title(_wrap(target_name(rows.iloc[0], lang), lang, 60, 30), fontsize=11)
-    ax.set_ylabel(loc["unit"].format(unit=rows.iloc[0]["unit"]))
+    ax.set_ylabel(loc["unit"].format(unit=unit_label(rows.iloc[0]["unit"], lang)))
     ax.legend(loc="upper left", fontsize=8, frameon=False)
     return fig
 
@@ -162,7 +192,7 @@ def zombie_chart(trajectories: pd.DataFrame, *, lang: str = "zh",
     fig = Figure(figsize=size, layout="constrained")
     ax = fig.add_subplot()
     _fan(ax, rows, loc)
-    targets = _targets_on(ZOMBIE, thresholds)
+    targets = _targets_on(ZOMBIE, thresholds, lang)
     for t, value, _ in targets:
         ax.axhline(value, color=COLOURS["red"], linestyle="--", linewidth=0.9, alpha=0.7)
     _mark_targets(ax, targets, loc)
@@ -214,7 +244,7 @@ def likelihood_bars(summary: pd.DataFrame, *, lang: str = "zh", include_district
     labels = [target_label(r, lang, wrap=True) for _, r in rows.iterrows()]
     lines = max((label.count("\n") + 1 for label in labels), default=1)
     # rows as tall as the longest wrapped label, so labels never run into each other
-    fig = Figure(figsize=size or (7.2, 1.4 + (0.14 + 0.13 * lines) * max(len(rows), 1)), layout="constrained")
+    fig = Figure(figsize=size or (7.2, bars_height(len(rows), lines)), layout="constrained")
     ax = fig.add_subplot()
     _percent_axis(ax, loc)
     if rows.empty:
@@ -233,7 +263,7 @@ def likelihood_bars(summary: pd.DataFrame, *, lang: str = "zh", include_district
     ax.set_ylim(-0.6, len(rows) - 0.4)
     handles = [Patch(color=COLOURS[k], label=loc[f"light_{k}"]) for k in ("green", "amber", "red")]
     ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3, fontsize=8, frameon=False)
-    ax.set_title(loc["bars_title"], fontsize=11, pad=22)
+    fig.suptitle(loc["bars_title"], fontsize=11)  # over the figure: long labels push the axes right
     return fig
 
 
@@ -259,7 +289,7 @@ def comparison_dots(summaries: Mapping[str, pd.DataFrame], *, lang: str = "zh", 
     labels = list(summaries)
     first = _modelled(summaries[labels[0]], include_districts, targets).sort_values("probability", kind="stable")
     ids = list(first["target_id"])
-    fig = Figure(figsize=size or (7.2, 1.6 + (0.24 + 0.02 * len(labels)) * max(len(ids), 1)), layout="constrained")
+    fig = Figure(figsize=size or (7.2, dots_height(len(ids), label_lines(first, lang), len(labels))), layout="constrained")
     ax = fig.add_subplot()
     _percent_axis(ax, loc)
     pos = np.arange(len(ids))
@@ -275,7 +305,7 @@ def comparison_dots(summaries: Mapping[str, pd.DataFrame], *, lang: str = "zh", 
     ax.set_yticks(pos, [target_label(r, lang, wrap=True) for _, r in first.iterrows()], fontsize=8)
     ax.set_ylim(-0.6, len(ids) - 0.4)
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=min(len(labels), 4), fontsize=8, frameon=False)
-    ax.set_title(loc["compare_title"], fontsize=11, pad=20 + 12 * ((len(labels) - 1) // 4))
+    fig.suptitle(loc["compare_title"], fontsize=11)
     return fig
 
 
