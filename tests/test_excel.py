@@ -64,6 +64,11 @@ def test_assumptions_list_every_parameter_and_what_changed(runs, tmp_path):
     assert "30%" in subsidy["plan"]["来源或假设说明"]
     assert all(r["来源或假设说明"] for r in rows)
     assert {r["类别"] for r in rows} == {"政策杠杆", "不确定因素"}
+    # values in words of the workbook's language, not code: no "uniform(low=...)", no "fifo"
+    plan_rows = {r["参数键"]: r for r in rows if r["情景"] == "plan"}
+    assert "均匀分布" in plan_rows["green.bass_p"]["取值或分布"] and "(" not in plan_rows["green.bass_p"]["取值或分布"]
+    assert plan_rows["overcapacity.work_order"]["取值或分布"] not in ("fifo", "simplest_first")
+    assert plan_rows["green.inspection"]["取值或分布"] in ("是", "否")
 
 
 def test_drivers_sheet_matches_the_runs_drivers(runs, tmp_path):

@@ -29,6 +29,7 @@ from openpyxl.utils import get_column_letter
 
 from ..distributions import Distribution, SpecError
 from ..params import all_params
+from .i18n import describe_distribution, unit_label, value_label
 
 __all__ = ["TEXT", "write_workbook"]
 
@@ -191,11 +192,15 @@ def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value, default=list))
 
 
-def _lever_text(value: Any) -> str:
+def _lever_text(value: Any, lang: str) -> str:
+    """A lever value as the workbook shows it: schedules as ``year: value``, choices and
+    true/false in the words of ``lang`` (the brief's locale table)."""
     if isinstance(value, dict):
         return ", ".join(f"{k}: {v:g}" if isinstance(v, (int, float)) else f"{k}: {v}" for k, v in value.items())
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return _t("yes" if value else "no", lang)
+    if isinstance(value, str):
+        return value_label(value, lang)
     return f"{value:g}" if isinstance(value, (int, float)) else str(value)
 
 
@@ -215,18 +220,18 @@ def _assumption_rows(run, lang: str) -> list[dict[str, Any]]:
         for kind, spec in specs:
             if kind == "lever":
                 value = levers.get(spec.key, spec.default)
-                text, default = _lever_text(value), _lever_text(spec.default)
+                text, default = _lever_text(value, lang), _lever_text(spec.default, lang)
                 changed = _plain(value) != _plain(spec.default)
             else:
                 given = uncertainties.get(spec.key)
                 dist = _dist(given) if given is not None else spec.default
-                text = dist.describe() if dist is not None else json.dumps(given, ensure_ascii=False)
-                default = spec.default.describe()
+                text = describe_distribution(dist, lang) if dist is not None else json.dumps(given, ensure_ascii=False)
+                default = describe_distribution(spec.default, lang)
                 changed = dist != spec.default
             about = spec.about
             rows.append({
                 "scenario": run.name, "kind": _t(kind, lang), "key": spec.key, "name_zh": about.zh, "name_en": about.en,
-                "unit": about.unit, "value": text, "default": default, "changed": _t("yes" if changed else "no", lang),
+                "unit": unit_label(about.unit, lang), "value": text, "default": default, "changed": _t("yes" if changed else "no", lang),
                 "origin": _t("source" if about.source else "assumption", lang), "basis": about.source or about.assumption,
             })
     return rows
