@@ -51,15 +51,25 @@ _UNCERTAINTY, _MODULE = 0, 1
 HELD_BYTES = 8_500
 #: Seconds per replication and scenario on one worker (README benchmark: ~2,400 per second).
 SECONDS_PER_REPLICATION = 1 / 2_400
-#: Memory the results of one command may take [bytes]. The machine has 24 GiB shared by several
-#: users, the interpreter and imports (~0.3 GiB per process) and the allocator's slack (RSS runs
-#: ~10-20 % above what tracemalloc counts), so a third of it is for results: 8 GiB. One scenario
-#: needs 2 * 8.5 kB per replication at the peak (+0.5 * 8.5 kB with workers, whose chunks are
-#: a quarter of their share, pickled once), so the cap is 8 GiB / 17 kB = 505,000 replications
-#: for one scenario on one worker (8 GiB / 21.25 kB = 404,000 with workers); a sweep of 5 values
-#: (6 scenarios kept) allows 8 GiB / (7 * 8.5 kB) = 144,000. An accepted run thus peaks below
-#: 8 GiB, leaving 16 GiB of the 24 for everything else.
-MEMORY_BUDGET = 8 * 2**30
+
+
+def _physical_memory() -> int:
+    """This machine's physical memory [bytes] (24 GiB assumed where the OS does not say)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 24 * 2**30
+
+
+#: Memory the results of one command may take [bytes]: a third of this machine's memory (8 GiB
+#: on the 24 GiB development machine). The rest is for other users, the interpreter and imports
+#: (~0.3 GiB per process) and the allocator's slack (RSS runs ~10-20 % above what tracemalloc
+#: counts). One scenario needs 2 * 8.5 kB per replication at the peak (+0.5 * 8.5 kB with
+#: workers, whose chunks are a quarter of their share, pickled once), so on 24 GiB the cap is
+#: 8 GiB / 17 kB = 505,000 replications for one scenario on one worker (8 GiB / 21.25 kB =
+#: 404,000 with workers); a sweep of 5 values (6 scenarios kept) allows 8 GiB / (7 * 8.5 kB) =
+#: 144,000.
+MEMORY_BUDGET = _physical_memory() // 3
 
 
 def _size(nbytes: float) -> str:
@@ -116,7 +126,7 @@ def check_budget(replications: int, scenarios: int = 1, workers: int = 1, option
     raise ValueError(
         f"{option} {replications:,} is too many: {what} would need about {_size(memory)} of memory and "
         f"about {_duration(seconds)} on {workers} worker{'s' if workers > 1 else ''}; at most {cap:,} fit in the {_size(MEMORY_BUDGET)} "
-        f"allowed for results on this 24 GiB machine (10,000 give +/-1 percentage point)"
+        f"allowed for results (a third of this machine's {_size(_physical_memory())}; 10,000 give +/-1 percentage point)"
     )
 
 
