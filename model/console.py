@@ -7,6 +7,7 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
+from .drivers import MIN_REPLICATIONS
 from .timeline import YEARS
 from .views import PLANS
 
@@ -139,8 +140,15 @@ def drivers_text(results, target_ids) -> str:
         p = results.probability(target_id)
         out.append(f"\n-- {target_id}: likelihood {pct(p)}")
         if table.empty:
-            out.append("   no sampled input moves it beyond the Monte Carlo error: what remains is chance inside the"
-                       " model (which firms act, project sizes, delays)")
+            n = results.replications
+            if n < MIN_REPLICATIONS:
+                out.append(f"   too few replications for drivers ({n}; at least {MIN_REPLICATIONS} are needed)")
+            elif n < 5_000:
+                out.append(f"   no sampled input moves it beyond the Monte Carlo error at {n:,} replications;"
+                           " more replications may show some")
+            else:
+                out.append(f"   no sampled input moves it beyond the Monte Carlo error at {n:,} replications: what"
+                           " remains is chance inside the model (which firms act, project sizes, delays)")
             continue
         out.append(format_table({
             "#": [str(r) for r in table["rank"]],
@@ -153,31 +161,38 @@ def drivers_text(results, target_ids) -> str:
     return "\n".join(out)
 
 
-def sweep_text(tidy: pd.DataFrame, reference: pd.DataFrame, reference_value, targets=None, top: int = 12,
+def sweep_text(tidy: pd.DataFrame, reference: pd.DataFrame, reference_text: str, targets=None, top: int = 12,
                level: float = 0.80) -> str:
     """A sweep as a table: likelihood of each target at each value (``*`` the scenario's own value).
 
-    ``reference`` holds ``target_id, probability`` of the scenario as written. Without
-    ``targets`` the ``top`` plan-level targets whose likelihood varies most are shown.
+    ``tidy`` is :func:`model.sweep.sweep_table` (values as text), ``reference`` holds
+    ``target_id, probability`` of the scenario as written and ``reference_text`` its value of the
+    lever. Without ``targets`` the ``top`` plan-level targets whose likelihood varies most are
+    shown.
     """
     from .sweep import first_reaching
 
-    wide = tidy.pivot_table(index="target_id", columns="value", values="probability", sort=False)
     values = list(dict.fromkeys(tidy["value"]))
-    wide = wide[values]
-    base = reference.set_index("target_id")["probability"].reindex(wide.index)
+    by_value = {v: part.set_index("target_id")["probability"] for v, part in tidy.groupby("value", sort=False)}
+    ids = list(dict.fromkeys(tidy["target_id"]))
+    base = reference.set_index("target_id")["probability"].reindex(ids)
     if targets:
         shown = list(targets)
     else:
-        plan_level = [t for t in wide.index if ".district." not in t]
-        spread = pd.concat([wide.loc[plan_level], base.loc[plan_level]], axis=1).agg(["max", "min"], axis=1)
-        shown = list((spread["max"] - spread["min"]).sort_values(ascending=False, kind="stable").head(top).index)
+        plan_level = [t for t in ids if ".district." not in t]
+        grid = pd.concat([by_value[v].reindex(plan_level) for v in values] + [base.reindex(plan_level)], axis=1)
+        spread = grid.max(axis=1) - grid.min(axis=1)
+        spread = spread[spread > 0]  # under common random numbers an unmoved target is exactly equal
+        shown = list(spread.sort_values(ascending=False, kind="stable").head(top).index)
+        if not shown:
+            return "   no plan-level target's likelihood changes across these values"
     reach = first_reaching(tidy, level)
     tests = tidy.drop_duplicates("target_id").set_index("target_id")["test"]
     columns: dict[str, list[str]] = {"target": shown, "test": [str(tests[t]) for t in shown]}
-    if reference_value not in values:
-        columns[f"as written ({reference_value})"] = [pct(base[t]) for t in shown]
+    own = tidy.loc[tidy["is_reference"], "value"]
+    if own.empty:
+        columns[f"as written ({reference_text})"] = [pct(base[t]) for t in shown]
     for v in values:
-        columns[f"{v}{'*' if v == reference_value else ''}"] = [pct(wide.at[t, v]) for t in shown]
+        columns[f"{v}{'*' if v in set(own) else ''}"] = [pct(by_value[v][t]) for t in shown]
     columns[f"first value reaching {level:.0%}"] = ["" if pd.isna(reach.get(t)) else str(reach[t]) for t in shown]
     return format_table(columns, right=tuple(c for c in columns if c not in ("target", "test")))

@@ -11,10 +11,12 @@ the scenario's ``correlations``) carries part of its partner's effect.
 Only inputs that can reach a target are screened: those of the target's own module and of the
 modules upstream of it through the scenario's enabled links (:mod:`model.links`). Thousands of
 (target, input) pairs are screened at once, so a swing is reported only when it stands out from
-the Monte Carlo noise at a family-wise level over the whole table: |swing| > z * se with z the
-normal quantile for a two-sided 5 % level, Bonferroni-corrected over every pair screened, and se
-the standard error of a difference of two independent proportions. The 95 % interval shown with
-each swing is the plain (uncorrected) normal interval.
+the Monte Carlo noise at a family-wise level over the whole table: |swing| > z * se0 with z the
+normal quantile for a two-sided 5 % level, Bonferroni-corrected over every pair screened, and se0
+the pooled standard error of a difference of two independent proportions under "no effect"
+(the two-proportion z-test). The 95 % interval shown with each swing is the plain (uncorrected,
+unpooled) normal interval. Discrete inputs are cut between values (see :func:`_terciles`), so
+their "thirds" may hold more or fewer than a third of the replications.
 """
 
 from __future__ import annotations
@@ -33,33 +35,41 @@ from .targets import load_registry
 TOP = 5  # drivers kept per target in saved tables  # assumption: enough for a brief, short to read
 FAMILY_ALPHA = 0.05  # family-wise error level of the screening (two-sided)
 MIN_REPLICATIONS = 30  # below this a third holds under 10 replications: no drivers are reported
+COLUMNS = ["target_id", "uncertainty", "probability_low", "probability_high", "swing", "swing_low",
+           "swing_high", "significant"]
 
 
-def _terciles(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Masks of the lowest and the highest third of ``x`` by rank.
+def _terciles(x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Masks of the lowest and the highest third of ``x``, cut at values, not at ranks.
 
-    Ties (discrete inputs) are broken by replication order, which is independent of every
-    outcome, so a two-valued input puts each value wholly into one third when it is balanced.
+    A continuous input gives two groups of ``n // 3`` replications. A discrete input (Poisson,
+    choice) is cut between values, so a value is never split between groups: the low group is
+    every replication at or below the value at rank ``n // 3``, the high group every one at or
+    above the value at rank ``n - n // 3`` (above the low group when the two cut values
+    coincide). ``None`` when a group would hold fewer than 5 % of the replications (an input
+    that nearly always takes one value says nothing about the rest).
     """
-    order = np.argsort(x, kind="stable")
     n = len(x)
     third = n // 3
-    low = np.zeros(n, dtype=bool)
-    high = np.zeros(n, dtype=bool)
-    low[order[:third]] = True
-    high[order[n - third:]] = True
+    xs = np.sort(x)
+    c_low, c_high = xs[third - 1], xs[n - third]
+    low = x <= c_low
+    high = x > c_low if c_high <= c_low else x >= c_high
+    if min(low.sum(), high.sum()) < max(MIN_REPLICATIONS // 3, n // 20):
+        return None
     return low, high
 
 
 def upstream(enabled: frozenset[str]) -> dict[str, frozenset[str]]:
-    """For each module, the modules whose inputs can reach its indicators under ``enabled`` links."""
+    """For each module, the modules whose inputs can reach its indicators under ``enabled`` links
+    (a link's source, the modules whose inputs it reads itself, and what reaches those)."""
     reach = {m: {m} for m in MODULE_NAMES}
     changed = True
     while changed:  # transitive closure over the (small) link graph
         changed = False
         for name in enabled:
             link = LINKS[name]
-            new = reach[link.source] - reach[link.target]
+            new = (reach[link.source] | set(link.reads)) - reach[link.target]
             if new:
                 reach[link.target] |= new
                 changed = True
@@ -98,17 +108,22 @@ def screen(inputs: Mapping[str, np.ndarray], met: Mapping[str, np.ndarray],
     targets = sorted(met)
     n = len(next(iter(met.values()))) if met else 0
     if not names or not targets or n < MIN_REPLICATIONS:
-        return pd.DataFrame(columns=["target_id", "uncertainty", "probability_low", "probability_high",
-                                     "swing", "swing_low", "swing_high", "significant"])
-    masks = [_terciles(inputs[k]) for k in names]
-    low = np.array([m[0] for m in masks], dtype=float)    # (inputs, n)
-    high = np.array([m[1] for m in masks], dtype=float)
+        return pd.DataFrame(columns=COLUMNS)
+    masks = {k: _terciles(inputs[k]) for k in names}
+    names = [k for k in names if masks[k] is not None]
+    if not names:
+        return pd.DataFrame(columns=COLUMNS)
+    low = np.array([masks[k][0] for k in names], dtype=float)    # (inputs, n)
+    high = np.array([masks[k][1] for k in names], dtype=float)
     outcome = np.column_stack([met[t] for t in targets]).astype(float)  # (n, targets)
-    size = n // 3
-    p_low = low @ outcome / size   # (inputs, targets)
-    p_high = high @ outcome / size
+    n_low, n_high = low.sum(axis=1)[:, None], high.sum(axis=1)[:, None]
+    k_low, k_high = low @ outcome, high @ outcome   # (inputs, targets)
+    p_low, p_high = k_low / n_low, k_high / n_high
     swing = p_high - p_low
-    se = np.sqrt((p_low * (1 - p_low) + p_high * (1 - p_high)) / size)
+    # interval: unpooled standard error; test: pooled under "no effect" (not lenient near 0 or 1)
+    se = np.sqrt(p_low * (1 - p_low) / n_low + p_high * (1 - p_high) / n_high)
+    pooled = (k_low + k_high) / (n_low + n_high)
+    se0 = np.sqrt(pooled * (1 - pooled) * (1 / n_low + 1 / n_high))
     z95 = stats.norm.ppf(0.975)
     screened = np.ones(swing.shape, dtype=bool)
     if reach is not None:
@@ -123,7 +138,7 @@ def screen(inputs: Mapping[str, np.ndarray], met: Mapping[str, np.ndarray],
         "swing": swing.ravel(),
         "swing_low": (swing - z95 * se).ravel(),
         "swing_high": (swing + z95 * se).ravel(),
-        "significant": (screened & (np.abs(swing) > z_family * se)).ravel(),
+        "significant": (np.abs(swing) > z_family * se0).ravel(),
     })
     return frame[screened.ravel()].reset_index(drop=True)
 

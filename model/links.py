@@ -122,6 +122,7 @@ class Link:
     zh: str
     en: str
     function: Callable[..., object]
+    reads: tuple[str, ...] = ()  # other modules whose sampled inputs the function reads
 
     @property
     def doc(self) -> str:
@@ -134,7 +135,7 @@ LINKS: dict[str, Link] = {
         Link("capacity_exits_energy", "overcapacity", "green", "去产能关停降低能耗强度",
              "Capacity closures change energy intensity", capacity_exits_energy),
         Link("capacity_exits_investment", "overcapacity", "techreform", "去产能关停减少工业投资",
-             "Capacity closures reduce industrial investment", capacity_exits_investment),
+             "Capacity closures reduce industrial investment", capacity_exits_investment, reads=("green",)),
         Link("renovation_retrofit", "techreform", "green", "技术改造带动节能改造",
              "Tech renovation raises retrofit adoption", renovation_retrofit),
         Link("hightech_value_added", "innovation", "innovation", "高新技术企业增长带动高新技术产业增加值",

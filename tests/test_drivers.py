@@ -44,7 +44,7 @@ def test_negative_driver_and_interval_cover_truth():
     row = screen({"m.x": x}, {"t": x < 0.25}).iloc[0]
     assert row["probability_low"] == pytest.approx(0.75, abs=4 * _se(0.75, 0.0, N // 3))
     assert row["probability_high"] == 0.0
-    assert row["swing_low"] <= -0.75 + 4 * _se(0.75, 0, N // 3) and row["swing_high"] >= row["swing"]
+    assert row["swing_low"] <= -0.75 <= row["swing_high"] + 4 * _se(0.75, 0, N // 3)
 
 
 def test_constant_inputs_are_skipped_and_two_valued_inputs_split_cleanly():
@@ -55,6 +55,18 @@ def test_constant_inputs_are_skipped_and_two_valued_inputs_split_cleanly():
     assert list(table["uncertainty"]) == ["m.choice"]
     # the lowest third holds only 0s and the highest third only 1s
     assert table.iloc[0]["probability_low"] == 0.0 and table.iloc[0]["probability_high"] == 1.0
+
+
+def test_discrete_inputs_are_cut_between_values():
+    # an 80/20 choice: the low group is every replication at the common value, the high group
+    # every one at the rare value, never a mix; with met = (choice == rare) the swing is exactly 1
+    rng = np.random.default_rng(16)
+    choice = (rng.random(N) < 0.2).astype(float)
+    row = screen({"m.choice": choice}, {"t": choice == 1}).iloc[0]
+    assert row["probability_low"] == 0.0 and row["probability_high"] == 1.0 and row["significant"]
+    # an input almost always at one value (99/1) tells nothing about the rest: skipped
+    rare = (rng.random(N) < 0.01).astype(float)
+    assert screen({"m.rare": rare}, {"t": rare == 1}).empty
 
 
 def test_too_few_replications_give_no_drivers():
@@ -73,13 +85,15 @@ def test_unreachable_inputs_are_not_screened():
 def test_upstream_follows_enabled_links_only():
     everything = upstream(frozenset(LINKS))
     assert everything["green"] == {"green", "overcapacity", "techreform"}
-    assert everything["techreform"] == {"techreform", "overcapacity"}
+    # capacity_exits_investment weights closures by the energy model's sampled sector shares
+    assert everything["techreform"] == {"techreform", "overcapacity", "green"}
     assert everything["overcapacity"] == {"overcapacity"}
     nothing = upstream(frozenset())
     assert all(nothing[m] == {m} for m in MODULE_NAMES)
     # green reaches overcapacity only through techreform when the direct link is off
     indirect = upstream(frozenset({"capacity_exits_investment", "renovation_retrofit"}))
     assert indirect["green"] == {"green", "techreform", "overcapacity"}
+    assert upstream(frozenset({"renovation_retrofit"}))["techreform"] == {"techreform"}
 
 
 def test_top_drivers_order_and_names():
