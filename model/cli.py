@@ -112,7 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep = sub.add_parser("sweep", help="run a scenario at several values of one lever (common random numbers)")
     sweep.add_argument("scenario", type=Path, metavar="SCENARIO.toml")
     sweep.add_argument("lever", metavar="LEVER", help="module.name of a lever, e.g. techreform.subsidy_rate (see `params`)")
-    sweep.add_argument("values", nargs="+", metavar="VALUE", help="values to try: numbers, true/false or a choice")
+    sweep.add_argument("values", nargs="+", metavar="VALUE",
+                       help="values to try: numbers, true/false or a choice (put -- before a negative first value)")
     sweep.add_argument("--targets", nargs="+", metavar="TARGET_ID", default=None,
                        help="targets to print (default: the 12 whose likelihood varies most; all are saved in sweep.csv)")
     sweep.add_argument("--replications", "-n", type=_positive("replications"), default=DEFAULT_REPLICATIONS,
@@ -341,7 +342,7 @@ def cmd_sweep(args) -> int:
     except OSError as exc:
         raise UsageError(f"--out: cannot write the sweep to {out} ({exc.strerror or exc}); nothing was saved") from exc
     reference = comparison.entries[0].run.summary
-    as_written = scenario.levers[args.lever]
+    as_written = toml_value(scenario.levers[args.lever])
     print(f"\n== Sweep of {args.lever} in {scenario.name} (as written: {as_written}), "
           f"{comparison.replications} replications per value, seed {comparison.seed}, common random numbers")
     print(sweep_text(tidy, reference, as_written, args.targets))
@@ -389,8 +390,12 @@ def _check_replications(args) -> None:
     """
     replications = getattr(args, "replications", None)
     kept = {"run": 1, "compare": len(getattr(args, "items", ())), "sweep": len(getattr(args, "values", ())) + 1}.get(args.command)
-    if replications is None or kept is None:
+    if kept is None:
         return
+    if replications is None:  # compare: saved runs keep theirs; scenario files run the default
+        if not any(str(item).endswith(".toml") for item in getattr(args, "items", ())):
+            return
+        replications = DEFAULT_REPLICATIONS
     try:
         check_budget(replications, kept, args.workers, option="--replications")
     except ValueError as exc:
@@ -418,5 +423,5 @@ def main(argv: list[str] | None = None) -> int:
         print("internal error: this is a bug in the model, please report it with the command above", file=sys.stderr)
         return 1
     finally:
-        if main_thread:
+        if main_thread and previous is not None:  # None: the old handler was not set from Python
             signal.signal(signal.SIGTERM, previous)

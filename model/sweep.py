@@ -7,7 +7,8 @@ the values and a difference is the lever's effect, not Monte Carlo noise. It is 
 ``comparison.csv`` and the runs, and a brief can be made from it; it adds ``sweep.csv``:
 
 * ``target_id, name_zh, name_en, deadline, test, lever, value, is_reference`` -- one row per
-  target and value, in the order the values were given;
+  target and value, in the order the values were given; ``value`` as a scenario file writes it
+  (``0.5``, ``1000``, ``true``, ``"fifo"``);
 * ``probability, probability_low, probability_high`` -- the likelihood and its Wilson 95 %
   interval at that value;
 * ``change, change_low, change_high`` -- against the scenario as written, with the paired 95 %
@@ -28,13 +29,14 @@ import pandas as pd
 
 from .compare import Comparison, build_comparison
 from .params import all_params
+from .reference import toml_value
 from .scenario import Scenario, ScenarioError
-from .tomlfile import suggest
+from .tomlfile import found, suggest
 from .validation import check_lever
 
-__all__ = ["first_reaching", "lever_variant", "parse_value", "sweep", "sweep_table"]
+__all__ = ["first_reaching", "lever_variant", "parse_value", "sweep", "sweep_table", "value_text"]
 
-ORIGIN = "--set"  # the "file" named in errors about a value given on the command line
+ORIGIN = "sweep"  # the "file" named in errors about a value given on the command line
 
 
 def parse_value(text: str) -> Any:
@@ -47,6 +49,21 @@ def parse_value(text: str) -> Any:
 
 def _lever_specs() -> dict[str, Any]:
     return {spec.key: spec for p in all_params().values() for spec in p.levers.values()}
+
+
+def value_text(value: Any) -> str:
+    """A sweep value as a scenario file writes it: ``0.5``, ``1000``, ``true``, ``"fifo"``
+    (floats in full precision, so distinct values never print alike)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, float):
+        return repr(value)
+    return toml_value(value)
+
+
+def _plain_name(name: str) -> str:
+    """A lever's name without its bracketed gloss: short enough for a chart legend."""
+    return re.sub(r"\s*[（(][^）)]*[）)]", "", name).strip() or name
 
 
 def _slug(value: Any) -> str:
@@ -67,18 +84,21 @@ def lever_variant(scenario: Scenario, key: str, value: Any) -> Scenario:
     if key not in specs:
         raise ScenarioError(ORIGIN, f"levers.{key}", f"unknown lever{suggest(key, specs)}; `python -m model params` lists them")
     if isinstance(value, (dict, list)):
-        raise ScenarioError(ORIGIN, f"levers.{key}", f"a sweep takes one value per run, found {value!r}; write schedules in a scenario file")
+        raise ScenarioError(ORIGIN, f"levers.{key}", f"a sweep takes one value per run, {found(value)}; write schedules in a scenario file")
     sub, problem = check_lever(specs[key], value)
     if problem:
         raise ScenarioError(ORIGIN, f"levers.{key}" + (f".{sub}" if sub else ""), problem)
+    if isinstance(value, float) and value == 0:
+        value = 0.0  # -0.0 and 0.0 are one value
     leaf = key.split(".", 1)[1]
+    text = value_text(value)
     return dataclasses.replace(
         scenario,
         name=f"{leaf}={_slug(value)}",
-        title_zh=f"{scenario.title_zh}（{specs[key].about.zh} = {value}）",
-        title_en=f"{scenario.title_en} ({specs[key].about.en} = {value})",
-        description=f"As {scenario.name!r}, with {key} = {value}.",
-        description_zh=f"同“{scenario.name}”，仅{specs[key].about.zh}（{key}）= {value}。",
+        title_zh=f"{_plain_name(specs[key].about.zh)} = {text}",
+        title_en=f"{_plain_name(specs[key].about.en)} = {text}",
+        description=f"As {scenario.name!r}, with {key} = {text}.",
+        description_zh=f"同“{scenario.name}”，仅{specs[key].about.zh}（{key}）= {text}。",
         levers={**scenario.levers, key: value},
         overridden=scenario.overridden | {key},
     )
@@ -108,10 +128,11 @@ def sweep(scenario: Scenario, key: str, values, replications: int | None = None,
     if not values:
         raise ScenarioError(ORIGIN, f"levers.{key}", "give at least one value to sweep")
     variants = [lever_variant(scenario, key, v) for v in values]
+    for i, v in enumerate(values):
+        for w in values[:i]:
+            if v == w and isinstance(v, bool) == isinstance(w, bool):  # 1000 and 1000.0, -0.0 and 0.0
+                raise ScenarioError(ORIGIN, f"levers.{key}", f"value {value_text(v)} is given twice; give each value once")
     names = [v.name for v in variants]
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        raise ScenarioError(ORIGIN, f"levers.{key}", f"value {dupes[0].split('=', 1)[1]} is given twice; give each value once")
     if scenario.name in names:
         raise ScenarioError(ORIGIN, f"levers.{key}", f"the scenario is named {scenario.name!r} like a sweep value; rename it")
     comparison = build_comparison([scenario, *variants], replications, seed, workers)
@@ -129,8 +150,8 @@ def sweep_table(comparison: Comparison) -> pd.DataFrame:
     for name, value in zip(names, info["values"]):
         part = modelled[["target_id", "name_zh", "name_en", "deadline", "test"]].copy()
         part.insert(5, "lever", info["lever"])
-        part.insert(6, "value", value)
-        part.insert(7, "is_reference", bool(value == info["reference"]))
+        part.insert(6, "value", value_text(value))  # as written in a scenario file: 500, 0.5, true, "fifo"
+        part.insert(7, "is_reference", bool(value == info["reference"] and isinstance(value, bool) == isinstance(info["reference"], bool)))
         for col in ("probability", "probability_low", "probability_high"):
             part[col] = modelled[f"{name}: {col}"].to_numpy()
         for col in ("change", "change_low", "change_high"):

@@ -46,7 +46,7 @@ def test_variant_sets_one_lever_and_renames(plan):
 def test_bad_values_are_refused_before_running(plan, key, value, message):
     with pytest.raises(ScenarioError) as err:
         lever_variant(plan, key, value)
-    assert message in str(err.value) and "--set" in str(err.value)
+    assert message in str(err.value) and str(err.value).startswith("sweep: levers.")
 
 
 @pytest.fixture(scope="module")
@@ -56,14 +56,14 @@ def subsidy_sweep(plan):
 
 def test_own_value_changes_nothing_and_more_subsidy_never_hurts(subsidy_sweep):
     tidy = sweep_table(subsidy_sweep)
-    own = tidy[tidy["value"] == 0.3]
-    assert own["is_reference"].all() and not tidy[tidy["value"] != 0.3]["is_reference"].any()
+    own = tidy[tidy["value"] == "0.3"]
+    assert own["is_reference"].all() and not tidy[tidy["value"] != "0.3"]["is_reference"].any()
     # the scenario's own value resolves to the same content: identical replications, change exactly 0
     assert (own["change"] == 0).all() and (own["change_low"] == 0).all() and (own["change_high"] == 0).all()
     wide = tidy.pivot(index="target_id", columns="value", values="probability")
     # common random numbers and a subsidy that only raises firms' propensity: never fewer firms
     for target in ("techreform.firms.2018", "techreform.investment_share.2020"):
-        assert wide.at[target, 0.1] <= wide.at[target, 0.3] <= wide.at[target, 0.5]
+        assert wide.at[target, "0.1"] <= wide.at[target, "0.3"] <= wide.at[target, "0.5"]
     # targets the subsidy cannot reach do not move at all
     assert wide.loc["overcapacity.zombie_disposed.2019"].nunique() == 1
 
@@ -72,7 +72,7 @@ def test_tidy_table_has_one_row_per_target_and_value(subsidy_sweep):
     tidy = sweep_table(subsidy_sweep)
     modelled = subsidy_sweep.table[subsidy_sweep.table["plan: probability"].notna()]
     assert len(tidy) == 3 * len(modelled)
-    assert list(dict.fromkeys(tidy["value"])) == [0.1, 0.3, 0.5]
+    assert list(dict.fromkeys(tidy["value"])) == ["0.1", "0.3", "0.5"]
     assert ((tidy["probability_low"] <= tidy["probability"]) & (tidy["probability"] <= tidy["probability_high"])).all()
 
 
@@ -84,6 +84,25 @@ def test_first_value_reaching_a_level():
     })
     first = first_reaching(tidy, 0.8)
     assert first["a"] == 2 and np.isnan(first["b"])
+
+
+def test_values_print_as_a_scenario_file_writes_them():
+    from model.sweep import value_text
+
+    assert [value_text(v) for v in (0.5, 1000.0, 1000, True, "fifo", 0.1000001)] == ["0.5", "1000", "1000", "true", '"fifo"', "0.1000001"]
+
+
+def test_cli_sweep_of_a_yes_no_lever_and_its_brief(tmp_path, capsys):
+    """A bool lever (True/False are not a row mask) and the brief of a sweep (short, distinct
+    scenario titles: no clipped legend, no layout warning, which the test run turns into errors)."""
+    from model.report.brief import make_brief
+
+    out = tmp_path / "swb"
+    assert main(["sweep", str(PLAN), "green.inspection", "false", "-n", "300", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "as written (true)" in printed and "green.energy_intensity_cut" in printed
+    (html,) = make_brief(out, lang="en", formats=("html",), out=tmp_path / "b")
+    assert "What changes between scenarios" in html.read_text("utf-8")
 
 
 def test_cli_sweep_writes_a_comparison_with_sweep_csv(tmp_path, capsys):
@@ -102,6 +121,8 @@ def test_cli_sweep_writes_a_comparison_with_sweep_csv(tmp_path, capsys):
     (["techreform.subsidy_rat", "0.5"], "did you mean"),
     (["techreform.subsidy_rate", "abc"], "expected a number"),
     (["techreform.subsidy_rate", "0.5", "0.5"], "given twice"),
+    (["techreform.subsidy_cap", "1000", "1000.0"], "given twice"),
+    (["techreform.subsidy_rate", "-0.0", "0"], "given twice"),
     (["techreform.subsidy_rate", "0.5", "--targets", "no.such"], "not a modelled target id"),
 ])
 def test_cli_sweep_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, args, message):
