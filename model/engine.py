@@ -150,10 +150,18 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
-    """Stop a pool at once: drop queued tasks and end the workers (on an interrupt or an error)."""
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
-        process.terminate()
+    """Stop a pool at once: drop queued tasks and end the workers (on an interrupt or an error).
+
+    The queue's feeder thread could otherwise block the exit of the interpreter, writing tasks
+    into a pipe no worker reads any more.
+    """
+    processes = list((getattr(pool, "_processes", None) or {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
+    call_queue = getattr(pool, "_call_queue", None)
+    if call_queue is not None:
+        call_queue.cancel_join_thread()
+    for process in processes:
+        process.terminate()
 
 
 def _stream_id(name: str) -> int:

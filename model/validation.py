@@ -141,8 +141,19 @@ class Validator:
             out[name] = value
         for name in twice:
             full = f"{module}.{name}"
-            out[name] = next(value for layer in reversed(self.layers)
-                             for raw, value in spellings(section, layer.doc.get(section)) if ".".join(raw) == full)
+            for layer in reversed(self.layers):
+                pieces = [(".".join(raw), value) for raw, value in spellings(section, layer.doc.get(section))
+                          if ".".join(raw) == full or ".".join(raw).startswith(full + ".")]
+                if not pieces:
+                    continue
+                whole = [value for joined, value in pieces if joined == full]
+                if not whole:  # only part of it, while an extended file spells the whole differently
+                    raise ScenarioError(layer.path, f"{section}.{pieces[0][0]}",
+                                        "sets part of a value that an extended file writes in another spelling; "
+                                        "write the whole value here (distributions and schedules are replaced "
+                                        "whole, not merged)", find_line(layer.text, f"{section}.{pieces[0][0]}"))
+                out[name] = whole[0]
+                break
         return list(out.items())
 
     def fail(self, keypath: str, message: str, owner: str | None = None) -> None:

@@ -328,6 +328,15 @@ def test_a_child_overrides_its_parent_whatever_the_spelling(tmp_path, parent, ch
     assert load_scenario(path).uncertainties["techreform.propensity.base"].p == {"value": 0.3}
 
 
+def test_a_child_setting_part_of_a_differently_spelt_parent_value_is_an_error(tmp_path):
+    write(tmp_path, "parent.toml", '[uncertainties.techreform]\n"propensity.base" = { dist = "uniform", low = 0.1, high = 0.2 }\n')
+    path = write(tmp_path, "child.toml", "[uncertainties.techreform]\npropensity.base.high = 0.3\n",
+                 head=HEAD + 'extends = "parent.toml"\n')
+    err = error_of(path)
+    assert Path(err.file).name == "child.toml" and err.key == "uncertainties.techreform.propensity.base.high"
+    assert "write the whole value here" in err.message
+
+
 # -- wording: TOML terms, never Python's ----------------------------------------------------------
 @pytest.mark.parametrize("body, key, message", [
     ("[levers.overcapacity]\npolluter_start = 2017-03-01\n", "levers.overcapacity.polluter_start",
