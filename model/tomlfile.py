@@ -5,6 +5,7 @@ Scenario files are data: they are parsed with :mod:`tomllib` and never evaluated
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import math
@@ -226,10 +227,8 @@ def parse_key(text: str) -> tuple[list[str], int] | None:
             return None
         basic, literal, bare = match.groups()
         if basic is not None:
-            try:
+            with contextlib.suppress(ValueError):  # an escape JSON does not know: keep it as written
                 basic = json.loads(f'"{basic}"')
-            except ValueError:
-                pass
         parts.append(next(p for p in (basic, literal, bare) if p is not None))
         pos = match.end()
         if not text.startswith(".", pos):
