@@ -86,7 +86,7 @@ class DeclarationError(RuntimeError):
     """A parameter file shipped with the package is malformed (a bug, not a user error)."""
 
 
-def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, dict[str, Any]]:
+def flatten_entries(table: dict[str, Any], prefix: str = "") -> dict[str, dict[str, Any]]:
     """Entries are tables holding 'zh'; anything else is a group to descend into."""
     out: dict[str, dict[str, Any]] = {}
     for key, value in table.items():
@@ -96,7 +96,7 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, dict[str, Any
         if "zh" in value:
             out[path] = value
         else:
-            out.update(_flatten(value, path + "."))
+            out.update(flatten_entries(value, path + "."))
     return out
 
 
@@ -125,7 +125,7 @@ def parse_declarations(module: str, doc: dict[str, Any]) -> ModuleParams:
     if unknown:
         raise DeclarationError(f"{module}: unknown sections {sorted(unknown)}")
     levers: dict[str, LeverSpec] = {}
-    for name, entry in _flatten(doc.get("levers", {})).items():
+    for name, entry in flatten_entries(doc.get("levers", {})).items():
         where = f"{module}.levers.{name}"
         if "default" not in entry:
             raise DeclarationError(f"{where}: missing default")
@@ -141,7 +141,7 @@ def parse_declarations(module: str, doc: dict[str, Any]) -> ModuleParams:
             bool(entry.get("schedule", False)),
         )
     uncertainties: dict[str, UncertaintySpec] = {}
-    for name, entry in _flatten(doc.get("uncertainties", {})).items():
+    for name, entry in flatten_entries(doc.get("uncertainties", {})).items():
         where = f"{module}.uncertainties.{name}"
         try:
             dist = Distribution.from_spec(entry.get("default"))
@@ -154,7 +154,7 @@ def parse_declarations(module: str, doc: dict[str, Any]) -> ModuleParams:
                 raise DeclarationError(f"{where}: default support {low, high} outside {spec.range}")
         uncertainties[name] = spec
     indicators: dict[str, IndicatorSpec] = {}
-    for name, entry in _flatten(doc.get("indicators", {})).items():
+    for name, entry in flatten_entries(doc.get("indicators", {})).items():
         where = f"{module}.indicators.{name}"
         about = _provenance(where, entry, False)
         kind = entry.get("kind", "yearly")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -12,26 +11,14 @@ from scipy.integrate import solve_ivp
 from model.links import NO_LINKS, Linked
 from model.modules import green, green_counts
 from model.timeline import YEARS
+from tests.declarations import assert_named_and_sourced, declarations, rng_state_after
 
 PARAMS = Path(__file__).resolve().parents[1] / "model" / "data" / "params" / "green.toml"
 N_YEARS = len(YEARS)
 
 
-def _flatten(table: dict, prefix: str = "") -> dict:
-    """Dotted names -> entries (an entry is a table with ``default`` or ``kind``)."""
-    out = {}
-    for key, value in table.items():
-        if isinstance(value, dict) and "default" not in value and "kind" not in value:
-            out.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
-
-
-PARAMS_DATA = tomllib.loads(PARAMS.read_text(encoding="utf-8"))
-LEVERS = _flatten(PARAMS_DATA["levers"])
-UNCERTAINTIES = _flatten(PARAMS_DATA["uncertainties"])
-INDICATORS = _flatten(PARAMS_DATA["indicators"])
+DECLARED = declarations("green")
+LEVERS, UNCERTAINTIES, INDICATORS = (DECLARED[s] for s in ("levers", "uncertainties", "indicators"))
 
 
 def _central(spec) -> float:
@@ -243,11 +230,8 @@ def test_measures_and_earlier_start_never_lower_cut():
 
 def test_rng_use_does_not_depend_on_levers():
     draws = spread_draws(50, 2)
-    states = []
-    for levers in (default_levers(), default_levers(p_multiplier=3.0, post_subsidy=False)):
-        rng = np.random.default_rng(99)
-        green.simulate(levers, draws, rng)
-        states.append(rng.bit_generator.state["state"]["state"])
+    states = [rng_state_after(lambda rng, lev=levers: green.simulate(lev, draws, rng))
+              for levers in (default_levers(), default_levers(p_multiplier=3.0, post_subsidy=False))]
     assert states[0] == states[1]
 
 
@@ -265,11 +249,7 @@ def test_shapes_and_declared_indicators(n):
 
 
 def test_params_file_is_complete():
-    for kind, entries in (("lever", LEVERS), ("uncertainty", UNCERTAINTIES),
-                          ("indicator", INDICATORS)):
-        for name, entry in entries.items():
-            assert {"zh", "en", "unit"} <= set(entry), (kind, name)
-            assert ("source" in entry) != ("assumption" in entry), (kind, name)
+    assert_named_and_sourced(DECLARED)
     expected = {f"{g}.{s}" for g in ("share", "intensity", "growth", "decline", "savings",
                                      "plants") for s in green.SECTORS}
     expected |= {"bass_p", "bass_q", "growth_sd", "renovation_p_effect"}

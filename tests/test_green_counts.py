@@ -8,7 +8,15 @@ import pytest
 from model.modules import green, green_counts
 from model.processes.pipeline import raise_odds
 from model.timeline import YEARS
-from tests.test_green import INDICATORS, LEVERS, UNCERTAINTIES, default_levers, spread_draws
+from tests.declarations import assert_named_and_sourced, rng_state_after
+from tests.test_green import (
+    DECLARED,
+    INDICATORS,
+    LEVERS,
+    UNCERTAINTIES,
+    default_levers,
+    spread_draws,
+)
 
 NY = len(YEARS)
 COUNTS = ("green_factories", "green_parks", "circular_park", "efficiency_leaders",
@@ -106,12 +114,9 @@ def test_more_support_never_lowers_a_count(lever, low, high, names):
 
 def test_rng_use_does_not_depend_on_count_levers():
     draws = spread_draws(50, 2)
-    states = []
-    for levers in (default_levers(), default_levers(**{"reward.factory": 0.0, "reward.park": 900.0,
-                                                       "ep_support": False, "audit_campaign": False})):
-        rng = np.random.default_rng(99)
-        green.simulate(levers, draws, rng)
-        states.append(rng.bit_generator.state["state"]["state"])
+    states = [rng_state_after(lambda rng, lev=levers: green.simulate(lev, draws, rng))
+              for levers in (default_levers(), default_levers(**{"reward.factory": 0.0, "reward.park": 900.0,
+                                                       "ep_support": False, "audit_campaign": False}))]
     assert states[0] == states[1]
 
 
@@ -217,11 +222,8 @@ def test_shapes_and_declarations(n):
         assert out[name].shape == (n, NY) and np.all(np.isfinite(out[name])), name
     assert set(green_counts.UNCERTAINTIES) <= set(UNCERTAINTIES)
     assert set(green_counts.LEVERS) <= set(LEVERS)
-    for entry in [*(UNCERTAINTIES[u] for u in green_counts.UNCERTAINTIES),
-                  *(LEVERS[v] for v in green_counts.LEVERS),
-                  *(INDICATORS[i] for i in green_counts.INDICATORS)]:
-        assert {"zh", "en", "unit"} <= set(entry)
-        assert ("source" in entry) != ("assumption" in entry)
+    assert_named_and_sourced(DECLARED, only={"uncertainties": green_counts.UNCERTAINTIES,
+                                             "levers": green_counts.LEVERS, "indicators": green_counts.INDICATORS})
 
 
 def test_missing_count_draw_is_named():

@@ -12,6 +12,7 @@ from model.links import Linked, hightech_value_added
 from model.modules import innovation
 from model.params import parse_declarations
 from model.timeline import YEARS
+from tests.declarations import assert_integer_counts, assert_named_and_sourced, declarations
 
 PARAMS = Path(__file__).resolve().parents[1] / "model" / "data" / "params" / "innovation.toml"
 DOC = tomllib.loads(PARAMS.read_text(encoding="utf-8"))
@@ -48,21 +49,7 @@ def run(lev=None, draws=None, seed: int = 11, n: int = 500, linked=LINK_ON) -> d
 
 
 def test_params_file_is_complete():
-    for section in ("levers", "uncertainties"):
-        for name, spec in getattr(DECL, section).items():
-            assert spec.about.zh and spec.about.en and spec.about.unit, name
-            assert (spec.about.source is None) != (spec.about.assumption is None), name
-
-    def entries(table, prefix=""):
-        for key, value in table.items():
-            if "zh" in value:
-                yield prefix + key, value
-            else:
-                yield from entries(value, f"{prefix}{key}.")
-
-    for name, entry in entries(DOC["indicators"]):
-        assert {"zh", "en", "unit"} <= set(entry), name
-        assert ("source" in entry) != ("assumption" in entry), name
+    assert_named_and_sourced(declarations("innovation"))
 
 
 @pytest.mark.parametrize("n", [1, 37])
@@ -71,8 +58,7 @@ def test_shapes_declared_indicators_integer_counts(n):
     assert set(out) == set(DECL.indicators)
     for name, arr in out.items():
         assert arr.shape == (n, NY) and np.all(np.isfinite(arr)), name
-    for name in COUNTS:
-        assert np.all(out[name] >= 0) and np.all(out[name] == np.rint(out[name])), name
+    assert_integer_counts(out, COUNTS)
 
 
 def test_counts_never_fall_except_high_tech_through_expiry():

@@ -14,6 +14,7 @@ from model.processes.pipeline import (
     raise_odds,
 )
 from model.timeline import YEARS
+from tests.declarations import rng_state_after
 
 Y = len(YEARS)
 
@@ -120,11 +121,9 @@ def test_higher_probability_never_gives_fewer_awards(validity):
 
 
 def test_random_numbers_do_not_depend_on_probabilities():
-    states = []
-    for a in (0.0, 0.7):
-        rng = np.random.default_rng(10)
-        candidate_pipeline(rng, pool=np.full(50, 20), apply_prob=a, approve_prob=1.0, validity=3)
-        states.append(rng.bit_generator.state["state"]["state"])
+    states = [rng_state_after(lambda rng, a=a: candidate_pipeline(rng, pool=np.full(50, 20), apply_prob=a,
+                                                                 approve_prob=1.0, validity=3), seed=10)
+              for a in (0.0, 0.7)]
     assert states[0] == states[1]
 
 

@@ -13,6 +13,7 @@ from model.modules.counting import push_factor, year_weights
 from model.modules.green import bass_cdf
 from model.params import parse_declarations
 from model.timeline import YEARS
+from tests.declarations import assert_integer_counts, assert_named_and_sourced, declarations
 
 PARAMS = Path(__file__).resolve().parents[1] / "model" / "data" / "params" / "smart.toml"
 DOC = tomllib.loads(PARAMS.read_text(encoding="utf-8"))
@@ -45,16 +46,7 @@ def run(lev=None, draws=None, seed: int = 11, n: int = 500) -> dict[str, np.ndar
 
 
 def test_params_file_is_complete():
-    for section in ("levers", "uncertainties", "indicators"):
-        for name, spec in getattr(DECL, section).items():
-            about = spec.about if section != "indicators" else None
-            if about is not None:
-                assert about.zh and about.en and about.unit, name
-                assert (about.source is None) != (about.assumption is None), name
-    # indicators: the raw entries, since the parsed spec drops source/assumption
-    for name, entry in DOC["indicators"].items():
-        assert {"zh", "en", "unit"} <= set(entry), name
-        assert ("source" in entry) != ("assumption" in entry), name
+    assert_named_and_sourced(declarations("smart"))
 
 
 @pytest.mark.parametrize("n", [1, 37])
@@ -63,8 +55,8 @@ def test_shapes_declared_indicators_integer_counts(n):
     assert set(out) == set(DECL.indicators)
     for name, arr in out.items():
         assert arr.shape == (n, NY) and np.all(np.isfinite(arr)), name
+    assert_integer_counts(out, COUNTS)
     for name in COUNTS:
-        assert np.all(out[name] >= 0) and np.all(out[name] == np.rint(out[name])), name
         assert np.all(out[name][:, 0] == 0), name  # nothing awarded in the base year
     pen = out["platform_penetration"]
     assert np.all((pen >= 0) & (pen <= 100))

@@ -10,6 +10,7 @@ import pytest
 
 from model.modules import techreform as tr
 from model.timeline import YEARS
+from tests.declarations import assert_named_and_sourced, declarations
 
 PARAMS = Path(__file__).resolve().parents[1] / "model" / "data" / "params" / "techreform.toml"
 SPEC = tomllib.loads(PARAMS.read_text(encoding="utf-8"))
@@ -96,12 +97,7 @@ def test_hazard_formula():
 
 # ------------------------------------------------------------------------------- contract
 def test_params_file_declares_every_entry_with_source_or_assumption():
-    for section in ("levers", "uncertainties", "indicators"):
-        for name, entry in SPEC[section].items():
-            for key in ("zh", "en", "unit"):
-                assert entry.get(key), f"{section}.{name}: missing {key}"
-            if section != "indicators":
-                assert ("source" in entry) != ("assumption" in entry), f"{section}.{name}"
+    assert_named_and_sourced(declarations("techreform"), origin=("levers", "uncertainties"))
     assert set(SPEC["uncertainties"]) == set(tr.UNCERTAINTIES)
     lev = SPEC["levers"]
     assert (lev["subsidy_rate"]["default"], lev["subsidy_min_project"]["default"],
