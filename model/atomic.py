@@ -1,13 +1,130 @@
-"""Writing an output directory so that an interrupted write never looks complete."""
+"""Writing an output directory so that an interrupted write never looks complete, and never
+replacing a directory that is not one of our own outputs.
+
+``--out`` may point anywhere a planner types. Only a directory that is verifiably a run (or a
+comparison) written by this model is ever replaced: its ``manifest.json`` parses as one, and it
+holds nothing such a directory does not hold. Anything else is refused with
+:class:`OutDirError` before any work is done, and checked again right before the swap.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+__all__ = ["KINDS", "OutDirError", "atomic_directory", "check_replaceable"]
+
+#: The files a brief adds to a run or comparison directory (``python -m model brief``).
+_BRIEF_FILES = frozenset(f"brief.{lang}.{fmt}" for lang in ("zh", "en") for fmt in ("html", "pdf"))
+
+#: Kind of output -> the files (not folders) such a directory may hold.
+KINDS: dict[str, frozenset[str]] = {
+    "run": frozenset({
+        "summary.csv", "trajectories.csv", "joint.csv", "departments.csv", "districts.csv",
+        "drivers.csv", "replications.npz", "results.xlsx", "manifest.json",
+    }) | _BRIEF_FILES,
+    "comparison": frozenset({"comparison.csv", "comparison.xlsx", "sweep.csv", "manifest.json"}) | _BRIEF_FILES,
+}
+
+#: Keys every run manifest holds (older runs have no ``kind``).
+_RUN_KEYS = ("scenario", "seed", "replications", "targets")
+
+
+class OutDirError(ValueError):
+    """An output path that must not be written or replaced (the message says what to do)."""
+
+
+def _manifest_kind(path: Path) -> str | None:
+    """``"run"`` or ``"comparison"`` if ``path/manifest.json`` is one of ours, else None."""
+    manifest_file = path / "manifest.json"
+    if manifest_file.is_symlink() or not manifest_file.is_file():
+        return None
+    try:
+        if manifest_file.stat().st_size > 50_000_000:  # ours are a few hundred kB at most
+            return None
+        manifest = json.loads(manifest_file.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    if not isinstance(manifest, dict):
+        return None
+    kind = manifest.get("kind", "run")
+    if kind == "comparison":
+        return "comparison" if isinstance(manifest.get("scenarios"), list) else None
+    if kind == "run" and all(k in manifest for k in _RUN_KEYS) and isinstance(manifest["scenario"], dict):
+        return "run"
+    return None
+
+
+def _is_leftover(name: str, allowed: frozenset[str]) -> bool:
+    """A temporary file our own writers leave when killed (``.results.xlsx.partial``)."""
+    return name.startswith(".") and name.endswith(".partial") and name[1:-len(".partial")] in allowed
+
+
+def _foreign_entry(path: Path, kind: str) -> str | None:
+    """The first entry of ``path`` that a directory of ``kind`` does not hold, or None."""
+    allowed = KINDS[kind]
+    for entry in sorted(path.iterdir()):
+        mode = entry.lstat().st_mode
+        if kind == "comparison" and entry.name == "runs" and stat.S_ISDIR(mode):
+            for run in sorted(entry.iterdir()):
+                if run.is_symlink() or not run.is_dir() or _manifest_kind(run) != "run":
+                    return str(run.relative_to(path))
+                inner = _foreign_entry(run, "run")
+                if inner is not None:
+                    return f"{run.relative_to(path)}/{inner}"
+            continue
+        if not stat.S_ISREG(mode) or not (entry.name in allowed or _is_leftover(entry.name, allowed)):
+            return entry.name
+    return None
+
+
+def check_replaceable(out_dir: str | Path, kind: str) -> Path:
+    """Refuse an output path that exists and is not a directory of ``kind`` we may replace.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Where the output is to go.
+    kind : {"run", "comparison"}
+        What will be written there.
+
+    Returns
+    -------
+    Path
+        ``out_dir`` as a Path. It is absent, an empty directory, or a complete ``kind``
+        directory written by this model that holds nothing else.
+
+    Raises
+    ------
+    OutDirError
+        A file (or something else that is not a directory) is in the way, the directory is not
+        one of ours of this kind, or it holds a file or folder such a directory never holds.
+    """
+    out = Path(out_dir)
+    for parent in [out, *out.parents]:
+        if (parent.exists() or parent.is_symlink()) and not parent.is_dir():
+            raise OutDirError(f"--out: {parent} exists and is not a directory; choose another path")
+    if out.is_symlink():
+        raise OutDirError(f"--out: {out} is a symbolic link; give the real directory or another path")
+    if not out.exists() or not any(out.iterdir()):
+        return out
+    found = _manifest_kind(out)
+    what = "a run" if kind == "run" else "a comparison"
+    if found != kind:
+        was = {"run": "a run", "comparison": "a comparison"}.get(found or "", "not written by this model")
+        raise OutDirError(f"--out: {out} is a non-empty directory that is not {what} ({was}); "
+                          "choose another path so nothing is overwritten")
+    foreign = _foreign_entry(out, kind)
+    if foreign is not None:
+        raise OutDirError(f"--out: {out} looks like {what} but also holds {foreign}, which {what} never "
+                          "holds; move that away or choose another path so nothing is lost")
+    return out
 
 
 def _umask() -> int:
@@ -17,20 +134,23 @@ def _umask() -> int:
 
 
 @contextmanager
-def atomic_directory(out_dir: str | Path) -> Iterator[Path]:
+def atomic_directory(out_dir: str | Path, kind: str) -> Iterator[Path]:
     """Yield a temporary sibling of ``out_dir`` to write into; on success it replaces ``out_dir``.
 
-    The temporary directory (``.<name>.partial-*``) gets the permissions of an ordinary folder
-    and is renamed into place only when the ``with`` block finishes; an existing ``out_dir`` is
-    swapped out first and removed after. On any error (or interruption) the temporary directory
-    is removed and ``out_dir`` is left as it was. Callers write their manifest last.
+    ``out_dir`` is checked with :func:`check_replaceable` first and again right before the
+    swap, so only one of our own ``kind`` directories is ever replaced. The temporary directory
+    (``.<name>.partial-*``) gets the permissions of an ordinary folder and is renamed into place
+    only when the ``with`` block finishes; an existing ``out_dir`` is swapped out first and
+    removed after. On any error (or interruption) the temporary directory is removed and
+    ``out_dir`` is left as it was. Callers write their manifest last.
     """
-    out = Path(out_dir)
+    out = check_replaceable(out_dir, kind)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     try:
         os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; outputs are shared like any folder
         yield tmp
+        check_replaceable(out, kind)  # it may have changed while we simulated and wrote
         if out.exists():
             old = out.with_name(f".{out.name}.old-{os.getpid()}")
             os.replace(out, old)

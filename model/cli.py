@@ -14,6 +14,7 @@ import threading
 import traceback
 from pathlib import Path
 
+from .atomic import OutDirError, check_replaceable
 from .console import (
     by_department,
     decomposition,
@@ -159,11 +160,10 @@ def _out_dirs(scenarios: list[Scenario], out: Path | None) -> list[Path]:
     else:
         dirs = [out / s.name for s in scenarios]
     for d in dirs:
-        for parent in [d, *d.parents]:
-            if parent.exists() and not parent.is_dir():
-                raise UsageError(f"--out: {parent} exists and is not a directory; choose another path")
-        if d.exists() and any(d.iterdir()) and not (d / "manifest.json").exists():
-            raise UsageError(f"--out: {d} is a non-empty directory that is not a run; choose another path so nothing is overwritten")
+        try:
+            check_replaceable(d, "run")
+        except OutDirError as exc:
+            raise UsageError(str(exc)) from None
         existing = next(p for p in [d, *d.parents] if p.exists())
         if not os.access(existing, os.W_OK | os.X_OK):
             raise UsageError(f"--out: cannot write in {existing}; choose a directory you can write to")
@@ -193,6 +193,8 @@ def cmd_run(args) -> int:
         summary = results.summary()
         try:
             saved = results.save(out)
+        except OutDirError as exc:  # it changed while we simulated
+            raise UsageError(f"{exc}; nothing was saved") from exc
         except OSError as exc:
             raise UsageError(f"--out: cannot write the run to {out} ({exc.strerror or exc}); nothing was saved") from exc
         if args.xlsx:

@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .atomic import atomic_directory
+from .atomic import OutDirError, atomic_directory, check_replaceable
 from .paired import paired_interval, wilson_bounds
 from .results import MODEL_VERSION, Results
 from .runs import RunError, SavedRun, load_run
@@ -298,17 +298,10 @@ def comparison_manifest(comparison: Comparison) -> dict[str, Any]:
 
 def check_out_dir(out: str | Path) -> Path:
     """Refuse an output path that exists and is not a comparison directory (nothing is written)."""
-    out = Path(out)
-    for parent in [out, *out.parents]:
-        if parent.exists() and not parent.is_dir():
-            raise CompareError(f"--out: {parent} exists and is not a directory; choose another path")
-    if out.exists() and any(out.iterdir()):
-        try:
-            kind = json.loads((out / "manifest.json").read_text("utf-8")).get("kind")
-        except (OSError, ValueError, AttributeError):
-            kind = None
-        if kind != "comparison":
-            raise CompareError(f"--out: {out} is a non-empty directory that is not a comparison; choose another path so nothing is overwritten")
+    try:
+        out = check_replaceable(out, "comparison")
+    except OutDirError as exc:
+        raise CompareError(str(exc)) from None
     existing = next(p for p in [out, *out.parents] if p.exists())
     if not os.access(existing, os.W_OK | os.X_OK):
         raise CompareError(f"--out: cannot write in {existing}; choose a directory you can write to")
@@ -328,7 +321,7 @@ def save_comparison(comparison: Comparison, out_dir: str | Path, xlsx: bool = Fa
     ``manifest.json`` last, atomically (temporary directory + rename).
     """
     out = check_out_dir(out_dir)
-    with atomic_directory(out) as tmp:
+    with atomic_directory(out, "comparison") as tmp:
         comparison.table.to_csv(tmp / "comparison.csv", index=False, encoding="utf-8-sig")
         for file_name, frame in (extra or {}).items():
             frame.to_csv(tmp / file_name, index=False, encoding="utf-8-sig")

@@ -209,6 +209,7 @@ class Results:
             except metadata.PackageNotFoundError:
                 versions[name] = None
         return {
+            "kind": "run",
             "scenario": self.scenario.to_dict(),
             "scenario_hash": self.scenario.hash(),
             "scenario_files": list(self.scenario.files),
@@ -230,7 +231,7 @@ class Results:
         Files go to a temporary sibling directory that is renamed into place at the end, with
         the manifest written last: an interrupted save never leaves a complete-looking run.
         """
-        with atomic_directory(out_dir) as tmp:
+        with atomic_directory(out_dir, "run") as tmp:
             self.summary().to_csv(tmp / "summary.csv", index=False, encoding="utf-8-sig")
             self.trajectories().to_csv(tmp / "trajectories.csv", index=False, encoding="utf-8-sig")
             self.joint().to_csv(tmp / "joint.csv", index=False, encoding="utf-8-sig")

@@ -1,0 +1,65 @@
+"""The pinned regression file: every target's met count and median, each shipped scenario.
+
+``tests/data/pinned.csv`` holds, for each shipped scenario at seed :data:`SEED` and
+:data:`REPLICATIONS` replications, how many replications meet each modelled target (an integer
+count, so the comparison is exact) and the target's median value at its deadline (written with
+``repr``, the shortest text that reads back to the same float). ``tests/test_pinned.py``
+compares a fresh run with it; any change of the model's numbers shows as a diff of this file.
+
+Regenerate it (and commit the diff with the change that causes it, saying why)::
+
+    .venv/bin/python -m tests.pinned
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+
+from model import load_scenario, simulate
+
+ROOT = Path(__file__).resolve().parent.parent
+PINNED = ROOT / "tests" / "data" / "pinned.csv"
+SCENARIOS = ("baseline", "plan", "accelerated", "pessimistic")
+SEED = 20170711  # the command line's default seed
+REPLICATIONS = 4000  # eight blocks of 500: every stream layout detail is exercised
+COLUMNS = ("scenario", "target_id", "met", "replications", "median")
+
+
+def _median(values: np.ndarray) -> str:
+    """The median as the summary computes it (lower of the two middle values: no interpolation)."""
+    finite = values[~np.isnan(values)]
+    if finite.size == 0:
+        return "nan"
+    return repr(float(np.quantile(finite, 0.5, method="inverted_cdf")))
+
+
+def pinned_rows(scenario: str) -> list[dict[str, str]]:
+    """The pinned rows of one shipped scenario, from a fresh run (one worker)."""
+    results = simulate(load_scenario(ROOT / "scenarios" / f"{scenario}.toml"), REPLICATIONS, SEED)
+    return [
+        {"scenario": scenario, "target_id": target_id, "met": str(int(met.sum())),
+         "replications": str(met.size), "median": _median(results.values[target_id])}
+        for target_id, met in sorted(results.met.items())
+    ]
+
+
+def render(rows: list[dict[str, str]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def read_pinned() -> list[dict[str, str]]:
+    with open(PINNED, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+if __name__ == "__main__":
+    PINNED.write_text(render([row for s in SCENARIOS for row in pinned_rows(s)]), encoding="utf-8")
+    print(f"wrote {PINNED.relative_to(ROOT)}")

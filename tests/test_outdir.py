@@ -1,0 +1,121 @@
+"""``--out`` replaces only a directory that is verifiably one of our runs or comparisons.
+
+A planner's ``--out`` may name any folder: a web app with its own ``manifest.json``, a
+comparison, a run with their own notes added. Only a complete run (or comparison) that holds
+nothing else is ever swapped out; everything else is refused before simulating, exit 2, with
+every file left as it was.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from model import load_scenario, simulate
+from model.atomic import OutDirError, check_replaceable
+from model.cli import main
+
+SCENARIO = "scenarios/plan.toml"
+N = 50  # tiny runs: these tests check what is written and kept, not the model's numbers
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _run(out: Path, capsys) -> tuple[int, str]:
+    code = main(["run", SCENARIO, "--replications", str(N), "--out", str(out)])
+    return code, capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def plan_run():
+    return simulate(load_scenario(SCENARIO), N, seed=1)
+
+
+@pytest.fixture
+def web_app(tmp_path) -> Path:
+    """A folder that merely holds a file named manifest.json (a web app's)."""
+    app = tmp_path / "app"
+    (app / "src").mkdir(parents=True)
+    (app / "manifest.json").write_text(json.dumps({"name": "my app", "start_url": "/"}), "utf-8")
+    (app / "index.html").write_text("<html></html>", "utf-8")
+    (app / "src" / "main.js").write_text("console.log(1)", "utf-8")
+    return app
+
+
+def test_run_out_refuses_a_folder_with_a_foreign_manifest(web_app, capsys):
+    before = _snapshot(web_app)
+    code, err = _run(web_app, capsys)
+    assert code == 2
+    assert "is not a run" in err and str(web_app) in err and "Traceback" not in err
+    assert _snapshot(web_app) == before
+    assert sorted(p.name for p in web_app.parent.iterdir()) == ["app"]  # no temporary folder left
+
+
+def test_run_out_refuses_a_comparison_and_a_run_with_extra_files(tmp_path, capsys, plan_run):
+    comparison = tmp_path / "cmp"
+    comparison.mkdir()
+    (comparison / "manifest.json").write_text(json.dumps({"kind": "comparison", "scenarios": ["a", "b"]}), "utf-8")
+    (comparison / "comparison.csv").write_text("x\n", "utf-8")
+    code, err = _run(comparison, capsys)
+    assert code == 2 and "a comparison" in err
+
+    run = plan_run.save(tmp_path / "run")
+    (run / "notes.docx").write_bytes(b"my notes")
+    before = _snapshot(run)
+    code, err = _run(run, capsys)
+    assert code == 2 and "notes.docx" in err
+    assert _snapshot(run) == before
+
+
+def test_run_out_replaces_one_of_our_runs_with_its_brief_and_leftovers(tmp_path, capsys, plan_run):
+    run = plan_run.save(tmp_path / "run")
+    (run / "brief.zh.html").write_text("<html></html>", "utf-8")
+    (run / ".results.xlsx.partial").write_bytes(b"")  # a killed workbook write
+    old_started = json.loads((run / "manifest.json").read_text("utf-8"))["seed"]
+    code = main(["run", SCENARIO, "--replications", str(N), "--seed", str(old_started + 1), "--out", str(run)])
+    assert code == 0, capsys.readouterr().err
+    manifest = json.loads((run / "manifest.json").read_text("utf-8"))
+    assert manifest["kind"] == "run" and manifest["seed"] == old_started + 1
+    assert not (run / "brief.zh.html").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_save_from_python_refuses_too_and_leaves_the_folder(web_app, plan_run):
+    before = _snapshot(web_app)
+    with pytest.raises(OutDirError, match="not a run"):
+        plan_run.save(web_app)
+    assert _snapshot(web_app) == before
+
+
+def test_compare_out_refuses_a_run(tmp_path, capsys, plan_run):
+    run = plan_run.save(tmp_path / "run")
+    before = _snapshot(run)
+    code = main(["compare", SCENARIO, "scenarios/baseline.toml", "--replications", str(N), "--out", str(run)])
+    assert code == 2 and "is not a comparison" in capsys.readouterr().err
+    assert _snapshot(run) == before
+
+
+def test_a_comparison_with_a_foreign_folder_in_runs_is_not_replaceable(tmp_path):
+    comparison = tmp_path / "cmp"
+    (comparison / "runs" / "other").mkdir(parents=True)
+    (comparison / "manifest.json").write_text(json.dumps({"kind": "comparison", "scenarios": ["a"]}), "utf-8")
+    (comparison / "runs" / "other" / "photo.jpg").write_bytes(b"\xff\xd8")
+    with pytest.raises(OutDirError, match="runs/other"):
+        check_replaceable(comparison, "comparison")
+    assert check_replaceable(tmp_path / "absent", "comparison") == tmp_path / "absent"
+    (tmp_path / "empty").mkdir()
+    assert check_replaceable(tmp_path / "empty", "run") == tmp_path / "empty"
+
+
+def test_a_symlink_or_file_in_the_way_is_refused(tmp_path, web_app):
+    link = tmp_path / "link"
+    link.symlink_to(web_app)
+    with pytest.raises(OutDirError, match="symbolic link"):
+        check_replaceable(link, "run")
+    (tmp_path / "file").write_text("x", "utf-8")
+    with pytest.raises(OutDirError, match="not a directory"):
+        check_replaceable(tmp_path / "file" / "run", "run")
