@@ -22,7 +22,7 @@ from .distributions import Distribution
 from .links import LINKS
 from .params import all_params
 from .timeline import YEARS
-from .tomlfile import Layer, ScenarioError, find_line, is_year, read_toml, suggest
+from .tomlfile import Layer, ScenarioError, find_line, is_year, read_toml, suggest, toml_text
 from .tomlfile import found as describe_found
 from .validation import TOP_KEYS, Validator, check_meta
 
@@ -50,33 +50,82 @@ def merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _load_chain(path: Path, stack: tuple[Path, ...] = ()) -> list[Layer]:
-    """The file and its ``extends`` ancestors, root first."""
+#: Longest ``extends`` chain: a file, its parent, its grandparent ... (the shipped ones use 2).
+MAX_EXTENDS = 16
+
+
+def _resolve(path: Path, origin: Path | None = None, line: int | None = None) -> Path:
+    """``path`` with every symbolic link followed; a loop or an unreadable path is an error."""
     try:
-        path = path.resolve()
-    except OSError as exc:
-        raise ScenarioError(path, None, f"cannot be read ({exc}); check the path") from exc
-    doc, text = read_toml(path)
-    meta = doc.get("scenario", {})
-    parent = meta.get("extends") if isinstance(meta, dict) else None
+        return path.resolve(strict=False)
+    except (OSError, RuntimeError, ValueError):  # RuntimeError: a symlink loop (Python < 3.13)
+        where, key = (origin, "scenario.extends") if origin else (path, None)
+        raise ScenarioError(where, key, f"{path.name} is a loop of symbolic links or cannot be resolved; "
+                            "point it at a real file", line) from None
+
+
+def _is_file(path: Path) -> bool:
+    """Whether ``path`` is a file (anything but a folder); False where it cannot even be looked up."""
+    try:
+        return path.exists() and not path.is_dir()
+    except (OSError, ValueError):  # a name too long, a NUL character
+        return False
+
+
+def _inside(path: Path, roots: tuple[Path, ...]) -> bool:
+    return any(path == root or root in path.parents for root in roots)
+
+
+def _parent_path(layer: Layer, parent: object, roots: tuple[Path, ...]) -> Path:
+    """The file a layer extends, checked: a .toml file inside an allowed folder tree."""
+    line = find_line(layer.text, "scenario.extends")
+    if not isinstance(parent, str) or not parent:
+        raise ScenarioError(layer.path, "scenario.extends", f"expected a file name like \"plan.toml\", "
+                            f"{describe_found(parent)}", line)
+    if "\x00" in parent or not parent.lower().endswith(".toml"):
+        raise ScenarioError(layer.path, "scenario.extends", f"extends {toml_text(parent)}, which is not "
+                            "a scenario file; name a .toml file such as \"plan.toml\"", line)
+    resolved = _resolve(layer.path.parent / parent, layer.path, line)
+    if not _inside(resolved, roots):
+        allowed = " or ".join(str(r) for r in roots)
+        raise ScenarioError(layer.path, "scenario.extends", f"extends {parent!r}, which is outside {allowed}; "
+                            "copy it next to this file, or allow its folder with --scenario-path", line)
+    if not _is_file(resolved):
+        raise ScenarioError(layer.path, "scenario.extends", f"extends {parent!r}, which is not a file next to "
+                            "this one; check the name", line)
+    return resolved
+
+
+def _load_chain(path: Path, search_path: tuple[str | Path, ...] = ()) -> list[Layer]:
+    """The file and its ``extends`` ancestors, root first (at most MAX_EXTENDS files).
+
+    ``extends`` may name only ``.toml`` files inside the first file's own folder tree or a
+    folder of ``search_path``; symbolic links are followed and loops reported.
+    """
+    if not path.name.lower().endswith(".toml") and _is_file(path):
+        raise ScenarioError(path, None, "is not a scenario file; scenario files end in .toml")
+    first = _resolve(path)
+    roots = (first.parent, *(_resolve(Path(p)) for p in search_path))
     layers: list[Layer] = []
-    if parent is not None:
-        if not isinstance(parent, str) or not parent:
-            raise ScenarioError(path, "scenario.extends", f"expected a file name like \"plan.toml\", {describe_found(parent)}", find_line(text, "scenario.extends"))
-        line = find_line(text, "scenario.extends")
-        parent_path = path.parent / parent
-        try:
-            found = parent_path.is_file()
-            parent_path = parent_path.resolve()
-        except (OSError, ValueError):  # e.g. a name too long or holding a NUL character
-            found = False
-        if not found:
-            raise ScenarioError(path, "scenario.extends", f"extends {parent!r}, which is not a file next to this one; check the name", line)
-        if parent_path in stack + (path,):
-            cycle = " -> ".join(p.name for p in stack + (path, parent_path))
-            raise ScenarioError(path, "scenario.extends", f"extends cycle: {cycle}; remove one of these links", line)
-        layers = _load_chain(parent_path, stack + (path,))
-    return layers + [Layer(path, doc, text)]
+    current = first
+    while True:
+        doc, text = read_toml(current)
+        layer = Layer(current, doc, text)
+        layers.append(layer)
+        meta = doc.get("scenario", {})
+        parent = meta.get("extends") if isinstance(meta, dict) else None
+        if parent is None:
+            return layers[::-1]
+        parent_path = _parent_path(layer, parent, roots)
+        seen = [lay.path for lay in layers]
+        if parent_path in seen:
+            cycle = " -> ".join(p.name for p in [*seen, parent_path])
+            raise ScenarioError(current, "scenario.extends", f"extends cycle: {cycle}; remove one of these links",
+                                find_line(text, "scenario.extends"))
+        if len(layers) >= MAX_EXTENDS:
+            raise ScenarioError(current, "scenario.extends", f"the extends chain is longer than {MAX_EXTENDS} files; "
+                                "extend a file nearer the root", find_line(text, "scenario.extends"))
+        current = parent_path
 
 
 # -- the resolved scenario ----------------------------------------------------------------------
@@ -164,15 +213,22 @@ def schedule_array(value: Any) -> np.ndarray:
     return np.full(len(YEARS), float(value))
 
 
-def load_scenario(path: str | Path) -> Scenario:
+def load_scenario(path: str | Path, search_path: tuple[str | Path, ...] = ()) -> Scenario:
     """Load, merge (``extends``) and validate a scenario file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The scenario file (``.toml``).
+    search_path : tuple of str or Path
+        Folders besides the file's own folder tree whose ``.toml`` files ``extends`` may name.
 
     Raises
     ------
     ScenarioError
         For any problem in the file or its ``extends`` chain.
     """
-    layers = _load_chain(Path(path))
+    layers = _load_chain(Path(path), tuple(search_path))
     merged: dict[str, Any] = {}
     for layer in layers:
         for key in layer.doc:

@@ -5,16 +5,28 @@ Scenario files are data: they are parsed with :mod:`tomllib` and never evaluated
 
 from __future__ import annotations
 
+import calendar
 import contextlib
 import datetime as dt
+import errno
 import json
 import math
+import os
 import re
+import stat
 import tomllib
 from dataclasses import dataclass
 from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
+
+from .printable import printable
+
+#: Largest scenario file read [bytes]: the shipped ones are about 10 kB.
+MAX_FILE_BYTES = 1_000_000
+#: Deepest nesting of tables, arrays and dotted keys in a scenario file: the deepest real key
+#: (``uncertainties.module."a.b" = { dist = ..., values = [...] }``) is five levels.
+MAX_DEPTH = 12
 
 
 class ScenarioError(ValueError):
@@ -23,7 +35,8 @@ class ScenarioError(ValueError):
     def __init__(self, file: str | Path, key: str | None, message: str, line: int | None = None):
         self.file, self.key, self.message, self.line = str(file), key, message, line
         where = self.file + (f":{line}" if line else "")
-        super().__init__(f"{where}: {key}: {message}" if key else f"{where}: {message}")
+        # file names, keys and values come from users' files: never echo control characters
+        super().__init__(printable(f"{where}: {key}: {message}" if key else f"{where}: {message}"))
 
 
 def suggest(word: str, options) -> str:
@@ -71,21 +84,63 @@ def find_line(text: str, keypath: str) -> int | None:
     return best
 
 
-def read_toml(path: Path) -> tuple[dict[str, Any], str]:
+def _read_text(path: Path) -> str:
+    """The file's text, refusing anything but a regular UTF-8 file of at most MAX_FILE_BYTES.
+
+    The file is opened without blocking and checked on the open descriptor, so a FIFO, a
+    device or a file swapped in after the check never makes the loader wait or read forever.
+    """
     try:
-        if not path.exists():
-            raise ScenarioError(path, None, "file not found; check the path (relative paths start from the current directory)")
-        if path.is_dir():
-            raise ScenarioError(path, None, "is a directory; give a scenario .toml file")
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(path, None, f"is not UTF-8 text ({exc.reason}); save it as UTF-8") from exc
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise ScenarioError(path, None, "is a symbolic link to a file that does not exist; check the link") from None
+        raise ScenarioError(path, None, "file not found; check the path (relative paths start from the current directory)") from None
+    except IsADirectoryError:
+        raise ScenarioError(path, None, "is a directory; give a scenario .toml file") from None
     except OSError as exc:
-        raise ScenarioError(path, None, f"cannot be read ({exc.strerror or exc}); check the path and its permissions") from exc
+        if exc.errno == errno.ELOOP:
+            raise ScenarioError(path, None, "is a loop of symbolic links; point it at a real file") from None
+        raise ScenarioError(path, None, f"cannot be read ({exc.strerror or exc}); check the path and its permissions") from None
+    with open(fd, "rb", closefd=True) as fh:
+        info = os.fstat(fh.fileno())
+        if stat.S_ISDIR(info.st_mode):
+            raise ScenarioError(path, None, "is a directory; give a scenario .toml file")
+        if not stat.S_ISREG(info.st_mode):
+            raise ScenarioError(path, None, "is not a regular file (a pipe, socket or device); give a scenario .toml file")
+        if info.st_size > MAX_FILE_BYTES:
+            raise ScenarioError(path, None, f"is {info.st_size:,} bytes; a scenario file may hold at most "
+                                f"{MAX_FILE_BYTES:,} (the shipped ones are about 10 kB)")
+        data = fh.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise ScenarioError(path, None, f"holds more than {MAX_FILE_BYTES:,} bytes, the most a scenario file may hold")
     try:
-        return tomllib.loads(text), text
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(path, None, f"is not UTF-8 text ({exc.reason}); save it as UTF-8") from None
+
+
+def _too_deep(doc: dict[str, Any]) -> list[str] | None:
+    """The key path of the first value nested deeper than MAX_DEPTH, or None (no recursion)."""
+    stack: list[tuple[Any, list[str]]] = [(doc, [])]
+    while stack:
+        node, path = stack.pop()
+        if len(path) > MAX_DEPTH:
+            return path
+        if isinstance(node, dict):
+            stack.extend((v, path + [str(k)]) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, path + [f"[{i}]"]) for i, v in enumerate(node))
+    return None
+
+
+def read_toml(path: Path) -> tuple[dict[str, Any], str]:
+    """Parse a scenario file: a regular UTF-8 TOML file, at most MAX_FILE_BYTES, MAX_DEPTH deep."""
+    text = _read_text(path)
+    try:
+        doc = tomllib.loads(text)
     except RecursionError as exc:
-        raise ScenarioError(path, None, "invalid TOML: arrays or tables nested too deeply") from exc
+        raise ScenarioError(path, None, f"invalid TOML: arrays or tables nested too deeply (at most {MAX_DEPTH} levels)") from exc
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
         line = int(match.group(1)) if match else None
@@ -93,6 +148,12 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
         if line is not None and 0 < line <= len(text.splitlines()):
             shown = f" in `{text.splitlines()[line - 1].strip()[:60]}`"
         raise ScenarioError(path, None, f"invalid TOML{shown}: {exc}{_toml_hint(str(exc))}", line) from exc
+    deep = _too_deep(doc)
+    if deep is not None:
+        shown = ".".join(deep[:4]) + ".…"
+        raise ScenarioError(path, shown, f"nested more than {MAX_DEPTH} levels deep (tables, arrays or dotted key "
+                            "parts); no scenario key is that deep, check the key", find_line(text, ".".join(deep[:2])))
+    return doc, text
 
 
 _TOML_HINTS = (
@@ -187,10 +248,11 @@ def describe(value: Any) -> str:
 
 
 def decimal_year(day: dt.date) -> float:
-    """2017-03-01 -> 2017.16 [year]: the year plus the fraction of it elapsed before ``day``."""
+    """2017-03-01 -> 2017.16 [year]: the year plus the fraction of it elapsed before ``day``
+    (the start of the day). Any date TOML can hold works, up to 9999-12-31."""
     day = dt.date(day.year, day.month, day.day)  # a datetime counts by its day
-    start = dt.date(day.year, 1, 1)
-    return day.year + (day - start).days / (dt.date(day.year + 1, 1, 1) - start).days
+    elapsed = (day - dt.date(day.year, 1, 1)).days
+    return day.year + elapsed / (366 if calendar.isleap(day.year) else 365)
 
 
 def found(value: Any, expect: str | None = None) -> str:

@@ -315,6 +315,11 @@ class Validator:
         return out
 
 
+#: Longest scenario name [characters]: four names joined into a comparison folder's name stay
+#: well within the 255 bytes a file name may have.
+MAX_NAME = 48
+
+
 def check_meta(layer: Layer) -> dict[str, Any]:
     meta = layer.doc.get("scenario")
     if not isinstance(meta, dict):
@@ -327,6 +332,9 @@ def check_meta(layer: Layer) -> dict[str, Any]:
     for key in REQUIRED_META:
         if not meta.get(key, "").strip():
             raise ScenarioError(layer.path, f"scenario.{key}", "is required (name, title_zh and title_en identify the scenario in tables and briefs)", find_line(layer.text, "scenario"))
+    if len(meta["name"]) > MAX_NAME:
+        raise ScenarioError(layer.path, "scenario.name", f"is {len(meta['name'])} characters long; use at most {MAX_NAME} "
+                            "(it names output folders, and a comparison joins several names)", find_line(layer.text, "scenario.name"))
     if not re.fullmatch(r"[A-Za-z0-9_\-]+", meta["name"]):
         raise ScenarioError(layer.path, "scenario.name", f"use letters, digits, '-' or '_' only (it names output folders), found {toml_text(meta['name'])}", find_line(layer.text, "scenario.name"))
     return meta
