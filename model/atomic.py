@@ -9,11 +9,14 @@ holds nothing such a directory does not hold. Anything else is refused with
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
 import os
 import shutil
 import stat
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -133,31 +136,98 @@ def _umask() -> int:
     return mask
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # somebody else's live process
+        return True
+    return True
+
+
+def _tidy(out: Path) -> None:
+    """Undo what a killed writer left next to ``out``.
+
+    A ``.<name>.old-<pid>`` left by a crash between the two renames is put back if ``out`` is
+    missing (so a run is never lost), and removed otherwise; ``.<name>.partial-<pid>-*``
+    folders of processes that are no longer alive are removed.
+    """
+    for leftover in sorted(out.parent.glob(f".{out.name}.old-*")):
+        pid = leftover.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and _alive(int(pid)) and int(pid) != os.getpid():
+            continue
+        if not out.exists() and not out.is_symlink():
+            os.replace(leftover, out)
+        else:
+            shutil.rmtree(leftover, ignore_errors=True)
+    for leftover in out.parent.glob(f".{out.name}.partial-*"):
+        pid = leftover.name[len(f".{out.name}.partial-"):].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+#: How long a save waits for another save in the same folder to finish [s].
+LOCK_WAIT = 120.0
+
+
+@contextmanager
+def _locked(out: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the folder that holds ``out`` (no lock file is left behind).
+
+    Saves into one folder take their turn: a second writer of ``out`` waits until the first
+    has renamed its directory into place (a save takes about a second), then checks again what
+    is there. After LOCK_WAIT seconds it gives up with :class:`OutDirError`.
+    """
+    fd = os.open(out.parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        deadline = time.monotonic() + LOCK_WAIT
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EWOULDBLOCK, errno.EACCES):
+                    raise
+                if time.monotonic() > deadline:
+                    raise OutDirError(f"--out: another command has been writing in {out.parent} for over "
+                                      f"{LOCK_WAIT:.0f} s; wait for it to finish or choose another path") from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 @contextmanager
 def atomic_directory(out_dir: str | Path, kind: str) -> Iterator[Path]:
     """Yield a temporary sibling of ``out_dir`` to write into; on success it replaces ``out_dir``.
 
     ``out_dir`` is checked with :func:`check_replaceable` first and again right before the
-    swap, so only one of our own ``kind`` directories is ever replaced. The temporary directory
-    (``.<name>.partial-*``) gets the permissions of an ordinary folder and is renamed into place
-    only when the ``with`` block finishes; an existing ``out_dir`` is swapped out first and
+    swap, so only one of our own ``kind`` directories is ever replaced. While writing, a lock
+    next to ``out_dir`` refuses a second writer. The temporary directory
+    (``.<name>.partial-<pid>-*``) gets the permissions of an ordinary folder and is renamed into
+    place only when the ``with`` block finishes; an existing ``out_dir`` is swapped out first and
     removed after. On any error (or interruption) the temporary directory is removed and
-    ``out_dir`` is left as it was. Callers write their manifest last.
+    ``out_dir`` is left as it was; what a killed writer left behind is tidied the next time.
+    Callers write their manifest last.
     """
     out = check_replaceable(out_dir, kind)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
-    try:
-        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; outputs are shared like any folder
-        yield tmp
-        check_replaceable(out, kind)  # it may have changed while we simulated and wrote
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            os.replace(out, old)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    with _locked(out):
+        _tidy(out)
+        out = check_replaceable(out, kind)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-{os.getpid()}-", dir=out.parent))
+        try:
+            os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; outputs are shared like any folder
+            yield tmp
+            check_replaceable(out, kind)  # it may have changed while we wrote
+            if out.exists():
+                old = out.with_name(f".{out.name}.old-{os.getpid()}")
+                os.replace(out, old)
+                os.replace(tmp, out)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(tmp, out)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise

@@ -9,12 +9,13 @@ every file left as it was.
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
 
 from model import load_scenario, simulate
-from model.atomic import OutDirError, check_replaceable
+from model.atomic import OutDirError, atomic_directory, check_replaceable
 from model.cli import main
 
 SCENARIO = "scenarios/plan.toml"
@@ -119,3 +120,45 @@ def test_a_symlink_or_file_in_the_way_is_refused(tmp_path, web_app):
     (tmp_path / "file").write_text("x", "utf-8")
     with pytest.raises(OutDirError, match="not a directory"):
         check_replaceable(tmp_path / "file" / "run", "run")
+
+
+def test_a_crash_between_the_two_renames_is_undone_by_the_next_save(tmp_path, plan_run):
+    run = plan_run.save(tmp_path / "run")
+    before = _snapshot(run)
+    # the state a kill between `out -> .old` and `tmp -> out` leaves: the run only under .old
+    dead_pid = 2 ** 22 + 12345  # above Linux's pid_max default: no such process
+    (run).rename(tmp_path / f".run.old-{dead_pid}")
+    (tmp_path / f".run.partial-{dead_pid}-abc").mkdir()
+    with pytest.raises(RuntimeError):
+        with atomic_directory(tmp_path / "run", "run"):
+            # tidying put the old run back before this save began, and this save fails
+            assert _snapshot(tmp_path / "run") == before
+            raise RuntimeError("fault while writing")
+    assert _snapshot(tmp_path / "run") == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no .old, no stale .partial
+
+
+def test_saves_into_one_folder_take_their_turn(tmp_path, plan_run):
+    entered, release = threading.Event(), threading.Event()
+    order = []
+
+    def slow_writer():
+        with atomic_directory(tmp_path / "run", "run") as tmp:
+            entered.set()
+            release.wait(30)
+            order.append("first")
+            (tmp / "manifest.json").write_text(json.dumps(plan_run.manifest()), "utf-8")
+
+    first = threading.Thread(target=slow_writer)
+    first.start()
+    assert entered.wait(30)
+    second = threading.Thread(target=lambda: (plan_run.save(tmp_path / "run"), order.append("second")))
+    second.start()
+    second.join(0.5)
+    assert second.is_alive() and order == []  # waiting for the lock, not racing
+    release.set()
+    first.join(30)
+    second.join(30)
+    assert order == ["first", "second"]
+    assert (tmp_path / "run" / "summary.csv").is_file()  # the second, complete save is what stays
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
