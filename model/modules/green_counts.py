@@ -29,6 +29,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from model.modules import FloatDraws
 from model.processes.pipeline import candidate_pipeline, open_pipeline, raise_odds
 from model.timeline import YEARS
 
@@ -39,23 +40,6 @@ PARK_CANDIDATES = 3
 #: Floor on a year's growth factor of EP value added (it never loses more than 95 % in a year).
 MIN_GROWTH_FACTOR = 0.05
 
-#: Uncertainties read here (declared in ``green.toml``).
-UNCERTAINTIES: tuple[str, ...] = (
-    "factory.candidates", "factory.apply", "factory.approve", "factory.lag", "factory.reward_effect",
-    "park.apply", "park.approve", "park.lag", "park.reward_effect",
-    "leader.candidates", "leader.apply", "leader.approve", "leader.lag", "leader.promotion_effect",
-    "audit.key_firms", "audit.initial_share", "audit.base_rate", "audit.campaign_rate", "audit.pass",
-    "energy_centre.candidates", "energy_centre.apply", "energy_centre.lag",
-    "energy_centre.promotion_effect",
-    "ep.initial_firms", "ep.entry_rate", "ep.support_effect", "ep.growth", "ep.growth_uplift",
-    "ep.growth_sd", "ep.entrant_share",
-    "circular_park.duration",
-)
-#: Levers read here, besides ``measures_start`` (declared in ``green.toml``).
-LEVERS: tuple[str, ...] = (
-    "reward.factory", "reward.park", "leader_promotion", "audit_campaign",
-    "energy_centre_promotion", "ep_support", "circular_park_start",
-)
 #: Indicators added to the green module's output.
 INDICATORS: tuple[str, ...] = (
     "green_factories", "green_parks", "circular_park", "efficiency_leaders",
@@ -142,7 +126,9 @@ def simulate_counts(levers: Mapping[str, object], draws: Mapping[str, np.ndarray
         ``leader_promotion``, ``audit_campaign``, ``energy_centre_promotion``, ``ep_support``,
         and ``circular_park_start`` [decimal yr].
     draws : mapping
-        The uncertainties of :data:`UNCERTAINTIES`, each ``(n,)`` (units in ``green.toml``).
+        The count targets' uncertainties declared in ``green.toml`` (``factory.*``, ``park.*``,
+        ``leader.*``, ``audit.*``, ``energy_centre.*``, ``ep.*``, ``circular_park.duration``), each
+        ``(n,)``.
     rng : numpy.random.Generator
         Draws, in this order: factories, parks, leaders, audits, energy centres (two uniform
         arrays ``(n, Y)`` each), EP firms (one), EP growth shocks (normals ``(n, Y - 1)``).
@@ -152,10 +138,7 @@ def simulate_counts(levers: Mapping[str, object], draws: Mapping[str, np.ndarray
     dict of str to numpy.ndarray
         The indicators of :data:`INDICATORS`, each ``(n, len(YEARS))``.
     """
-    missing = [u for u in UNCERTAINTIES if u not in draws]
-    if missing:
-        raise KeyError(f"green: draws lack uncertainties {missing}")
-    d = {k: np.asarray(draws[k], float) for k in UNCERTAINTIES}
+    d = FloatDraws(draws)
     n = len(d["factory.apply"])
     act = active_fraction(float(levers["measures_start"]))
 

@@ -29,6 +29,7 @@ Common random numbers: pipelines are called in a fixed order and draw uniforms o
 
 from __future__ import annotations
 
+from collections import ChainMap
 from collections.abc import Mapping
 
 import numpy as np
@@ -86,7 +87,7 @@ def simulate(levers: Mapping[str, object], draws: Mapping[str, np.ndarray],
     firms = _d(draws, "coverage.firms")
     firms = np.maximum(np.rint(firms), 1.0)
     holders = np.rint(firms * _d(draws, "coverage.initial_share"))
-    draws_cov = {**draws, "coverage.pool": firms - holders}
+    draws_cov = ChainMap({"coverage.pool": firms - holders}, draws)
     coverage = candidate_item(rng, draws_cov, "coverage", factor, initial=holders)
 
     institutions = open_item(rng, draws, "rd_institutions", factor)

@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from model.links import NO_LINKS, SECTORS, Linked
+from model.modules import FloatDraws
 from model.processes import closures, polluters, zombie
 from model.timeline import YEARS, decimal_year
 
@@ -85,7 +86,7 @@ def milestones(draws: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]
 
 def firm_params(draws: Mapping[str, np.ndarray]) -> zombie.FirmParams:
     """Per-replication parameters of the per-firm draws, converted to years and 万元."""
-    d = {k: np.asarray(v, float) for k, v in draws.items()}
+    d = FloatDraws(draws)
     return zombie.FirmParams(
         share_shell=d["share.shell"],
         share_court=d["share.court"],
@@ -205,7 +206,7 @@ def closure_indicators(levers: Mapping[str, Any], draws: Mapping[str, np.ndarray
     array in a shape that depends on counts drawn from ``draws`` only, never on a lever.
     """
     g_coal, g_furnace, g_cement, g_poll = rng.spawn(4)
-    d = {k: np.asarray(v, float) for k, v in draws.items()}
+    d = FloatDraws(draws)
     n, spread, ends = len(d["coal.mines_2017"]), d["closure_spread"], tuple(YEAR_ENDS)
     # 二(一) coal mines
     mines = closures.coal_mines(g_coal, d["coal.mines_2017"], d["coal.mines_2018"], d["coal.idle_share"],

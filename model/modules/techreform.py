@@ -38,7 +38,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from model.links import NO_LINKS, Linked
-from model.modules import techreform_counts
+from model.modules import FloatDraws, techreform_counts
 from model.timeline import YEARS
 
 #: Annex 附件 (2017 targets by district): id, name, industrial investment [亿元],
@@ -161,27 +161,15 @@ def _schedule(value) -> np.ndarray:
     return np.broadcast_to(np.asarray(value, dtype=float), (len(YEARS),))
 
 
-_NAMES = (
-    "base2016.industrial_investment", "base2016.share", "propensity.base",
-    "propensity.firm_sigma", "propensity.campaign_growth", "response.elasticity",
-    "response.first_year", "project.equipment_rd_share", "project.firm_sigma",
-    "project.sigma", "investment.trend", "investment.other_volatility",
-    "district.other_sigma",
-)
-#: Uncertainties the module reads (all declared in techreform.toml); the count targets' own
-#: are read by techreform_counts.py.
-UNCERTAINTIES: tuple[str, ...] = _NAMES + techreform_counts.UNCERTAINTIES
-
-
-def _params(draws: Mapping[str, np.ndarray], rows: slice) -> dict[str, np.ndarray]:
+def _params(draws: Mapping[str, np.ndarray], rows: slice) -> Mapping[str, np.ndarray]:
     """Per-replication parameters of a chunk as (m, 1) float64 columns."""
-    return {k: np.asarray(draws[k], dtype=float)[rows, None] for k in _NAMES}
+    return FloatDraws(draws, lambda value: np.asarray(value, dtype=float)[rows, None])
 
 
 def _simulate_chunk(p, rate, floor_wan, cap_wan, kept, rng, out, rows):
     """Simulate replications ``rows``; firm-level arithmetic in float32 (sums in float64)."""
     f4 = np.float32
-    q = {k: v.astype(f4) for k, v in p.items()}
+    q = FloatDraws(p, lambda value: value.astype(f4))
     m = p["propensity.base"].shape[0]
     # --- draws that do not depend on the year, in a fixed order and lever-free shapes -----
     z_firm = rng.standard_normal((m, N_FIRMS), dtype=f4)
