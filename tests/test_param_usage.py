@@ -122,6 +122,16 @@ def test_every_declared_parameter_is_read_and_every_read_one_declared(all_reads)
     assert mismatches(all_reads) == []
 
 
+def test_every_declared_indicator_is_returned():
+    """The engine refuses undeclared indicators; this is the other direction."""
+    params = all_params()
+    returned = {name: set() for name in MODULE_NAMES}
+    for key in recorded_run(load_scenario(ROOT / "scenarios" / "plan.toml"), empty_reads()):
+        module, _, indicator = key.partition(".")
+        returned[module].add(indicator)
+    assert {m: set(params[m].indicators) - returned[m] for m in MODULE_NAMES} == {m: set() for m in MODULE_NAMES}
+
+
 def test_the_check_sees_an_undeclared_read(monkeypatch):
     """A module asking for a key its file does not declare (with a default, so no KeyError)."""
     import model.modules.smart as smart
