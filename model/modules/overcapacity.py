@@ -39,7 +39,7 @@ import numpy as np
 
 from model.links import NO_LINKS, SECTORS, Linked
 from model.modules import FloatDraws
-from model.processes import closures, polluters, zombie
+from model.processes import closures, polluters, zombie, zombie_simpy, zombie_twin
 from model.timeline import YEARS, decimal_year
 
 #: Survey deadline, end of 2017-06-30 (seed 二(六) 时间节点: 2017年6月底前，完成排查工作).
@@ -301,10 +301,10 @@ def simulate(levers: Mapping[str, Any], draws: Mapping[str, np.ndarray],
     dict
         Indicator name -> ``(n,)`` or ``(n, len(YEARS))`` array.
     """
-    return _run(levers, draws, rng, zombie.simulate_vectorised_detail, polluters.close_vectorised)
+    return _run(levers, draws, rng, zombie_twin.simulate_vectorised_detail, polluters.close_vectorised)
 
 
 def simulate_reference(levers: Mapping[str, Any], draws: Mapping[str, np.ndarray],
                        rng: np.random.Generator) -> dict[str, np.ndarray]:
     """As :func:`simulate` but with the SimPy reference models (slow; for tests and checks)."""
-    return _run(levers, draws, rng, zombie.simulate_simpy_detail, polluters.close_simpy)
+    return _run(levers, draws, rng, zombie_simpy.simulate_simpy_detail, polluters.close_simpy)
