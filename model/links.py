@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-#: Sectors of the energy-intensity model, in its order (see ``model.modules.green``).
-SECTORS = ("nonferrous", "steel", "chemicals", "power", "building", "other")
+from model.modules.sectors import SECTORS
+
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def capacity_exits_energy(indicators: Mapping[str, np.ndarray], draws: Mapping[s
     Parameters
     ----------
     indicators : mapping
-        ``overcapacity.exit_share.<sector>`` for each sector of :data:`SECTORS`: the share of
+        ``overcapacity.exit_share.<sector>`` for each sector of :data:`model.modules.sectors.SECTORS`: the share of
         the sector's 2016 capacity (value added) closed by each year end, ``(n, years)`` [0-1].
 
     Returns

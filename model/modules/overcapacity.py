@@ -37,8 +37,9 @@ from typing import Any
 
 import numpy as np
 
-from model.links import NO_LINKS, SECTORS, Linked
+from model.links import NO_LINKS, Linked
 from model.modules import FloatDraws
+from model.modules.sectors import SECTORS
 from model.processes import closures, polluters, zombie, zombie_simpy, zombie_twin
 from model.timeline import YEARS, decimal_year
 

@@ -37,7 +37,7 @@ from model.modules.counting import (
     push_factor,
     year_weights,
 )
-from model.modules.green import bass_advance
+from model.modules.bass import bass_advance
 
 #: Reference reward of ``reward_effect`` [万元].
 REWARD_REF = 10.0

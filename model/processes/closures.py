@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.links import SECTORS
+from model.modules.sectors import SECTORS
 
 
 def per_item(rng: np.random.Generator, k: int, n: int, kinds: str,
