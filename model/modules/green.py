@@ -110,6 +110,39 @@ def p_multipliers(levers: Mapping[str, object], draws: Mapping[str, np.ndarray])
     return mult
 
 
+def _value_added(draws: Mapping[str, np.ndarray], shocks: np.ndarray, linked: Linked) -> np.ndarray:
+    """Sector value added relative to the 2016 total, ``(n, S, T)``, after capacity exits."""
+    n, n_sec = shocks.shape[:2]
+    weights = _sector_draws(draws, "share")
+    growth = _sector_draws(draws, "growth")
+    sd = np.asarray(draws["growth_sd"], float)[:, None, None]
+    factor = np.maximum(1.0 + growth[..., None] + sd * shocks, MIN_GROWTH_FACTOR)
+    cum = np.concatenate([np.ones((n, n_sec, 1)), np.cumprod(factor, axis=-1)], axis=-1)
+    kept = 1.0 - linked.inputs["exit_share"] if "exit_share" in linked.inputs else 1.0
+    return (weights / weights.sum(axis=1, keepdims=True))[..., None] * cum * kept
+
+
+def _bass_share(levers: Mapping[str, object], draws: Mapping[str, np.ndarray], linked: Linked,
+                k: np.ndarray) -> np.ndarray:
+    """Bass adopter share of each sector at the year ends ``k`` [yr since 2016], ``(n, S, T)``."""
+    n, n_sec = len(draws["bass_p"]), len(SECTORS)
+    p0 = np.broadcast_to(np.asarray(draws["bass_p"], float)[:, None], (n, n_sec))
+    q = np.asarray(draws["bass_q"], float)[:, None, None]
+    switch = float(levers["measures_start"]) - (BASE_YEAR + 1)
+    p_after = p0 * p_multipliers(levers, draws)
+    if "renovated_share" in linked.inputs:  # link renovation_retrofit (model.links)
+        # firms that started a tech-renovation project by the end of the year before
+        lagged = np.concatenate([np.zeros((n, 1)), linked.inputs["renovated_share"][:, :-1]], axis=1)
+        effect = np.asarray(draws["renovation_p_effect"], float)[:, None, None]
+        return bass_path_yearly(switch, p0, p_after[..., None] * (1.0 + effect * lagged[:, None, :]), q[..., 0])
+    return bass_path(k, switch, p0[..., None], p_after[..., None], q)
+
+
+def _plants(draws: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Effective number of equal plants per sector, whole numbers in [1, MAX_PLANTS], ``(n, S)``."""
+    return np.clip(np.rint(_sector_draws(draws, "plants")), 1, MAX_PLANTS).astype(int)
+
+
 def simulate(
     levers: Mapping[str, object], draws: Mapping[str, np.ndarray], rng: np.random.Generator,
     linked: Linked = NO_LINKS,
@@ -142,27 +175,8 @@ def simulate(
     shocks = rng.standard_normal((n, n_sec, n_yr - 1))
     u = rng.random((n, n_sec, MAX_PLANTS), dtype=np.float32)
 
-    weights = _sector_draws(draws, "share")
-    growth = _sector_draws(draws, "growth")
-    sd = np.asarray(draws["growth_sd"], float)[:, None, None]
-    factor = np.maximum(1.0 + growth[..., None] + sd * shocks, MIN_GROWTH_FACTOR)
-    cum = np.concatenate([np.ones((n, n_sec, 1)), np.cumprod(factor, axis=-1)], axis=-1)
-    kept = 1.0 - linked.inputs["exit_share"] if "exit_share" in linked.inputs else 1.0
-    va = (weights / weights.sum(axis=1, keepdims=True))[..., None] * cum * kept
-
-    p0 = np.broadcast_to(np.asarray(draws["bass_p"], float)[:, None], (n, n_sec))
-    q = np.asarray(draws["bass_q"], float)[:, None, None]
-    switch = float(levers["measures_start"]) - (BASE_YEAR + 1)
-    p_after = p0 * p_multipliers(levers, draws)
-    if "renovated_share" in linked.inputs:  # link renovation_retrofit (model.links)
-        # firms that started a tech-renovation project by the end of the year before
-        lagged = np.concatenate([np.zeros((n, 1)), linked.inputs["renovated_share"][:, :-1]], axis=1)
-        effect = np.asarray(draws["renovation_p_effect"], float)[:, None, None]
-        f = bass_path_yearly(switch, p0, p_after[..., None] * (1.0 + effect * lagged[:, None, :]), q[..., 0])
-    else:
-        f = bass_path(k, switch, p0[..., None], p_after[..., None], q)
-    plants = np.clip(np.rint(_sector_draws(draws, "plants")), 1, MAX_PLANTS).astype(int)
-    adopted = lumpy_adoption(f, plants, u)
+    va = _value_added(draws, shocks, linked)
+    adopted = lumpy_adoption(_bass_share(levers, draws, linked, k), _plants(draws), u)
 
     autonomous = (1.0 - _sector_draws(draws, "decline"))[..., None] ** k
     retrofit = 1.0 - _sector_draws(draws, "savings")[..., None] * adopted
