@@ -105,3 +105,18 @@ def test_scenario_links_table(tmp_path):
     path.write_text(path.read_text("utf-8").replace("capacity_exit_energy = false", 'capacity_exits_energy = "no"'), encoding="utf-8")
     with pytest.raises(ScenarioError, match="true or false"):
         load_scenario(path)
+
+
+def test_every_link_has_the_one_calling_convention(plan):
+    """link(indicators, draws) -> dict of arrays, callable on what the engine holds after a run
+    (a same-module link too: its module calls it with its own arrays under the same keys)."""
+    import inspect
+
+    draws = sample_inputs(plan, SEED, BLOCK_NO, N)
+    indicators = run_modules(plan, draws, SEED, BLOCK_NO)
+    for link in LINKS.values():
+        assert list(inspect.signature(link.function).parameters) == ["indicators", "draws"], link.name
+        out = link.function(indicators, draws)
+        assert out and all(isinstance(v, np.ndarray) and v.shape[0] == N for v in out.values()), link.name
+    same = LINKS["hightech_value_added"].function(indicators, draws)["hightech_va_growth"]
+    np.testing.assert_array_equal(same, indicators["innovation.hightech_va_growth"])
