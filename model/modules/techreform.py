@@ -39,37 +39,16 @@ import numpy as np
 
 from model.links import NO_LINKS, Linked
 from model.modules import FloatDraws, techreform_counts
+from model.modules.districts import DISTRICTS
 from model.timeline import YEARS
 
-#: Annex 附件 (2017 targets by district): id, name, industrial investment [亿元],
-#: tech-renovation investment [亿元], firms renovating. Source: the seed, 技改方案 附件.
-DISTRICTS: tuple[tuple[str, str, float, float, int], ...] = (
-    ("huling", "虎岭", 55.0, 8.0, 5),
-    ("yuchuan", "玉川", 40.0, 6.5, 4),
-    ("gaoxin", "高新", 30.0, 5.0, 4),
-    ("jishui", "济水", 3.0, 0.4, 2),
-    ("qinyuan", "沁园", 3.5, 1.0, 3),
-    ("tiantan", "天坛", 11.5, 2.0, 4),
-    ("beihai", "北海", 3.0, 0.6, 2),
-    ("yuquan", "玉泉", 10.0, 2.0, 3),
-    ("kejing", "克井", 16.0, 2.0, 4),
-    ("wulongkou", "五龙口", 6.0, 1.5, 4),
-    ("lilin", "梨林", 5.0, 1.5, 4),
-    ("zhicheng", "轵城", 11.0, 2.0, 4),
-    ("chengliu", "承留", 16.0, 2.3, 5),
-    ("sili", "思礼", 13.0, 2.2, 5),
-    ("potou", "坡头", 3.0, 0.5, 1),
-    ("dayu", "大峪", 3.0, 0.5, 2),
-    ("shaoyuan", "邵原", 4.0, 0.5, 1),
-    ("wangwu", "王屋", 3.0, 0.5, 1),
-    ("xiaye", "下冶", 4.0, 1.0, 2),
-)
-DISTRICT_IDS: tuple[str, ...] = tuple(d[0] for d in DISTRICTS)
+#: The 19 districts of the annex (附件) with their 2017 figures: model/data/districts.toml.
+DISTRICT_IDS: tuple[str, ...] = tuple(d.id for d in DISTRICTS)
 
 #: Above-scale firms per firm of the 2017 quota: 60 firms = 20 % (seed, 二(一) 时间节点), so 300
 #: firms; each district gets 5x its quota (assumption: proportional to the quota).
 FIRMS_PER_QUOTA = 5
-_QUOTA = np.array([d[4] for d in DISTRICTS])
+_QUOTA = np.array([d.firms for d in DISTRICTS])
 DISTRICT_FIRMS: np.ndarray = FIRMS_PER_QUOTA * _QUOTA
 N_FIRMS = int(DISTRICT_FIRMS.sum())
 #: District of each firm (firms of a district are contiguous, in annex order).
@@ -77,10 +56,10 @@ FIRM_DISTRICT: np.ndarray = np.repeat(np.arange(len(DISTRICTS)), DISTRICT_FIRMS)
 _STARTS = np.concatenate(([0], np.cumsum(DISTRICT_FIRMS)[:-1]))
 #: Relative project size of a district's firms: annex tech-renovation investment per renovating
 #: firm [亿元/firm] (assumption: the annex's ratio reflects its firms' typical project size).
-DISTRICT_SCALE: np.ndarray = np.array([d[3] / d[4] for d in DISTRICTS])
+DISTRICT_SCALE: np.ndarray = np.array([d.investment / d.firms for d in DISTRICTS])
 _DISTRICT_SCALE32 = DISTRICT_SCALE.astype(np.float32)
 #: Annex 2017 other (industrial - tech-renovation) investment shares of the districts.
-_OTHER = np.array([d[2] - d[3] for d in DISTRICTS])
+_OTHER = np.array([d.industrial_investment - d.investment for d in DISTRICTS])
 DISTRICT_OTHER_SHARE: np.ndarray = _OTHER / _OTHER.sum()
 
 #: Replications simulated at once (bounds memory at n = 100,000; fixed, so draws do not depend
