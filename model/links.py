@@ -26,8 +26,6 @@ import numpy as np
 
 from model.modules.sectors import SECTORS
 
-
-
 #: The one calling convention of every link function: ``link(indicators, draws) -> changes``.
 #: ``indicators`` holds the upstream modules' indicators (``"module.indicator"`` -> array),
 #: ``draws`` every sampled uncertainty (``"module.name"`` -> (n,)); the result maps the names
@@ -48,7 +46,8 @@ class Linked:
 NO_LINKS = Linked()
 
 
-def capacity_exits_energy(indicators: Mapping[str, np.ndarray], draws: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+def capacity_exits_energy(indicators: Mapping[str, np.ndarray],
+                          draws: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Capacity closed by the overcapacity plan leaves the energy-intensity model.
 
     Parameters
@@ -66,7 +65,8 @@ def capacity_exits_energy(indicators: Mapping[str, np.ndarray], draws: Mapping[s
     return {"exit_share": np.stack([indicators[f"overcapacity.exit_share.{s}"] for s in SECTORS], axis=1)}
 
 
-def capacity_exits_investment(indicators: Mapping[str, np.ndarray], draws: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+def capacity_exits_investment(indicators: Mapping[str, np.ndarray],
+                              draws: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Closed capacity stops investing: industrial investment other than tech renovation shrinks.
 
     The exited share of industry is the value-added-weighted mean of the sectors' exit shares,
@@ -99,7 +99,8 @@ def renovation_retrofit(indicators: Mapping[str, np.ndarray], draws: Mapping[str
     return {"renovated_share": np.asarray(indicators["techreform.completed_share"], float) / 100.0}
 
 
-def hightech_value_added(indicators: Mapping[str, np.ndarray], draws: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+def hightech_value_added(indicators: Mapping[str, np.ndarray],
+                         draws: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Growth of high-tech value added from the growth of the number of high-tech enterprises.
 
     A link within the innovation module, which calls it with its own arrays when the link is on.

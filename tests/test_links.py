@@ -67,7 +67,8 @@ def test_capacity_exits_link_with_no_exits_equals_link_off(plan):
                                                  "overcapacity.residual_exit_multiplier": 0.0})
     draws = sample_inputs(no_exits, SEED, BLOCK_NO, N)
     on = run_modules(no_exits, draws, SEED, BLOCK_NO)
-    off = run_modules(with_links(no_exits, capacity_exits_energy=False, capacity_exits_investment=False), draws, SEED, BLOCK_NO)
+    both_off = with_links(no_exits, capacity_exits_energy=False, capacity_exits_investment=False)
+    off = run_modules(both_off, draws, SEED, BLOCK_NO)
     for key in on:
         if key.startswith(("green.", "techreform.")):
             np.testing.assert_allclose(on[key], off[key], rtol=1e-12, atol=1e-12, err_msg=key)
@@ -99,10 +100,12 @@ def test_scenario_links_table(tmp_path):
     assert scenario.links["capacity_exits_energy"] is False
     assert scenario.enabled_links == frozenset(LINKS) - {"capacity_exits_energy"}
     assert scenario.hash() != load_scenario(tmp_path / "plan.toml").hash()
-    path.write_text(path.read_text("utf-8").replace("capacity_exits_energy = false", "capacity_exit_energy = false"), encoding="utf-8")
+    text = path.read_text("utf-8")
+    path.write_text(text.replace("capacity_exits_energy = false", "capacity_exit_energy = false"), encoding="utf-8")
     with pytest.raises(ScenarioError, match="links.capacity_exit_energy.*capacity_exits_energy"):
         load_scenario(path)
-    path.write_text(path.read_text("utf-8").replace("capacity_exit_energy = false", 'capacity_exits_energy = "no"'), encoding="utf-8")
+    text = path.read_text("utf-8")
+    path.write_text(text.replace("capacity_exit_energy = false", 'capacity_exits_energy = "no"'), encoding="utf-8")
     with pytest.raises(ScenarioError, match="true or false"):
         load_scenario(path)
 

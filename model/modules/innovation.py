@@ -64,7 +64,8 @@ def _rd_spending(rng: np.random.Generator, levers: Mapping[str, object], draws: 
     """GDP [亿元] and R&D spending [亿元], (n, years) each; the fund's leverage adds spending."""
     z = rng.standard_normal((weights.shape[0], N_YEARS))
     gdp = rates.gdp_path(_d(draws, "rd.gdp_2016"), _d(draws, "rd.gdp_growth"))
-    extra = _d(draws, "rd.leverage")[:, None] * rates.fund_spending(levers["fund.annual"], levers["fund.guided"], weights)
+    fund = rates.fund_spending(levers["fund.annual"], levers["fund.guided"], weights)
+    extra = _d(draws, "rd.leverage")[:, None] * fund
     spending = rates.rd_spending(gdp[:, 0] * _d(draws, "rd.intensity_2016") / 100.0, _d(draws, "rd.growth"),
                                  _d(draws, "rd.growth_sd"), z, extra)
     return gdp, spending

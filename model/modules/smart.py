@@ -15,8 +15,9 @@ Model (parameters, sources and assumptions in ``model/data/params/smart.toml``):
 * The share ``F`` of key backbone manufacturers with an internet 双创 platform follows the Bass
   equation ``dF/dt = (p_t + q F)(1 - F)`` from its uncertain 2016 level ``F0`` (firms that already
   have a platform are imitated too), with innovation ``p_t = p * factor_t`` (the platform reward
-  pushes ``p`` the same way as the odds above) and imitation ``q``. The count is lumpy: firm ``i`` of ``N`` has a platform at the end of year
-  ``t`` when its uniform ``u_i < F(t)``, so the mean share is exactly ``F(t)``.
+  pushes ``p`` the same way as the odds above) and imitation ``q``. The count is lumpy: firm
+  ``i`` of ``N`` has a platform at the end of year ``t`` when its uniform ``u_i < F(t)``, so the
+  mean share is exactly ``F(t)``.
 
 Common random numbers: the pipelines are called in a fixed order and each draws uniforms of a
 shape set by ``n`` alone; the platform uniforms are ``(n, MAX_PLATFORM_FIRMS)``. Rewards only
@@ -30,6 +31,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from model.links import NO_LINKS, Linked
+from model.modules.bass import bass_advance
 from model.modules.counting import (
     N_YEARS,
     candidate_item,
@@ -37,7 +39,6 @@ from model.modules.counting import (
     push_factor,
     year_weights,
 )
-from model.modules.bass import bass_advance
 
 #: Reference reward of ``reward_effect`` [万元].
 REWARD_REF = 10.0

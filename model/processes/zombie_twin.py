@@ -12,7 +12,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from model.processes.zombie import COURT, TOPUP_TIMES, ZombieInputs, ZombieTimes, check_inputs, topup_instants
+from model.processes.zombie import (
+    COURT,
+    TOPUP_TIMES,
+    ZombieInputs,
+    ZombieTimes,
+    check_inputs,
+    topup_instants,
+)
 
 
 def _fifo_servers(arrival: np.ndarray, service: np.ndarray, active: np.ndarray,
