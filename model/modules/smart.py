@@ -89,6 +89,17 @@ def lumpy_share(u: np.ndarray, firms: np.ndarray, share: np.ndarray) -> np.ndarr
     return adopted / firms[:, None]
 
 
+def _platform_penetration(rng: np.random.Generator, draws: Mapping[str, np.ndarray],
+                          factor: np.ndarray) -> np.ndarray:
+    """Share of key backbone manufacturers with an internet 双创 platform [%], ``(n, years)``:
+    the Bass share pushed by the platform reward (``factor``), counted firm by firm."""
+    u = rng.random((factor.shape[0], MAX_PLATFORM_FIRMS))
+    smooth = platform_share(np.asarray(draws["platform.initial_share"], float),
+                            np.asarray(draws["platform.bass_p"], float),
+                            np.asarray(draws["platform.bass_q"], float), factor)
+    return 100.0 * lumpy_share(u, np.asarray(draws["platform.firms"], float), smooth)
+
+
 def simulate(levers: Mapping[str, object], draws: Mapping[str, np.ndarray],
              rng: np.random.Generator, linked: Linked = NO_LINKS) -> dict[str, np.ndarray]:
     """Simulate the smart plan (see the module docstring).
@@ -131,12 +142,7 @@ def simulate(levers: Mapping[str, object], draws: Mapping[str, np.ndarray],
     service = candidate_item(rng, draws, "service_mfg", push_each(r_service))
     bases = candidate_item(rng, draws, "bases", push_each(r_base))
 
-    n = weights.shape[0]
-    u = rng.random((n, MAX_PLATFORM_FIRMS))
-    smooth = platform_share(np.asarray(draws["platform.initial_share"], float),
-                            np.asarray(draws["platform.bass_p"], float),
-                            np.asarray(draws["platform.bass_q"], float), push_each(reward("platform")))
-    penetration = 100.0 * lumpy_share(u, np.asarray(draws["platform.firms"], float), smooth)
+    penetration = _platform_penetration(rng, draws, push_each(reward("platform")))
 
     outlay = (certified.new * float(levers["reward.iim_assessment"]) + factories.new * r_smart[:, None]
               + service.new * r_service[:, None] + bases.new * r_base[:, None])
