@@ -206,6 +206,30 @@ def _simulate_chunk(p, rate, floor_wan, cap_wan, kept, rng, out, rows):
         out["district_firms"][rows, j] = _by_district(adopt)
 
 
+def _indicators(out: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The firm-level model's indicators from its per-year arrays: the share, the growth gap
+    (tech-renovation minus industrial investment growth [pp]), and each district's figures."""
+    tech, ind = out["investment"], out["industrial_investment"]
+    gap = np.full(tech.shape, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gap[:, 1:] = 100.0 * (tech[:, 1:] / tech[:, :-1] - ind[:, 1:] / ind[:, :-1])
+    gap[~np.isfinite(gap)] = np.nan
+    result = {
+        "investment_share": 100.0 * tech / ind,
+        "investment": tech,
+        "industrial_investment": ind,
+        "firms": out["firms"],
+        "growth_gap": gap,
+        "completed_share": 100.0 * out["completed"] / N_FIRMS,
+        "subsidy_outlay": out["subsidy_outlay"],
+    }
+    for d, name in enumerate(DISTRICT_IDS):
+        result[f"district.{name}.industrial_investment"] = out["district_industrial"][:, :, d]
+        result[f"district.{name}.investment"] = out["district_investment"][:, :, d]
+        result[f"district.{name}.firms"] = out["district_firms"][:, :, d]
+    return result
+
+
 def simulate(levers: Mapping[str, object], draws: Mapping[str, np.ndarray],
              rng: np.random.Generator, linked: Linked = NO_LINKS) -> dict[str, np.ndarray]:
     """Simulate the tech-renovation plan (see the module docstring).
@@ -247,24 +271,7 @@ def simulate(levers: Mapping[str, object], draws: Mapping[str, np.ndarray],
         rows = slice(start, min(n, start + CHUNK))
         _simulate_chunk(_params(draws, rows), rate, floor_wan, cap_wan, kept[rows], rng, out, rows)
 
-    tech, ind = out["investment"], out["industrial_investment"]
-    gap = np.full((n, ny), np.nan)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        gap[:, 1:] = 100.0 * (tech[:, 1:] / tech[:, :-1] - ind[:, 1:] / ind[:, :-1])
-    gap[~np.isfinite(gap)] = np.nan
-    result = {
-        "investment_share": 100.0 * tech / ind,
-        "investment": tech,
-        "industrial_investment": ind,
-        "firms": out["firms"],
-        "growth_gap": gap,
-        "completed_share": 100.0 * out["completed"] / N_FIRMS,
-        "subsidy_outlay": out["subsidy_outlay"],
-    }
-    for d, name in enumerate(DISTRICT_IDS):
-        result[f"district.{name}.industrial_investment"] = out["district_industrial"][:, :, d]
-        result[f"district.{name}.investment"] = out["district_investment"][:, :, d]
-        result[f"district.{name}.firms"] = out["district_firms"][:, :, d]
+    result = _indicators(out)
     # Count targets, drawn after the firm-level model (its results do not depend on them);
     # demonstration projects and new products come from the firms renovating in the year.
     result.update(techreform_counts.simulate_counts(levers, draws, rng, out["firms"]))
