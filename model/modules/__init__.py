@@ -14,6 +14,9 @@ Contract every module follows (the engine relies on nothing else):
     scalar, string or bool the file holds.
   - ``draws``: uncertainty name -> float array of shape ``(n,)``, one value per replication,
     already sampled (and correlated where the scenario asks) by the engine.
+  - A module reads every lever and draw by its name (``levers["x"]``, ``draws["x"]``, or through
+    :class:`FloatDraws`), never by iterating over the mapping: ``tests/test_param_usage.py``
+    records the names asked for and requires them to be exactly the declared ones.
   - ``rng``: a ``numpy.random.Generator`` for the module's own random events. Draw from it in
     shapes that do not depend on lever values, so two scenarios that differ only in levers
     share their random numbers (common random numbers).

@@ -50,6 +50,17 @@ def _d(draws: Mapping[str, np.ndarray], name: str) -> np.ndarray:
     return np.asarray(draws[name], float)
 
 
+def _hightech(rng: np.random.Generator, levers: Mapping[str, object], draws: Mapping[str, np.ndarray],
+              weights: np.ndarray, fund: tuple):
+    """High-tech enterprises: certificates pushed by the fund and the subsidy, valid
+    ``hightech_validity`` years (0: never lapse) with renewal."""
+    subsidy = (_d(draws, "reward_effect"), levers["hightech_subsidy"], SUBSIDY_REF)
+    validity = int(levers["hightech_validity"]) or None
+    return candidate_item(rng, draws, "hightech", push_factor(weights, fund, subsidy),
+                          initial=_d(draws, "hightech.initial"), validity=validity,
+                          renewal_prob=_d(draws, "hightech.renewal"))
+
+
 def _coverage(rng: np.random.Generator, draws: Mapping[str, np.ndarray], factor: np.ndarray):
     """Firms with an R&D institution: (above-scale firms (n,), pipeline of the firms without one)."""
     firms = _d(draws, "coverage.firms")
@@ -96,12 +107,9 @@ def simulate(levers: Mapping[str, object], draws: Mapping[str, np.ndarray],
     n = weights.shape[0]
     fund = (_d(draws, "fund_effect"), levers["fund.annual"], FUND_REF)
     factor = push_factor(weights, fund)
-    hightech_factor = push_factor(weights, fund, (_d(draws, "reward_effect"), levers["hightech_subsidy"], SUBSIDY_REF))
-    validity = int(levers["hightech_validity"]) or None
 
     leading = candidate_item(rng, draws, "leading_firms", factor)
-    hightech = candidate_item(rng, draws, "hightech", hightech_factor, initial=_d(draws, "hightech.initial"),
-                              validity=validity, renewal_prob=_d(draws, "hightech.renewal"))
+    hightech = _hightech(rng, levers, draws, weights, fund)
     giants = candidate_item(rng, draws, "tech_giants", factor)
     smes = candidate_item(rng, draws, "tech_smes", factor)
 
