@@ -9,7 +9,7 @@ date means the END of that day: :func:`decimal_year` is the one conversion from 
 end of day ``d`` is ``d.year + day_of_year(d) / days_in_year(d.year)``, so the end of
 2018-12-31 is exactly 2019.0), and :func:`to_date` its inverse (the day by whose end ``t`` has
 passed). "Done by 2017-06-30" therefore reads ``t <= decimal_year(2017-06-30)``. Durations in
-days are ``1 / 365`` of a year (the plans' years 2017-2019 have 365 days).
+days are :data:`DAY` = ``1 / 365`` of a year (the plans' years 2017-2019 have 365 days).
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ import math
 BASE_YEAR = 2016
 LAST_YEAR = 2020
 YEARS: tuple[int, ...] = tuple(range(BASE_YEAR, LAST_YEAR + 1))
+#: A day as a duration [yr]: 1 / 365 (2017, 2018 and 2019 have 365 days).
+DAY = 1.0 / 365.0
 
 
 def year_index(year: int) -> int:

@@ -41,13 +41,12 @@ from model.links import NO_LINKS, Linked
 from model.modules import FloatDraws
 from model.modules.sectors import SECTORS
 from model.processes import closures, polluters, zombie, zombie_simpy, zombie_twin
-from model.timeline import YEARS, decimal_year
+from model.timeline import DAY, YEARS, decimal_year
 
 #: Survey deadline, end of 2017-06-30 (seed 二(六) 时间节点: 2017年6月底前，完成排查工作).
 SURVEY_DEADLINE = decimal_year(dt.date(2017, 6, 30))
 #: Plan deadline, end of 2017-12-31 (seed 二(六): 2017年12月底前，完成…处置计划方案的制定工作).
 PLAN_DEADLINE = decimal_year(dt.date(2017, 12, 31))
-DAY = 1.0 / 365.0  # [yr]; 2017 and 2018 have 365 days
 MONTH = 1.0 / 12.0  # [yr]
 #: Year ends at which yearly indicators are read [decimal yr].
 YEAR_ENDS = np.array([y + 1.0 for y in YEARS])
