@@ -12,7 +12,9 @@ The engine runs the modules in :data:`model.modules.MODULE_NAMES` order. Before 
 it calls every enabled link whose ``target`` is that module with the indicators produced so far
 (``"module.indicator"`` -> array) and every sampled uncertainty (``"module.name"`` -> (n,)),
 and hands the module the result as :class:`Linked`. A link whose source and target are the same
-module is applied by that module itself (it only needs to know whether the link is on).
+module is applied by that module itself, calling the link function with its own arrays under
+the same keys (it only needs to know whether the link is on). Every link function has the one
+signature :data:`LinkFunction`.
 """
 
 from __future__ import annotations
@@ -22,8 +24,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-#: Sectors of the energy-intensity model, in its order (see ``model.modules.green``).
-SECTORS = ("nonferrous", "steel", "chemicals", "power", "building", "other")
+from model.modules.sectors import SECTORS
+
+#: The one calling convention of every link function: ``link(indicators, draws) -> changes``.
+#: ``indicators`` holds the upstream modules' indicators (``"module.indicator"`` -> array),
+#: ``draws`` every sampled uncertainty (``"module.name"`` -> (n,)); the result maps the names
+#: the receiving module reads from :attr:`Linked.inputs` to arrays. A link never sees levers:
+#: what a lever changes reaches it through the indicators.
+LinkFunction = Callable[[Mapping[str, np.ndarray], Mapping[str, np.ndarray]], dict[str, np.ndarray]]
 
 
 @dataclass(frozen=True)
@@ -38,13 +46,14 @@ class Linked:
 NO_LINKS = Linked()
 
 
-def capacity_exits_energy(indicators: Mapping[str, np.ndarray], draws: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+def capacity_exits_energy(indicators: Mapping[str, np.ndarray],
+                          draws: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Capacity closed by the overcapacity plan leaves the energy-intensity model.
 
     Parameters
     ----------
     indicators : mapping
-        ``overcapacity.exit_share.<sector>`` for each sector of :data:`SECTORS`: the share of
+        ``overcapacity.exit_share.<sector>`` for each sector of :data:`model.modules.sectors.SECTORS`: the share of
         the sector's 2016 capacity (value added) closed by each year end, ``(n, years)`` [0-1].
 
     Returns
@@ -56,7 +65,8 @@ def capacity_exits_energy(indicators: Mapping[str, np.ndarray], draws: Mapping[s
     return {"exit_share": np.stack([indicators[f"overcapacity.exit_share.{s}"] for s in SECTORS], axis=1)}
 
 
-def capacity_exits_investment(indicators: Mapping[str, np.ndarray], draws: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+def capacity_exits_investment(indicators: Mapping[str, np.ndarray],
+                              draws: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Closed capacity stops investing: industrial investment other than tech renovation shrinks.
 
     The exited share of industry is the value-added-weighted mean of the sectors' exit shares,
@@ -89,27 +99,34 @@ def renovation_retrofit(indicators: Mapping[str, np.ndarray], draws: Mapping[str
     return {"renovated_share": np.asarray(indicators["techreform.completed_share"], float) / 100.0}
 
 
-def hightech_value_added(firms: np.ndarray, base_growth: np.ndarray, elasticity: np.ndarray) -> np.ndarray:
+def hightech_value_added(indicators: Mapping[str, np.ndarray],
+                         draws: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Growth of high-tech value added from the growth of the number of high-tech enterprises.
+
+    A link within the innovation module, which calls it with its own arrays when the link is on.
 
     Parameters
     ----------
-    firms : ndarray (n, years)
-        High-tech enterprises holding a valid certificate at each year end [count].
-    base_growth : ndarray (n,)
-        Growth of high-tech value added with an unchanged number of firms [%/yr].
-    elasticity : ndarray (n,)
-        Percent change of high-tech value added per percent change of the firm count [-].
+    indicators : mapping
+        ``innovation.hightech_firms``: high-tech enterprises holding a valid certificate at each
+        year end, ``(n, years)`` [count].
+    draws : mapping
+        ``innovation.hightech_va.base_growth``: growth of high-tech value added with an unchanged
+        number of firms, ``(n,)`` [%/yr]; ``innovation.hightech_va.elasticity``: percent change of
+        high-tech value added per percent change of the firm count, ``(n,)`` [-].
 
     Returns
     -------
-    ndarray (n, years)
-        Yearly growth of high-tech value added [%]; the first year (2016) is ``base_growth``.
+    dict
+        ``hightech_va_growth``: yearly growth of high-tech value added ``(n, years)`` [%]; the
+        first year (2016) is the base growth.
     """
-    firms = np.maximum(np.asarray(firms, float), 1.0)
+    firms = np.maximum(np.asarray(indicators["innovation.hightech_firms"], float), 1.0)
+    base_growth = np.asarray(draws["innovation.hightech_va.base_growth"], float)
+    elasticity = np.asarray(draws["innovation.hightech_va.elasticity"], float)
     count_growth = np.zeros_like(firms)
     count_growth[:, 1:] = 100.0 * (firms[:, 1:] / firms[:, :-1] - 1.0)
-    return np.asarray(base_growth, float)[:, None] + np.asarray(elasticity, float)[:, None] * count_growth
+    return {"hightech_va_growth": base_growth[:, None] + elasticity[:, None] * count_growth}
 
 
 @dataclass(frozen=True)
@@ -121,7 +138,7 @@ class Link:
     target: str
     zh: str
     en: str
-    function: Callable[..., object]
+    function: LinkFunction
     reads: tuple[str, ...] = ()  # other modules whose sampled inputs the function reads
 
     @property

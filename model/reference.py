@@ -68,12 +68,14 @@ def markdown() -> str:
         out += [f"## `{module}`", "", f"### `[levers.{module}]`", "",
                 "| key | default | unit | allowed | name | 名称 | origin |", "|---|---|---|---|---|---|---|"]
         for spec in declared.levers.values():
-            out.append(f"| `{spec.name}` | `{_cell(toml_value(spec.default))}` | {_cell(spec.about.unit)} | {_cell(_allowed(spec))} | "
+            out.append(f"| `{spec.name}` | `{_cell(toml_value(spec.default))}` | {_cell(spec.about.unit)} | "
+                       f"{_cell(_allowed(spec))} | "
                        f"{_cell(spec.about.en)} | {_cell(spec.about.zh)} | {_cell(_origin(spec.about))} |")
         out += ["", f"### `[uncertainties.{module}]`", "",
                 "| key | default | unit | allowed | name | 名称 | origin |", "|---|---|---|---|---|---|---|"]
         for spec in declared.uncertainties.values():
-            out.append(f"| `{spec.name}` | `{_cell(spec.default.describe())}` | {_cell(spec.about.unit)} | {_cell(_allowed(spec))} | "
+            out.append(f"| `{spec.name}` | `{_cell(spec.default.describe())}` | {_cell(spec.about.unit)} | "
+                       f"{_cell(_allowed(spec))} | "
                        f"{_cell(spec.about.en)} | {_cell(spec.about.zh)} | {_cell(_origin(spec.about))} |")
         out.append("")
     out += ["## `[links]`", "", "Links between plans (`model/links.py`); each is `true` (default) or `false`.", "",
@@ -86,5 +88,6 @@ def markdown() -> str:
             "| target | test | unit | name | 名称 |", "|---|---|---|---|---|"]
     for t in load_registry():
         if t.reading:
-            out.append(f"| `{t.id}` | {_cell(t.comparator)} {_cell(t.threshold)} | {_cell(t.unit)} | {_cell(t.name_en)} | {_cell(t.name_zh)} |")
+            out.append(f"| `{t.id}` | {_cell(t.comparator)} {_cell(t.threshold)} | {_cell(t.unit)} | "
+                       f"{_cell(t.name_en)} | {_cell(t.name_zh)} |")
     return "\n".join(out) + "\n"

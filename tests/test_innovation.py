@@ -136,7 +136,10 @@ def test_va_growth_link_off_is_base_growth_and_on_follows_firm_growth():
     on = run(draws=draws, linked=LINK_ON)
     base = draws["hightech_va.base_growth"]
     np.testing.assert_array_equal(off["hightech_va_growth"], np.repeat(base[:, None], NY, axis=1))
-    expected = hightech_value_added(on["hightech_firms"], base, draws["hightech_va.elasticity"])
+    expected = hightech_value_added({"innovation.hightech_firms": on["hightech_firms"]},
+                                    {"innovation.hightech_va.base_growth": base,
+                                     "innovation.hightech_va.elasticity": draws["hightech_va.elasticity"]})
+    expected = expected["hightech_va_growth"]
     np.testing.assert_array_equal(on["hightech_va_growth"], expected)
     assert np.any(on["hightech_va_growth"] != off["hightech_va_growth"])
     for name in set(off) - {"hightech_va_growth"}:  # the link changes nothing else

@@ -67,7 +67,8 @@ def test_capacity_exits_link_with_no_exits_equals_link_off(plan):
                                                  "overcapacity.residual_exit_multiplier": 0.0})
     draws = sample_inputs(no_exits, SEED, BLOCK_NO, N)
     on = run_modules(no_exits, draws, SEED, BLOCK_NO)
-    off = run_modules(with_links(no_exits, capacity_exits_energy=False, capacity_exits_investment=False), draws, SEED, BLOCK_NO)
+    both_off = with_links(no_exits, capacity_exits_energy=False, capacity_exits_investment=False)
+    off = run_modules(both_off, draws, SEED, BLOCK_NO)
     for key in on:
         if key.startswith(("green.", "techreform.")):
             np.testing.assert_allclose(on[key], off[key], rtol=1e-12, atol=1e-12, err_msg=key)
@@ -99,9 +100,26 @@ def test_scenario_links_table(tmp_path):
     assert scenario.links["capacity_exits_energy"] is False
     assert scenario.enabled_links == frozenset(LINKS) - {"capacity_exits_energy"}
     assert scenario.hash() != load_scenario(tmp_path / "plan.toml").hash()
-    path.write_text(path.read_text("utf-8").replace("capacity_exits_energy = false", "capacity_exit_energy = false"), encoding="utf-8")
+    text = path.read_text("utf-8")
+    path.write_text(text.replace("capacity_exits_energy = false", "capacity_exit_energy = false"), encoding="utf-8")
     with pytest.raises(ScenarioError, match="links.capacity_exit_energy.*capacity_exits_energy"):
         load_scenario(path)
-    path.write_text(path.read_text("utf-8").replace("capacity_exit_energy = false", 'capacity_exits_energy = "no"'), encoding="utf-8")
+    text = path.read_text("utf-8")
+    path.write_text(text.replace("capacity_exit_energy = false", 'capacity_exits_energy = "no"'), encoding="utf-8")
     with pytest.raises(ScenarioError, match="true or false"):
         load_scenario(path)
+
+
+def test_every_link_has_the_one_calling_convention(plan):
+    """link(indicators, draws) -> dict of arrays, callable on what the engine holds after a run
+    (a same-module link too: its module calls it with its own arrays under the same keys)."""
+    import inspect
+
+    draws = sample_inputs(plan, SEED, BLOCK_NO, N)
+    indicators = run_modules(plan, draws, SEED, BLOCK_NO)
+    for link in LINKS.values():
+        assert list(inspect.signature(link.function).parameters) == ["indicators", "draws"], link.name
+        out = link.function(indicators, draws)
+        assert out and all(isinstance(v, np.ndarray) and v.shape[0] == N for v in out.values()), link.name
+    same = LINKS["hightech_value_added"].function(indicators, draws)["hightech_va_growth"]
+    np.testing.assert_array_equal(same, indicators["innovation.hightech_va_growth"])

@@ -181,7 +181,8 @@ def test_survey_closures_come_after_finding_and_finding_after_the_survey_starts(
                                          np.full(n, 0.05), np.full(n, 0.7), 1.0)
         valid = np.isfinite(items.found)
         assert np.array_equal(valid.sum(axis=1), count)
-        assert np.all(items.found[valid] >= 2017.0) and np.all(items.found[valid] <= np.broadcast_to(done[:, None], valid.shape)[valid])
+        latest = np.broadcast_to(done[:, None], valid.shape)[valid]
+        assert np.all(items.found[valid] >= 2017.0) and np.all(items.found[valid] <= latest)
         assert np.all(items.closed[valid] > items.found[valid])
         pct = closures.percent_closed(items, YEAR_ENDS, by_weight=True)
         assert np.all(pct[count == 0] == 100.0) and np.all(pct[count > 0, 0] == 0.0)

@@ -15,6 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from model.modules.districts import DISTRICTS
+from model.params import module_params
+
 REGISTRY = Path(__file__).parents[1] / "model/data/targets.toml"
 
 PLANS = ("overcapacity", "green", "smart", "techreform", "innovation")
@@ -60,17 +63,11 @@ innovation.national_platforms.2020 innovation.provincial_platforms.2020
 innovation.city_platforms.2020
 """.split()
 
-# Annex 附件 (技术改造2017年攻坚目标任务分解表), in its order: pinyin, short name,
-# industrial investment [亿元], tech-renovation investment [亿元], firms.
-ANNEX = [
-    ("huling", "虎岭", 55, 8, 5), ("yuchuan", "玉川", 40, 6.5, 4), ("gaoxin", "高新", 30, 5, 4),
-    ("jishui", "济水", 3, 0.4, 2), ("qinyuan", "沁园", 3.5, 1, 3), ("tiantan", "天坛", 11.5, 2, 4),
-    ("beihai", "北海", 3, 0.6, 2), ("yuquan", "玉泉", 10, 2, 3), ("kejing", "克井", 16, 2, 4),
-    ("wulongkou", "五龙口", 6, 1.5, 4), ("lilin", "梨林", 5, 1.5, 4), ("zhicheng", "轵城", 11, 2, 4),
-    ("chengliu", "承留", 16, 2.3, 5), ("sili", "思礼", 13, 2.2, 5), ("potou", "坡头", 3, 0.5, 1),
-    ("dayu", "大峪", 3, 0.5, 2), ("shaoyuan", "邵原", 4, 0.5, 1), ("wangwu", "王屋", 3, 0.5, 1),
-    ("xiaye", "下冶", 4, 1, 2),
-]
+# Annex 附件 (技术改造2017年攻坚目标任务分解表), in its order, from its one copy
+# (model/data/districts.toml): pinyin, short name, industrial investment [亿元],
+# tech-renovation investment [亿元], firms. The totals are the city's 2017 targets (an
+# independent check of the file).
+ANNEX = [(d.id, d.zh, d.industrial_investment, d.investment, d.firms) for d in DISTRICTS]
 ANNEX_TOTALS = {"industrial_investment": 240, "investment": 40, "firms": 60}
 DISTRICT_KINDS = ("industrial_investment", "investment", "firms")
 
@@ -217,7 +214,6 @@ def test_readings_are_exactly_the_marked_set(targets):
 
 
 def test_every_target_reads_a_declared_indicator_of_its_plan(targets):
-    from model.params import module_params
 
     special = _expected_indicators()
     for t in targets:
@@ -249,6 +245,28 @@ def test_district_rows_match_annex_and_sum_to_totals(by_id):
             totals[kind] += t["threshold"]
     for kind, total in ANNEX_TOTALS.items():
         assert abs(totals[kind] - total) <= 1e-9, kind
+
+
+def test_district_rows_carry_the_names_of_the_districts_file(by_id):
+    """Every remaining copy of a district's names (targets.toml rows) agrees with districts.toml."""
+    assert len(DISTRICTS) == 19 and len({d.id for d in DISTRICTS}) == 19
+    for d in DISTRICTS:
+        for kind in DISTRICT_KINDS:
+            t = by_id[f"techreform.district.{d.id}.{kind}.2017"]
+            assert t["name_en"].startswith(f"{d.en}: "), t["id"]
+            assert t["note_en"] == f"Annex row {d.zh} ({d.zh_full}, {d.kind}).", t["id"]
+
+
+def test_district_indicators_are_declared_with_the_districts_names():
+    """The district indicators of params/techreform.toml: one per district and kind, named as in
+    districts.toml, and no district the file does not hold."""
+    indicators = module_params("techreform").indicators
+    declared = {name.split(".")[1] for name in indicators if name.startswith("district.")}
+    assert declared == {d.id for d in DISTRICTS}
+    for d in DISTRICTS:
+        for kind in DISTRICT_KINDS:
+            spec = indicators[f"district.{d.id}.{kind}"]
+            assert spec.zh.startswith(f"{d.zh}：") and spec.en.startswith(f"{d.en} ({d.zh}): "), spec.key
 
 
 def test_district_totals_agree_with_city_targets(by_id):

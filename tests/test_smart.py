@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from model.modules import smart
+from model.modules.bass import bass_cdf
 from model.modules.counting import push_factor, year_weights
-from model.modules.green import bass_cdf
 from model.params import parse_declarations
 from model.timeline import YEARS
 from tests.declarations import assert_integer_counts, assert_named_and_sourced, declarations

@@ -9,7 +9,6 @@ from model.modules import techreform as tr
 from model.modules import techreform_counts as tc
 from model.processes.pipeline import raise_odds
 from model.timeline import YEARS
-from tests.declarations import assert_named_and_sourced, declarations
 from tests.test_green_counts import binomial_moments_ok
 from tests.test_techreform import SPEC, mid_draws, plan_levers, spread_draws
 
@@ -173,7 +172,3 @@ def test_shapes_and_declarations():
     for name in tc.INDICATORS:
         assert SPEC["indicators"][name]["kind"] == "yearly"
         assert out[name].shape == (n, NY), name
-    assert set(tc.UNCERTAINTIES) <= set(SPEC["uncertainties"])
-    assert set(tc.LEVERS) <= set(SPEC["levers"])
-    assert_named_and_sourced(declarations("techreform"), origin=("levers", "uncertainties"),
-                             only={"uncertainties": tc.UNCERTAINTIES, "levers": tc.LEVERS, "indicators": tc.INDICATORS})

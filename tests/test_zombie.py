@@ -12,7 +12,7 @@ import pytest
 
 from model.modules import overcapacity
 from model.params import module_params
-from model.processes import zombie
+from model.processes import zombie, zombie_simpy, zombie_twin
 from model.timeline import YEARS
 
 DECLARED = module_params("overcapacity")
@@ -71,7 +71,7 @@ def test_simpy_mmc_queue_matches_erlang_c():
     inputs = zombie.ZombieInputs(
         np.full(reps, customers), arrival, zeros.astype(int), prep, zeros, zeros, zeros,
         np.broadcast_to(np.arange(customers), (reps, customers)).copy())
-    times = zombie.simulate_simpy_detail(inputs, c, 1, math.inf, [], [])
+    times = zombie_simpy.simulate_simpy_detail(inputs, c, 1, math.inf, [], [])
     wait = (times.team_done - prep - arrival)[:, warm_up:]
     # Independent replications: their means are iid, so the Monte Carlo standard error of the
     # grand mean is sd(replication means) / sqrt(reps). 4 standard errors (a false alarm about
@@ -82,7 +82,7 @@ def test_simpy_mmc_queue_matches_erlang_c():
         se = observed.std(ddof=1) / math.sqrt(reps)
         assert abs(observed.mean() - exact) < 4 * se + 0.01, (observed.mean(), exact, se)
     np.testing.assert_allclose(times.done, times.team_done)  # route time 0, no fund, no court
-    assert_same_times(times, zombie.simulate_vectorised_detail(inputs, c, 1, math.inf, [], []))
+    assert_same_times(times, zombie_twin.simulate_vectorised_detail(inputs, c, 1, math.inf, [], []))
 
 
 # ----------------------------------------------------- (b) twin == SimPy on the same draws
@@ -104,8 +104,8 @@ def test_twin_gives_the_simpy_times(seed, work_order, poisson):
         inputs = zombie.ZombieInputs(count, arrival, inputs.route, inputs.prep,
                                      inputs.route_time, inputs.court_time, inputs.cost, order)
     args = (3, 2, 800.0, [0.0, 0.0, 1500.0, 1500.0, 1500.0])  # a fund that runs short
-    ref = zombie.simulate_simpy_detail(inputs, *args)
-    assert_same_times(ref, zombie.simulate_vectorised_detail(inputs, *args))
+    ref = zombie_simpy.simulate_simpy_detail(inputs, *args)
+    assert_same_times(ref, zombie_twin.simulate_vectorised_detail(inputs, *args))
     # every feature was exercised
     court = inputs.valid & (inputs.route == zombie.COURT)
     funded_at_topup = np.isin(ref.funded, [2019.0, 2020.0]) & (ref.funded > ref.team_done)
@@ -127,7 +127,7 @@ def test_simultaneous_grants_reach_the_court_in_fund_queue_order():
         one([0.0, 0.0, 0.0]), one([0.5, 0.2, 0.1]), one([100.0, 100.0, 100.0]),
         np.array([[0, 1, 2]]))
     expected = one([1.8, 1.2, 1.3])  # B 1.0-1.2, C 1.2-1.3, A 1.3-1.8
-    for model in (zombie.simulate_simpy_detail, zombie.simulate_vectorised_detail):
+    for model in (zombie_simpy.simulate_simpy_detail, zombie_twin.simulate_vectorised_detail):
         np.testing.assert_allclose(model(inputs, 3, 1, 0.0, [300.0], [1.0]).done, expected)
 
 
@@ -138,7 +138,7 @@ def test_twin_needs_arrivals_in_work_order():
                               inputs.route, inputs.prep, inputs.route_time, inputs.court_time,
                               inputs.cost, np.arange(5)[None, :])
     with pytest.raises(ValueError, match="nondecreasing"):
-        zombie.simulate_vectorised_detail(bad, 2, 1, 100.0, [0.0] * 5)
+        zombie_twin.simulate_vectorised_detail(bad, 2, 1, 100.0, [0.0] * 5)
 
 
 def test_module_twin_and_reference_agree_end_to_end():
@@ -225,7 +225,7 @@ def test_more_teams_can_lower_the_share_when_the_court_queue_reorders():
     inputs = zombie.ZombieInputs(
         np.array([3]), one([0.0, 0.0, 0.0]), np.array([[0, 3, 3]]), one([1.0, 0.5, 0.3]),
         one([0.1, 0.0, 0.0]), one([0.0, 0.1, 5.0]), one([0.0, 0.0, 0.0]), np.array([[0, 1, 2]]))
-    for model in (zombie.simulate_simpy_detail, zombie.simulate_vectorised_detail):
+    for model in (zombie_simpy.simulate_simpy_detail, zombie_twin.simulate_vectorised_detail):
         two, three = (model(inputs, t, 1, math.inf, [], []).done for t in (2, 3))
         assert (two <= 0.7).sum() == 1 and (three <= 0.7).sum() == 0
 
@@ -234,7 +234,7 @@ def test_more_teams_finish_every_preparation_no_later():
     rng = np.random.default_rng(8)
     inputs = zombie.draw_inputs(rng, rng.integers(1, 40, 200), np.full(200, 2018.0),
                                 firm_params(200, rng))
-    done = [zombie.simulate_vectorised_detail(inputs, t, 2, 500.0, [300.0] * 5).team_done
+    done = [zombie_twin.simulate_vectorised_detail(inputs, t, 2, 500.0, [300.0] * 5).team_done
             for t in (1, 2, 5)]
     for low, high in itertools.pairwise(done):
         assert np.all(np.nan_to_num(high) <= np.nan_to_num(low) + 1e-12)

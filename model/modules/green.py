@@ -31,11 +31,11 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from model.links import NO_LINKS, SECTORS, Linked
+from model.links import NO_LINKS, Linked
+from model.modules.bass import bass_path, bass_path_yearly, lumpy_adoption
 from model.modules.green_counts import simulate_counts
+from model.modules.sectors import SECTORS
 from model.timeline import BASE_YEAR, YEARS
-
-#: Sectors of above-scale industry, in array order.
 
 #: Largest effective number of plants per sector (width of the plant-level random array).
 MAX_PLANTS = 30
@@ -49,137 +49,6 @@ MEASURE_SECTORS: dict[str, tuple[str, ...]] = {
 
 #: Floor on a year's growth factor ``1 + g + sd * z`` (a sector never loses > 95 % in a year).
 MIN_GROWTH_FACTOR = 0.05
-
-
-def bass_cdf(t: np.ndarray | float, p: np.ndarray | float, q: np.ndarray | float) -> np.ndarray:
-    """Bass diffusion closed form: share of adopters after time ``t`` from zero adoption.
-
-    Parameters
-    ----------
-    t : array_like
-        Time since diffusion started [yr], ``t >= 0``.
-    p, q : array_like
-        Innovation and imitation coefficients [1/yr], ``p >= 0``, ``q >= 0``.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``F(t) = (1 - exp(-(p+q) t)) / (1 + (q/p) exp(-(p+q) t))`` [share], broadcast shape;
-        0 where ``p = 0`` (nobody starts).
-    """
-    t, p, q = np.asarray(t, float), np.asarray(p, float), np.asarray(q, float)
-    decay = np.exp(-(p + q) * t)
-    denom = p + q * decay
-    return np.where(denom > 0, p * (1.0 - decay) / np.where(denom > 0, denom, 1.0), 0.0)
-
-
-def bass_advance(
-    f0: np.ndarray | float, dt: np.ndarray | float, p: np.ndarray | float, q: np.ndarray | float
-) -> np.ndarray:
-    """Solve the Bass equation forward from share ``f0`` over ``dt`` (for piecewise ``p``).
-
-    Parameters
-    ----------
-    f0 : array_like
-        Adopter share at the start [share], in [0, 1].
-    dt : array_like
-        Elapsed time [yr], ``dt >= 0``.
-    p, q : array_like
-        Innovation and imitation coefficients [1/yr] during ``dt``, ``p >= 0``, ``q >= 0``.
-
-    Returns
-    -------
-    numpy.ndarray
-        Adopter share after ``dt`` [share]; equals :func:`bass_cdf` when ``f0 = 0`` and stays
-        ``f0`` where ``p = q = 0``.
-    """
-    f0, dt = np.asarray(f0, float), np.asarray(dt, float)
-    p, q = np.asarray(p, float), np.asarray(q, float)
-    decay = np.exp(-(p + q) * dt)
-    # (p + qF) / (1 - F) grows as exp((p + q) t): solved for 1 - F without overflow.
-    denom = p + q * f0 + q * (1.0 - f0) * decay
-    rest = (p + q) * (1.0 - f0) * decay / np.where(denom > 0, denom, 1.0)
-    return np.where(denom > 0, 1.0 - rest, f0)
-
-
-def bass_path(
-    t: np.ndarray, switch: float, p_before: np.ndarray, p_after: np.ndarray, q: np.ndarray
-) -> np.ndarray:
-    """Bass adoption share when ``p`` changes once, at time ``switch``.
-
-    Parameters
-    ----------
-    t : numpy.ndarray
-        Times since diffusion started [yr], ``t >= 0``.
-    switch : float
-        Time at which ``p_before`` becomes ``p_after`` [yr]; ``<= 0`` means from the start.
-    p_before, p_after, q : numpy.ndarray
-        Innovation before and after the switch, and imitation [1/yr]; broadcast with ``t``.
-
-    Returns
-    -------
-    numpy.ndarray
-        Adopter share ``F(t)`` [share].
-    """
-    t_before = np.minimum(t, max(switch, 0.0))
-    return bass_advance(bass_cdf(t_before, p_before, q), t - t_before, p_after, q)
-
-
-def bass_path_yearly(
-    switch: float, p_before: np.ndarray, p_after: np.ndarray, q: np.ndarray
-) -> np.ndarray:
-    """Bass adoption share at whole years ``0..T-1`` when ``p`` after the switch changes yearly.
-
-    Parameters
-    ----------
-    switch : float
-        Time at which ``p_before`` gives way to ``p_after`` [yr since diffusion began].
-    p_before : numpy.ndarray
-        Innovation before the switch [1/yr], shape ``(...)``.
-    p_after : numpy.ndarray
-        Innovation after the switch during year ``k`` (the interval ``(k-1, k]``) in
-        ``p_after[..., k]`` [1/yr], shape ``(..., T)``; ``p_after[..., 0]`` is unused.
-    q : numpy.ndarray
-        Imitation [1/yr], broadcast with ``p_before``.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``F(k)`` for ``k = 0..T-1`` [share], shape ``(..., T)``. With a constant ``p_after``
-        it equals :func:`bass_path` at whole years.
-    """
-    n_years = p_after.shape[-1]
-    f = np.zeros(np.broadcast_shapes(p_before.shape, p_after.shape[:-1], np.shape(q)) + (n_years,))
-    for k in range(1, n_years):
-        before = min(max(switch - (k - 1), 0.0), 1.0)  # part of year k before the switch
-        mid = bass_advance(f[..., k - 1], before, p_before, q)
-        f[..., k] = bass_advance(mid, 1.0 - before, p_after[..., k], q)
-    return f
-
-
-def lumpy_adoption(share: np.ndarray, plants: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Share of a sector's plants that have retrofitted, plant by plant.
-
-    Parameters
-    ----------
-    share : numpy.ndarray
-        Bass adopter share ``F``, shape ``(n, S, T)`` [share].
-    plants : numpy.ndarray
-        Effective number of equal plants, integers in ``[1, u.shape[-1]]``, shape ``(n, S)``.
-    u : numpy.ndarray
-        Uniforms on [0, 1), one per plant slot, shape ``(n, S, P)``; plant ``i`` has adopted when
-        ``u[i] < F`` (strict, so nobody adopts while ``F = 0``). Slots ``i >= plants`` are ignored.
-
-    Returns
-    -------
-    numpy.ndarray
-        Adopted share of plants, shape ``(n, S, T)`` [share]; its mean over ``u`` equals ``share``.
-    """
-    slots = np.arange(u.shape[-1])
-    u = np.where(slots < plants[..., None], u, np.float32(2.0))  # unused slots never adopt
-    f = share.astype(np.float32)
-    counts = [np.count_nonzero(u < f[..., k, None], axis=-1) for k in range(f.shape[-1])]
-    return np.stack(counts, axis=-1) / plants[..., None]
 
 
 def log_mean(x: np.ndarray, y: np.ndarray, log_ratio: np.ndarray | None = None) -> np.ndarray:
@@ -241,6 +110,39 @@ def p_multipliers(levers: Mapping[str, object], draws: Mapping[str, np.ndarray])
     return mult
 
 
+def _value_added(draws: Mapping[str, np.ndarray], shocks: np.ndarray, linked: Linked) -> np.ndarray:
+    """Sector value added relative to the 2016 total, ``(n, S, T)``, after capacity exits."""
+    n, n_sec = shocks.shape[:2]
+    weights = _sector_draws(draws, "share")
+    growth = _sector_draws(draws, "growth")
+    sd = np.asarray(draws["growth_sd"], float)[:, None, None]
+    factor = np.maximum(1.0 + growth[..., None] + sd * shocks, MIN_GROWTH_FACTOR)
+    cum = np.concatenate([np.ones((n, n_sec, 1)), np.cumprod(factor, axis=-1)], axis=-1)
+    kept = 1.0 - linked.inputs["exit_share"] if "exit_share" in linked.inputs else 1.0
+    return (weights / weights.sum(axis=1, keepdims=True))[..., None] * cum * kept
+
+
+def _bass_share(levers: Mapping[str, object], draws: Mapping[str, np.ndarray], linked: Linked,
+                k: np.ndarray) -> np.ndarray:
+    """Bass adopter share of each sector at the year ends ``k`` [yr since 2016], ``(n, S, T)``."""
+    n, n_sec = len(draws["bass_p"]), len(SECTORS)
+    p0 = np.broadcast_to(np.asarray(draws["bass_p"], float)[:, None], (n, n_sec))
+    q = np.asarray(draws["bass_q"], float)[:, None, None]
+    switch = float(levers["measures_start"]) - (BASE_YEAR + 1)
+    p_after = p0 * p_multipliers(levers, draws)
+    if "renovated_share" in linked.inputs:  # link renovation_retrofit (model.links)
+        # firms that started a tech-renovation project by the end of the year before
+        lagged = np.concatenate([np.zeros((n, 1)), linked.inputs["renovated_share"][:, :-1]], axis=1)
+        effect = np.asarray(draws["renovation_p_effect"], float)[:, None, None]
+        return bass_path_yearly(switch, p0, p_after[..., None] * (1.0 + effect * lagged[:, None, :]), q[..., 0])
+    return bass_path(k, switch, p0[..., None], p_after[..., None], q)
+
+
+def _plants(draws: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Effective number of equal plants per sector, whole numbers in [1, MAX_PLANTS], ``(n, S)``."""
+    return np.clip(np.rint(_sector_draws(draws, "plants")), 1, MAX_PLANTS).astype(int)
+
+
 def simulate(
     levers: Mapping[str, object], draws: Mapping[str, np.ndarray], rng: np.random.Generator,
     linked: Linked = NO_LINKS,
@@ -273,27 +175,8 @@ def simulate(
     shocks = rng.standard_normal((n, n_sec, n_yr - 1))
     u = rng.random((n, n_sec, MAX_PLANTS), dtype=np.float32)
 
-    weights = _sector_draws(draws, "share")
-    growth = _sector_draws(draws, "growth")
-    sd = np.asarray(draws["growth_sd"], float)[:, None, None]
-    factor = np.maximum(1.0 + growth[..., None] + sd * shocks, MIN_GROWTH_FACTOR)
-    cum = np.concatenate([np.ones((n, n_sec, 1)), np.cumprod(factor, axis=-1)], axis=-1)
-    kept = 1.0 - linked.inputs["exit_share"] if "exit_share" in linked.inputs else 1.0
-    va = (weights / weights.sum(axis=1, keepdims=True))[..., None] * cum * kept
-
-    p0 = np.broadcast_to(np.asarray(draws["bass_p"], float)[:, None], (n, n_sec))
-    q = np.asarray(draws["bass_q"], float)[:, None, None]
-    switch = float(levers["measures_start"]) - (BASE_YEAR + 1)
-    p_after = p0 * p_multipliers(levers, draws)
-    if "renovated_share" in linked.inputs:  # link renovation_retrofit (model.links)
-        # firms that started a tech-renovation project by the end of the year before
-        lagged = np.concatenate([np.zeros((n, 1)), linked.inputs["renovated_share"][:, :-1]], axis=1)
-        effect = np.asarray(draws["renovation_p_effect"], float)[:, None, None]
-        f = bass_path_yearly(switch, p0, p_after[..., None] * (1.0 + effect * lagged[:, None, :]), q[..., 0])
-    else:
-        f = bass_path(k, switch, p0[..., None], p_after[..., None], q)
-    plants = np.clip(np.rint(_sector_draws(draws, "plants")), 1, MAX_PLANTS).astype(int)
-    adopted = lumpy_adoption(f, plants, u)
+    va = _value_added(draws, shocks, linked)
+    adopted = lumpy_adoption(_bass_share(levers, draws, linked, k), _plants(draws), u)
 
     autonomous = (1.0 - _sector_draws(draws, "decline"))[..., None] ** k
     retrofit = 1.0 - _sector_draws(draws, "savings")[..., None] * adopted

@@ -29,6 +29,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from model.modules import FloatDraws
 from model.processes.pipeline import candidate_pipeline, open_pipeline, raise_odds
 from model.timeline import YEARS
 
@@ -39,23 +40,6 @@ PARK_CANDIDATES = 3
 #: Floor on a year's growth factor of EP value added (it never loses more than 95 % in a year).
 MIN_GROWTH_FACTOR = 0.05
 
-#: Uncertainties read here (declared in ``green.toml``).
-UNCERTAINTIES: tuple[str, ...] = (
-    "factory.candidates", "factory.apply", "factory.approve", "factory.lag", "factory.reward_effect",
-    "park.apply", "park.approve", "park.lag", "park.reward_effect",
-    "leader.candidates", "leader.apply", "leader.approve", "leader.lag", "leader.promotion_effect",
-    "audit.key_firms", "audit.initial_share", "audit.base_rate", "audit.campaign_rate", "audit.pass",
-    "energy_centre.candidates", "energy_centre.apply", "energy_centre.lag",
-    "energy_centre.promotion_effect",
-    "ep.initial_firms", "ep.entry_rate", "ep.support_effect", "ep.growth", "ep.growth_uplift",
-    "ep.growth_sd", "ep.entrant_share",
-    "circular_park.duration",
-)
-#: Levers read here, besides ``measures_start`` (declared in ``green.toml``).
-LEVERS: tuple[str, ...] = (
-    "reward.factory", "reward.park", "leader_promotion", "audit_campaign",
-    "energy_centre_promotion", "ep_support", "circular_park_start",
-)
 #: Indicators added to the green module's output.
 INDICATORS: tuple[str, ...] = (
     "green_factories", "green_parks", "circular_park", "efficiency_leaders",
@@ -142,7 +126,9 @@ def simulate_counts(levers: Mapping[str, object], draws: Mapping[str, np.ndarray
         ``leader_promotion``, ``audit_campaign``, ``energy_centre_promotion``, ``ep_support``,
         and ``circular_park_start`` [decimal yr].
     draws : mapping
-        The uncertainties of :data:`UNCERTAINTIES`, each ``(n,)`` (units in ``green.toml``).
+        The count targets' uncertainties declared in ``green.toml`` (``factory.*``, ``park.*``,
+        ``leader.*``, ``audit.*``, ``energy_centre.*``, ``ep.*``, ``circular_park.duration``), each
+        ``(n,)``.
     rng : numpy.random.Generator
         Draws, in this order: factories, parks, leaders, audits, energy centres (two uniform
         arrays ``(n, Y)`` each), EP firms (one), EP growth shocks (normals ``(n, Y - 1)``).
@@ -152,16 +138,33 @@ def simulate_counts(levers: Mapping[str, object], draws: Mapping[str, np.ndarray
     dict of str to numpy.ndarray
         The indicators of :data:`INDICATORS`, each ``(n, len(YEARS))``.
     """
-    missing = [u for u in UNCERTAINTIES if u not in draws]
-    if missing:
-        raise KeyError(f"green: draws lack uncertainties {missing}")
-    d = {k: np.asarray(draws[k], float) for k in UNCERTAINTIES}
-    n = len(d["factory.apply"])
+    d = FloatDraws(draws)
     act = active_fraction(float(levers["measures_start"]))
 
     def on(name: str) -> float:
         return 1.0 if levers[name] else 0.0
 
+    factories, parks, leaders = _award_pipelines(rng, d, levers, on, act)
+    key_firms, audits = _audits(rng, d, on("audit_campaign"), act)
+    centres = _energy_centres(rng, d, on("energy_centre_promotion"), act)
+    ep_firms, va = _ep_industry(rng, d, on("ep_support") * act[None, :])
+    done = float(levers["circular_park_start"]) + d["circular_park.duration"]
+    year_end = np.asarray(YEARS, float) + 1.0
+    return {
+        "green_factories": factories.cumulative,
+        "green_parks": parks.cumulative,
+        "circular_park": (done[:, None] <= year_end[None, :]).astype(float),
+        "efficiency_leaders": leaders.cumulative,
+        "cleaner_audit_coverage": 100.0 * audits.active / key_firms[:, None],
+        "energy_mgmt_centers": centres.cumulative,
+        "ep_firms": ep_firms.active,
+        "ep_industry_growth": average_growth(va),
+    }
+
+
+def _award_pipelines(rng, d, levers, on, act):
+    """Green factories and parks (rewards) and efficiency leaders (promotion), in this order."""
+    n = len(d["factory.apply"])
     factories = candidate_pipeline(
         rng, pool=_count(d, "factory.candidates"),
         apply_prob=raise_odds(d["factory.apply"][:, None], odds_factor(
@@ -177,38 +180,36 @@ def simulate_counts(levers: Mapping[str, object], draws: Mapping[str, np.ndarray
         apply_prob=raise_odds(d["leader.apply"][:, None], odds_factor(
             d["leader.promotion_effect"] - 1.0, on("leader_promotion"), act)),
         approve_prob=d["leader.approve"], lag=_count(d, "leader.lag").astype(int))
+    return factories, parks, leaders
 
+
+def _audits(rng, d, campaign_on: float, act: np.ndarray):
+    """Cleaner-production audits of the key firms: (key firms (n,), pipeline)."""
     key_firms = np.maximum(_count(d, "audit.key_firms"), 1.0)
     audited0 = np.rint(d["audit.initial_share"] * key_firms)
-    campaign = on("audit_campaign") * act[None, :] * (d["audit.campaign_rate"] - d["audit.base_rate"])[:, None]
+    campaign = campaign_on * act[None, :] * (d["audit.campaign_rate"] - d["audit.base_rate"])[:, None]
     audits = candidate_pipeline(
         rng, pool=key_firms - audited0, apply_prob=d["audit.base_rate"][:, None] + campaign,
         approve_prob=d["audit.pass"], initial=audited0)
+    return key_firms, audits
 
-    centres = candidate_pipeline(
+
+def _energy_centres(rng, d, promotion_on: float, act: np.ndarray):
+    """New energy-management centres (a firm's own project: no award needed)."""
+    return candidate_pipeline(
         rng, pool=_count(d, "energy_centre.candidates"),
         apply_prob=raise_odds(d["energy_centre.apply"][:, None], odds_factor(
-            d["energy_centre.promotion_effect"] - 1.0, on("energy_centre_promotion"), act)),
+            d["energy_centre.promotion_effect"] - 1.0, promotion_on, act)),
         approve_prob=1.0,  # a centre a firm builds needs no award: it counts when in operation
         lag=_count(d, "energy_centre.lag").astype(int))
 
-    support = on("ep_support") * act[None, :]
+
+def _ep_industry(rng, d, support: np.ndarray):
+    """EP firms (open pool) and EP industry value added (growth shocks drawn after the firms)."""
+    n = len(d["ep.entry_rate"])
     ep_firms = open_pipeline(
         rng, rate=d["ep.entry_rate"][:, None] * (1.0 + (d["ep.support_effect"] - 1.0)[:, None] * support),
         initial=_count(d, "ep.initial_firms"))
     shocks = d["ep.growth_sd"][:, None] * rng.standard_normal((n, len(YEARS) - 1))
     growth = d["ep.growth"][:, None] + d["ep.growth_uplift"][:, None] * support
-    va = ep_value_added(growth, shocks, ep_firms.new, d["ep.entrant_share"])
-
-    done = float(levers["circular_park_start"]) + d["circular_park.duration"]
-    year_end = np.asarray(YEARS, float) + 1.0
-    return {
-        "green_factories": factories.cumulative,
-        "green_parks": parks.cumulative,
-        "circular_park": (done[:, None] <= year_end[None, :]).astype(float),
-        "efficiency_leaders": leaders.cumulative,
-        "cleaner_audit_coverage": 100.0 * audits.active / key_firms[:, None],
-        "energy_mgmt_centers": centres.cumulative,
-        "ep_firms": ep_firms.active,
-        "ep_industry_growth": average_growth(va),
-    }
+    return ep_firms, ep_value_added(growth, shocks, ep_firms.new, d["ep.entrant_share"])

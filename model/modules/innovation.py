@@ -29,6 +29,7 @@ Common random numbers: pipelines are called in a fixed order and draw uniforms o
 
 from __future__ import annotations
 
+from collections import ChainMap
 from collections.abc import Mapping
 
 import numpy as np
@@ -47,6 +48,38 @@ VA_LINK = "hightech_value_added"
 
 def _d(draws: Mapping[str, np.ndarray], name: str) -> np.ndarray:
     return np.asarray(draws[name], float)
+
+
+def _hightech(rng: np.random.Generator, levers: Mapping[str, object], draws: Mapping[str, np.ndarray],
+              weights: np.ndarray, fund: tuple):
+    """High-tech enterprises: certificates pushed by the fund and the subsidy, valid
+    ``hightech_validity`` years (0: never lapse) with renewal."""
+    subsidy = (_d(draws, "reward_effect"), levers["hightech_subsidy"], SUBSIDY_REF)
+    validity = int(levers["hightech_validity"]) or None
+    return candidate_item(rng, draws, "hightech", push_factor(weights, fund, subsidy),
+                          initial=_d(draws, "hightech.initial"), validity=validity,
+                          renewal_prob=_d(draws, "hightech.renewal"))
+
+
+def _coverage(rng: np.random.Generator, draws: Mapping[str, np.ndarray], factor: np.ndarray):
+    """Firms with an R&D institution: (above-scale firms (n,), pipeline of the firms without one)."""
+    firms = _d(draws, "coverage.firms")
+    firms = np.maximum(np.rint(firms), 1.0)
+    holders = np.rint(firms * _d(draws, "coverage.initial_share"))
+    draws_cov = ChainMap({"coverage.pool": firms - holders}, draws)
+    return firms, candidate_item(rng, draws_cov, "coverage", factor, initial=holders)
+
+
+def _rd_spending(rng: np.random.Generator, levers: Mapping[str, object], draws: Mapping[str, np.ndarray],
+                 weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """GDP [亿元] and R&D spending [亿元], (n, years) each; the fund's leverage adds spending."""
+    z = rng.standard_normal((weights.shape[0], N_YEARS))
+    gdp = rates.gdp_path(_d(draws, "rd.gdp_2016"), _d(draws, "rd.gdp_growth"))
+    fund = rates.fund_spending(levers["fund.annual"], levers["fund.guided"], weights)
+    extra = _d(draws, "rd.leverage")[:, None] * fund
+    spending = rates.rd_spending(gdp[:, 0] * _d(draws, "rd.intensity_2016") / 100.0, _d(draws, "rd.growth"),
+                                 _d(draws, "rd.growth_sd"), z, extra)
+    return gdp, spending
 
 
 def simulate(levers: Mapping[str, object], draws: Mapping[str, np.ndarray],
@@ -74,20 +107,13 @@ def simulate(levers: Mapping[str, object], draws: Mapping[str, np.ndarray],
     n = weights.shape[0]
     fund = (_d(draws, "fund_effect"), levers["fund.annual"], FUND_REF)
     factor = push_factor(weights, fund)
-    hightech_factor = push_factor(weights, fund, (_d(draws, "reward_effect"), levers["hightech_subsidy"], SUBSIDY_REF))
-    validity = int(levers["hightech_validity"]) or None
 
     leading = candidate_item(rng, draws, "leading_firms", factor)
-    hightech = candidate_item(rng, draws, "hightech", hightech_factor, initial=_d(draws, "hightech.initial"),
-                              validity=validity, renewal_prob=_d(draws, "hightech.renewal"))
+    hightech = _hightech(rng, levers, draws, weights, fund)
     giants = candidate_item(rng, draws, "tech_giants", factor)
     smes = candidate_item(rng, draws, "tech_smes", factor)
 
-    firms = _d(draws, "coverage.firms")
-    firms = np.maximum(np.rint(firms), 1.0)
-    holders = np.rint(firms * _d(draws, "coverage.initial_share"))
-    draws_cov = {**draws, "coverage.pool": firms - holders}
-    coverage = candidate_item(rng, draws_cov, "coverage", factor, initial=holders)
+    firms, coverage = _coverage(rng, draws, factor)
 
     institutions = open_item(rng, draws, "rd_institutions", factor)
     teams = open_item(rng, draws, "teams", factor)
@@ -98,12 +124,7 @@ def simulate(levers: Mapping[str, object], draws: Mapping[str, np.ndarray],
 
     u_high = rng.random((n, N_YEARS))
     high_new = binomial_inverse(u_high, teams.new, _d(draws, "teams.high_level_share")[:, None])
-
-    z = rng.standard_normal((n, N_YEARS))
-    gdp = rates.gdp_path(_d(draws, "rd.gdp_2016"), _d(draws, "rd.gdp_growth"))
-    extra = _d(draws, "rd.leverage")[:, None] * rates.fund_spending(levers["fund.annual"], levers["fund.guided"], weights)
-    spending = rates.rd_spending(gdp[:, 0] * _d(draws, "rd.intensity_2016") / 100.0, _d(draws, "rd.growth"),
-                                 _d(draws, "rd.growth_sd"), z, extra)
+    gdp, spending = _rd_spending(rng, levers, draws, weights)
 
     va_growth = rates.hightech_va_growth(hightech.active, _d(draws, "hightech_va.base_growth"),
                                          _d(draws, "hightech_va.elasticity"), VA_LINK in linked.enabled)

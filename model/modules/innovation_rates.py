@@ -77,5 +77,7 @@ def hightech_va_growth(firms: np.ndarray, base_growth: np.ndarray, elasticity: n
     """
     base = np.asarray(base_growth, float)
     if linked_on:
-        return hightech_value_added(firms, base, np.asarray(elasticity, float))
+        return hightech_value_added({"innovation.hightech_firms": firms},
+                                    {"innovation.hightech_va.base_growth": base,
+                                     "innovation.hightech_va.elasticity": elasticity})["hightech_va_growth"]
     return np.repeat(base[:, None], N_YEARS, axis=1)

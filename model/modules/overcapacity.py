@@ -37,15 +37,16 @@ from typing import Any
 
 import numpy as np
 
-from model.links import NO_LINKS, SECTORS, Linked
-from model.processes import closures, polluters, zombie
-from model.timeline import YEARS, decimal_year
+from model.links import NO_LINKS, Linked
+from model.modules import FloatDraws
+from model.modules.sectors import SECTORS
+from model.processes import closures, polluters, zombie, zombie_simpy, zombie_twin
+from model.timeline import DAY, YEARS, decimal_year
 
 #: Survey deadline, end of 2017-06-30 (seed 二(六) 时间节点: 2017年6月底前，完成排查工作).
 SURVEY_DEADLINE = decimal_year(dt.date(2017, 6, 30))
 #: Plan deadline, end of 2017-12-31 (seed 二(六): 2017年12月底前，完成…处置计划方案的制定工作).
 PLAN_DEADLINE = decimal_year(dt.date(2017, 12, 31))
-DAY = 1.0 / 365.0  # [yr]; 2017 and 2018 have 365 days
 MONTH = 1.0 / 12.0  # [yr]
 #: Year ends at which yearly indicators are read [decimal yr].
 YEAR_ENDS = np.array([y + 1.0 for y in YEARS])
@@ -85,7 +86,7 @@ def milestones(draws: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]
 
 def firm_params(draws: Mapping[str, np.ndarray]) -> zombie.FirmParams:
     """Per-replication parameters of the per-firm draws, converted to years and 万元."""
-    d = {k: np.asarray(v, float) for k, v in draws.items()}
+    d = FloatDraws(draws)
     return zombie.FirmParams(
         share_shell=d["share.shell"],
         share_court=d["share.court"],
@@ -205,7 +206,7 @@ def closure_indicators(levers: Mapping[str, Any], draws: Mapping[str, np.ndarray
     array in a shape that depends on counts drawn from ``draws`` only, never on a lever.
     """
     g_coal, g_furnace, g_cement, g_poll = rng.spawn(4)
-    d = {k: np.asarray(v, float) for k, v in draws.items()}
+    d = FloatDraws(draws)
     n, spread, ends = len(d["coal.mines_2017"]), d["closure_spread"], tuple(YEAR_ENDS)
     # 二(一) coal mines
     mines = closures.coal_mines(g_coal, d["coal.mines_2017"], d["coal.mines_2018"], d["coal.idle_share"],
@@ -222,20 +223,9 @@ def closure_indicators(levers: Mapping[str, Any], draws: Mapping[str, np.ndarray
         d["cement.close_months"] * MONTH, spread, d["cement.size_spread"])
     cement = closures.percent_closed(units, (OCT31, *ends), by_weight=True)
     # 二(三) coal power: survey and plan milestones, then closures spread over close_years
-    power_survey = MAY31 + d["coal_power.survey_delay"] * DAY
-    power_plan = np.maximum(JUN30 + d["coal_power.plan_delay"] * DAY,
-                            power_survey + d["coal_power.plan_min_days"] * DAY)
-    power_closed = np.clip((YEAR_ENDS[None, :] - power_plan[:, None])
-                           / np.maximum(d["coal_power.close_years"], 1e-9)[:, None], 0.0, 1.0)
+    power_survey, power_plan, power_closed = _coal_power(d)
     # 二(五) small polluters: teams close them, then revival and patrols
-    teams, start = int(levers["polluter_teams"]), float(levers["polluter_start"])
-    z_case, e_revive, u_detect = closures.per_item(g_poll, POLLUTERS, n, "zeu", np.float32)
-    spread32 = d["polluters.case_spread"].astype(np.float32)[:, None]
-    service = d["polluters.case_days"][:, None] * DAY * np.exp(spread32 * z_case)
-    closed = close(service, start, teams)
-    back = polluters.revival(closed, e_revive, u_detect, d["polluters.hazard"], d["polluters.deterrence"],
-                             d["polluters.detect"], float(levers["patrols_per_year"]), start, YEAR_ENDS[-1])
-    ever, still_open = back.counts(ends)
+    closed, ever, still_open = _small_polluters(levers, d, g_poll, close, n)
     shut = closures.amount_by(closed, (MAY31, *ends))
     if not levers["closures_ordered"]:  # a baseline without the plan: nothing is closed
         # (every draw above is still made, so scenarios keep common random numbers)
@@ -244,14 +234,7 @@ def closure_indicators(levers: Mapping[str, Any], draws: Mapping[str, np.ndarray
         power_closed = np.zeros_like(power_closed)
         closed, shut, ever = np.full_like(closed, np.inf), np.zeros_like(shut), np.zeros_like(ever)
         still_open = np.full_like(still_open, float(POLLUTERS))  # never shut, all still operating
-    # exits as shares of each sector's 2016 value added
-    named: dict[str, list[np.ndarray]] = {s: [] for s in SECTORS}
-    named["other"].append(d["coal.va_share"][:, None] * cut[:, 1:] / (closures.COAL_2017 + closures.COAL_2018))
-    named["steel"].append(d["furnaces.va_share"][:, None] * removed[:, 1:] / 100.0)
-    named["building"].append(d["cement.va_share"][:, None] * cement[:, 1:] / 100.0)
-    named["power"].append(d["coal_power.va_share"][:, None] * power_closed)
-    for sector in POLLUTER_SECTORS:
-        named[sector].append(d["polluters.va_share"][:, None] * shut[:, 1:] / POLLUTERS)
+    named = _named_exits(d, cut, removed, cement, power_closed, shut)
     out = {
         "coal_cut_oct2017": cut[:, 0], "coal_cut": cut[:, 1:],
         "furnaces_found": furnaces.count.astype(float), "furnaces_removed_jun2017": removed[:, 0],
@@ -265,6 +248,43 @@ def closure_indicators(levers: Mapping[str, Any], draws: Mapping[str, np.ndarray
     residual = {s: d[f"exit.{s}"] for s in SECTORS}
     out.update(closures.exit_shares(named, residual, float(levers["residual_exit_multiplier"]), len(YEARS)))
     return out
+
+
+def _coal_power(d: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """二(三) coal power: survey and plan completion (n,) [decimal yr] and the share closed by
+    each year end (n, years), closures spread evenly over ``close_years`` after the plan."""
+    survey = MAY31 + d["coal_power.survey_delay"] * DAY
+    plan = np.maximum(JUN30 + d["coal_power.plan_delay"] * DAY, survey + d["coal_power.plan_min_days"] * DAY)
+    closed = np.clip((YEAR_ENDS[None, :] - plan[:, None])
+                     / np.maximum(d["coal_power.close_years"], 1e-9)[:, None], 0.0, 1.0)
+    return survey, plan, closed
+
+
+def _small_polluters(levers: Mapping[str, Any], d: Mapping[str, np.ndarray], rng: np.random.Generator,
+                     close: Callable[[np.ndarray, float, int], np.ndarray], n: int):
+    """二(五) small polluters: closing times (n, POLLUTERS) [decimal yr], then the numbers ever
+    revived and still operating at each year end."""
+    teams, start = int(levers["polluter_teams"]), float(levers["polluter_start"])
+    z_case, e_revive, u_detect = closures.per_item(rng, POLLUTERS, n, "zeu", np.float32)
+    spread32 = d["polluters.case_spread"].astype(np.float32)[:, None]
+    service = d["polluters.case_days"][:, None] * DAY * np.exp(spread32 * z_case)
+    closed = close(service, start, teams)
+    back = polluters.revival(closed, e_revive, u_detect, d["polluters.hazard"], d["polluters.deterrence"],
+                             d["polluters.detect"], float(levers["patrols_per_year"]), start, YEAR_ENDS[-1])
+    ever, still_open = back.counts(tuple(YEAR_ENDS))
+    return closed, ever, still_open
+
+
+def _named_exits(d: Mapping[str, np.ndarray], cut, removed, cement, power_closed, shut) -> dict[str, list[np.ndarray]]:
+    """Exits of the named closures as shares of each sector's 2016 value added, (n, years) each."""
+    named: dict[str, list[np.ndarray]] = {s: [] for s in SECTORS}
+    named["other"].append(d["coal.va_share"][:, None] * cut[:, 1:] / (closures.COAL_2017 + closures.COAL_2018))
+    named["steel"].append(d["furnaces.va_share"][:, None] * removed[:, 1:] / 100.0)
+    named["building"].append(d["cement.va_share"][:, None] * cement[:, 1:] / 100.0)
+    named["power"].append(d["coal_power.va_share"][:, None] * power_closed)
+    for sector in POLLUTER_SECTORS:
+        named[sector].append(d["polluters.va_share"][:, None] * shut[:, 1:] / POLLUTERS)
+    return named
 
 
 def _run(levers: Mapping[str, Any], draws: Mapping[str, np.ndarray], rng: np.random.Generator,
@@ -300,10 +320,10 @@ def simulate(levers: Mapping[str, Any], draws: Mapping[str, np.ndarray],
     dict
         Indicator name -> ``(n,)`` or ``(n, len(YEARS))`` array.
     """
-    return _run(levers, draws, rng, zombie.simulate_vectorised_detail, polluters.close_vectorised)
+    return _run(levers, draws, rng, zombie_twin.simulate_vectorised_detail, polluters.close_vectorised)
 
 
 def simulate_reference(levers: Mapping[str, Any], draws: Mapping[str, np.ndarray],
                        rng: np.random.Generator) -> dict[str, np.ndarray]:
     """As :func:`simulate` but with the SimPy reference models (slow; for tests and checks)."""
-    return _run(levers, draws, rng, zombie.simulate_simpy_detail, polluters.close_simpy)
+    return _run(levers, draws, rng, zombie_simpy.simulate_simpy_detail, polluters.close_simpy)

@@ -15,8 +15,9 @@ Model (parameters, sources and assumptions in ``model/data/params/smart.toml``):
 * The share ``F`` of key backbone manufacturers with an internet 双创 platform follows the Bass
   equation ``dF/dt = (p_t + q F)(1 - F)`` from its uncertain 2016 level ``F0`` (firms that already
   have a platform are imitated too), with innovation ``p_t = p * factor_t`` (the platform reward
-  pushes ``p`` the same way as the odds above) and imitation ``q``. The count is lumpy: firm ``i`` of ``N`` has a platform at the end of year
-  ``t`` when its uniform ``u_i < F(t)``, so the mean share is exactly ``F(t)``.
+  pushes ``p`` the same way as the odds above) and imitation ``q``. The count is lumpy: firm
+  ``i`` of ``N`` has a platform at the end of year ``t`` when its uniform ``u_i < F(t)``, so the
+  mean share is exactly ``F(t)``.
 
 Common random numbers: the pipelines are called in a fixed order and each draws uniforms of a
 shape set by ``n`` alone; the platform uniforms are ``(n, MAX_PLATFORM_FIRMS)``. Rewards only
@@ -30,6 +31,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from model.links import NO_LINKS, Linked
+from model.modules.bass import bass_advance
 from model.modules.counting import (
     N_YEARS,
     candidate_item,
@@ -37,7 +39,6 @@ from model.modules.counting import (
     push_factor,
     year_weights,
 )
-from model.modules.green import bass_advance
 
 #: Reference reward of ``reward_effect`` [万元].
 REWARD_REF = 10.0
@@ -88,6 +89,17 @@ def lumpy_share(u: np.ndarray, firms: np.ndarray, share: np.ndarray) -> np.ndarr
     return adopted / firms[:, None]
 
 
+def _platform_penetration(rng: np.random.Generator, draws: Mapping[str, np.ndarray],
+                          factor: np.ndarray) -> np.ndarray:
+    """Share of key backbone manufacturers with an internet 双创 platform [%], ``(n, years)``:
+    the Bass share pushed by the platform reward (``factor``), counted firm by firm."""
+    u = rng.random((factor.shape[0], MAX_PLATFORM_FIRMS))
+    smooth = platform_share(np.asarray(draws["platform.initial_share"], float),
+                            np.asarray(draws["platform.bass_p"], float),
+                            np.asarray(draws["platform.bass_q"], float), factor)
+    return 100.0 * lumpy_share(u, np.asarray(draws["platform.firms"], float), smooth)
+
+
 def simulate(levers: Mapping[str, object], draws: Mapping[str, np.ndarray],
              rng: np.random.Generator, linked: Linked = NO_LINKS) -> dict[str, np.ndarray]:
     """Simulate the smart plan (see the module docstring).
@@ -130,12 +142,7 @@ def simulate(levers: Mapping[str, object], draws: Mapping[str, np.ndarray],
     service = candidate_item(rng, draws, "service_mfg", push_each(r_service))
     bases = candidate_item(rng, draws, "bases", push_each(r_base))
 
-    n = weights.shape[0]
-    u = rng.random((n, MAX_PLATFORM_FIRMS))
-    smooth = platform_share(np.asarray(draws["platform.initial_share"], float),
-                            np.asarray(draws["platform.bass_p"], float),
-                            np.asarray(draws["platform.bass_q"], float), push_each(reward("platform")))
-    penetration = 100.0 * lumpy_share(u, np.asarray(draws["platform.firms"], float), smooth)
+    penetration = _platform_penetration(rng, draws, push_each(reward("platform")))
 
     outlay = (certified.new * float(levers["reward.iim_assessment"]) + factories.new * r_smart[:, None]
               + service.new * r_service[:, None] + bases.new * r_base[:, None])

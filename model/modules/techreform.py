@@ -38,38 +38,17 @@ from collections.abc import Mapping
 import numpy as np
 
 from model.links import NO_LINKS, Linked
-from model.modules import techreform_counts
+from model.modules import FloatDraws, techreform_counts
+from model.modules.districts import DISTRICTS
 from model.timeline import YEARS
 
-#: Annex 附件 (2017 targets by district): id, name, industrial investment [亿元],
-#: tech-renovation investment [亿元], firms renovating. Source: the seed, 技改方案 附件.
-DISTRICTS: tuple[tuple[str, str, float, float, int], ...] = (
-    ("huling", "虎岭", 55.0, 8.0, 5),
-    ("yuchuan", "玉川", 40.0, 6.5, 4),
-    ("gaoxin", "高新", 30.0, 5.0, 4),
-    ("jishui", "济水", 3.0, 0.4, 2),
-    ("qinyuan", "沁园", 3.5, 1.0, 3),
-    ("tiantan", "天坛", 11.5, 2.0, 4),
-    ("beihai", "北海", 3.0, 0.6, 2),
-    ("yuquan", "玉泉", 10.0, 2.0, 3),
-    ("kejing", "克井", 16.0, 2.0, 4),
-    ("wulongkou", "五龙口", 6.0, 1.5, 4),
-    ("lilin", "梨林", 5.0, 1.5, 4),
-    ("zhicheng", "轵城", 11.0, 2.0, 4),
-    ("chengliu", "承留", 16.0, 2.3, 5),
-    ("sili", "思礼", 13.0, 2.2, 5),
-    ("potou", "坡头", 3.0, 0.5, 1),
-    ("dayu", "大峪", 3.0, 0.5, 2),
-    ("shaoyuan", "邵原", 4.0, 0.5, 1),
-    ("wangwu", "王屋", 3.0, 0.5, 1),
-    ("xiaye", "下冶", 4.0, 1.0, 2),
-)
-DISTRICT_IDS: tuple[str, ...] = tuple(d[0] for d in DISTRICTS)
+#: The 19 districts of the annex (附件) with their 2017 figures: model/data/districts.toml.
+DISTRICT_IDS: tuple[str, ...] = tuple(d.id for d in DISTRICTS)
 
 #: Above-scale firms per firm of the 2017 quota: 60 firms = 20 % (seed, 二(一) 时间节点), so 300
 #: firms; each district gets 5x its quota (assumption: proportional to the quota).
 FIRMS_PER_QUOTA = 5
-_QUOTA = np.array([d[4] for d in DISTRICTS])
+_QUOTA = np.array([d.firms for d in DISTRICTS])
 DISTRICT_FIRMS: np.ndarray = FIRMS_PER_QUOTA * _QUOTA
 N_FIRMS = int(DISTRICT_FIRMS.sum())
 #: District of each firm (firms of a district are contiguous, in annex order).
@@ -77,10 +56,10 @@ FIRM_DISTRICT: np.ndarray = np.repeat(np.arange(len(DISTRICTS)), DISTRICT_FIRMS)
 _STARTS = np.concatenate(([0], np.cumsum(DISTRICT_FIRMS)[:-1]))
 #: Relative project size of a district's firms: annex tech-renovation investment per renovating
 #: firm [亿元/firm] (assumption: the annex's ratio reflects its firms' typical project size).
-DISTRICT_SCALE: np.ndarray = np.array([d[3] / d[4] for d in DISTRICTS])
+DISTRICT_SCALE: np.ndarray = np.array([d.investment / d.firms for d in DISTRICTS])
 _DISTRICT_SCALE32 = DISTRICT_SCALE.astype(np.float32)
 #: Annex 2017 other (industrial - tech-renovation) investment shares of the districts.
-_OTHER = np.array([d[2] - d[3] for d in DISTRICTS])
+_OTHER = np.array([d.industrial_investment - d.investment for d in DISTRICTS])
 DISTRICT_OTHER_SHARE: np.ndarray = _OTHER / _OTHER.sum()
 
 #: Replications simulated at once (bounds memory at n = 100,000; fixed, so draws do not depend
@@ -161,27 +140,15 @@ def _schedule(value) -> np.ndarray:
     return np.broadcast_to(np.asarray(value, dtype=float), (len(YEARS),))
 
 
-_NAMES = (
-    "base2016.industrial_investment", "base2016.share", "propensity.base",
-    "propensity.firm_sigma", "propensity.campaign_growth", "response.elasticity",
-    "response.first_year", "project.equipment_rd_share", "project.firm_sigma",
-    "project.sigma", "investment.trend", "investment.other_volatility",
-    "district.other_sigma",
-)
-#: Uncertainties the module reads (all declared in techreform.toml); the count targets' own
-#: are read by techreform_counts.py.
-UNCERTAINTIES: tuple[str, ...] = _NAMES + techreform_counts.UNCERTAINTIES
-
-
-def _params(draws: Mapping[str, np.ndarray], rows: slice) -> dict[str, np.ndarray]:
+def _params(draws: Mapping[str, np.ndarray], rows: slice) -> Mapping[str, np.ndarray]:
     """Per-replication parameters of a chunk as (m, 1) float64 columns."""
-    return {k: np.asarray(draws[k], dtype=float)[rows, None] for k in _NAMES}
+    return FloatDraws(draws, lambda value: np.asarray(value, dtype=float)[rows, None])
 
 
 def _simulate_chunk(p, rate, floor_wan, cap_wan, kept, rng, out, rows):
     """Simulate replications ``rows``; firm-level arithmetic in float32 (sums in float64)."""
     f4 = np.float32
-    q = {k: v.astype(f4) for k, v in p.items()}
+    q = FloatDraws(p, lambda value: value.astype(f4))
     m = p["propensity.base"].shape[0]
     # --- draws that do not depend on the year, in a fixed order and lever-free shapes -----
     z_firm = rng.standard_normal((m, N_FIRMS), dtype=f4)
@@ -239,6 +206,30 @@ def _simulate_chunk(p, rate, floor_wan, cap_wan, kept, rng, out, rows):
         out["district_firms"][rows, j] = _by_district(adopt)
 
 
+def _indicators(out: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The firm-level model's indicators from its per-year arrays: the share, the growth gap
+    (tech-renovation minus industrial investment growth [pp]), and each district's figures."""
+    tech, ind = out["investment"], out["industrial_investment"]
+    gap = np.full(tech.shape, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gap[:, 1:] = 100.0 * (tech[:, 1:] / tech[:, :-1] - ind[:, 1:] / ind[:, :-1])
+    gap[~np.isfinite(gap)] = np.nan
+    result = {
+        "investment_share": 100.0 * tech / ind,
+        "investment": tech,
+        "industrial_investment": ind,
+        "firms": out["firms"],
+        "growth_gap": gap,
+        "completed_share": 100.0 * out["completed"] / N_FIRMS,
+        "subsidy_outlay": out["subsidy_outlay"],
+    }
+    for d, name in enumerate(DISTRICT_IDS):
+        result[f"district.{name}.industrial_investment"] = out["district_industrial"][:, :, d]
+        result[f"district.{name}.investment"] = out["district_investment"][:, :, d]
+        result[f"district.{name}.firms"] = out["district_firms"][:, :, d]
+    return result
+
+
 def simulate(levers: Mapping[str, object], draws: Mapping[str, np.ndarray],
              rng: np.random.Generator, linked: Linked = NO_LINKS) -> dict[str, np.ndarray]:
     """Simulate the tech-renovation plan (see the module docstring).
@@ -280,24 +271,7 @@ def simulate(levers: Mapping[str, object], draws: Mapping[str, np.ndarray],
         rows = slice(start, min(n, start + CHUNK))
         _simulate_chunk(_params(draws, rows), rate, floor_wan, cap_wan, kept[rows], rng, out, rows)
 
-    tech, ind = out["investment"], out["industrial_investment"]
-    gap = np.full((n, ny), np.nan)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        gap[:, 1:] = 100.0 * (tech[:, 1:] / tech[:, :-1] - ind[:, 1:] / ind[:, :-1])
-    gap[~np.isfinite(gap)] = np.nan
-    result = {
-        "investment_share": 100.0 * tech / ind,
-        "investment": tech,
-        "industrial_investment": ind,
-        "firms": out["firms"],
-        "growth_gap": gap,
-        "completed_share": 100.0 * out["completed"] / N_FIRMS,
-        "subsidy_outlay": out["subsidy_outlay"],
-    }
-    for d, name in enumerate(DISTRICT_IDS):
-        result[f"district.{name}.industrial_investment"] = out["district_industrial"][:, :, d]
-        result[f"district.{name}.investment"] = out["district_investment"][:, :, d]
-        result[f"district.{name}.firms"] = out["district_firms"][:, :, d]
+    result = _indicators(out)
     # Count targets, drawn after the firm-level model (its results do not depend on them);
     # demonstration projects and new products come from the firms renovating in the year.
     result.update(techreform_counts.simulate_counts(levers, draws, rng, out["firms"]))

@@ -29,6 +29,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from model.modules import FloatDraws
 from model.processes.pipeline import binomial_inverse, candidate_pipeline, open_pipeline, raise_odds
 from model.timeline import YEARS
 
@@ -40,19 +41,6 @@ BOUTIQUE_REF = 30.0
 #: 3 years x 500万 + 500万.
 CENTRE_REF = 2000.0
 
-#: Uncertainties read here (declared in ``techreform.toml``), besides ``response.first_year``.
-UNCERTAINTIES: tuple[str, ...] = (
-    "demo.share",
-    "new_product.apply", "new_product.approve", "new_product.rd_spend", "new_product.reward_effect",
-    "boutique.rate", "boutique.approve", "boutique.reward_effect",
-    "centre.candidates", "centre.apply", "centre.approve", "centre.lag", "centre.equipment",
-    "centre.reward_effect",
-)
-#: Levers read here (declared in ``techreform.toml``).
-LEVERS: tuple[str, ...] = (
-    "new_product.rate", "new_product.cap", "boutique.reward", "centre.equipment_rate",
-    "centre.annual_cap", "centre.support_years", "centre.provincial_grant",
-)
 #: Indicators added to the techreform module's output.
 INDICATORS: tuple[str, ...] = ("demo_projects", "new_products", "quality_boutiques", "innovation_centre")
 
@@ -90,9 +78,11 @@ def simulate_counts(levers: Mapping[str, object], draws: Mapping[str, np.ndarray
     Parameters
     ----------
     levers : mapping
-        The levers of :data:`LEVERS` (rates [share], amounts [万元], years [yr]).
+        Levers ``new_product.*``, ``boutique.reward`` and ``centre.*`` declared in ``techreform.toml``
+        (rates [share], amounts [万元], years [yr]).
     draws : mapping
-        The uncertainties of :data:`UNCERTAINTIES` and ``response.first_year``, each ``(n,)``.
+        Uncertainties ``demo.*``, ``new_product.*``, ``boutique.*``, ``centre.*`` and
+        ``response.first_year`` declared in ``techreform.toml``, each ``(n,)``.
     rng : numpy.random.Generator
         Draws, in this order: uniforms ``(n, Y)`` for demonstration projects, then for new
         products, one uniform array for boutiques and two for innovation centres.
@@ -105,7 +95,7 @@ def simulate_counts(levers: Mapping[str, object], draws: Mapping[str, np.ndarray
         The indicators of :data:`INDICATORS`, each ``(n, len(YEARS))``; the yearly flows
         (``demo_projects``, ``new_products``, ``quality_boutiques``) are NaN in 2016.
     """
-    d = {k: np.asarray(draws[k], float) for k in (*UNCERTAINTIES, "response.first_year")}
+    d = FloatDraws(draws)
     n = len(d["demo.share"])
     push = ramp(d["response.first_year"])
     u_demo = rng.random((n, len(YEARS)))

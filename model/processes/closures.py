@@ -13,12 +13,14 @@ Times are decimal years (``model.timeline``); ``inf`` means never (padding).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from model.links import SECTORS
+from model.modules.sectors import SECTORS
+from model.timeline import decimal_year
 
 
 def per_item(rng: np.random.Generator, k: int, n: int, kinds: str,
@@ -102,7 +104,7 @@ class Mines:
 
 #: Planned dates of the tranches [decimal yr]: end of 2017-06-30, 2017-10-31, 2018-12-31
 #: (化解过剩产能方案 二(一) 时间节点), and the start of their windows (the year of their task).
-TRANCHE_DUE = (2017 + 181 / 365, 2017 + 304 / 365, 2019.0)
+TRANCHE_DUE = tuple(decimal_year(dt.date(*day)) for day in ((2017, 6, 30), (2017, 10, 31), (2018, 12, 31)))
 TRANCHE_START = (2017.0, 2017.0, 2018.0)
 #: Capacity to cut in 2017 and in 2018 [万吨] (二(一): 2017年压减120万吨, 2018年81万吨以上; 201 in all).
 COAL_2017, COAL_2018 = 120.0, 81.0

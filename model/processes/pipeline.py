@@ -150,6 +150,18 @@ def poisson_inverse(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
     return k
 
 
+def _initial_due(initial: np.ndarray, validity: int | None) -> np.ndarray:
+    """Certificates of the holders at the end of 2016 coming up for renewal in each year,
+    ``(n, years + validity + 1)``: spread evenly over the next ``validity`` years (none without
+    a validity)."""
+    due = np.zeros((initial.shape[0], _Y + (validity or 0) + 1))
+    if validity:
+        base, extra = np.divmod(initial, validity)
+        for j in range(1, validity + 1):
+            due[:, j] += base + (extra >= j)
+    return due
+
+
 def candidate_pipeline(rng: np.random.Generator, *, pool, apply_prob, approve_prob, lag=0,
                        initial=0, validity: int | None = None, renewal_prob=1.0) -> PipelineCounts:
     """Awards from a closed pool of candidates, 2017 to the end of the horizon.
@@ -190,12 +202,7 @@ def candidate_pipeline(rng: np.random.Generator, *, pool, apply_prob, approve_pr
     u_apply = rng.random((n, _Y))
     u_renew = rng.random((n, _Y))
 
-    horizon = _Y + (validity or 0) + 1
-    due = np.zeros((n, horizon))  # certificates coming up for renewal in each year
-    if validity:
-        base, extra = np.divmod(initial, validity)
-        for j in range(1, validity + 1):
-            due[:, j] += base + (extra >= j)
+    due = _initial_due(initial, validity)  # certificates coming up for renewal in each year
     new = np.zeros((n, _Y))
     renewed = np.zeros((n, _Y))
     expired = np.zeros((n, _Y))
