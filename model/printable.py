@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["printable"]
+__all__ = ["cell_text", "printable"]
 
 # C0 and C1 controls, DEL, and the invisible characters that reorder or hide text (bidi
 # overrides and isolates, zero-width characters, line and paragraph separators, BOM).
@@ -28,3 +28,22 @@ def printable(text: str) -> str:
     'plan\\\\x1b[2J.toml'
     """
     return _UNSAFE.sub(_escape, str(text))
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell_text(value: object) -> object:
+    """A value for a CSV or workbook cell: text that a spreadsheet would read as a formula is
+    neutralised, numbers and missing values pass unchanged.
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
+    apostrophe, as the OWASP guidance on CSV injection says, so Excel, WPS and LibreOffice show
+    it as the text it is instead of evaluating it. Control characters are escaped as well.
+    """
+    if not isinstance(value, str):
+        return value
+    text = value
+    if text.startswith(_FORMULA_START):
+        text = "'" + text
+    return printable(text) if _UNSAFE.search(text) else text

@@ -5,7 +5,6 @@ Scenario files are data: they are parsed with :mod:`tomllib` and never evaluated
 
 from __future__ import annotations
 
-import calendar
 import contextlib
 import datetime as dt
 import errno
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .printable import printable
+from .timeline import decimal_year
 
 #: Largest scenario file read [bytes]: the shipped ones are about 10 kB.
 MAX_FILE_BYTES = 1_000_000
@@ -245,14 +245,6 @@ def describe(value: Any) -> str:
     if isinstance(value, dict):
         return f"a table {toml_text(value)}"
     return toml_text(value)
-
-
-def decimal_year(day: dt.date) -> float:
-    """2017-03-01 -> 2017.16 [year]: the year plus the fraction of it elapsed before ``day``
-    (the start of the day). Any date TOML can hold works, up to 9999-12-31."""
-    day = dt.date(day.year, day.month, day.day)  # a datetime counts by its day
-    elapsed = (day - dt.date(day.year, 1, 1)).days
-    return day.year + elapsed / (366 if calendar.isleap(day.year) else 365)
 
 
 def found(value: Any, expect: str | None = None) -> str:

@@ -361,10 +361,12 @@ def test_found_values_are_described_in_toml_terms(tmp_path, body, key, message):
 def test_value_descriptions():
     import datetime as dt
 
-    from model.tomlfile import decimal_year, describe
+    from model.timeline import decimal_year
+    from model.tomlfile import describe
 
     assert describe({"a": 1, "b c": [True, "x"]}) == 'a table { a = 1, "b c" = [true, "x"] }'
     assert describe(float("-inf")) == "-inf" and describe(None) == "nothing"
     assert describe("中文") == 'the text "中文"'
     assert describe("x" * 100).endswith("…") and len(describe("x" * 100)) < 80
-    assert decimal_year(dt.date(2017, 1, 1)) == 2017 and decimal_year(dt.date(2016, 12, 31)) == pytest.approx(2016 + 365 / 366)
+    # the hint in messages uses the model's one conversion: a date is the end of that day
+    assert decimal_year(dt.date(2017, 1, 1)) == 2017 + 1 / 365 and decimal_year(dt.date(2016, 12, 31)) == 2017.0

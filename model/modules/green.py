@@ -61,6 +61,10 @@ def log_mean(x: np.ndarray, y: np.ndarray, log_ratio: np.ndarray | None = None) 
     return y * np.where(zero, 1.0, np.expm1(d) / np.where(zero, 1.0, d))
 
 
+#: Stand-in for a zero in the LMDI decomposition (Ang & Liu 2007 recommend 1e-10 to 1e-20).
+_TINY = 1e-20
+
+
 def lmdi(value_added: np.ndarray, intensity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Multiplicative LMDI-I split of the change in aggregate intensity since the first column.
 
@@ -80,7 +84,13 @@ def lmdi(value_added: np.ndarray, intensity: np.ndarray) -> tuple[np.ndarray, np
     tuple of numpy.ndarray
         ``(D_str, D_eff)``, each shape ``(..., T)`` [ratio to the first column].
     """
-    shares = value_added / value_added.sum(axis=-2, keepdims=True)
+    # A sector whose value added or intensity reaches zero (closed down, or every retrofit
+    # saving all its energy) has no logarithm: its zeros are replaced by a tiny positive value,
+    # the small-value strategy of Ang & Liu (2007), "Handling zero values in the logarithmic
+    # mean Divisia index decomposition approach", Energy Policy 35(1):238-246. Positive values
+    # pass unchanged, so every ordinary run is untouched.
+    shares = np.maximum(value_added / value_added.sum(axis=-2, keepdims=True), _TINY)
+    intensity = np.maximum(intensity, _TINY)
     eps = shares * intensity
     agg = eps.sum(axis=-2)
     log_s = np.log(shares / shares[..., :1])
