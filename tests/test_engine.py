@@ -233,15 +233,28 @@ def test_memory_per_replication_is_what_the_budget_assumes(plan):
     assert peak <= memory_estimate(n, 1, 1)
 
 
-def test_too_many_replications_are_refused_before_anything_runs(plan):
-    from model.engine import MEMORY_BUDGET, check_budget, max_replications, memory_estimate
+def test_the_budget_message_and_cap_follow_the_estimate():
+    from model.budget import MEMORY_BUDGET, check_budget, max_replications
+    from model.engine import memory_estimate
 
     cap = max_replications()
     assert memory_estimate(cap) <= MEMORY_BUDGET < memory_estimate(cap + 1000)
     check_budget(cap)
     assert max_replications(6) < max_replications(2) < cap and max_replications(1, 2) < cap
+    # 10**9 * 2 * 8,500 bytes = 15.5 TiB; 10**9 / 2,400 per second = 4.8 days
     with pytest.raises(ValueError, match=r"1,000,000,000 is too many: 1 scenario would need about 15\.5 TiB .* 4\.8 days on 1 worker"):
-        simulate(plan, 10**9)  # refused at once (running it would take days)
+        check_budget(10**9)
+
+
+def test_the_cap_is_the_command_lines_policy_not_the_librarys(plan, tmp_path, capsys, monkeypatch):
+    """With a budget too small for even one block, simulate() still runs; the command line refuses."""
+    import model.budget
+
+    monkeypatch.setattr(model.budget, "MEMORY_BUDGET", 1000)
+    assert model.budget.max_replications() == 0
+    assert len(simulate(plan, 50, seed=1).met["green.energy_intensity_cut.2020"]) == 50
+    code, err = _cli_code(capsys, "run", ROOT / "scenarios" / "plan.toml", "-n", 50, "--out", tmp_path / "out")
+    assert code == 2 and err.startswith("error: --replications 50 is too many") and not (tmp_path / "out").exists()
 
 
 def _cli_code(capsys, *argv):
@@ -252,7 +265,7 @@ def _cli_code(capsys, *argv):
 
 
 def test_cli_refuses_too_many_replications_for_run_compare_and_sweep(tmp_path, capsys):
-    from model.engine import max_replications
+    from model.budget import max_replications
 
     path, out = ROOT / "scenarios" / "plan.toml", tmp_path / "out"
     many = max_replications(6) + 1000  # fits for one scenario, not for six kept together
@@ -337,3 +350,27 @@ def test_workers_die_with_their_parent_and_sigterm_is_an_interrupt(tmp_path):
     assert err.strip().splitlines()[-1].startswith("interrupted; ") and "Traceback" not in err
     assert not _wait_gone(workers)
     assert not out.exists() and not any(p.name.startswith("terminated") for p in tmp_path.iterdir())
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="reads /proc (Linux)")
+def test_an_interrupt_in_the_parent_stops_the_pool_and_leaves_no_worker(plan):
+    """The progress callback runs in the parent: an interrupt raised there (as Ctrl-C would be)
+    propagates, queued tasks are cancelled and every worker has exited when simulate() returns."""
+    calls = []
+
+    def interrupt(n):
+        calls.append(n)
+        raise KeyboardInterrupt
+
+    before = _children(os.getpid())
+    with pytest.raises(KeyboardInterrupt):
+        simulate(plan, 40 * BLOCK, seed=1, workers=2, chunk_size=BLOCK, progress=interrupt)
+    assert calls == [BLOCK]  # the first finished task; the 39 others were never waited for
+    assert not {p for p in _children(os.getpid()) - before if _alive(p)}
+
+
+def test_progress_receives_every_replication_once(plan):
+    for workers in (1, 2):
+        seen = []
+        simulate(plan, 3 * BLOCK + 1, seed=1, workers=workers, chunk_size=BLOCK, progress=seen.append)
+        assert sorted(seen) == [1, BLOCK, BLOCK, BLOCK]
