@@ -13,8 +13,7 @@ from model.cli import main
 from model.compare import CompareError, build_comparison, save_comparison
 from model.paired import paired_interval, wilson_bounds
 from model.runs import RunError, load_run
-
-from .test_scenario import ROOT
+from tests.paths import ROOT
 
 N, SEED = 500, 11
 

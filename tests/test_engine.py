@@ -13,13 +13,7 @@ from model import load_registry, load_scenario, simulate
 from model.engine import BLOCK, sample_inputs
 from model.results import traffic_light, wilson
 from model.scenario import default_scenario
-
-from .test_scenario import ROOT, SHIPPED
-
-
-@pytest.fixture(scope="module")
-def plan():
-    return load_scenario(ROOT / "scenarios" / "plan.toml")
+from tests.paths import PLAN, ROOT
 
 
 def same_results(a, b):
@@ -162,9 +156,8 @@ def test_more_subsidy_never_lowers_tech_renovation_likelihood(plan):
     assert runs[-1].probability("techreform.investment_share.2020") > runs[0].probability("techreform.investment_share.2020")
 
 
-@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
-def test_every_shipped_scenario_runs(path):
-    results = simulate(load_scenario(path), 500, seed=1)
+def test_every_shipped_scenario_runs(shipped_path):
+    results = simulate(load_scenario(shipped_path), 500, seed=1)
     summary = results.summary()
     modelled = summary[summary["status"] != "not modelled"]
     assert modelled["probability"].between(0, 1).all()
@@ -253,7 +246,7 @@ def test_the_cap_is_the_command_lines_policy_not_the_librarys(plan, tmp_path, ca
     monkeypatch.setattr(model.budget, "MEMORY_BUDGET", 1000)
     assert model.budget.max_replications() == 0
     assert len(simulate(plan, 50, seed=1).met["green.energy_intensity_cut.2020"]) == 50
-    code, err = _cli_code(capsys, "run", ROOT / "scenarios" / "plan.toml", "-n", 50, "--out", tmp_path / "out")
+    code, err = _cli_code(capsys, "run", PLAN, "-n", 50, "--out", tmp_path / "out")
     assert code == 2 and err.startswith("error: --replications 50 is too many") and not (tmp_path / "out").exists()
 
 
@@ -267,7 +260,7 @@ def _cli_code(capsys, *argv):
 def test_cli_refuses_too_many_replications_for_run_compare_and_sweep(tmp_path, capsys):
     from model.budget import max_replications
 
-    path, out = ROOT / "scenarios" / "plan.toml", tmp_path / "out"
+    path, out = PLAN, tmp_path / "out"
     many = max_replications(6) + 1000  # fits for one scenario, not for six kept together
     cases = [
         (["run", path, "--replications", max_replications() + 1000], "1 scenario would need"),
@@ -302,7 +295,7 @@ def _start_run(out):
     import sys
     import time
 
-    proc = subprocess.Popen([sys.executable, "-m", "model", "run", str(ROOT / "scenarios" / "plan.toml"),
+    proc = subprocess.Popen([sys.executable, "-m", "model", "run", str(PLAN),
                              "--replications", "20000", "--workers", "2", "--out", str(out)],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60

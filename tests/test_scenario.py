@@ -9,9 +9,7 @@ import pytest
 
 from model import ScenarioError, load_scenario
 from model.scenario import default_scenario, find_line, schedule_array
-
-ROOT = Path(__file__).resolve().parents[1]
-SHIPPED = sorted((ROOT / "scenarios").glob("*.toml"))
+from tests.paths import ROOT, SHIPPED
 
 HEAD = '[scenario]\nname = "t"\ntitle_zh = "测试"\ntitle_en = "Test"\n'
 
@@ -29,9 +27,8 @@ def error_of(path: Path) -> ScenarioError:
 
 
 # -- good files ----------------------------------------------------------------------------------
-@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
-def test_shipped_scenarios_load(path):
-    scenario = load_scenario(path)
+def test_shipped_scenarios_load(shipped_path):
+    scenario = load_scenario(shipped_path)
     assert scenario.title_zh and scenario.title_en
     assert len(scenario.hash()) == 64
 

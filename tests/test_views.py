@@ -11,8 +11,7 @@ from model import load_registry, load_scenario, simulate
 from model.cli import main
 from model.targets import Target
 from model.views import HEADLINE_2020, departments, joint, units
-
-from .test_scenario import ROOT
+from tests.paths import ROOT
 
 
 @pytest.fixture(scope="module")
