@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model import load_registry, load_scenario, simulate
+from model import load_registry, simulate
 from model.engine import BLOCK, sample_inputs
 from model.results import traffic_light, wilson
 from model.scenario import default_scenario
@@ -156,17 +156,10 @@ def test_more_subsidy_never_lowers_tech_renovation_likelihood(plan):
     assert runs[-1].probability("techreform.investment_share.2020") > runs[0].probability("techreform.investment_share.2020")
 
 
-def test_every_shipped_scenario_runs(shipped_path):
-    results = simulate(load_scenario(shipped_path), 500, seed=1)
-    summary = results.summary()
-    modelled = summary[summary["status"] != "not modelled"]
-    assert modelled["probability"].between(0, 1).all()
-    assert len(modelled) == sum(t.modelled for t in load_registry())
-
-
-def test_defaults_run():
+def test_defaults_run_and_give_every_modelled_target_a_likelihood():
     results = simulate(default_scenario(), 100, seed=1)
-    assert results.summary()["probability"].notna().sum() > 0
+    summary = results.summary()
+    assert summary["probability"].notna().sum() == sum(t.modelled for t in load_registry())
 
 
 @pytest.mark.slow
