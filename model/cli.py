@@ -14,7 +14,10 @@ import threading
 import traceback
 from pathlib import Path
 
+from tqdm import tqdm
+
 from .atomic import OutDirError, check_replaceable
+from .budget import check_budget
 from .console import (
     by_department,
     decomposition,
@@ -26,9 +29,6 @@ from .console import (
     summary_table,
     sweep_text,
 )
-from tqdm import tqdm
-
-from .budget import check_budget
 from .engine import DEFAULT_REPLICATIONS, DEFAULT_SEED, simulate
 from .params import all_params
 from .reference import toml_value

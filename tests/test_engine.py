@@ -67,7 +67,8 @@ def test_summary_has_every_target_and_honest_not_modelled_rows(plan):
     missing = summary[summary["status"] == "not modelled"]
     assert len(modelled) == sum(t.modelled for t in registry)
     assert missing["probability"].isna().all() and missing["median"].isna().all()
-    assert ((modelled["probability_low"] <= modelled["probability"]) & (modelled["probability"] <= modelled["probability_high"])).all()
+    low, p, high = (modelled[c] for c in ("probability_low", "probability", "probability_high"))
+    assert ((low <= p) & (p <= high)).all()
     for _, row in modelled.iterrows():
         assert row["status"] == traffic_light(row["probability"])
         assert row["probability"] == pytest.approx(results.met[row["target_id"]].mean())
@@ -94,7 +95,8 @@ def test_wilson_interval_matches_the_formula():
 
 
 def test_traffic_light_thresholds():
-    assert [traffic_light(p) for p in (0.0, 0.49, 0.5, 0.79, 0.8, 1.0)] == ["red", "red", "amber", "amber", "green", "green"]
+    lights = [traffic_light(p) for p in (0.0, 0.49, 0.5, 0.79, 0.8, 1.0)]
+    assert lights == ["red", "red", "amber", "amber", "green", "green"]
     assert traffic_light(float("nan")) == "not modelled"
 
 
@@ -109,7 +111,8 @@ def test_save_writes_files_and_manifest(tmp_path, plan):
     assert out.stat().st_mode & 0o777 == 0o777 & ~mask  # readable by colleagues like any folder
     assert (out / "summary.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # BOM for Excel/WPS
     summary = pd.read_csv(out / "summary.csv", encoding="utf-8-sig")
-    for col in ("target_id", "deadline", "test", "unit", "probability", "probability_low", "probability_high", "median", "p10", "p90", "status"):
+    for col in ("target_id", "deadline", "test", "unit", "probability", "probability_low", "probability_high",
+                "median", "p10", "p90", "status"):
         assert col in summary.columns
     manifest = json.loads((out / "manifest.json").read_text("utf-8"))
     assert manifest["seed"] == 11 and manifest["replications"] == 200
@@ -119,7 +122,8 @@ def test_save_writes_files_and_manifest(tmp_path, plan):
     traj = pd.read_csv(out / "trajectories.csv", encoding="utf-8-sig")
     assert set(traj["year"]) == {2016, 2017, 2018, 2019, 2020}
     with np.load(out / "replications.npz") as npz:
-        np.testing.assert_array_equal(npz["met/green.energy_intensity_cut.2020"], results.met["green.energy_intensity_cut.2020"])
+        target = "green.energy_intensity_cut.2020"
+        np.testing.assert_array_equal(npz[f"met/{target}"], results.met[target])
 
 
 def test_interrupted_save_leaves_no_run_and_keeps_the_old_one(tmp_path, plan, monkeypatch):
@@ -149,11 +153,13 @@ def test_more_subsidy_never_lowers_tech_renovation_likelihood(plan):
     for rate in rates:
         levers = {**plan.levers, "techreform.subsidy_rate": rate, "techreform.subsidy_cap": 1000.0}
         runs.append(simulate(dataclasses.replace(plan, levers=levers), n, seed=4))
-    ids = [t.id for t in load_registry() if t.id.startswith(("techreform.investment_share", "techreform.investment.", "techreform.firms."))]
+    prefixes = ("techreform.investment_share", "techreform.investment.", "techreform.firms.")
+    ids = [t.id for t in load_registry() if t.id.startswith(prefixes)]
     for low, high in zip(runs, runs[1:]):
         for target in ids:
             assert (low.met[target] <= high.met[target]).all(), target
-    assert runs[-1].probability("techreform.investment_share.2020") > runs[0].probability("techreform.investment_share.2020")
+    share = "techreform.investment_share.2020"
+    assert runs[-1].probability(share) > runs[0].probability(share)
 
 
 def test_defaults_run_and_give_every_modelled_target_a_likelihood():
@@ -190,13 +196,15 @@ def test_engine_probability_matches_closed_form_with_a_copula(plan):
     r = 2 * np.sin(np.pi * rho / 6)
     exact_survey = stats.norm.cdf(0, 60, 60)
     exact_plan = stats.multivariate_normal([0, 0], [[1, r], [r, 1]]).cdf([(d - 60) / 60, (0 - 10) / 40])
-    for target, exact in (("overcapacity.zombie_survey.2017", exact_survey), ("overcapacity.zombie_plan.2017", exact_plan)):
+    for target, exact in (("overcapacity.zombie_survey.2017", exact_survey),
+                          ("overcapacity.zombie_plan.2017", exact_plan)):
         se = np.sqrt(exact * (1 - exact) / n)
         assert results.probability(target) == pytest.approx(exact, abs=4 * se), target
     # without the correlation the plan probability is the product of the marginals
     independent = simulate(dataclasses.replace(scenario, correlations=()), n, seed=9)
     exact = stats.norm.cdf((d - 60) / 60) * stats.norm.cdf(-10 / 40)
-    assert independent.probability("overcapacity.zombie_plan.2017") == pytest.approx(exact, abs=4 * np.sqrt(exact * (1 - exact) / n))
+    se = np.sqrt(exact * (1 - exact) / n)
+    assert independent.probability("overcapacity.zombie_plan.2017") == pytest.approx(exact, abs=4 * se)
 
 
 # -- how many replications fit --------------------------------------------------------------------
@@ -214,7 +222,8 @@ def test_memory_per_replication_is_what_the_budget_assumes(plan):
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    arrays = sum(a.nbytes for part in (results.indicators, results.values, results.met, results.inputs) for a in part.values())
+    parts = (results.indicators, results.values, results.met, results.inputs)
+    arrays = sum(a.nbytes for part in parts for a in part.values())
     assert 0.9 * HELD_BYTES < arrays / n <= HELD_BYTES  # the constant is neither stale nor lavish
     assert peak <= memory_estimate(n, 1, 1)
 
@@ -228,7 +237,8 @@ def test_the_budget_message_and_cap_follow_the_estimate():
     check_budget(cap)
     assert max_replications(6) < max_replications(2) < cap and max_replications(1, 2) < cap
     # 10**9 * 2 * 8,500 bytes = 15.5 TiB; 10**9 / 2,400 per second = 4.8 days
-    with pytest.raises(ValueError, match=r"1,000,000,000 is too many: 1 scenario would need about 15\.5 TiB .* 4\.8 days on 1 worker"):
+    message = r"1,000,000,000 is too many: 1 scenario would need about 15\.5 TiB .* 4\.8 days on 1 worker"
+    with pytest.raises(ValueError, match=message):
         check_budget(10**9)
 
 
