@@ -293,14 +293,21 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def _start_run(out):
+#: The command line as a program, with Python's Ctrl-C handler even where the test runner was
+#: started with SIGINT ignored (a child inherits that, and Python then installs no handler).
+_PROGRAM = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+            "from model.cli import main; sys.exit(main(sys.argv[1:]))")
+
+
+def _start_run(out, own_group: bool = False):
     import subprocess
     import sys
     import time
 
-    proc = subprocess.Popen([sys.executable, "-m", "model", "run", str(PLAN),
+    proc = subprocess.Popen([sys.executable, "-c", _PROGRAM, "run", str(PLAN),
                              "--replications", "20000", "--workers", "2", "--out", str(out)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            process_group=0 if own_group else None)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
         workers = _children(proc.pid)
@@ -370,3 +377,20 @@ def test_progress_receives_every_replication_once(plan):
         seen = []
         simulate(plan, 3 * BLOCK + 1, seed=1, workers=workers, chunk_size=BLOCK, progress=seen.append)
         assert sorted(seen) == [1, BLOCK, BLOCK, BLOCK]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="reads /proc (Linux)")
+def test_ctrl_c_to_the_process_group_ends_the_run_and_its_workers(tmp_path):
+    """Ctrl-C in a terminal sends SIGINT to the whole foreground group: the workers ignore it and
+    stop when the command line tells them to; it exits with 130 and saves nothing."""
+    import signal
+
+    out = tmp_path / "interrupted"
+    proc, workers = _start_run(out, own_group=True)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1].startswith("interrupted; ") and "Traceback" not in err
+    assert not _wait_gone(workers)
+    assert not out.exists() and not any(p.name.startswith("interrupted") for p in tmp_path.iterdir())
