@@ -47,7 +47,8 @@ def main() -> None:
     args = parser.parse_args()
     n, seed = args.replications, 1
     scenario = load_scenario(args.scenario)
-    print(f"python {platform.python_version()}, {n} replications, median of {args.repeats} runs, scenario {scenario.name}")
+    print(f"python {platform.python_version()}, {n} replications, median of {args.repeats} runs, "
+          f"scenario {scenario.name}")
 
     draws = sample_inputs(scenario, seed, 0, n)
     print(f"{'part':<32}{'seconds':>10}{'replications/s':>18}")
@@ -58,7 +59,8 @@ def main() -> None:
         module_draws = {u: draws[f"{name}.{u}"] for u in declared.uncertainties}
         linked = linked_for(name, scenario.enabled_links, indicators, draws)
         t = median_time(lambda: module.simulate(levers, module_draws, stream(seed, 1, 0, name), linked), args.repeats)
-        indicators.update({f"{name}.{k}": v for k, v in module.simulate(levers, module_draws, stream(seed, 1, 0, name), linked).items()})
+        out = module.simulate(levers, module_draws, stream(seed, 1, 0, name), linked)
+        indicators.update({f"{name}.{k}": v for k, v in out.items()})
         print(f"{'module ' + name:<32}{t:>10.3f}{n / t:>18,.0f}")
 
     # the zombie disposal queue alone: SimPy reference vs the vectorised twin on the same draws

@@ -14,7 +14,10 @@ import threading
 import traceback
 from pathlib import Path
 
+from tqdm import tqdm
+
 from .atomic import OutDirError, check_replaceable
+from .budget import check_budget
 from .console import (
     by_department,
     decomposition,
@@ -26,7 +29,7 @@ from .console import (
     summary_table,
     sweep_text,
 )
-from .engine import DEFAULT_REPLICATIONS, DEFAULT_SEED, check_budget, simulate
+from .engine import DEFAULT_REPLICATIONS, DEFAULT_SEED, simulate
 from .params import all_params
 from .reference import toml_value
 from .scenario import Scenario, ScenarioError, load_scenario
@@ -180,6 +183,17 @@ def _check_target_ids(ids: list[str], option: str) -> None:
             raise UsageError(f"{option}: {target_id!r} is not a modelled target id; {hint}")
 
 
+class _Bar(tqdm):
+    monitor_interval = 0  # no monitor thread: the workers are forked from this process
+
+
+def progress_bar(total: int) -> tqdm:
+    """A progress bar of replications on stderr: only on a terminal, only once a run has taken a
+    second, and cleared at the end so the printed tables stay clean."""
+    return _Bar(total=total, desc="simulating", unit=" replications", file=sys.stderr, disable=None,
+                delay=1.0, leave=False)
+
+
 def cmd_run(args) -> int:
     _check_target_ids(args.drivers or [], "--drivers")
     scenarios = _load_all(args.scenarios)
@@ -188,8 +202,9 @@ def cmd_run(args) -> int:
     for scenario, out in zip(scenarios, dirs):
         print(f"\n== {scenario.name}: {scenario.title_zh} / {scenario.title_en}")
         print(f"   {args.replications} replications, seed {args.seed}, {args.workers} worker(s)")
-        results = simulate(scenario, args.replications, args.seed, workers=args.workers,
-                           chunk_size=args.chunk_size, progress=True)
+        with progress_bar(args.replications) as bar:
+            results = simulate(scenario, args.replications, args.seed, workers=args.workers,
+                               chunk_size=args.chunk_size, progress=bar.update)
         summary = results.summary()
         try:
             saved = results.save(out)

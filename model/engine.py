@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import multiprocessing
+import multiprocessing.context
 import os
 import signal
 import sys
@@ -53,90 +55,40 @@ HELD_BYTES = 8_500
 SECONDS_PER_REPLICATION = 1 / 2_400
 
 
-def _physical_memory() -> int:
-    """This machine's physical memory [bytes] (24 GiB assumed where the OS does not say)."""
-    try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return 24 * 2**30
-
-
-#: Memory the results of one command may take [bytes]: a third of this machine's memory (8 GiB
-#: on the 24 GiB development machine). The rest is for other users, the interpreter and imports
-#: (~0.3 GiB per process) and the allocator's slack (RSS runs ~10-20 % above what tracemalloc
-#: counts). One scenario needs 2 * 8.5 kB per replication at the peak (+0.5 * 8.5 kB with
-#: workers, whose chunks are a quarter of their share, pickled once), so on 24 GiB the cap is
-#: 8 GiB / 17 kB = 505,000 replications for one scenario on one worker (8 GiB / 21.25 kB =
-#: 404,000 with workers); a sweep of 5 values (6 scenarios kept) allows 8 GiB / (7 * 8.5 kB) =
-#: 144,000.
-MEMORY_BUDGET = _physical_memory() // 3
-
-
-def _size(nbytes: float) -> str:
-    for unit, size in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20)):
-        if nbytes >= size:
-            return f"{nbytes / size:.1f} {unit}"
-    return f"{nbytes / 2**10:.0f} KiB"
-
-
-def _duration(seconds: float) -> str:
-    for unit, size in (("days", 86_400), ("h", 3_600), ("min", 60)):
-        if seconds >= size:
-            return f"{seconds / size:.1f} {unit}"
-    return f"{seconds:.0f} s"
-
-
 def memory_estimate(replications: int, scenarios: int = 1, workers: int = 1) -> float:
-    """Peak memory [bytes] of simulating ``scenarios`` scenarios and keeping all their results."""
+    """Peak memory [bytes] of simulating ``scenarios`` scenarios and keeping all their results.
+
+    One scenario needs 2 * :data:`HELD_BYTES` per replication at the peak (the blocks and their
+    concatenation), +0.5 * HELD_BYTES with workers (whose chunks are a quarter of their share,
+    pickled once); every further scenario kept adds HELD_BYTES. How much is allowed is the
+    caller's policy (the command line's is in :mod:`model.budget`); :func:`simulate` never refuses.
+    """
     per = HELD_BYTES * (scenarios + 1 + (0.5 if workers > 1 else 0))
     return replications * per
 
 
-def max_replications(scenarios: int = 1, workers: int = 1) -> int:
-    """The most replications per scenario that fit in :data:`MEMORY_BUDGET` (rounded down to 1,000)."""
-    cap = int(MEMORY_BUDGET // memory_estimate(1, scenarios, workers))
-    return cap - cap % 1000 if cap > 1000 else cap
+def time_estimate(replications: int, scenarios: int = 1, workers: int = 1) -> float:
+    """Rough seconds [s] of simulating ``scenarios`` scenarios on ``workers`` processes."""
+    return replications * scenarios * SECONDS_PER_REPLICATION / workers
 
 
-def check_budget(replications: int, scenarios: int = 1, workers: int = 1, option: str = "replications") -> None:
-    """Refuse a run whose results would not fit in :data:`MEMORY_BUDGET`.
+#: Set in worker processes (:func:`_init_worker`): the parent sets it to stop the run.
+_STOP = None
 
-    Parameters
-    ----------
-    replications : int
-        Replications per scenario [-].
-    scenarios : int
-        Scenarios whose results are kept together (a sweep keeps len(values) + 1) [-].
-    workers : int
-        Processes [-] (for the time estimate, and the chunks the workers hold).
-    option : str
-        How the user gave ``replications`` (e.g. ``--replications``), for the message.
 
-    Raises
-    ------
-    ValueError
-        With the estimated memory and time and the largest number accepted.
+def _init_worker(parent: int, stop) -> None:
+    """Worker initializer: obey the parent's stop event, and die with the parent.
+
+    ``stop`` (a multiprocessing ``Event``) is checked between blocks, so an interrupted run ends
+    within one block per worker. SIGINT is ignored (Ctrl-C reaches the whole process group: the
+    parent decides and sets ``stop``) and SIGTERM gets its default action (a forked worker would
+    otherwise inherit the command line's handler). On Linux the kernel is asked to send SIGTERM
+    to this worker when its parent dies (``PR_SET_PDEATHSIG``), so a killed parent leaves no idle
+    workers behind (re-parented to init); elsewhere that part does nothing.
     """
-    cap = max_replications(scenarios, workers)
-    if replications <= cap:
-        return
-    memory = memory_estimate(replications, scenarios, workers)
-    seconds = replications * scenarios * SECONDS_PER_REPLICATION / workers
-    what = "1 scenario" if scenarios == 1 else f"{scenarios} scenarios kept together"
-    raise ValueError(
-        f"{option} {replications:,} is too many: {what} would need about {_size(memory)} of memory and "
-        f"about {_duration(seconds)} on {workers} worker{'s' if workers > 1 else ''}; at most {cap:,} fit in the {_size(MEMORY_BUDGET)} "
-        f"allowed for results (a third of this machine's {_size(_physical_memory())}; 10,000 give +/-1 percentage point)"
-    )
-
-
-def _die_with_parent(parent: int) -> None:
-    """Worker initializer: ask Linux to send SIGTERM to this worker when its parent dies.
-
-    Without it a killed parent leaves idle workers behind (re-parented to init). SIGTERM gets its
-    default action (a forked worker would otherwise inherit the command line's handler). On other
-    platforms this does nothing.
-    """
+    global _STOP
+    _STOP = stop
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if not sys.platform.startswith("linux"):
         return
@@ -149,19 +101,13 @@ def _die_with_parent(parent: int) -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
 
-def _stop(pool: ProcessPoolExecutor) -> None:
-    """Stop a pool at once: drop queued tasks and end the workers (on an interrupt or an error).
-
-    The queue's feeder thread could otherwise block the exit of the interpreter, writing tasks
-    into a pipe no worker reads any more.
-    """
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    call_queue = getattr(pool, "_call_queue", None)
-    if call_queue is not None:
-        call_queue.cancel_join_thread()
-    for process in processes:
-        process.terminate()
+def _context() -> multiprocessing.context.BaseContext:
+    """Fork on Linux (cheap: the imported model is shared; the worker's parent is this process,
+    which :func:`_init_worker` relies on), the platform's default elsewhere. Explicit, so the
+    default changing to forkserver in Python 3.14 does not change how workers start."""
+    if sys.platform.startswith("linux"):
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context()
 
 
 def _stream_id(name: str) -> int:
@@ -238,7 +184,40 @@ def run_block(scenario: Scenario, seed: int, block: int, n: int) -> BlockResult:
 
 
 def _run_task(scenario: Scenario, seed: int, blocks: list[tuple[int, int]]) -> list[BlockResult]:
-    return [run_block(scenario, seed, b, n) for b, n in blocks]
+    """Run some blocks; in a worker, stop early (returning what is done) once the parent says so."""
+    done = []
+    for b, n in blocks:
+        if _STOP is not None and _STOP.is_set():
+            break
+        done.append(run_block(scenario, seed, b, n))
+    return done
+
+
+def _run_pool(scenario: Scenario, seed: int, tasks: list[list[tuple[int, int]]], workers: int,
+              progress: Callable[[int], None] | None) -> dict[int, list[BlockResult]]:
+    """Run ``tasks`` on ``workers`` processes: task index -> its blocks.
+
+    On an interrupt (Ctrl-C, SIGTERM raised as an exception) or an error the queued tasks are
+    cancelled and the workers told to stop after their current block; the pool is shut down and
+    waited for (public ``concurrent.futures`` API only), so no worker outlives the call.
+    """
+    context = _context()
+    stop = context.Event()
+    done: dict[int, list[BlockResult]] = {}
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
+                             initargs=(os.getpid(), stop)) as pool:
+        futures = {pool.submit(_run_task, scenario, seed, task): i for i, task in enumerate(tasks)}
+        try:
+            for future in as_completed(futures):
+                i = futures[future]
+                done[i] = future.result()
+                if progress is not None:
+                    progress(sum(n for _, n in tasks[i]))
+        except BaseException:  # do not wait for the other tasks, only for the blocks under way
+            stop.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+    return done
 
 
 def plan_blocks(replications: int) -> list[tuple[int, int]]:
@@ -258,7 +237,7 @@ def simulate(
     seed: int = DEFAULT_SEED,
     workers: int = 1,
     chunk_size: int | None = None,
-    progress: bool | Callable[[int], None] = False,
+    progress: Callable[[int], None] | None = None,
 ):
     """Simulate ``scenario`` and evaluate every modelled target.
 
@@ -276,9 +255,9 @@ def simulate(
     chunk_size : int, optional
         Replications per task, rounded up to whole blocks of :data:`BLOCK`; default spreads the
         blocks evenly over the workers (several tasks each, for a smooth progress bar).
-    progress : bool or callable
-        ``True`` shows a progress bar on a terminal; a callable receives the number of
-        replications each finished task completed.
+    progress : callable, optional
+        Called with the number of replications each finished task completed (the command line
+        passes a progress bar's ``update``).
 
     Returns
     -------
@@ -287,8 +266,8 @@ def simulate(
     Raises
     ------
     ValueError
-        For fewer than 1 replication or worker, or more replications than fit in memory
-        (:func:`check_budget`).
+        For fewer than 1 replication or worker. Any larger number is run as asked:
+        :func:`memory_estimate` says what it needs (the command line refuses what does not fit).
     """
     from .results import Results
 
@@ -296,66 +275,22 @@ def simulate(
         raise ValueError("replications must be at least 1")
     if workers < 1:
         raise ValueError("workers must be at least 1")
-    check_budget(replications, 1, workers)
     started = time.time()
     blocks = plan_blocks(replications)
     if chunk_size is None:
         chunk_size = BLOCK * max(1, len(blocks) // (4 * workers))
     tasks = list(_chunks(blocks, chunk_size))
-    done: dict[int, list[BlockResult]] = {}
-    bar = _progress(progress, replications)
     if workers == 1:
+        done = {}
         for i, task in enumerate(tasks):
             done[i] = _run_task(scenario, seed, task)
-            bar(sum(n for _, n in task))
+            if progress is not None:
+                progress(sum(n for _, n in task))
     else:
-        pool = ProcessPoolExecutor(max_workers=workers, initializer=_die_with_parent, initargs=(os.getpid(),))
-        try:
-            futures = {pool.submit(_run_task, scenario, seed, task): i for i, task in enumerate(tasks)}
-            for future in as_completed(futures):
-                i = futures[future]
-                done[i] = future.result()
-                bar(sum(n for _, n in tasks[i]))
-        except BaseException:  # Ctrl-C, SIGTERM or an error: do not wait for the other tasks
-            _stop(pool)
-            raise
-        pool.shutdown()
-    bar(None)
+        done = _run_pool(scenario, seed, tasks, workers, progress)
     parts = [block for i in range(len(tasks)) for block in done[i]]
     return Results.from_blocks(
         scenario, parts, seed=seed, replications=replications, workers=workers,
         started=started, finished=time.time(),
     )
 
-
-def _progress(progress: bool | Callable[[int], None], total: int) -> Callable[[int | None], None]:
-    """A callback taking replications just completed (``None`` to finish).
-
-    ``True`` draws a one-line bar on stderr when it is a terminal and the run has taken more
-    than a second; the line is cleared at the end so the printed tables stay clean.
-    """
-    if callable(progress):
-        return lambda n: None if n is None else progress(n)
-    if not progress or not sys.stderr.isatty():
-        return lambda n: None
-    start, done, shown = time.monotonic(), 0, False
-
-    def update(n: int | None) -> None:
-        nonlocal done, shown
-        if n is None:
-            if shown:
-                sys.stderr.write("\r" + " " * 60 + "\r")
-                sys.stderr.flush()
-            return
-        done += n
-        elapsed = time.monotonic() - start
-        if elapsed < 1.0 or done >= total:
-            return
-        width = 30
-        filled = int(width * done / total)
-        eta = elapsed * (total - done) / done
-        sys.stderr.write(f"\rsimulating [{'#' * filled}{'.' * (width - filled)}] {done}/{total}  ~{eta:.0f} s left ")
-        sys.stderr.flush()
-        shown = True
-
-    return update

@@ -13,8 +13,7 @@ from model.cli import main
 from model.compare import CompareError, build_comparison, save_comparison
 from model.paired import paired_interval, wilson_bounds
 from model.runs import RunError, load_run
-
-from .test_scenario import ROOT
+from tests.paths import ROOT
 
 N, SEED = 500, 11
 
@@ -78,9 +77,12 @@ def test_paired_interval_coverage_and_width(probs):
     truth = probs[2] - probs[1]
     coverage = np.mean((low <= truth) & (truth <= high))
     assert 0.93 <= coverage <= 0.975
-    # width close to the large-sample width 2 z sd(d) / sqrt(n), d in {-1, 0, 1}
+    # width close to the large-sample width 2 z sd(d) / sqrt(n), d in {-1, 0, 1}. The mean of 4000
+    # widths has a relative Monte Carlo error below 0.3 % (sd(width) / mean / sqrt(4000)); the rest
+    # of the 10 % is the gap between Newcombe's interval and the large-sample width, which is 5 %
+    # with the 8 discordant pairs expected in the second case (0.1 % in the first)
     sd = math.sqrt(probs[1] + probs[2] - truth**2)
-    assert np.mean(high - low) == pytest.approx(2 * 1.96 * sd / math.sqrt(n), rel=0.25)
+    assert np.mean(high - low) == pytest.approx(2 * 1.96 * sd / math.sqrt(n), rel=0.10)
 
 
 def test_paired_interval_without_discordant_pairs_is_narrow():

@@ -9,17 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model import load_registry, load_scenario, simulate
+from model import load_registry, simulate
 from model.engine import BLOCK, sample_inputs
 from model.results import traffic_light, wilson
 from model.scenario import default_scenario
-
-from .test_scenario import ROOT, SHIPPED
-
-
-@pytest.fixture(scope="module")
-def plan():
-    return load_scenario(ROOT / "scenarios" / "plan.toml")
+from tests.paths import PLAN, ROOT
 
 
 def same_results(a, b):
@@ -73,7 +67,8 @@ def test_summary_has_every_target_and_honest_not_modelled_rows(plan):
     missing = summary[summary["status"] == "not modelled"]
     assert len(modelled) == sum(t.modelled for t in registry)
     assert missing["probability"].isna().all() and missing["median"].isna().all()
-    assert ((modelled["probability_low"] <= modelled["probability"]) & (modelled["probability"] <= modelled["probability_high"])).all()
+    low, p, high = (modelled[c] for c in ("probability_low", "probability", "probability_high"))
+    assert ((low <= p) & (p <= high)).all()
     for _, row in modelled.iterrows():
         assert row["status"] == traffic_light(row["probability"])
         assert row["probability"] == pytest.approx(results.met[row["target_id"]].mean())
@@ -100,7 +95,8 @@ def test_wilson_interval_matches_the_formula():
 
 
 def test_traffic_light_thresholds():
-    assert [traffic_light(p) for p in (0.0, 0.49, 0.5, 0.79, 0.8, 1.0)] == ["red", "red", "amber", "amber", "green", "green"]
+    lights = [traffic_light(p) for p in (0.0, 0.49, 0.5, 0.79, 0.8, 1.0)]
+    assert lights == ["red", "red", "amber", "amber", "green", "green"]
     assert traffic_light(float("nan")) == "not modelled"
 
 
@@ -115,7 +111,8 @@ def test_save_writes_files_and_manifest(tmp_path, plan):
     assert out.stat().st_mode & 0o777 == 0o777 & ~mask  # readable by colleagues like any folder
     assert (out / "summary.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # BOM for Excel/WPS
     summary = pd.read_csv(out / "summary.csv", encoding="utf-8-sig")
-    for col in ("target_id", "deadline", "test", "unit", "probability", "probability_low", "probability_high", "median", "p10", "p90", "status"):
+    for col in ("target_id", "deadline", "test", "unit", "probability", "probability_low", "probability_high",
+                "median", "p10", "p90", "status"):
         assert col in summary.columns
     manifest = json.loads((out / "manifest.json").read_text("utf-8"))
     assert manifest["seed"] == 11 and manifest["replications"] == 200
@@ -125,7 +122,8 @@ def test_save_writes_files_and_manifest(tmp_path, plan):
     traj = pd.read_csv(out / "trajectories.csv", encoding="utf-8-sig")
     assert set(traj["year"]) == {2016, 2017, 2018, 2019, 2020}
     with np.load(out / "replications.npz") as npz:
-        np.testing.assert_array_equal(npz["met/green.energy_intensity_cut.2020"], results.met["green.energy_intensity_cut.2020"])
+        target = "green.energy_intensity_cut.2020"
+        np.testing.assert_array_equal(npz[f"met/{target}"], results.met[target])
 
 
 def test_interrupted_save_leaves_no_run_and_keeps_the_old_one(tmp_path, plan, monkeypatch):
@@ -155,25 +153,19 @@ def test_more_subsidy_never_lowers_tech_renovation_likelihood(plan):
     for rate in rates:
         levers = {**plan.levers, "techreform.subsidy_rate": rate, "techreform.subsidy_cap": 1000.0}
         runs.append(simulate(dataclasses.replace(plan, levers=levers), n, seed=4))
-    ids = [t.id for t in load_registry() if t.id.startswith(("techreform.investment_share", "techreform.investment.", "techreform.firms."))]
+    prefixes = ("techreform.investment_share", "techreform.investment.", "techreform.firms.")
+    ids = [t.id for t in load_registry() if t.id.startswith(prefixes)]
     for low, high in zip(runs, runs[1:]):
         for target in ids:
             assert (low.met[target] <= high.met[target]).all(), target
-    assert runs[-1].probability("techreform.investment_share.2020") > runs[0].probability("techreform.investment_share.2020")
+    share = "techreform.investment_share.2020"
+    assert runs[-1].probability(share) > runs[0].probability(share)
 
 
-@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
-def test_every_shipped_scenario_runs(path):
-    results = simulate(load_scenario(path), 500, seed=1)
-    summary = results.summary()
-    modelled = summary[summary["status"] != "not modelled"]
-    assert modelled["probability"].between(0, 1).all()
-    assert len(modelled) == sum(t.modelled for t in load_registry())
-
-
-def test_defaults_run():
+def test_defaults_run_and_give_every_modelled_target_a_likelihood():
     results = simulate(default_scenario(), 100, seed=1)
-    assert results.summary()["probability"].notna().sum() > 0
+    summary = results.summary()
+    assert summary["probability"].notna().sum() == sum(t.modelled for t in load_registry())
 
 
 @pytest.mark.slow
@@ -204,13 +196,15 @@ def test_engine_probability_matches_closed_form_with_a_copula(plan):
     r = 2 * np.sin(np.pi * rho / 6)
     exact_survey = stats.norm.cdf(0, 60, 60)
     exact_plan = stats.multivariate_normal([0, 0], [[1, r], [r, 1]]).cdf([(d - 60) / 60, (0 - 10) / 40])
-    for target, exact in (("overcapacity.zombie_survey.2017", exact_survey), ("overcapacity.zombie_plan.2017", exact_plan)):
+    for target, exact in (("overcapacity.zombie_survey.2017", exact_survey),
+                          ("overcapacity.zombie_plan.2017", exact_plan)):
         se = np.sqrt(exact * (1 - exact) / n)
         assert results.probability(target) == pytest.approx(exact, abs=4 * se), target
     # without the correlation the plan probability is the product of the marginals
     independent = simulate(dataclasses.replace(scenario, correlations=()), n, seed=9)
     exact = stats.norm.cdf((d - 60) / 60) * stats.norm.cdf(-10 / 40)
-    assert independent.probability("overcapacity.zombie_plan.2017") == pytest.approx(exact, abs=4 * np.sqrt(exact * (1 - exact) / n))
+    se = np.sqrt(exact * (1 - exact) / n)
+    assert independent.probability("overcapacity.zombie_plan.2017") == pytest.approx(exact, abs=4 * se)
 
 
 # -- how many replications fit --------------------------------------------------------------------
@@ -228,20 +222,35 @@ def test_memory_per_replication_is_what_the_budget_assumes(plan):
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    arrays = sum(a.nbytes for part in (results.indicators, results.values, results.met, results.inputs) for a in part.values())
+    parts = (results.indicators, results.values, results.met, results.inputs)
+    arrays = sum(a.nbytes for part in parts for a in part.values())
     assert 0.9 * HELD_BYTES < arrays / n <= HELD_BYTES  # the constant is neither stale nor lavish
     assert peak <= memory_estimate(n, 1, 1)
 
 
-def test_too_many_replications_are_refused_before_anything_runs(plan):
-    from model.engine import MEMORY_BUDGET, check_budget, max_replications, memory_estimate
+def test_the_budget_message_and_cap_follow_the_estimate():
+    from model.budget import MEMORY_BUDGET, check_budget, max_replications
+    from model.engine import memory_estimate
 
     cap = max_replications()
     assert memory_estimate(cap) <= MEMORY_BUDGET < memory_estimate(cap + 1000)
     check_budget(cap)
     assert max_replications(6) < max_replications(2) < cap and max_replications(1, 2) < cap
-    with pytest.raises(ValueError, match=r"1,000,000,000 is too many: 1 scenario would need about 15\.5 TiB .* 4\.8 days on 1 worker"):
-        simulate(plan, 10**9)  # refused at once (running it would take days)
+    # 10**9 * 2 * 8,500 bytes = 15.5 TiB; 10**9 / 2,400 per second = 4.8 days
+    message = r"1,000,000,000 is too many: 1 scenario would need about 15\.5 TiB .* 4\.8 days on 1 worker"
+    with pytest.raises(ValueError, match=message):
+        check_budget(10**9)
+
+
+def test_the_cap_is_the_command_lines_policy_not_the_librarys(plan, tmp_path, capsys, monkeypatch):
+    """With a budget too small for even one block, simulate() still runs; the command line refuses."""
+    import model.budget
+
+    monkeypatch.setattr(model.budget, "MEMORY_BUDGET", 1000)
+    assert model.budget.max_replications() == 0
+    assert len(simulate(plan, 50, seed=1).met["green.energy_intensity_cut.2020"]) == 50
+    code, err = _cli_code(capsys, "run", PLAN, "-n", 50, "--out", tmp_path / "out")
+    assert code == 2 and err.startswith("error: --replications 50 is too many") and not (tmp_path / "out").exists()
 
 
 def _cli_code(capsys, *argv):
@@ -252,9 +261,9 @@ def _cli_code(capsys, *argv):
 
 
 def test_cli_refuses_too_many_replications_for_run_compare_and_sweep(tmp_path, capsys):
-    from model.engine import max_replications
+    from model.budget import max_replications
 
-    path, out = ROOT / "scenarios" / "plan.toml", tmp_path / "out"
+    path, out = PLAN, tmp_path / "out"
     many = max_replications(6) + 1000  # fits for one scenario, not for six kept together
     cases = [
         (["run", path, "--replications", max_replications() + 1000], "1 scenario would need"),
@@ -284,14 +293,21 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def _start_run(out):
+#: The command line as a program, with Python's Ctrl-C handler even where the test runner was
+#: started with SIGINT ignored (a child inherits that, and Python then installs no handler).
+_PROGRAM = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+            "from model.cli import main; sys.exit(main(sys.argv[1:]))")
+
+
+def _start_run(out, own_group: bool = False):
     import subprocess
     import sys
     import time
 
-    proc = subprocess.Popen([sys.executable, "-m", "model", "run", str(ROOT / "scenarios" / "plan.toml"),
+    proc = subprocess.Popen([sys.executable, "-c", _PROGRAM, "run", str(PLAN),
                              "--replications", "20000", "--workers", "2", "--out", str(out)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            process_group=0 if own_group else None)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
         workers = _children(proc.pid)
@@ -337,3 +353,44 @@ def test_workers_die_with_their_parent_and_sigterm_is_an_interrupt(tmp_path):
     assert err.strip().splitlines()[-1].startswith("interrupted; ") and "Traceback" not in err
     assert not _wait_gone(workers)
     assert not out.exists() and not any(p.name.startswith("terminated") for p in tmp_path.iterdir())
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="reads /proc (Linux)")
+def test_an_interrupt_in_the_parent_stops_the_pool_and_leaves_no_worker(plan):
+    """The progress callback runs in the parent: an interrupt raised there (as Ctrl-C would be)
+    propagates, queued tasks are cancelled and every worker has exited when simulate() returns."""
+    calls = []
+
+    def interrupt(n):
+        calls.append(n)
+        raise KeyboardInterrupt
+
+    before = _children(os.getpid())
+    with pytest.raises(KeyboardInterrupt):
+        simulate(plan, 40 * BLOCK, seed=1, workers=2, chunk_size=BLOCK, progress=interrupt)
+    assert calls == [BLOCK]  # the first finished task; the 39 others were never waited for
+    assert not {p for p in _children(os.getpid()) - before if _alive(p)}
+
+
+def test_progress_receives_every_replication_once(plan):
+    for workers in (1, 2):
+        seen = []
+        simulate(plan, 3 * BLOCK + 1, seed=1, workers=workers, chunk_size=BLOCK, progress=seen.append)
+        assert sorted(seen) == [1, BLOCK, BLOCK, BLOCK]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="reads /proc (Linux)")
+def test_ctrl_c_to_the_process_group_ends_the_run_and_its_workers(tmp_path):
+    """Ctrl-C in a terminal sends SIGINT to the whole foreground group: the workers ignore it and
+    stop when the command line tells them to; it exits with 130 and saves nothing."""
+    import signal
+
+    out = tmp_path / "interrupted"
+    proc, workers = _start_run(out, own_group=True)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1].startswith("interrupted; ") and "Traceback" not in err
+    assert not _wait_gone(workers)
+    assert not out.exists() and not any(p.name.startswith("interrupted") for p in tmp_path.iterdir())

@@ -9,8 +9,7 @@ from model import compare, load_scenario, simulate
 from model.cli import main
 from model.report.excel import TEXT, write_workbook
 from model.runs import load_run
-
-from .test_scenario import ROOT
+from tests.paths import ROOT
 
 N, SEED = 500, 5
 

@@ -9,11 +9,8 @@ from model.modules import green, green_counts
 from model.processes.pipeline import raise_odds
 from model.timeline import YEARS
 from tests.declarations import rng_state_after
-from tests.test_green import (
-    INDICATORS,
-    default_levers,
-    spread_draws,
-)
+from tests.green_inputs import INDICATORS, default_levers, spread_draws
+from tests.moments import binomial_moments_ok
 
 NY = len(YEARS)
 COUNTS = ("green_factories", "green_parks", "circular_park", "efficiency_leaders",
@@ -34,22 +31,6 @@ def fixed_draws(n: int, **values: float) -> dict[str, np.ndarray]:
         assert name in draws, name
         draws[name] = np.full(n, float(value))
     return draws
-
-
-def binomial_moments_ok(x: np.ndarray, trials: int, p: float) -> None:
-    """Sample mean and variance of ``x`` against Binomial(trials, p).
-
-    Monte Carlo error: the mean has sd sqrt(var / m); the sample variance has sd
-    sqrt((mu4 - var^2 (m - 3) / (m - 1)) / m) with the binomial's fourth central moment
-    mu4 = n p q (1 + 3 (n - 2) p q). 4.5 sd: a false alarm about once in 150,000 per check;
-    the seed is fixed, so the test is deterministic.
-    """
-    m, q = x.size, 1.0 - p
-    mean, var = trials * p, trials * p * q
-    mu4 = trials * p * q * (1 + 3 * (trials - 2) * p * q)
-    assert abs(x.mean() - mean) < 4.5 * np.sqrt(var / m), (x.mean(), mean)
-    sd_var = np.sqrt((mu4 - var**2 * (m - 3) / (m - 1)) / m)
-    assert abs(x.var(ddof=1) - var) < 4.5 * sd_var, (x.var(ddof=1), var)
 
 
 # --- invariants -------------------------------------------------------------------------------

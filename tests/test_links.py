@@ -12,8 +12,7 @@ from model.engine import _MODULE, run_modules, sample_inputs, stream
 from model.links import LINKS, NO_LINKS, linked_for
 from model.modules import MODULE_NAMES, load
 from model.tomlfile import ScenarioError
-
-from .test_scenario import ROOT
+from tests.paths import ROOT
 
 SEED, BLOCK_NO, N = 11, 0, 400
 

@@ -7,7 +7,7 @@ import json
 import papermill
 import pytest
 
-from .test_scenario import ROOT
+from tests.paths import ROOT
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 

@@ -3,8 +3,7 @@
 from model.cli import main
 from model.params import all_params
 from model.reference import markdown
-
-from .test_scenario import ROOT
+from tests.paths import ROOT
 
 
 def test_reference_is_up_to_date():

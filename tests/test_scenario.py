@@ -9,9 +9,7 @@ import pytest
 
 from model import ScenarioError, load_scenario
 from model.scenario import default_scenario, find_line, schedule_array
-
-ROOT = Path(__file__).resolve().parents[1]
-SHIPPED = sorted((ROOT / "scenarios").glob("*.toml"))
+from tests.paths import ROOT, SHIPPED
 
 HEAD = '[scenario]\nname = "t"\ntitle_zh = "测试"\ntitle_en = "Test"\n'
 
@@ -29,9 +27,8 @@ def error_of(path: Path) -> ScenarioError:
 
 
 # -- good files ----------------------------------------------------------------------------------
-@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
-def test_shipped_scenarios_load(path):
-    scenario = load_scenario(path)
+def test_shipped_scenarios_load(shipped_path):
+    scenario = load_scenario(shipped_path)
     assert scenario.title_zh and scenario.title_en
     assert len(scenario.hash()) == 64
 
@@ -85,37 +82,63 @@ def test_find_line_locates_nested_and_dotted_keys():
 
 # -- bad files -----------------------------------------------------------------------------------
 BAD = {
-    "misspelt_lever": ("[levers.techreform]\nsubsidy_rat = 0.3\n", "levers.techreform.subsidy_rat", "did you mean 'subsidy_rate'", 6),
+    "misspelt_lever": ("[levers.techreform]\nsubsidy_rat = 0.3\n", "levers.techreform.subsidy_rat",
+                       "did you mean 'subsidy_rate'", 6),
     "misspelt_top": ("[lever.techreform]\nsubsidy_rate = 0.3\n", "lever", "did you mean 'levers'", 5),
     "unknown_module": ("[levers.gren]\nx = 1\n", "levers.gren", "did you mean 'green'", 5),
-    "wrong_type": ('[levers.techreform]\nsubsidy_rate = "high"\n', "levers.techreform.subsidy_rate", "expected a number", 6),
-    "probability_above_one": ("[levers.techreform]\nsubsidy_rate = 1.3\n", "levers.techreform.subsidy_rate", "outside the allowed range", 6),
-    "negative_count": ("[levers.overcapacity]\nteams = -1\n", "levers.overcapacity.teams", "outside the allowed range", 6),
+    "wrong_type": ('[levers.techreform]\nsubsidy_rate = "high"\n', "levers.techreform.subsidy_rate",
+                   "expected a number", 6),
+    "probability_above_one": ("[levers.techreform]\nsubsidy_rate = 1.3\n", "levers.techreform.subsidy_rate",
+                              "outside the allowed range", 6),
+    "negative_count": ("[levers.overcapacity]\nteams = -1\n", "levers.overcapacity.teams",
+                       "outside the allowed range", 6),
     "fractional_count": ("[levers.overcapacity]\nteams = 2.5\n", "levers.overcapacity.teams", "whole number", 6),
-    "bad_choice": ('[levers.overcapacity]\nwork_order = "random"\n', "levers.overcapacity.work_order", "expected one of", 6),
-    "year_outside_horizon": ("[levers.overcapacity]\nfund_topup = { 2017 = 100, 2021 = 200 }\n", "levers.overcapacity.fund_topup.2021", "2016-2020", 6),
-    "schedule_on_scalar_lever": ("[levers.overcapacity]\nteams = { 2017 = 2 }\n", "levers.overcapacity.teams", "not a yearly schedule", 6),
+    "bad_choice": ('[levers.overcapacity]\nwork_order = "random"\n', "levers.overcapacity.work_order",
+                   "expected one of", 6),
+    "year_outside_horizon": ("[levers.overcapacity]\nfund_topup = { 2017 = 100, 2021 = 200 }\n",
+                             "levers.overcapacity.fund_topup.2021", "2016-2020", 6),
+    "schedule_on_scalar_lever": ("[levers.overcapacity]\nteams = { 2017 = 2 }\n", "levers.overcapacity.teams",
+                                 "not a yearly schedule", 6),
     "truncation_low_above_high": (
         '[uncertainties.overcapacity]\ncount = { dist = "lognormal", median = 20, sigma = 0.5, low = 50, high = 10 }\n',
         "uncertainties.overcapacity.count.low", "low < high", 6),
-    "unknown_distribution": ('[uncertainties.overcapacity]\ncount = { dist = "poison", mean = 20 }\n', "uncertainties.overcapacity.count.dist", "did you mean 'poisson'", 6),
-    "negative_count_distribution": ('[uncertainties.overcapacity]\ncount = { dist = "normal", mean = 20, sd = 10 }\n', "uncertainties.overcapacity.count", "outside the allowed range", 6),
-    "unknown_uncertainty": ('[uncertainties.overcapacity]\ncounts = 3\n', "uncertainties.overcapacity.counts", "did you mean 'count'", 6),
-    "correlation_of_a_fixed_value": ('[uncertainties.green]\nbass_q = 0.3\n[[correlations]]\nbetween = ["green.bass_p", "green.bass_q"]\nrank = 0.5\n', "correlations[0].between", "fixed value", 8),
-    "correlation_unknown_name": ('[[correlations]]\nbetween = ["green.bass_p", "green.nope"]\nrank = 0.5\n', "correlations[0].between", "unknown uncertainty", 6),
-    "correlation_out_of_range": ('[[correlations]]\nbetween = ["techreform.investment.trend", "green.bass_p"]\nrank = 0.2\n[[correlations]]\nbetween = ["green.bass_q", "green.bass_p"]\nrank = 1.5\n', "correlations[1].rank", "[-1, 1]", 10),
-    "schedule_year_not_four_digits": ('[levers.techreform]\nsubsidy_rate = { "02017" = 0.3 }\n', "levers.techreform.subsidy_rate.02017", "2016-2020", 6),
-    "dist_not_a_name": ('[uncertainties.green]\nbass_p = { dist = ["uniform"], low = 0, high = 1 }\n', "uncertainties.green.bass_p.dist", "name of a distribution", 6),
+    "unknown_distribution": ('[uncertainties.overcapacity]\ncount = { dist = "poison", mean = 20 }\n',
+                             "uncertainties.overcapacity.count.dist", "did you mean 'poisson'", 6),
+    "negative_count_distribution": ('[uncertainties.overcapacity]\ncount = { dist = "normal", mean = 20, sd = 10 }\n',
+                                    "uncertainties.overcapacity.count", "outside the allowed range", 6),
+    "unknown_uncertainty": ('[uncertainties.overcapacity]\ncounts = 3\n', "uncertainties.overcapacity.counts",
+                            "did you mean 'count'", 6),
+    "correlation_of_a_fixed_value": (
+        '[uncertainties.green]\nbass_q = 0.3\n'
+        '[[correlations]]\nbetween = ["green.bass_p", "green.bass_q"]\nrank = 0.5\n',
+        "correlations[0].between", "fixed value", 8),
+    "correlation_unknown_name": ('[[correlations]]\nbetween = ["green.bass_p", "green.nope"]\nrank = 0.5\n',
+                                 "correlations[0].between", "unknown uncertainty", 6),
+    "correlation_out_of_range": (
+        '[[correlations]]\nbetween = ["techreform.investment.trend", "green.bass_p"]\nrank = 0.2\n'
+        '[[correlations]]\nbetween = ["green.bass_q", "green.bass_p"]\nrank = 1.5\n',
+        "correlations[1].rank", "[-1, 1]", 10),
+    "schedule_year_not_four_digits": ('[levers.techreform]\nsubsidy_rate = { "02017" = 0.3 }\n',
+                                      "levers.techreform.subsidy_rate.02017", "2016-2020", 6),
+    "dist_not_a_name": ('[uncertainties.green]\nbass_p = { dist = ["uniform"], low = 0, high = 1 }\n',
+                        "uncertainties.green.bass_p.dist", "name of a distribution", 6),
     "bare_nan": ('[uncertainties.green]\nbass_p = nan\n', "uncertainties.green.bass_p", "finite number", 6),
-    "huge_count": ('[levers.overcapacity]\nteams = 9223372036854775807\n', "levers.overcapacity.teams", "outside the allowed range", 6),
+    "huge_count": ('[levers.overcapacity]\nteams = 9223372036854775807\n', "levers.overcapacity.teams",
+                   "outside the allowed range", 6),
     "group_given_a_number": ('[uncertainties.green]\ngrowth = 3\n', "uncertainties.green.growth", "is a group", 6),
-    "unquoted_target_id": ('[targets.green.energy_intensity_cut.2020]\nthreshold = 15\n', "targets.green", "quote them", 5),
-    "uniform_too_wide": ('[uncertainties.green]\nbass_p = { dist = "uniform", low = -1e308, high = 1e308 }\n', "uncertainties.green.bass_p.high", "too far apart", 6),
-    "poisson_count_needs_truncation": ('[uncertainties.overcapacity]\ncount = { dist = "poisson", mean = 30 }\n', "uncertainties.overcapacity.count", "add low/high truncation", 6),
-    "target_not_a_reading": ('[targets]\n"overcapacity.zombie_disposed.2018" = { threshold = 50 }\n', "targets.overcapacity.zombie_disposed.2018", "not a reading", 6),
-    "target_unknown": ('[targets]\n"overcapacity.zombie_disposd.2019" = { threshold = 90 }\n', "targets.overcapacity.zombie_disposd.2019", "did you mean", 6),
+    "unquoted_target_id": ('[targets.green.energy_intensity_cut.2020]\nthreshold = 15\n', "targets.green",
+                           "quote them", 5),
+    "uniform_too_wide": ('[uncertainties.green]\nbass_p = { dist = "uniform", low = -1e308, high = 1e308 }\n',
+                         "uncertainties.green.bass_p.high", "too far apart", 6),
+    "poisson_count_needs_truncation": ('[uncertainties.overcapacity]\ncount = { dist = "poisson", mean = 30 }\n',
+                                       "uncertainties.overcapacity.count", "add low/high truncation", 6),
+    "target_not_a_reading": ('[targets]\n"overcapacity.zombie_disposed.2018" = { threshold = 50 }\n',
+                             "targets.overcapacity.zombie_disposed.2018", "not a reading", 6),
+    "target_unknown": ('[targets]\n"overcapacity.zombie_disposd.2019" = { threshold = 90 }\n',
+                       "targets.overcapacity.zombie_disposd.2019", "did you mean", 6),
     "meta_unknown_key": ('', "scenario.titel_en", "did you mean 'title_en'", None),
-    "code_is_not_evaluated": ('[levers.techreform]\nsubsidy_rate = "__import__(\'os\').system(\'touch PWNED\')"\n', "levers.techreform.subsidy_rate", "expected a number", 6),
+    "code_is_not_evaluated": ('[levers.techreform]\nsubsidy_rate = "__import__(\'os\').system(\'touch PWNED\')"\n',
+                              "levers.techreform.subsidy_rate", "expected a number", 6),
 }
 
 
@@ -134,7 +157,8 @@ def test_bad_input_names_file_key_and_line(tmp_path, case):
 
 
 def test_truncated_poisson_is_accepted_for_counts(tmp_path):
-    path = write(tmp_path, "p.toml", '[uncertainties.overcapacity]\ncount = { dist = "poisson", mean = 30, low = 1, high = 200 }\n')
+    path = write(tmp_path, "p.toml",
+                 '[uncertainties.overcapacity]\ncount = { dist = "poisson", mean = 30, low = 1, high = 200 }\n')
     assert load_scenario(path).uncertainties["overcapacity.count"].support() == (1.0, 200.0)
 
 
@@ -276,7 +300,8 @@ def test_the_readme_example_scenario_is_valid(tmp_path):
     scenario = load_scenario(path)
     assert scenario.levers["techreform.subsidy_cap"] == 500
     assert scenario.thresholds == {"overcapacity.zombie_disposed.2019": 90.0}
-    np.testing.assert_allclose(scenario.lever_values("techreform")["subsidy_rate"], [0.3, 0.3, 0.2 + 0.1 * 2 / 3, 0.2 + 0.1 / 3, 0.2])
+    expected = [0.3, 0.3, 0.2 + 0.1 * 2 / 3, 0.2 + 0.1 / 3, 0.2]  # 2017 = 0.30, 2020 = 0.20, interpolated
+    np.testing.assert_allclose(scenario.lever_values("techreform")["subsidy_rate"], expected)
 
 
 @pytest.mark.parametrize("body, line, hint", [
@@ -297,16 +322,25 @@ def test_a_percentage_written_for_a_share_suggests_the_fraction(tmp_path):
 
 # -- one key spelt two ways in one file: TOML accepts it, we refuse it ---------------------------
 TWICE = {  # body, key path, line of the second spelling (HEAD takes lines 1-4)
-    "quoted_and_dotted": ('[uncertainties.techreform]\n"propensity.base" = 0.2\npropensity.base = 0.3\n',
-                          "uncertainties.techreform.propensity.base", 7, ('"propensity.base"', "propensity.base on line 7")),
-    "quoted_and_table": ('[uncertainties.techreform]\n"propensity.base" = 0.2\n[uncertainties.techreform.propensity]\nbase = 0.3\n',
-                         "uncertainties.techreform.propensity.base", 8, ('"propensity.base" on line 6', "propensity.base on line 8")),
-    "lever_at_section_level": ('[levers]\ntechreform.subsidy_rate = 0.2\n"techreform.subsidy_rate" = 0.3\n',
-                               "levers.techreform.subsidy_rate", 7, ("techreform.subsidy_rate on line 6", '"techreform.subsidy_rate" on line 7')),
-    "key_inside_a_distribution": ('[uncertainties.techreform]\n"propensity.base" = { dist = "uniform", low = 0.1, high = 0.2 }\npropensity.base.high = 0.3\n',
-                                  "uncertainties.techreform.propensity.base.high", 7, ("propensity.base.high on line 7",)),
-    "target_threshold": ('[targets]\n"green.energy_intensity_cut.2020" = { threshold = 15 }\n"green.energy_intensity_cut.2020.threshold" = 16\n',
-                         "targets.green.energy_intensity_cut.2020.threshold", 7, ('"green.energy_intensity_cut.2020".threshold on line 6',)),
+    "quoted_and_dotted": (
+        '[uncertainties.techreform]\n"propensity.base" = 0.2\npropensity.base = 0.3\n',
+        "uncertainties.techreform.propensity.base", 7, ('"propensity.base"', "propensity.base on line 7")),
+    "quoted_and_table": (
+        '[uncertainties.techreform]\n"propensity.base" = 0.2\n[uncertainties.techreform.propensity]\nbase = 0.3\n',
+        "uncertainties.techreform.propensity.base", 8, ('"propensity.base" on line 6', "propensity.base on line 8")),
+    "lever_at_section_level": (
+        '[levers]\ntechreform.subsidy_rate = 0.2\n"techreform.subsidy_rate" = 0.3\n',
+        "levers.techreform.subsidy_rate", 7,
+        ("techreform.subsidy_rate on line 6", '"techreform.subsidy_rate" on line 7')),
+    "key_inside_a_distribution": (
+        '[uncertainties.techreform]\n"propensity.base" = { dist = "uniform", low = 0.1, high = 0.2 }\n'
+        'propensity.base.high = 0.3\n',
+        "uncertainties.techreform.propensity.base.high", 7, ("propensity.base.high on line 7",)),
+    "target_threshold": (
+        '[targets]\n"green.energy_intensity_cut.2020" = { threshold = 15 }\n'
+        '"green.energy_intensity_cut.2020.threshold" = 16\n',
+        "targets.green.energy_intensity_cut.2020.threshold", 7,
+        ('"green.energy_intensity_cut.2020".threshold on line 6',)),
 }
 
 
@@ -324,12 +358,14 @@ def test_a_key_set_twice_in_two_spellings_is_an_error(tmp_path, case):
                                            ("propensity.base = 0.2", '"propensity.base" = 0.3')])
 def test_a_child_overrides_its_parent_whatever_the_spelling(tmp_path, parent, child):
     write(tmp_path, "parent.toml", f"[uncertainties.techreform]\n{parent}\n")
-    path = write(tmp_path, "child.toml", f"[uncertainties.techreform]\n{child}\n", head=HEAD + 'extends = "parent.toml"\n')
+    path = write(tmp_path, "child.toml", f"[uncertainties.techreform]\n{child}\n",
+                 head=HEAD + 'extends = "parent.toml"\n')
     assert load_scenario(path).uncertainties["techreform.propensity.base"].p == {"value": 0.3}
 
 
 def test_a_child_setting_part_of_a_differently_spelt_parent_value_is_an_error(tmp_path):
-    write(tmp_path, "parent.toml", '[uncertainties.techreform]\n"propensity.base" = { dist = "uniform", low = 0.1, high = 0.2 }\n')
+    write(tmp_path, "parent.toml",
+          '[uncertainties.techreform]\n"propensity.base" = { dist = "uniform", low = 0.1, high = 0.2 }\n')
     path = write(tmp_path, "child.toml", "[uncertainties.techreform]\npropensity.base.high = 0.3\n",
                  head=HEAD + 'extends = "parent.toml"\n')
     err = error_of(path)
@@ -343,14 +379,18 @@ def test_a_child_setting_part_of_a_differently_spelt_parent_value_is_an_error(tm
      "expected a number (decimal year), found a date (2017-03-01); write a decimal year such as 2017.16"),
     ("[levers.overcapacity]\npolluter_start = 2017-07-01T08:00:00\n", "levers.overcapacity.polluter_start",
      "found a date and time (2017-07-01T08:00:00); write a decimal year such as 2017.50"),
-    ('[levers.overcapacity]\nteams = "5"\n', "levers.overcapacity.teams", 'found the text "5"; write the number without quotes'),
-    ('[levers.green]\ninspection = "true"\n', "levers.green.inspection", 'found the text "true"; write true without quotes'),
+    ('[levers.overcapacity]\nteams = "5"\n', "levers.overcapacity.teams",
+     'found the text "5"; write the number without quotes'),
+    ('[levers.green]\ninspection = "true"\n', "levers.green.inspection",
+     'found the text "true"; write true without quotes'),
     ("[levers.overcapacity]\nteams = [1, 2]\n", "levers.overcapacity.teams", "found an array [1, 2]"),
-    ('[levers.overcapacity]\nwork_order = 1\n', "levers.overcapacity.work_order", 'expected one of "fifo", "simplest_first", found 1'),
-    ('[uncertainties.green]\nbass_p = { dist = "uniform", low = 08:00:00, high = 1 }\n', "uncertainties.green.bass_p.low",
-     "expected a number, found a time of day (08:00:00)"),
+    ('[levers.overcapacity]\nwork_order = 1\n', "levers.overcapacity.work_order",
+     'expected one of "fifo", "simplest_first", found 1'),
+    ('[uncertainties.green]\nbass_p = { dist = "uniform", low = 08:00:00, high = 1 }\n',
+     "uncertainties.green.bass_p.low", "expected a number, found a time of day (08:00:00)"),
     ('[[correlations]]\nbetween = ["green.bass_p", "green.bass_q"]\n', "correlations[0].rank", "rank is missing"),
-    ('[[correlations]]\nbetween = ["green.bass_p", "green.bass_q"]\nrank = false\n', "correlations[0].rank", "found false"),
+    ('[[correlations]]\nbetween = ["green.bass_p", "green.bass_q"]\nrank = false\n', "correlations[0].rank",
+     "found false"),
 ])
 def test_found_values_are_described_in_toml_terms(tmp_path, body, key, message):
     err = error_of(write(tmp_path, "bad.toml", body))

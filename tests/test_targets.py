@@ -26,8 +26,9 @@ def test_every_modelled_target_reads_a_declared_indicator_at_its_deadline():
 
 def test_headline_goals_are_modelled():
     ids = {t.id: t for t in load_registry()}
-    for target in ("green.energy_intensity_cut.2017", "green.energy_intensity_cut.2018", "green.energy_intensity_cut.2020",
-                   "techreform.investment_share.2017", "techreform.investment_share.2018", "techreform.investment_share.2020",
+    for target in ("green.energy_intensity_cut.2017", "green.energy_intensity_cut.2018",
+                   "green.energy_intensity_cut.2020", "techreform.investment_share.2017",
+                   "techreform.investment_share.2018", "techreform.investment_share.2020",
                    "overcapacity.zombie_disposed.2018", "overcapacity.zombie_disposed.2019"):
         assert ids[target].modelled
 

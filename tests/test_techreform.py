@@ -2,67 +2,14 @@
 
 from __future__ import annotations
 
-import tomllib
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from model.modules import techreform as tr
-from model.timeline import YEARS
 from tests.declarations import assert_named_and_sourced, declarations
+from tests.techreform_inputs import NY, SPEC, mid_draws, plan_levers, spread_draws
 
-PARAMS = Path(__file__).resolve().parents[1] / "model" / "data" / "params" / "techreform.toml"
-SPEC = tomllib.loads(PARAMS.read_text(encoding="utf-8"))
-NY = len(YEARS)
 CITY = ("industrial_investment", "investment", "firms")
-
-
-def midpoint(spec) -> float:
-    """A central value of a distribution spec from the params file."""
-    if not isinstance(spec, dict):
-        return float(spec)
-    dist = spec["dist"]
-    if dist == "fixed":
-        return float(spec["value"])
-    if dist == "uniform":
-        return 0.5 * (spec["low"] + spec["high"])
-    if dist in ("triangular", "pert"):
-        return float(spec["mode"])
-    if dist == "normal":
-        return float(spec["mean"])
-    if dist == "lognormal":
-        return float(spec["median"])
-    raise ValueError(f"no midpoint for {dist}")
-
-
-def mid_draws(n: int, **override: float) -> dict[str, np.ndarray]:
-    """Every uncertainty at its midpoint, as (n,) arrays; ``override`` uses ``__`` for dots."""
-    draws = {k: np.full(n, midpoint(v["default"])) for k, v in SPEC["uncertainties"].items()}
-    for key, value in override.items():
-        name = key.replace("__", ".")
-        assert name in draws, name
-        draws[name] = np.full(n, float(value))
-    return draws
-
-
-def spread_draws(n: int, seed: int = 7) -> dict[str, np.ndarray]:
-    """Uncertainties drawn uniformly over their default ranges (low..high): varied inputs."""
-    rng = np.random.default_rng(seed)
-    draws = {}
-    for k, v in SPEC["uncertainties"].items():
-        s = v["default"]
-        draws[k] = rng.uniform(s["low"], s["high"], n)
-    return draws
-
-
-def plan_levers(**override) -> dict[str, object]:
-    """The plan's levers (params defaults), a schedule lever as a (len(YEARS),) array."""
-    levers = {}
-    for k, v in SPEC["levers"].items():
-        value = override.get(k, v["default"])
-        levers[k] = np.broadcast_to(np.asarray(value, float), (NY,)) if v.get("schedule") else value
-    return levers
 
 
 def run(levers, draws, seed: int = 123):

@@ -9,8 +9,8 @@ from model.modules import techreform as tr
 from model.modules import techreform_counts as tc
 from model.processes.pipeline import raise_odds
 from model.timeline import YEARS
-from tests.test_green_counts import binomial_moments_ok
-from tests.test_techreform import SPEC, mid_draws, plan_levers, spread_draws
+from tests.moments import binomial_moments_ok
+from tests.techreform_inputs import SPEC, mid_draws, plan_levers, spread_draws
 
 NY = len(YEARS)
 FLOWS = ("demo_projects", "new_products", "quality_boutiques")
