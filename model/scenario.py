@@ -187,7 +187,8 @@ class Scenario:
             "title_en": self.title_en,
             "description": self.description,
             "description_zh": self.description_zh,
-            "levers": {k: (dict(sorted(v.items())) if isinstance(v, dict) else v) for k, v in sorted(self.levers.items())},
+            "levers": {k: (dict(sorted(v.items())) if isinstance(v, dict) else v)
+                       for k, v in sorted(self.levers.items())},
             "uncertainties": {k: {"dist": d.kind, **dict(d.params)} for k, d in sorted(self.uncertainties.items())},
             "correlations": [list(c) for c in self.correlations],
             "thresholds": dict(sorted(self.thresholds.items())),
@@ -196,7 +197,8 @@ class Scenario:
 
     def hash(self) -> str:
         """SHA-256 of the resolved content (levers, uncertainties, correlations, thresholds)."""
-        content = {k: v for k, v in self.to_dict().items() if k not in ("title_zh", "title_en", "description", "description_zh", "name")}
+        content = {k: v for k, v in self.to_dict().items()
+                   if k not in ("title_zh", "title_en", "description", "description_zh", "name")}
         blob = json.dumps(content, sort_keys=True, ensure_ascii=False, default=list)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
@@ -233,7 +235,9 @@ def load_scenario(path: str | Path, search_path: tuple[str | Path, ...] = ()) ->
     for layer in layers:
         for key in layer.doc:
             if key not in TOP_KEYS:
-                raise ScenarioError(layer.path, key, f"unknown top-level key (allowed: {', '.join(TOP_KEYS)}){suggest(key, TOP_KEYS)}", find_line(layer.text, key))
+                raise ScenarioError(layer.path, key,
+                                    f"unknown top-level key (allowed: {', '.join(TOP_KEYS)}){suggest(key, TOP_KEYS)}",
+                                    find_line(layer.text, key))
         body = {k: v for k, v in layer.doc.items() if k != "scenario"}
         merged = merge(merged, body)
     meta = check_meta(layers[-1])

@@ -94,20 +94,25 @@ def _read_text(path: Path) -> str:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         if path.is_symlink():
-            raise ScenarioError(path, None, "is a symbolic link to a file that does not exist; check the link") from None
-        raise ScenarioError(path, None, "file not found; check the path (relative paths start from the current directory)") from None
+            raise ScenarioError(path, None,
+                                "is a symbolic link to a file that does not exist; check the link") from None
+        raise ScenarioError(path, None,
+                            "file not found; check the path "
+                            "(relative paths start from the current directory)") from None
     except IsADirectoryError:
         raise ScenarioError(path, None, "is a directory; give a scenario .toml file") from None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise ScenarioError(path, None, "is a loop of symbolic links; point it at a real file") from None
-        raise ScenarioError(path, None, f"cannot be read ({exc.strerror or exc}); check the path and its permissions") from None
+        raise ScenarioError(path, None,
+                            f"cannot be read ({exc.strerror or exc}); check the path and its permissions") from None
     with open(fd, "rb", closefd=True) as fh:
         info = os.fstat(fh.fileno())
         if stat.S_ISDIR(info.st_mode):
             raise ScenarioError(path, None, "is a directory; give a scenario .toml file")
         if not stat.S_ISREG(info.st_mode):
-            raise ScenarioError(path, None, "is not a regular file (a pipe, socket or device); give a scenario .toml file")
+            raise ScenarioError(path, None,
+                                "is not a regular file (a pipe, socket or device); give a scenario .toml file")
         if info.st_size > MAX_FILE_BYTES:
             raise ScenarioError(path, None, f"is {info.st_size:,} bytes; a scenario file may hold at most "
                                 f"{MAX_FILE_BYTES:,} (the shipped ones are about 10 kB)")
@@ -140,7 +145,8 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
     try:
         doc = tomllib.loads(text)
     except RecursionError as exc:
-        raise ScenarioError(path, None, f"invalid TOML: arrays or tables nested too deeply (at most {MAX_DEPTH} levels)") from exc
+        raise ScenarioError(path, None,
+                            f"invalid TOML: arrays or tables nested too deeply (at most {MAX_DEPTH} levels)") from exc
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
         line = int(match.group(1)) if match else None
@@ -159,8 +165,11 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
 _TOML_HINTS = (
     ("Cannot overwrite a value", "a key is set twice in the same table; keep one of them"),
     ("Cannot declare", "a table is declared twice; merge the two [..] sections"),
-    ("Expected '=' after a key", "write key = value with a half-width '=' and half-width spaces (no ＝ or full-width space)"),
-    ("Invalid value", "write numbers with half-width digits and a point (0.30, not ０.３０ or 0,30), text in straight quotes \"...\", and true/false in lower case"),
+    ("Expected '=' after a key",
+     "write key = value with a half-width '=' and half-width spaces (no ＝ or full-width space)"),
+    ("Invalid value",
+     "write numbers with half-width digits and a point (0.30, not ０.３０ or 0,30), "
+     "text in straight quotes \"...\", and true/false in lower case"),
     ("Expected newline or end of document", "one key = value per line; a decimal comma (0,30) must be a point (0.30)"),
 )
 
@@ -214,7 +223,8 @@ def toml_text(value: Any, limit: int = 60) -> str:
     elif isinstance(value, (list, tuple)):
         text = "[" + ", ".join(toml_text(v, limit) for v in value) + "]"
     elif isinstance(value, dict):
-        text = "{ " + ", ".join(f"{_key(k)} = {toml_text(v, limit)}" for k, v in value.items()) + " }" if value else "{}"
+        text = ("{ " + ", ".join(f"{_key(k)} = {toml_text(v, limit)}" for k, v in value.items()) + " }"
+                if value else "{}")
     elif value is None:
         text = "nothing"
     else:  # not produced by tomllib; still no Python internals

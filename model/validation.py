@@ -74,7 +74,8 @@ def check_spellings(layer: Layer) -> None:
                 while common < min(len(raw), len(other)) - 1 and raw[common] == other[common]:
                     common += 1
                 lines = [find_spelling(layer.text, (section,) + parts) for parts in (other, raw)]
-                where = [f"{spelling(parts[common:])}" + (f" on line {line}" if line else "") for parts, line in zip((other, raw), lines)]
+                where = [f"{spelling(parts[common:])}" + (f" on line {line}" if line else "")
+                         for parts, line in zip((other, raw), lines)]
                 longest = max(name, ".".join(other), key=len)
                 raise ScenarioError(layer.path, f"{section}.{longest}", f"set twice ({where[0]}, {where[1]}); keep one",
                                     max((x for x in lines if x), default=None))
@@ -90,7 +91,8 @@ def _check_number(value: Any, spec: LeverSpec) -> str | None:
         hint = ""
         if spec.about.unit.startswith("share") and 1 < value <= 100:
             hint = f"; shares are fractions: write {value / 100:g} for {value:g} %"
-        return f"{toml_text(value)} is outside the allowed range [{spec.range[0]:g}, {spec.range[1]:g}] ({spec.about.unit}){hint}"
+        return (f"{toml_text(value)} is outside the allowed range "
+                f"[{spec.range[0]:g}, {spec.range[1]:g}] ({spec.about.unit}){hint}")
     if spec.integer and not float(value).is_integer():
         return f"expected a whole number, {found(value, 'number')}"
     return None
@@ -183,7 +185,8 @@ class Validator:
         tables = self.table(doc.get(section, {}), section)
         for module in tables:
             if module not in MODULE_NAMES:
-                self.fail(f"{section}.{module}", f"unknown module (modules: {', '.join(MODULE_NAMES)}){suggest(module, MODULE_NAMES)}")
+                self.fail(f"{section}.{module}",
+                          f"unknown module (modules: {', '.join(MODULE_NAMES)}){suggest(module, MODULE_NAMES)}")
             self.table(tables[module], f"{section}.{module}")
         return tables
 
@@ -199,7 +202,8 @@ class Validator:
             else:
                 members = [d for d in declared if d.startswith(name + ".")]
                 if members:
-                    self.fail(keypath, f"is a group ({', '.join(members[:3])}, ...); expected a table of them, {found(value)}")
+                    self.fail(keypath,
+                              f"is a group ({', '.join(members[:3])}, ...); expected a table of them, {found(value)}")
                 kind = {"levers": "lever", "uncertainties": "uncertainty"}[section]
                 self.fail(keypath, f"unknown {kind} of '{module}'{suggest(name, declared)}"
                           f" (see `python -m model params {module}` for the list)")
@@ -214,7 +218,8 @@ class Validator:
                 spec = declared[name]
                 sub, problem = check_lever(spec, value)
                 if problem:
-                    self.fail(f"levers.{module}.{name}" + (f".{sub}" if sub else ""), problem, owner=f"levers.{module}.{name}")
+                    self.fail(f"levers.{module}.{name}" + (f".{sub}" if sub else ""), problem,
+                              owner=f"levers.{module}.{name}")
                 resolved[spec.key] = value
                 given.add(spec.key)
         return resolved, given
@@ -224,7 +229,8 @@ class Validator:
         given: set[str] = set()
         for module, table in self.modules_table(doc, "uncertainties").items():
             declared = self.params[module].uncertainties
-            for name, value in self.once("uncertainties", module, self.walk("uncertainties", module, table, declared, lambda v: "dist" in v)):
+            for name, value in self.once("uncertainties", module,
+                                         self.walk("uncertainties", module, table, declared, lambda v: "dist" in v)):
                 keypath = f"uncertainties.{module}.{name}"
                 spec = declared[name]
                 try:
@@ -232,21 +238,26 @@ class Validator:
                 except SpecError as exc:
                     message = str(exc)
                     if exc.key == "dist" and isinstance(value, dict) and len(self.layers) > 1:
-                        message += " (a distribution replaces the inherited one whole: give dist and all its parameters)"
+                        message += (" (a distribution replaces the inherited one whole: "
+                                    "give dist and all its parameters)")
                     self.fail(keypath + (f".{exc.key}" if exc.key else ""), message, owner=keypath)
                 if spec.range is not None:
                     low, high = dist.support()
                     if low < spec.range[0] or high > spec.range[1]:
-                        self.fail(keypath, f"{dist.describe()} can give values in [{low:g}, {high:g}], outside the allowed range "
-                                  f"[{spec.range[0]:g}, {spec.range[1]:g}] ({spec.about.unit}); narrow it or add low/high truncation")
+                        self.fail(keypath, f"{dist.describe()} can give values in [{low:g}, {high:g}], "
+                                  "outside the allowed range "
+                                  f"[{spec.range[0]:g}, {spec.range[1]:g}] ({spec.about.unit}); "
+                                  "narrow it or add low/high truncation")
                 resolved[spec.key] = dist
                 given.add(spec.key)
         return resolved, given
 
-    def correlations(self, doc: dict[str, Any], uncertainties: dict[str, Distribution]) -> tuple[tuple[str, str, float], ...]:
+    def correlations(self, doc: dict[str, Any],
+                     uncertainties: dict[str, Distribution]) -> tuple[tuple[str, str, float], ...]:
         items = doc.get("correlations", [])
         if not isinstance(items, list):
-            self.fail("correlations", "expected an array of tables: [[correlations]] between = [\"a\", \"b\"], rank = 0.5")
+            self.fail("correlations",
+                      "expected an array of tables: [[correlations]] between = [\"a\", \"b\"], rank = 0.5")
         out: list[tuple[str, str, float]] = []
         for i, item in enumerate(items):
             keypath = f"correlations[{i}]"
@@ -254,18 +265,24 @@ class Validator:
                 self.fail(keypath, "expected a table with 'between' and 'rank'")
             for key in item:
                 if key not in CORRELATION_KEYS:
-                    self.fail(f"{keypath}.{key}", f"unknown key; a correlation has 'between' and 'rank'{suggest(key, CORRELATION_KEYS)}")
+                    self.fail(f"{keypath}.{key}",
+                              f"unknown key; a correlation has 'between' and 'rank'{suggest(key, CORRELATION_KEYS)}")
             between, rank = item.get("between"), item.get("rank")
             if not (isinstance(between, list) and len(between) == 2 and all(isinstance(b, str) for b in between)):
-                self.fail(f"{keypath}.between", f"expected two uncertainty names like [\"green.growth.steel\", \"green.growth.nonferrous\"], {found(between)}")
+                self.fail(f"{keypath}.between",
+                          "expected two uncertainty names like "
+                          f"[\"green.growth.steel\", \"green.growth.nonferrous\"], {found(between)}")
             for name in between:
                 if name not in uncertainties:
-                    self.fail(f"{keypath}.between", f"unknown uncertainty {toml_text(name)}{suggest(name, uncertainties)}")
+                    self.fail(f"{keypath}.between",
+                              f"unknown uncertainty {toml_text(name)}{suggest(name, uncertainties)}")
             if between[0] == between[1]:
                 self.fail(f"{keypath}.between", "an uncertainty cannot be correlated with itself")
             for name in between:
                 if uncertainties[name].kind == "fixed" and rank != 0:
-                    self.fail(f"{keypath}.between", f"{name} is a fixed value in this scenario, so it cannot be correlated with anything; give it a distribution or remove the correlation")
+                    self.fail(f"{keypath}.between",
+                              f"{name} is a fixed value in this scenario, so it cannot be correlated with anything; "
+                              "give it a distribution or remove the correlation")
             if rank is None:
                 self.fail(f"{keypath}.rank", "rank is missing; add e.g. rank = 0.5 (a rank correlation in [-1, 1])")
             if isinstance(rank, bool) or not isinstance(rank, (int, float)) or not -1 <= rank <= 1:
@@ -275,7 +292,9 @@ class Validator:
         if len(set(pairs)) != len(pairs):
             self.fail("correlations", "the same pair appears twice; keep one")
         if out and not is_positive_definite(correlation_matrix(out)[1]):
-            self.fail("correlations", "these correlations are not jointly possible (the matrix is not positive definite); weaken some of them")
+            self.fail("correlations",
+                      "these correlations are not jointly possible (the matrix is not positive definite); "
+                      "weaken some of them")
         return tuple(out)
 
     def links(self, doc: dict[str, Any]) -> dict[str, bool]:
@@ -297,7 +316,8 @@ class Validator:
             if target_id not in registry:
                 hint = suggest(target_id, registry)
                 if not hint and isinstance(value, dict) and "threshold" not in value:
-                    hint = '; target ids contain dots, so quote them: "green.energy_intensity_cut.2020" = { threshold = 15 }'
+                    hint = ('; target ids contain dots, so quote them: '
+                            '"green.energy_intensity_cut.2020" = { threshold = 15 }')
                 self.fail(keypath, f"unknown target id{hint}")
             target = registry[target_id]
             value = self.table(value, keypath)
@@ -323,18 +343,29 @@ MAX_NAME = 48
 def check_meta(layer: Layer) -> dict[str, Any]:
     meta = layer.doc.get("scenario")
     if not isinstance(meta, dict):
-        raise ScenarioError(layer.path, "scenario", "missing [scenario] table with name, title_zh and title_en", find_line(layer.text, "scenario"))
+        raise ScenarioError(layer.path, "scenario", "missing [scenario] table with name, title_zh and title_en",
+                            find_line(layer.text, "scenario"))
     for key, value in meta.items():
         if key not in META_KEYS:
-            raise ScenarioError(layer.path, f"scenario.{key}", f"unknown key (allowed: {', '.join(META_KEYS)}){suggest(key, META_KEYS)}", find_line(layer.text, f"scenario.{key}"))
+            raise ScenarioError(layer.path, f"scenario.{key}",
+                                f"unknown key (allowed: {', '.join(META_KEYS)}){suggest(key, META_KEYS)}",
+                                find_line(layer.text, f"scenario.{key}"))
         if not isinstance(value, str):
-            raise ScenarioError(layer.path, f"scenario.{key}", f"expected text in quotes, {found(value)}", find_line(layer.text, f"scenario.{key}"))
+            raise ScenarioError(layer.path, f"scenario.{key}", f"expected text in quotes, {found(value)}",
+                                find_line(layer.text, f"scenario.{key}"))
     for key in REQUIRED_META:
         if not meta.get(key, "").strip():
-            raise ScenarioError(layer.path, f"scenario.{key}", "is required (name, title_zh and title_en identify the scenario in tables and briefs)", find_line(layer.text, "scenario"))
+            raise ScenarioError(layer.path, f"scenario.{key}",
+                                "is required (name, title_zh and title_en identify the scenario in tables and briefs)",
+                                find_line(layer.text, "scenario"))
     if len(meta["name"]) > MAX_NAME:
-        raise ScenarioError(layer.path, "scenario.name", f"is {len(meta['name'])} characters long; use at most {MAX_NAME} "
-                            "(it names output folders, and a comparison joins several names)", find_line(layer.text, "scenario.name"))
+        raise ScenarioError(layer.path, "scenario.name",
+                            f"is {len(meta['name'])} characters long; use at most {MAX_NAME} "
+                            "(it names output folders, and a comparison joins several names)",
+                            find_line(layer.text, "scenario.name"))
     if not re.fullmatch(r"[A-Za-z0-9_\-]+", meta["name"]):
-        raise ScenarioError(layer.path, "scenario.name", f"use letters, digits, '-' or '_' only (it names output folders), found {toml_text(meta['name'])}", find_line(layer.text, "scenario.name"))
+        raise ScenarioError(layer.path, "scenario.name",
+                            "use letters, digits, '-' or '_' only (it names output folders), "
+                            f"found {toml_text(meta['name'])}",
+                            find_line(layer.text, "scenario.name"))
     return meta
