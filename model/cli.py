@@ -15,6 +15,15 @@ import traceback
 from pathlib import Path
 
 from .atomic import OutDirError, check_replaceable
+from .compare import (  # model.compare is also the function (model/__init__.py): import names
+    CompareError,
+    build_comparison,
+    check_out_dir,
+    default_out,
+    display_columns,
+    load_items,
+    save_comparison,
+)
 from .console import (
     by_department,
     decomposition,
@@ -28,8 +37,13 @@ from .console import (
 )
 from .engine import DEFAULT_REPLICATIONS, DEFAULT_SEED, check_budget, simulate
 from .params import all_params
-from .reference import toml_value
+from .reference import markdown, toml_value
+from .report.brief import FORMATS, make_brief
+from .report.excel import write_workbook
+from .report.i18n import test_text
+from .runs import RunError
 from .scenario import Scenario, ScenarioError, load_scenario
+from .sweep import parse_value, sweep, sweep_table
 from .targets import load_registry
 from .views import HEADLINE_2020
 
@@ -190,7 +204,7 @@ def cmd_run(args) -> int:
         print(f"   {args.replications} replications, seed {args.seed}, {args.workers} worker(s)")
         results = simulate(scenario, args.replications, args.seed, workers=args.workers,
                            chunk_size=args.chunk_size, progress=True)
-        summary = results.summary()
+        summary = results.summary
         try:
             saved = results.save(out)
         except OutDirError as exc:  # it changed while we simulated
@@ -198,8 +212,6 @@ def cmd_run(args) -> int:
         except OSError as exc:
             raise UsageError(f"--out: cannot write the run to {out} ({exc.strerror or exc}); nothing was saved") from exc
         if args.xlsx:
-            from .report.excel import write_workbook
-
             write_workbook(saved / "results.xlsx", [results])
         districts = summary[summary["target_id"].str.contains(".district.", regex=False) & (summary["status"] != "not modelled")]
         not_modelled = int((summary["status"] == "not modelled").sum())
@@ -220,7 +232,7 @@ def cmd_run(args) -> int:
                   " or the highest third of its draws; only effects beyond the Monte Carlo error)")
             print(drivers_text(results, args.drivers or HEADLINE_2020))
         print(f"   saved to {saved}/  ({results.meta['seconds']:.1f} s)")
-        joint = results.joint().set_index("view")
+        joint = results.joint.set_index("view")
         headline[scenario.name] = [
             pct(p) + ("*" if target in scenario.thresholds else "")
             for target, p in summary.set_index("target_id").loc[list(HEADLINE), "probability"].items()
@@ -253,8 +265,6 @@ def cmd_validate(args) -> int:
 
 
 def cmd_targets(args) -> int:
-    from .report.i18n import test_text  # units in the language asked for (the brief's locale table)
-
     chosen = [t for t in load_registry() if not args.plan or t.plan == args.plan]
     print(format_table({
         "id": [t.id for t in chosen],
@@ -271,8 +281,6 @@ def cmd_targets(args) -> int:
 
 def cmd_params(args) -> int:
     if args.markdown:
-        from .reference import markdown
-
         print(markdown(), end="")
         return 0
     for name, declared in all_params().items():
@@ -291,18 +299,6 @@ def cmd_params(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    # model.compare is the function (model/__init__.py): import the module's names directly
-    from .compare import (
-        CompareError,
-        build_comparison,
-        check_out_dir,
-        default_out,
-        display_columns,
-        load_items,
-        save_comparison,
-    )
-    from .runs import RunError
-
     out = args.out
     try:
         items = load_items(args.items)
@@ -327,9 +323,6 @@ def cmd_compare(args) -> int:
 
 
 def cmd_sweep(args) -> int:
-    from .compare import CompareError, check_out_dir, save_comparison
-    from .sweep import parse_value, sweep, sweep_table
-
     _check_target_ids(args.targets or [], "--targets")
     scenario = load_scenario(args.scenario)
     out = args.out or Path("runs") / f"sweep-{scenario.name}-{args.lever.rpartition('.')[2]}"
@@ -343,7 +336,7 @@ def cmd_sweep(args) -> int:
         raise UsageError(str(exc)) from exc
     except OSError as exc:
         raise UsageError(f"--out: cannot write the sweep to {out} ({exc.strerror or exc}); nothing was saved") from exc
-    reference = comparison.entries[0].run.summary
+    reference = comparison.runs[0].summary
     as_written = toml_value(scenario.levers[args.lever])
     print(f"\n== Sweep of {args.lever} in {scenario.name} (as written: {as_written}), "
           f"{comparison.replications} replications per value, seed {comparison.seed}, common random numbers")
@@ -355,9 +348,6 @@ def cmd_sweep(args) -> int:
 
 
 def cmd_brief(args) -> int:
-    from .report.brief import FORMATS, make_brief
-    from .runs import RunError
-
     formats = tuple(dict.fromkeys(f.strip().lower() for f in args.format.split(",") if f.strip()))
     bad = [f for f in formats if f not in FORMATS]
     if bad or not formats:

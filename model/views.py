@@ -14,7 +14,6 @@ same on :class:`model.Results` and on a saved run.
 
 from __future__ import annotations
 
-import math
 import tomllib
 from collections.abc import Mapping
 from functools import cache
@@ -22,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from .stats import wilson
 from .targets import Target, load_registry
 
 UNITS_FILE = Path(__file__).parent / "data" / "units.toml"
@@ -46,11 +45,6 @@ HEADLINE_2020 = (
 )
 
 _DISTRICT_KINDS = ("industrial_investment", "investment", "firms")
-
-
-def _wilson(k: int, n: int) -> tuple[float, float]:
-    ci = stats.binomtest(int(k), int(n)).proportion_ci(confidence_level=0.95, method="wilson")
-    return float(ci.low), float(ci.high)
 
 
 def _all_met(met: Mapping[str, np.ndarray], ids: list[str], n: int) -> np.ndarray:
@@ -102,9 +96,8 @@ def joint(met: Mapping[str, np.ndarray], registry: tuple[Target, ...] | None = N
         row = {"view": view, "name_zh": zh, "name_en": en, "targets": len(targets), "modelled": len(ids)}
         if ids:
             k = int(_all_met(met, ids, n).sum())
-            low, high = _wilson(k, n)
-            row.update(probability=k / n, probability_low=math.floor(low * 1e4) / 1e4,
-                       probability_high=math.ceil(high * 1e4) / 1e4)  # rounded outwards, as in summary.csv
+            low, high = wilson(k, n)
+            row.update(probability=k / n, probability_low=low, probability_high=high)
         rows.append(row)
     ids = [t.id for t in plan_level if t.id in met]
     count = np.zeros(n)

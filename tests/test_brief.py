@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -20,6 +21,7 @@ from model.report.brief import make_brief
 from model.report.brief_data import AT_RISK, HEADLINE_GOALS
 from model.report.fonts import cjk_font
 from model.report.i18n import describe_distribution, load_locale
+from model.runs import load_run
 from model.targets import load_registry
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -205,12 +207,14 @@ def test_targets_not_modelled_are_counted_never_given_a_likelihood(run_dir, tmp_
     """A run made while some targets had no model: the brief counts them and invents nothing."""
     old = tmp_path / "old"
     shutil.copytree(run_dir, old)
-    summary = pd.read_csv(old / "summary.csv", encoding="utf-8-sig")
     dropped = ["techreform.investment_share.2020", "green.energy_intensity_cut.2017", "overcapacity.zombie_survey.2017"]
-    rows = summary["target_id"].isin(dropped)
-    summary.loc[rows, ["probability", "probability_low", "probability_high", "median", "p10", "p90"]] = np.nan
-    summary.loc[rows, "status"] = "not modelled"
-    summary.to_csv(old / "summary.csv", index=False, encoding="utf-8-sig")
+    with np.load(old / "replications.npz") as npz:  # the run holds no replications of them
+        kept = {k: npz[k] for k in npz.files if k.partition("/")[2] not in dropped}
+    np.savez_compressed(old / "replications.npz", **kept)
+    manifest = json.loads((old / "manifest.json").read_text("utf-8"))
+    manifest["targets"] = [t for t in manifest["targets"] if t not in dropped]
+    (old / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
+    summary = load_run(old).summary
     (html,) = make_brief(old, formats=("html",))
     text = html.read_text("utf-8")
     n = int(summary["probability"].isna().sum())

@@ -12,8 +12,8 @@ import pytest
 
 import model
 from model.report import charts, fonts
-from model.results import traffic_light
 from model.runs import load_run
+from model.tables import traffic_light
 from model.targets import load_registry
 
 ROOT = Path(__file__).resolve().parents[1]

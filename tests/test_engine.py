@@ -11,8 +11,9 @@ import pytest
 
 from model import load_registry, load_scenario, simulate
 from model.engine import BLOCK, sample_inputs
-from model.results import traffic_light, wilson
 from model.scenario import default_scenario
+from model.stats import wilson
+from model.tables import traffic_light
 
 from .test_scenario import ROOT, SHIPPED
 
@@ -66,7 +67,7 @@ def test_no_global_random_state_is_used(plan):
 
 def test_summary_has_every_target_and_honest_not_modelled_rows(plan):
     results = simulate(plan, 600, seed=5)
-    summary = results.summary()
+    summary = results.summary
     registry = load_registry()
     assert list(summary["target_id"]) == [t.id for t in registry]
     modelled = summary[summary["status"] != "not modelled"]
@@ -86,7 +87,7 @@ def test_threshold_override_of_a_reading_changes_the_test(plan):
     a, b = simulate(strict, 500, seed=3), simulate(loose, 500, seed=3)
     np.testing.assert_array_equal(a.values[target], b.values[target])
     assert (a.met[target] <= b.met[target]).all()
-    assert a.summary().set_index("target_id").loc[target, "test"].startswith(">= 99")
+    assert a.summary.set_index("target_id").loc[target, "test"].startswith(">= 99")
 
 
 def test_wilson_interval_matches_the_formula():
@@ -165,7 +166,7 @@ def test_more_subsidy_never_lowers_tech_renovation_likelihood(plan):
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
 def test_every_shipped_scenario_runs(path):
     results = simulate(load_scenario(path), 500, seed=1)
-    summary = results.summary()
+    summary = results.summary
     modelled = summary[summary["status"] != "not modelled"]
     assert modelled["probability"].between(0, 1).all()
     assert len(modelled) == sum(t.modelled for t in load_registry())
@@ -173,7 +174,7 @@ def test_every_shipped_scenario_runs(path):
 
 def test_defaults_run():
     results = simulate(default_scenario(), 100, seed=1)
-    assert results.summary()["probability"].notna().sum() > 0
+    assert results.summary["probability"].notna().sum() > 0
 
 
 @pytest.mark.slow

@@ -70,8 +70,13 @@ def test_own_value_changes_nothing_and_more_subsidy_never_hurts(subsidy_sweep):
 
 def test_tidy_table_has_one_row_per_target_and_value(subsidy_sweep):
     tidy = sweep_table(subsidy_sweep)
-    modelled = subsidy_sweep.table[subsidy_sweep.table["plan: probability"].notna()]
+    table = subsidy_sweep.table
+    modelled = table[(table["scenario"] == "plan") & table["probability"].notna()]
     assert len(tidy) == 3 * len(modelled)
+    # sweep.csv is made from the long table: each row is that value's (scenario, target) row
+    rows = table[table["scenario"] == "subsidy_rate=0.3"].set_index("target_id")
+    at = tidy[tidy["value"] == "0.3"].set_index("target_id")
+    np.testing.assert_array_equal(at["change_low"].to_numpy(), rows.loc[at.index, "change_low"].to_numpy())
     assert list(dict.fromkeys(tidy["value"])) == ["0.1", "0.3", "0.5"]
     assert ((tidy["probability_low"] <= tidy["probability"]) & (tidy["probability"] <= tidy["probability_high"])).all()
 

@@ -74,7 +74,7 @@ def test_every_unit_has_names_and_every_target_is_listed_under_each_unit(run):
     for t in registry:
         for unit in t.responsible:
             assert aliases.get(unit, unit) in known, unit
-    d = departments(run.summary())
+    d = departments(run.summary)
     assert len(d) == sum(len(t.responsible) for t in registry)
     lead = d[d["role"] == "lead"]
     assert sorted(lead["target_id"]) == sorted(t.id for t in registry)
@@ -89,7 +89,7 @@ def test_every_unit_has_names_and_every_target_is_listed_under_each_unit(run):
 
 
 def test_districts_sum_to_the_city(run):
-    d = run.districts().set_index("district")
+    d = run.districts.set_index("district")
     assert len(d) == 20
     total = d.loc["total"]
     body = d.drop(index="total")

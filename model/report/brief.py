@@ -23,6 +23,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from ..runs import Run
 from . import brief_data as bd
 from . import charts
 from .fonts import LATIN_FAMILY, cjk_font
@@ -71,7 +72,7 @@ def _charts(source: bd.Source, lang: str, titles: dict[str, str]) -> list[dict[s
     (two per row), so that the text after them fills the page the fan charts leave free.
     ``titles`` names the scenarios in the legend of a comparison."""
     run = source.runs[0]
-    thresholds = run.scenario.get("thresholds", {})
+    thresholds = run.settings.get("thresholds", {})
     out = []
     indicators = set(run.trajectories["indicator"])
     ids, total, height = _chart_ids(source)
@@ -109,7 +110,7 @@ def _context(source: bd.Source, lang: str, with_charts: bool = True) -> dict[str
 
     scenarios = [{
         "name": r.name, "title": _title(r, lang),
-        "description": (r.scenario.get("description_zh") if lang == "zh" else "") or r.scenario.get("description", ""),
+        "description": (r.settings.get("description_zh") if lang == "zh" else "") or r.settings.get("description", ""),
         "counts": bd.counts(r.summary),
         "weakest": bd.weakest_headline(r.summary, lang)[0], "strongest": bd.weakest_headline(r.summary, lang)[1],
     } for r in runs]
@@ -144,9 +145,9 @@ def _highlight(text: str) -> Markup:
     return Markup('<span class="changed">%s</span>') % text
 
 
-def _title(run: Any, lang: str) -> str:
+def _title(run: Run, lang: str) -> str:
     """A scenario's title in ``lang`` as its file writes it (its name when it has none)."""
-    return str(run.scenario.get(f"title_{lang}") or run.scenario.get("title_zh") or run.name)
+    return str(run.settings.get(f"title_{lang}") or run.settings.get("title_zh") or run.name)
 
 
 def _short_titles(scenarios: list[dict[str, Any]]) -> list[str]:

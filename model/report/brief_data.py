@@ -17,13 +17,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..compare import comparison_table
 from ..distributions import Distribution, SpecError
 from ..links import LINKS
 from ..params import all_params
-from ..results import traffic_light
-from ..runs import RunError, SavedRun, load_run
+from ..runs import Run, RunError, load_run
 from ..scenario import schedule_array
+from ..tables import milestone_text, traffic_light
 from ..targets import load_registry
+from ..views import units
 from .i18n import (
     describe_distribution,
     load_locale,
@@ -53,8 +55,8 @@ class Source:
 
     path: Path
     kind: str  # "run" or "comparison"
-    runs: tuple[SavedRun, ...]
-    table: pd.DataFrame | None = None  # comparison.csv
+    runs: tuple[Run, ...]
+    table: pd.DataFrame | None = None  # the long comparison table (model.compare.comparison_table)
     manifest: dict[str, Any] | None = None  # the comparison's manifest
 
 
@@ -80,8 +82,7 @@ def load_source(path: str | Path) -> Source:
             runs = tuple(load_run(path / "runs" / name) for name in names)
             if len(runs) < 2:
                 raise RunError(path, "is a comparison of fewer than two runs", "run the comparison again")
-            table = pd.read_csv(path / "comparison.csv", encoding="utf-8-sig")
-            return Source(path, "comparison", runs, table, manifest)
+            return Source(path, "comparison", runs, comparison_table(list(runs)), manifest)
     if path.is_dir() and not manifest_file.exists():
         raise RunError(path, "is neither a run nor a comparison directory (no manifest.json)",
                        "pass a directory written by `python -m model run` or `python -m model compare`")
@@ -100,16 +101,12 @@ def interval(low: float, high: float) -> str:
     return f"{100 * low:.1f}–{100 * high:.1f}%"
 
 
-def number(value: Any, unit: str = "", lang: str = "en") -> str:
-    """A projected value with its unit: dates stay ISO dates, numbers at most one decimal;
-    ``never`` (a milestone not reached) in words of ``lang``."""
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value == "":
+def number(value: float, unit: str = "", lang: str = "en") -> str:
+    """A projected value with its unit, at most one decimal; '' when missing."""
+    if value is None or pd.isna(value):
         return ""
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return value_label(str(value), lang)  # an ISO date, or "never" for milestones
-    text = f"{x:,.0f}" if abs(x) >= 100 or float(x).is_integer() else f"{x:,.1f}"
+    x = float(value)
+    text = f"{x:,.0f}" if abs(x) >= 100 or x.is_integer() else f"{x:,.1f}"
     if unit in ("", "date"):
         return text
     return f"{text}%" if unit == "%" else f"{text} {unit}"
@@ -128,11 +125,7 @@ def responsible(text: str, lang: str) -> str:
     """Responsible units as the registry abridges them, in English for ``lang="en"``."""
     if lang == "zh" or not text:
         return text
-    try:
-        from ..views import units
-        known, aliases = units()
-    except (ImportError, OSError, KeyError):  # the unit table is optional for a brief
-        return text
+    known, aliases = units()
     names = [known.get(aliases.get(u, u), {}).get("en", u) for u in text.split("、")]
     if len(names) > 2:  # English names are long: the lead units and how many more
         return load_locale(lang)["brief"]["responsible_more"].format(units="; ".join(names[:2]), n=len(names) - 2)
@@ -143,7 +136,11 @@ def target_row(row, lang: str) -> dict[str, Any]:
     """One target as the templates show it."""
     p = row["probability"]
     modelled = not pd.isna(p)
-    median = number(row.get("median"), unit_label(row["unit"], lang, after_number=True), lang)
+    if row["unit"] == "date":  # a decimal year as its ISO date, or "never" in words of lang
+        text = milestone_text(row["median"], bool(row["median_never"]))
+        median = value_label(text, lang) if text else ""
+    else:
+        median = number(row["median"], unit_label(row["unit"], lang, after_number=True), lang)
     spread = ""
     if modelled and row["unit"] != "date" and not pd.isna(row.get("p10")):
         spread = f"{number(row['p10'])}–{number(row['p90'])}"
@@ -192,7 +189,7 @@ def at_risk(summary: pd.DataFrame, lang: str, n: int | None = None) -> list[dict
     return [target_row(r, lang) for _, r in rows.iterrows()]
 
 
-def drivers(run: SavedRun, lang: str, n: int = DRIVERS_PER_GOAL["run"]) -> list[dict[str, Any]]:
+def drivers(run: Run, lang: str, n: int = DRIVERS_PER_GOAL["run"]) -> list[dict[str, Any]]:
     """The ``n`` strongest drivers of each modelled 2020 headline goal (empty for old runs).
 
     Each goal lists the uncertainty, the likelihood when it falls in the lowest and in the
@@ -232,8 +229,7 @@ def chart_targets(summary: pd.DataFrame, table: pd.DataFrame | None = None, name
         return ids, len(ids)
     chosen = [i for _, group in HEADLINE_GOALS for i in group if i in set(ids)]
     if table is not None and names:
-        t = table.set_index("target_id").reindex(ids)
-        size = t[[f"{name}: change" for name in names[1:]]].abs().max(axis=1).fillna(0.0)
+        size = _largest_change(table).reindex(ids).fillna(0.0)
         order = list(size.sort_values(ascending=False, kind="stable").index)
     else:
         order = list(plan.sort_values("probability", kind="stable")["target_id"])
@@ -246,21 +242,25 @@ def chart_targets(summary: pd.DataFrame, table: pd.DataFrame | None = None, name
 
 
 # -- comparison ---------------------------------------------------------------------------------
+def _largest_change(table: pd.DataFrame) -> pd.Series:
+    """Per target, the largest |change| against the reference over the scenarios."""
+    return table.assign(size=table["change"].abs()).groupby("target_id", sort=False)["size"].max()
+
+
 def changes(table: pd.DataFrame, names: list[str], lang: str, n: int = CHANGES) -> list[dict[str, Any]]:
-    """The biggest changes in likelihood against the reference, with their paired intervals."""
-    ref = names[0]
-    plan = table[~table["target_id"].str.contains(".district.", regex=False)]
+    """The biggest changes in likelihood against the reference (long ``table``), with their
+    paired intervals."""
+    ref = table[table["scenario"] == names[0]].set_index("target_id")["probability"]
+    plan = table[~table["target_id"].str.contains(".district.", regex=False) & table["change"].notna()]
     rows = []
-    for name in names[1:]:
-        col = f"{name}: change"
-        for _, r in plan[plan[col].notna()].iterrows():
-            rows.append({
-                "scenario": name, "name": target_name(r, lang), "year": _deadline_year(r),
-                "test": test_text(r["test"], r["unit"], lang), "ref_p": pct(r[f"{ref}: probability"]), "p": pct(r[f"{name}: probability"]),
-                "change": float(r[col]), "change_text": f"{100 * r[col]:+.1f}",
-                "change_interval": f"{100 * r[f'{name}: change_low']:+.1f} – {100 * r[f'{name}: change_high']:+.1f}",
-                "clear": bool(r[f"{name}: change_low"] > 0 or r[f"{name}: change_high"] < 0),
-            })
+    for _, r in plan.iterrows():
+        rows.append({
+            "scenario": r["scenario"], "name": target_name(r, lang), "year": _deadline_year(r),
+            "test": test_text(r["test"], r["unit"], lang), "ref_p": pct(ref[r["target_id"]]), "p": pct(r["probability"]),
+            "change": float(r["change"]), "change_text": f"{100 * r['change']:+.1f}",
+            "change_interval": f"{100 * r['change_low']:+.1f} – {100 * r['change_high']:+.1f}",
+            "clear": bool(r["change_low"] > 0 or r["change_high"] < 0),
+        })
     rows.sort(key=lambda x: -abs(x["change"]))
     return rows[:n]
 
@@ -303,7 +303,7 @@ def _link_name(name: str, lang: str) -> str:
     return name if link is None else (link.zh if lang == "zh" else link.en)
 
 
-def assumptions(runs: tuple[SavedRun, ...], lang: str) -> dict[str, Any]:
+def assumptions(runs: tuple[Run, ...], lang: str) -> dict[str, Any]:
     """Levers with each run's value, and the uncertainties the scenarios changed.
 
     A value is marked changed when it differs from the default declared in
@@ -315,7 +315,7 @@ def assumptions(runs: tuple[SavedRun, ...], lang: str) -> dict[str, Any]:
     unchanged = {"source": 0, "assumption": 0}
     for module, declared in all_params().items():
         for spec in declared.levers.values():
-            values = [run.scenario.get("levers", {}).get(spec.key) for run in runs]
+            values = [run.settings.get("levers", {}).get(spec.key) for run in runs]
             if all(v is None for v in values):
                 continue
             cells = [{"text": "—" if v is None else _lever_text(v, lang), "changed": _lever_changed(spec, v)} for v in values]
@@ -324,7 +324,7 @@ def assumptions(runs: tuple[SavedRun, ...], lang: str) -> dict[str, Any]:
                            "origin": "source" if spec.about.source else "assumption", "cells": cells})
         for spec in declared.uncertainties.values():
             default = _normal({"dist": spec.default.kind, **dict(spec.default.params)})
-            values = [run.scenario.get("uncertainties", {}).get(spec.key) for run in runs]
+            values = [run.settings.get("uncertainties", {}).get(spec.key) for run in runs]
             if all(v is None for v in values):
                 continue
             origin = "source" if spec.about.source else "assumption"
@@ -346,15 +346,15 @@ def assumptions(runs: tuple[SavedRun, ...], lang: str) -> dict[str, Any]:
     else:
         levers_default = 0
     links_off = [_link_name(name, lang) for name in
-                 sorted({name for run in runs for name, on in run.scenario.get("links", {}).items() if not on})]
+                 sorted({name for run in runs for name, on in run.settings.get("links", {}).items() if not on})]
     names = {t.id: (t.name_zh if lang == "zh" else t.name_en) for t in load_registry()}
     readings = [{"scenario": run.name, "target": f"{names.get(t, t)} ({t.rsplit('.', 1)[-1]})", "value": v}
-                for run in runs for t, v in run.scenario.get("thresholds", {}).items()]
+                for run in runs for t, v in run.settings.get("thresholds", {}).items()]
     return {"levers": levers, "levers_default": levers_default, "uncertainties": uncertainties, "unchanged": unchanged,
             "unchanged_total": sum(unchanged.values()), "links_off": links_off, "readings": readings}
 
 
-def provenance(run: SavedRun) -> dict[str, Any]:
+def provenance(run: Run) -> dict[str, Any]:
     """A run's provenance for the brief; the commit is shortened to 12 hex digits (as git does)."""
     m = run.manifest
     commit = str(m.get("git_commit") or "")

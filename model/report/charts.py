@@ -27,7 +27,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from ..results import traffic_light
+from ..tables import traffic_light
 from ..targets import load_registry
 from .fonts import font_rc
 from .i18n import load_locale, target_name, test_text, unit_label
