@@ -37,6 +37,7 @@ from .console import (
 )
 from .engine import DEFAULT_REPLICATIONS, DEFAULT_SEED, check_budget, simulate
 from .params import all_params
+from .plans import HEADLINE, HEADLINE_2020
 from .reference import markdown, toml_value
 from .report.brief import FORMATS, make_brief
 from .report.excel import write_workbook
@@ -45,18 +46,6 @@ from .runs import RunError
 from .scenario import Scenario, ScenarioError, load_scenario
 from .sweep import parse_value, sweep, sweep_table
 from .targets import load_registry
-from .views import HEADLINE_2020
-
-HEADLINE = (
-    "green.energy_intensity_cut.2017",
-    "green.energy_intensity_cut.2018",
-    "green.energy_intensity_cut.2020",
-    "techreform.investment_share.2017",
-    "techreform.investment_share.2018",
-    "techreform.investment_share.2020",
-    "overcapacity.zombie_disposed.2018",
-    "overcapacity.zombie_disposed.2019",
-)
 
 
 class UsageError(Exception):

@@ -6,12 +6,12 @@ import numpy as np
 import pandas as pd
 
 from .drivers import MIN_REPLICATIONS
+from .plans import PLANS
 from .results import Results
 from .runs import Run
 from .sweep import first_reaching
 from .tables import display_width, milestone_text
 from .timeline import YEARS
-from .views import PLANS
 
 
 def format_table(columns: dict[str, list[str]], right: tuple[str, ...] = ()) -> str:

@@ -22,27 +22,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .plans import HEADLINE_2020, PLANS
 from .stats import wilson
 from .targets import Target, load_registry
 
 UNITS_FILE = Path(__file__).parent / "data" / "units.toml"
-
-#: Plans in the order of the notice, with their Chinese and English names (seed, line 1 of the
-#: notice: the five 攻坚方案).
-PLANS: dict[str, tuple[str, str]] = {
-    "overcapacity": ("化解过剩产能", "Overcapacity reduction"),
-    "green": ("工业绿色化改造", "Green transformation of industry"),
-    "smart": ("工业智能化改造", "Smart transformation of industry"),
-    "techreform": ("企业技术改造", "Technical renovation of enterprises"),
-    "innovation": ("技术创新", "Technology innovation"),
-}
-
-#: The three headline goals of 2020 (DESIGN.md section 4; issue #3: zombie disposal by 2019).
-HEADLINE_2020 = (
-    "green.energy_intensity_cut.2020",
-    "techreform.investment_share.2020",
-    "overcapacity.zombie_disposed.2019",
-)
 
 _DISTRICT_KINDS = ("industrial_investment", "investment", "firms")
 

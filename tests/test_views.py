@@ -9,8 +9,9 @@ import pytest
 
 from model import load_registry, load_scenario, simulate
 from model.cli import main
+from model.plans import HEADLINE_2020
 from model.targets import Target
-from model.views import HEADLINE_2020, departments, joint, units
+from model.views import departments, joint, units
 
 from .test_scenario import ROOT
 

@@ -131,7 +131,7 @@ def _context(source: bd.Source, lang: str, with_charts: bool = True) -> dict[str
         "lang": lang, "t": t, "loc": loc, "kind": source.kind, "scenarios": scenarios,
         "title": scenarios[0]["title"] if source.kind == "run" else t("comparison_title", n=len(runs)),
         "today": dt.date.today().isoformat(), "font_family": _font_stack(lang),
-        "headline": rows, "at_risk": bd.at_risk(ref.summary, lang), "reference": titles[ref.name], "titles": titles,
+        "headline": rows, "headline_final": bd.HEADLINE_FINAL, "at_risk": bd.at_risk(ref.summary, lang), "reference": titles[ref.name], "titles": titles,
         "drivers": bd.drivers(ref, lang, bd.DRIVERS_PER_GOAL[source.kind]),
         "changes": bd.changes(source.table, names, lang) if source.table is not None else [],
         "assumptions": assumed, "shorts": shorts, "highlight": _highlight,

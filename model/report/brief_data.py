@@ -21,6 +21,7 @@ from ..compare import comparison_table
 from ..distributions import Distribution, SpecError
 from ..links import LINKS
 from ..params import all_params
+from ..plans import HEADLINE_2020, HEADLINE_GOALS
 from ..runs import Run, RunError, load_run
 from ..scenario import schedule_array
 from ..tables import milestone_text, traffic_light
@@ -35,14 +36,7 @@ from .i18n import (
     value_label,
 )
 
-#: The three headline goals of 2020 and their milestones, by indicator (registry ids).
-HEADLINE_GOALS = (
-    ("green.energy_intensity_cut", ("green.energy_intensity_cut.2017", "green.energy_intensity_cut.2018", "green.energy_intensity_cut.2020")),
-    ("techreform.investment_share", ("techreform.investment_share.2017", "techreform.investment_share.2018", "techreform.investment_share.2020")),
-    ("overcapacity.zombie_disposed", ("overcapacity.zombie_disposed.2018", "overcapacity.zombie_disposed.2019")),
-)
-#: The final goal of each headline indicator (the last id of each group).
-HEADLINE_FINAL = tuple(ids[-1] for _, ids in HEADLINE_GOALS)
+HEADLINE_FINAL = HEADLINE_2020  # the final goal of each headline indicator
 AT_RISK = 8  # rows of the at-risk table, the same in every language (the briefs are one brief)
 CHANGES = 8
 DRIVERS_PER_GOAL = {"run": 3, "comparison": 2}  # per 2020 goal: a comparison brief has less room
