@@ -58,7 +58,7 @@ from .results import MODEL_VERSION, save_run
 from .runs import Run, RunError, load_run
 from .scenario import Scenario, load_scenario
 from .stats import wilson
-from .tables import flat_columns, wide_table, write_csv
+from .tables import CHANGE_FIELDS, flat_columns, wide_table, write_csv
 from .targets import load_registry
 from .timeline import YEARS
 
@@ -69,7 +69,6 @@ __all__ = ["Comparison", "CompareError", "build_comparison", "compare", "compari
 COLUMNS = ["scenario", "target_id", "name_zh", "name_en", "deadline", "test", "unit", "probability",
            "probability_low", "probability_high", "median", "median_never", "change", "change_low",
            "change_high", "reference"]
-CHANGE_FIELDS = ("change", "change_low", "change_high")
 
 
 class CompareError(ValueError):

@@ -9,6 +9,7 @@ from .drivers import MIN_REPLICATIONS
 from .plans import PLANS
 from .results import Results
 from .runs import Run
+from .stats import round_outward
 from .sweep import first_reaching
 from .tables import display_width, milestone_text
 from .timeline import YEARS
@@ -34,8 +35,10 @@ def pct(x: float) -> str:
 
 
 def interval(low: float, high: float) -> str:
+    """An interval in percent, rounded outwards to 4 decimals first (as the CSV files hold it)."""
     if pd.isna(low):
         return ""
+    low, high = (float(x) for x in round_outward(low, high))
     fmt = (lambda v: f"{100 * v:.2f}") if high < 0.01 or low > 0.99 else (lambda v: f"{100 * v:.1f}")
     return f"{fmt(low)}-{fmt(high)}"
 

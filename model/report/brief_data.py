@@ -24,6 +24,7 @@ from ..params import all_params
 from ..plans import HEADLINE_2020, HEADLINE_GOALS
 from ..runs import Run, RunError, load_run
 from ..scenario import schedule_array
+from ..stats import round_outward
 from ..tables import milestone_text, traffic_light
 from ..targets import load_registry
 from ..views import units
@@ -90,8 +91,10 @@ def pct(p: float | None) -> str:
 
 
 def interval(low: float, high: float) -> str:
+    """An interval in percent, rounded outwards to 4 decimals first (as the CSV files hold it)."""
     if pd.isna(low) or pd.isna(high):
         return ""
+    low, high = (float(x) for x in round_outward(low, high))
     return f"{100 * low:.1f}–{100 * high:.1f}%"
 
 

@@ -152,7 +152,7 @@ def fan_chart(trajectories: pd.DataFrame, indicator: str, *, lang: str = "zh",
     Parameters
     ----------
     trajectories : DataFrame
-        ``trajectories.csv`` of a run (``SavedRun.trajectories`` or ``Results.trajectories()``).
+        ``trajectories.csv`` of a run (``Run.trajectories``).
     indicator : str
         ``module.name`` of a yearly indicator, e.g. ``"green.energy_intensity_cut"``.
     lang : {"zh", "en"}
