@@ -160,3 +160,18 @@ def test_no_function_local_imports(name):
 def test_output_modules_stay_short(name):
     """DESIGN.md section 8.1: split a module before it passes about 400 lines."""
     assert len((PACKAGE / f"{name}.py").read_text("utf-8").splitlines()) <= 400
+
+
+def test_files_are_formatted_once_when_written(pair):
+    results, saved = pair
+    summary = pd.read_csv(saved.path / "summary.csv", encoding="utf-8-sig")
+    assert list(summary.columns) == ["target_id", "plan", "name_zh", "name_en", "deadline", "test", "unit", "probability",
+                                     "probability_low", "probability_high", "median", "p10", "p90", "status", "responsible"]
+    memory = results.summary
+    np.testing.assert_array_equal(summary["probability_low"], np.floor(memory["probability_low"] * 1e4) / 1e4)
+    np.testing.assert_array_equal(summary["probability_high"], np.ceil(memory["probability_high"] * 1e4) / 1e4)
+    dates = summary.loc[summary["unit"] == "date", "median"].dropna()
+    assert len(dates) and all(v == "never" or len(v) == 10 and v[4] == "-" for v in dates)
+    joint = pd.read_csv(saved.path / "joint.csv", encoding="utf-8-sig").set_index("view")
+    low = results.joint.set_index("view").loc["headline_2020", "probability_low"]
+    assert joint.loc["headline_2020", "probability_low"] == np.floor(low * 1e4) / 1e4 <= low
