@@ -119,7 +119,10 @@ def load_items(items) -> list[Scenario | Run]:
 def _check_names(names: list[str]) -> None:
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
-        raise CompareError(f"two scenarios are named {dupes[0]!r}; scenario names identify the columns, give each a distinct [scenario] name")
+        raise CompareError(
+            f"two scenarios are named {dupes[0]!r}; scenario names identify the columns, give each a distinct "
+            "[scenario] name"
+        )
 
 
 def _check(runs: list[Run]) -> None:
@@ -131,19 +134,29 @@ def _check(runs: list[Run]) -> None:
         m = e.manifest
         where = f"run {e.name!r}" + (f" ({e.path})" if getattr(e, "path", None) else "")
         if list(m["years"]) != list(ref.manifest["years"]):
-            raise CompareError(f"{where} covers years {m['years'][0]}-{m['years'][-1]}, {ref.name!r} covers "
-                               f"{ref.manifest['years'][0]}-{ref.manifest['years'][-1]}; compare runs with the same horizon (rerun them with this model)")
+            raise CompareError(
+                f"{where} covers years {m['years'][0]}-{m['years'][-1]}, {ref.name!r} covers "
+                f"{ref.manifest['years'][0]}-{ref.manifest['years'][-1]}; compare runs with the same horizon (rerun "
+                "them with this model)"
+            )
         if sorted(m["targets"]) != sorted(ref.manifest["targets"]):
             extra = sorted(set(m["targets"]) ^ set(ref.manifest["targets"]))
-            raise CompareError(f"{where} and {ref.name!r} model different targets (e.g. {extra[0]}); they come from "
-                               "different model versions: rerun both with this model")
+            raise CompareError(
+                f"{where} and {ref.name!r} model different targets (e.g. {extra[0]}); they come from "
+                "different model versions: rerun both with this model"
+            )
         unknown = sorted(set(m["targets"]) - registry)
         if unknown:
-            raise CompareError(f"{where} holds target {unknown[0]} that the registry does not know; rerun it with this model")
+            raise CompareError(
+                f"{where} holds target {unknown[0]} that the registry does not know; rerun it with this model"
+            )
         for key in ("seed", "replications"):
             if m[key] != ref.manifest[key]:
-                raise CompareError(f"{where} has {key} {m[key]}, {ref.name!r} has {ref.manifest[key]}; paired intervals need the same "
-                                   f"seed and the same number of replications in every run: rerun with `python -m model run --seed ... --replications ...` or compare the scenario files")
+                raise CompareError(
+                    f"{where} has {key} {m[key]}, {ref.name!r} has {ref.manifest[key]}; paired intervals need the same "
+                    "seed and the same number of replications in every run: rerun with `python -m model run --seed "
+                    "... --replications ...` or compare the scenario files"
+                )
 
 
 def _settings(loaded: list[Scenario | Run], replications: int | None, seed: int | None) -> tuple[int, int]:
@@ -152,19 +165,22 @@ def _settings(loaded: list[Scenario | Run], replications: int | None, seed: int 
     for key, given in (("seed", seed), ("replications", replications)):
         for run in saved:
             if given is not None and run.manifest[key] != given:
-                raise CompareError(f"run {run.name!r} has {key} {run.manifest[key]}, but {key} {given} was asked for; "
-                                   f"paired intervals need the same {'number of replications' if key == 'replications' else key} "
-                                   f"in every run: drop --{key} or rerun the run")
+                raise CompareError(
+                    f"run {run.name!r} has {key} {run.manifest[key]}, but {key} {given} was asked for; "
+                    f"paired intervals need the same {'number of replications' if key == 'replications' else key} "
+                    f"in every run: drop --{key} or rerun the run"
+                )
     if saved:
         seed, replications = saved[0].seed, saved[0].replications
     if len(saved) > 1:
         _check(saved)
     if len(saved) < len(loaded) and saved and list(saved[0].manifest["years"]) != list(YEARS):
         years = saved[0].manifest["years"]
-        raise CompareError(f"run {saved[0].name!r} covers years {years[0]}-{years[-1]}, this model {YEARS[0]}-{YEARS[-1]}; "
-                           "rerun it with this model before comparing it with scenario files")
-    return (DEFAULT_SEED if seed is None else seed,
-            DEFAULT_REPLICATIONS if replications is None else replications)
+        raise CompareError(
+            f"run {saved[0].name!r} covers years {years[0]}-{years[-1]}, this model {YEARS[0]}-{YEARS[-1]}; "
+            "rerun it with this model before comparing it with scenario files"
+        )
+    return (DEFAULT_SEED if seed is None else seed, DEFAULT_REPLICATIONS if replications is None else replications)
 
 
 def build_comparison(items, replications: int | None = None, seed: int | None = None, workers: int = 1) -> Comparison:
@@ -227,7 +243,9 @@ def comparison_table(runs: list[Run]) -> pd.DataFrame:
     ids = [t.id for t in load_registry() if t.id in ref.met]
     parts = []
     for run in runs:
-        part = run.summary[["target_id", "name_zh", "name_en", "deadline", "test", "unit", "median", "median_never"]].copy()
+        part = run.summary[
+            ["target_id", "name_zh", "name_en", "deadline", "test", "unit", "median", "median_never"]
+        ].copy()
         part.insert(0, "scenario", run.name)
         k = np.array([run.met[t].sum() if t in ref.met else np.nan for t in part["target_id"]], float)
         low, high = wilson(k, run.replications)
@@ -286,8 +304,13 @@ def default_out(items: list[Scenario | Run]) -> Path:
     return Path("runs") / ("compare-" + "-".join(x.name for x in items))
 
 
-def save_comparison(comparison: Comparison, out_dir: str | Path, xlsx: bool = False, lang: str = "zh",
-                    extra: dict[str, pd.DataFrame] | None = None) -> Path:
+def save_comparison(
+    comparison: Comparison,
+    out_dir: str | Path,
+    xlsx: bool = False,
+    lang: str = "zh",
+    extra: dict[str, pd.DataFrame] | None = None,
+) -> Path:
     """Write ``comparison.csv`` (the wide view, utf-8-sig), ``runs/<name>/`` per scenario,
     optionally ``comparison.xlsx`` and ``extra`` tables (file name -> table, e.g.
     ``sweep.csv``), and ``manifest.json`` last, atomically (temporary directory + rename).
@@ -317,7 +340,9 @@ def _points(change: float, low: float, high: float) -> str:
     return f"{100 * change:+.1f} [{100 * low:+.1f}, {100 * high:+.1f}]"
 
 
-def display_columns(table: pd.DataFrame, top: int = 10, show_all: bool = False) -> tuple[dict[str, list[str]], tuple[str, ...], int]:
+def display_columns(
+    table: pd.DataFrame, top: int = 10, show_all: bool = False
+) -> tuple[dict[str, list[str]], tuple[str, ...], int]:
     """Columns for a plain-text table of the long ``table``: modelled targets, largest |change| first.
 
     The ``top`` targets whose likelihood changes most (largest |change| over the scenarios)

@@ -98,13 +98,19 @@ def joint_lines(results: Run) -> list[str]:
     """The plans as a whole: joint likelihoods and how many plan-level targets are met."""
     j = results.joint.set_index("view")
     count = j.loc["met_count"]
-    plans = [f"{view.split('.', 1)[1]} {pct(row.probability)}" + ("" if row.modelled == row.targets else f" ({int(row.modelled)}/{int(row.targets)} modelled)")
-             for view, row in j.iterrows() if view.startswith("plan.") and row.modelled]
+    plans = [
+        f"{view.split('.', 1)[1]} {pct(row.probability)}"
+        + ("" if row.modelled == row.targets else f" ({int(row.modelled)}/{int(row.targets)} modelled)")
+        for view, row in j.iterrows()
+        if view.startswith("plan.") and row.modelled
+    ]
     head = j.loc["headline_2020"]
     return [
-        f"plan-level targets met: mean {count['mean']:.1f} of {int(count['modelled'])} modelled (10-90 %: {count['p10']:.0f}-{count['p90']:.0f})",
+        f"plan-level targets met: mean {count['mean']:.1f} of {int(count['modelled'])} modelled (10-90 %: "
+        f"{count['p10']:.0f}-{count['p90']:.0f})",
         "every target of a plan met: " + ", ".join(plans),
-        f"the three headline goals of 2020 together: {pct(head['probability'])} ({interval(head['probability_low'], head['probability_high'])})",
+        f"the three headline goals of 2020 together: {pct(head['probability'])} "
+        f"({interval(head['probability_low'], head['probability_high'])})",
     ]
 
 
@@ -116,20 +122,33 @@ def by_department(results: Run) -> str:
         district = rows[rows["target_id"].str.contains(".district.", regex=False)]
         modelled = rows["probability"].notna()
         red = int((rows["status"] == "red").sum())
-        out.append(f"\n-- {unit} {rows['unit_en'].iloc[0]}: {len(rows)} targets, {int(modelled.sum())} modelled, {red} red")
+        out.append(
+            f"\n-- {unit} {rows['unit_en'].iloc[0]}: {len(rows)} targets, {int(modelled.sum())} modelled, {red} red"
+        )
         if len(plan_level):
-            out.append(format_table({
-                "target": list(plan_level["target_id"]),
-                "role": list(plan_level["role"]),
-                "deadline": list(plan_level["deadline"]),
-                "test": list(plan_level["test"]),
-                "likelihood": [pct(p) for p in plan_level["probability"]],
-                "95% interval": [interval(lo, hi) for lo, hi in zip(plan_level["probability_low"], plan_level["probability_high"])],
-                "status": list(plan_level["status"]),
-            }, right=("likelihood", "95% interval")))
+            out.append(
+                format_table(
+                    {
+                        "target": list(plan_level["target_id"]),
+                        "role": list(plan_level["role"]),
+                        "deadline": list(plan_level["deadline"]),
+                        "test": list(plan_level["test"]),
+                        "likelihood": [pct(p) for p in plan_level["probability"]],
+                        "95% interval": [
+                            interval(lo, hi)
+                            for lo, hi in zip(plan_level["probability_low"], plan_level["probability_high"])
+                        ],
+                        "status": list(plan_level["status"]),
+                    },
+                    right=("likelihood", "95% interval"),
+                )
+            )
         if len(district):
             low = district.iloc[0]
-            out.append(f"   + {len(district)} district targets: mean likelihood {pct(district['probability'].mean())}, lowest {low['target_id']} {pct(low['probability'])}")
+            out.append(
+                f"   + {len(district)} district targets: mean likelihood {pct(district['probability'].mean())}, "
+                f"lowest {low['target_id']} {pct(low['probability'])}"
+            )
     return "\n".join(out)
 
 
@@ -150,25 +169,35 @@ def drivers_text(results: Run, target_ids) -> str:
             if n < MIN_REPLICATIONS:
                 out.append(f"   too few replications for drivers ({n}; at least {MIN_REPLICATIONS} are needed)")
             elif n < 5_000:
-                out.append(f"   no sampled input moves it beyond the Monte Carlo error at {n:,} replications;"
-                           " more replications may show some")
+                out.append(
+                    f"   no sampled input moves it beyond the Monte Carlo error at {n:,} replications;"
+                    " more replications may show some"
+                )
             else:
-                out.append(f"   no sampled input moves it beyond the Monte Carlo error at {n:,} replications: what"
-                           " remains is chance inside the model (which firms act, project sizes, delays)")
+                out.append(
+                    f"   no sampled input moves it beyond the Monte Carlo error at {n:,} replications: what"
+                    " remains is chance inside the model (which firms act, project sizes, delays)"
+                )
             continue
-        out.append(format_table({
-            "#": [str(r) for r in table["rank"]],
-            "uncertainty": list(table["uncertainty"]),
-            "if low (lowest third)": [pct(x) for x in table["probability_low"]],
-            "if high (highest third)": [pct(x) for x in table["probability_high"]],
-            "swing (points)": [f"{100 * x:+.1f}" for x in table["swing"]],
-            "name": [f"{zh} / {en}" for zh, en in zip(table["name_zh"], table["name_en"])],
-        }, right=("#", "if low (lowest third)", "if high (highest third)", "swing (points)")))
+        out.append(
+            format_table(
+                {
+                    "#": [str(r) for r in table["rank"]],
+                    "uncertainty": list(table["uncertainty"]),
+                    "if low (lowest third)": [pct(x) for x in table["probability_low"]],
+                    "if high (highest third)": [pct(x) for x in table["probability_high"]],
+                    "swing (points)": [f"{100 * x:+.1f}" for x in table["swing"]],
+                    "name": [f"{zh} / {en}" for zh, en in zip(table["name_zh"], table["name_en"])],
+                },
+                right=("#", "if low (lowest third)", "if high (highest third)", "swing (points)"),
+            )
+        )
     return "\n".join(out)
 
 
-def sweep_text(tidy: pd.DataFrame, reference: pd.DataFrame, reference_text: str, targets=None, top: int = 12,
-               level: float = 0.80) -> str:
+def sweep_text(
+    tidy: pd.DataFrame, reference: pd.DataFrame, reference_text: str, targets=None, top: int = 12, level: float = 0.80
+) -> str:
     """A sweep as a table: likelihood of each target at each value (``*`` the scenario's own value).
 
     ``tidy`` is :func:`model.sweep.sweep_table` (values as text), ``reference`` holds

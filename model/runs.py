@@ -178,14 +178,20 @@ def load_run(path: str | Path) -> SavedRun:
     """
     path = Path(path)
     if not path.exists():
-        raise RunError(path, "no such directory", "check the path, or run the scenario first with `python -m model run`")
+        raise RunError(path, "no such directory",
+                       "check the path, or run the scenario first with `python -m model run`")
     if not path.is_dir():
-        raise RunError(path, "is not a directory", "pass a run directory such as runs/plan (scenario files end in .toml)")
+        raise RunError(
+            path, "is not a directory", "pass a run directory such as runs/plan (scenario files end in .toml)"
+        )
     if ".partial-" in path.name or ".old-" in path.name:
         raise RunError(path, "is a temporary directory of an interrupted save", "delete it and run the scenario again")
     if not (path / "manifest.json").exists():
-        raise RunError(path, "has no manifest.json, so it is not a complete run (perhaps an interrupted save)",
-                       "run the scenario again with `python -m model run`")
+        raise RunError(
+            path,
+            "has no manifest.json, so it is not a complete run (perhaps an interrupted save)",
+            "run the scenario again with `python -m model run`",
+        )
     manifest = _read_manifest(path)
     missing = [f for f in RUN_FILES if not (path / f).is_file()]
     if missing:
@@ -209,10 +215,15 @@ def load_run(path: str | Path) -> SavedRun:
         raise RunError(path, "summary.csv has no target_id column", "run the scenario again to rewrite it")
     expected = set(manifest["targets"])
     if set(met) != expected or set(values) != expected:
-        raise RunError(path, "replications.npz does not hold the targets listed in manifest.json",
-                       "run the scenario again to rewrite it")
+        raise RunError(
+            path,
+            "replications.npz does not hold the targets listed in manifest.json",
+            "run the scenario again to rewrite it",
+        )
     n = int(manifest["replications"])
     bad = sorted(k for k, v in met.items() if v.shape != (n,))
     if bad:
-        raise RunError(path, f"replications.npz: {bad[0]} does not hold {n} replications", "run the scenario again to rewrite it")
+        raise RunError(
+            path, f"replications.npz: {bad[0]} does not hold {n} replications", "run the scenario again to rewrite it"
+        )
     return SavedRun(path, manifest, trajectories, values, met, drivers)

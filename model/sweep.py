@@ -82,9 +82,15 @@ def lever_variant(scenario: Scenario, key: str, value: Any) -> Scenario:
     """
     specs = _lever_specs()
     if key not in specs:
-        raise ScenarioError(ORIGIN, f"levers.{key}", f"unknown lever{suggest(key, specs)}; `python -m model params` lists them")
+        raise ScenarioError(
+            ORIGIN, f"levers.{key}", f"unknown lever{suggest(key, specs)}; `python -m model params` lists them"
+        )
     if isinstance(value, (dict, list)):
-        raise ScenarioError(ORIGIN, f"levers.{key}", f"a sweep takes one value per run, {found(value)}; write schedules in a scenario file")
+        raise ScenarioError(
+            ORIGIN,
+            f"levers.{key}",
+            f"a sweep takes one value per run, {found(value)}; write schedules in a scenario file",
+        )
     sub, problem = check_lever(specs[key], value)
     if problem:
         raise ScenarioError(ORIGIN, f"levers.{key}" + (f".{sub}" if sub else ""), problem)
@@ -104,8 +110,9 @@ def lever_variant(scenario: Scenario, key: str, value: Any) -> Scenario:
     )
 
 
-def sweep(scenario: Scenario, key: str, values, replications: int | None = None, seed: int | None = None,
-          workers: int = 1) -> Comparison:
+def sweep(
+    scenario: Scenario, key: str, values, replications: int | None = None, seed: int | None = None, workers: int = 1
+) -> Comparison:
     """Run ``scenario`` at each value of lever ``key`` (common random numbers).
 
     Parameters
@@ -131,10 +138,14 @@ def sweep(scenario: Scenario, key: str, values, replications: int | None = None,
     for i, v in enumerate(values):
         for w in values[:i]:
             if _same(v, w):  # 1000 and 1000.0, -0.0 and 0.0
-                raise ScenarioError(ORIGIN, f"levers.{key}", f"value {value_text(v)} is given twice; give each value once")
+                raise ScenarioError(
+                    ORIGIN, f"levers.{key}", f"value {value_text(v)} is given twice; give each value once"
+                )
     names = [v.name for v in variants]
     if scenario.name in names:
-        raise ScenarioError(ORIGIN, f"levers.{key}", f"the scenario is named {scenario.name!r} like a sweep value; rename it")
+        raise ScenarioError(
+            ORIGIN, f"levers.{key}", f"the scenario is named {scenario.name!r} like a sweep value; rename it"
+        )
     comparison = build_comparison([scenario, *variants], replications, seed, workers)
     return dataclasses.replace(comparison, sweep={"lever": key, "values": values, "reference": scenario.levers[key]})
 
@@ -157,8 +168,22 @@ def sweep_table(comparison: Comparison) -> pd.DataFrame:
     rows.insert(5, "lever", info["lever"])
     rows.insert(6, "value", [value_text(v) for v in given])  # as written in a scenario file: 500, 0.5, true, "fifo"
     rows.insert(7, "is_reference", [_same(v, info["reference"]) for v in given])
-    columns = ["target_id", "name_zh", "name_en", "deadline", "test", "lever", "value", "is_reference",
-               "probability", "probability_low", "probability_high", "change", "change_low", "change_high"]
+    columns = [
+        "target_id",
+        "name_zh",
+        "name_en",
+        "deadline",
+        "test",
+        "lever",
+        "value",
+        "is_reference",
+        "probability",
+        "probability_low",
+        "probability_high",
+        "change",
+        "change_low",
+        "change_high",
+    ]
     return rows[columns].reset_index(drop=True)
 
 

@@ -192,11 +192,20 @@ def wide_table(table: pd.DataFrame) -> pd.DataFrame:
     by = {n: table[table["scenario"] == n].set_index("target_id") for n in names}
     registry = {t.id: t for t in load_registry()}
     ref = by[names[0]]
-    base = pd.DataFrame({"target_id": ref.index, "name_zh": ref["name_zh"].to_numpy(), "name_en": ref["name_en"].to_numpy(),
-                         "deadline": ref["deadline"].to_numpy(), "test": [registry[i].test() for i in ref.index],
-                         "unit": ref["unit"].to_numpy()})
+    base = pd.DataFrame(
+        {
+            "target_id": ref.index,
+            "name_zh": ref["name_zh"].to_numpy(),
+            "name_en": ref["name_en"].to_numpy(),
+            "deadline": ref["deadline"].to_numpy(),
+            "test": [registry[i].test() for i in ref.index],
+            "unit": ref["unit"].to_numpy(),
+        }
+    )
     for i, target_id in enumerate(ref.index):
-        others = [f"{n}: {by[n].at[target_id, 'test']}" for n in names if by[n].at[target_id, "test"] != base.at[i, "test"]]
+        others = [
+            f"{n}: {by[n].at[target_id, 'test']}" for n in names if by[n].at[target_id, "test"] != base.at[i, "test"]
+        ]
         if others:
             base.at[i, "test"] += f" ({'; '.join(others)})"
     columns = {("", c): base[c].to_numpy() for c in REGISTRY_FIELDS}
@@ -210,8 +219,10 @@ def wide_table(table: pd.DataFrame) -> pd.DataFrame:
     milestone = base["unit"].to_numpy() == "date"
     for n in names:
         never = by[n]["median_never"].to_numpy()
-        wide[(n, "median")] = [(milestone_text(v, nv) or np.nan) if m else _number(v)
-                               for v, nv, m in zip(wide[(n, "median")], never, milestone)]
+        wide[(n, "median")] = [
+            (milestone_text(v, nv) or np.nan) if m else _number(v)
+            for v, nv, m in zip(wide[(n, "median")], never, milestone)
+        ]
     return wide
 
 

@@ -164,10 +164,17 @@ def test_every_unit_and_choice_has_words_in_both_languages():
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_every_distribution_reads_as_words(lang):
-    examples = {"fixed": {"value": 2}, "uniform": {"low": 0.1, "high": 0.45}, "triangular": {"low": 1, "mode": 2, "high": 4},
-                "pert": {"low": 1, "mode": 2, "high": 4}, "normal": {"mean": 0, "sd": 1, "low": -1, "high": 2},
-                "lognormal": {"median": 2, "sigma": 0.3, "high": 9}, "beta": {"alpha": 2, "beta": 3},
-                "poisson": {"mean": 4, "low": 1}, "choice": {"values": [1, 2], "weights": [1, 3]}}
+    examples = {
+        "fixed": {"value": 2},
+        "uniform": {"low": 0.1, "high": 0.45},
+        "triangular": {"low": 1, "mode": 2, "high": 4},
+        "pert": {"low": 1, "mode": 2, "high": 4},
+        "normal": {"mean": 0, "sd": 1, "low": -1, "high": 2},
+        "lognormal": {"median": 2, "sigma": 0.3, "high": 9},
+        "beta": {"alpha": 2, "beta": 3},
+        "poisson": {"mean": 4, "low": 1},
+        "choice": {"values": [1, 2], "weights": [1, 3]},
+    }
     assert set(examples) == set(SPEC_KEYS)  # a new kind needs an example here and a phrase in [dist]
     for kind, params in examples.items():
         text = describe_distribution(Distribution.from_spec({"dist": kind, **params}), lang)
@@ -257,7 +264,9 @@ def test_hostile_scenario_title_is_escaped(tmp_path):
     shutil.copy(ROOT / "scenarios" / "plan.toml", tmp_path / "plan.toml")
     (tmp_path / "hostile.toml").write_text(
         f'[scenario]\nextends = "plan.toml"\nname = "hostile"\ntitle_zh = "{HOSTILE}"\ntitle_en = "{HOSTILE}"\n'
-        f'description = "{HOSTILE} & more"\n', encoding="utf-8")
+        f'description = "{HOSTILE} & more"\n',
+        encoding="utf-8",
+    )
     results = model.simulate(model.load_scenario(tmp_path / "hostile.toml"), replications=50, seed=1)
     run = results.save(tmp_path / "run")
     (html,) = make_brief(run, formats=("html",))
@@ -276,7 +285,9 @@ def test_cli_english(run_dir, tmp_path, capsys):
         assert str(escape(target.name_en)) in html
 
 
-@pytest.mark.parametrize("make", [lambda p: p, lambda p: p / "missing", lambda p: (p / "x.toml").write_text("") and p / "x.toml"])
+@pytest.mark.parametrize(
+    "make", [lambda p: p, lambda p: p / "missing", lambda p: (p / "x.toml").write_text("") and p / "x.toml"]
+)
 def test_cli_exit_2_on_a_directory_that_is_not_a_run(tmp_path, capsys, make):
     target = make(tmp_path)
     assert main(["brief", str(target)]) == 2

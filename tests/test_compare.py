@@ -210,7 +210,8 @@ def test_cli_compare_writes_table_runs_and_manifest(saved, tmp_path, capsys):
     assert "plan: change_high" in table.columns and table["name_zh"].str.contains("技改").any()
     manifest = json.loads((out / "manifest.json").read_text("utf-8"))
     assert manifest["kind"] == "comparison" and manifest["scenarios"] == ["no_subsidy", "plan"]
-    assert (manifest["seed"], manifest["replications"]) == (SEED, N) and set(manifest["hashes"]) == {"no_subsidy", "plan"}
+    assert (manifest["seed"], manifest["replications"]) == (SEED, N)
+    assert set(manifest["hashes"]) == {"no_subsidy", "plan"}
     for name in ("no_subsidy", "plan"):
         assert load_run(out / "runs" / name).name == name
     with pytest.raises(RunError, match="comparison"):
@@ -222,11 +223,26 @@ def test_cli_compare_writes_table_runs_and_manifest(saved, tmp_path, capsys):
 
 def test_cli_compare_runs_scenario_files(tmp_path, capsys):
     out = tmp_path / "cmp"
-    code, stdout, err = _cli(capsys, "compare", ROOT / "scenarios" / "baseline.toml", ROOT / "scenarios" / "plan.toml",
-                             "-n", N, "--seed", SEED, "--out", out)
+    code, stdout, err = _cli(
+        capsys,
+        "compare",
+        ROOT / "scenarios" / "baseline.toml",
+        ROOT / "scenarios" / "plan.toml",
+        "-n",
+        N,
+        "--seed",
+        SEED,
+        "--out",
+        out,
+    )
     assert code == 0, err
     comparison = pd.read_csv(out / "comparison.csv", encoding="utf-8-sig")
-    assert list(comparison.columns[6:10]) == ["baseline: probability", "baseline: probability_low", "baseline: probability_high", "baseline: median"]
+    assert list(comparison.columns[6:10]) == [
+        "baseline: probability",
+        "baseline: probability_low",
+        "baseline: probability_high",
+        "baseline: median",
+    ]
     assert json.loads((out / "manifest.json").read_text("utf-8"))["seed"] == SEED
 
 

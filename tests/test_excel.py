@@ -44,7 +44,10 @@ def test_workbook_has_chinese_sheets_headers_and_formats(runs, tmp_path):
     heads = _headers(comparison)
     assert "low_subsidy: 可能性变化（对比plan）" in heads and heads[0] == "目标编号"
     # values are written, not formulas; likelihoods as shares in [0, 1]
-    values = [comparison.cell(row=r, column=heads.index("plan: 达标可能性") + 1).value for r in range(2, comparison.max_row + 1)]
+    values = [
+        comparison.cell(row=r, column=heads.index("plan: 达标可能性") + 1).value
+        for r in range(2, comparison.max_row + 1)
+    ]
     numbers = [v for v in values if v is not None]
     assert len(numbers) == len(values) and all(0 <= v <= 1 for v in numbers)  # every target modelled
     # medians are numbers in their cells, milestones ISO dates or "never" (formatted when written)
@@ -111,6 +114,11 @@ def test_xlsx_flags_on_the_command_line(tmp_path, capsys):
     assert openpyxl.load_workbook(tmp_path / "plan" / "results.xlsx").sheetnames[0] == "结果概要"
     assert load_run(tmp_path / "plan").name == "plan"
     out = tmp_path / "cmp"
-    assert main(["compare", str(ROOT / "scenarios" / "baseline.toml"), str(tmp_path / "plan"), "--out", str(out), "--xlsx"]) == 0
+    assert (
+        main(
+            ["compare", str(ROOT / "scenarios" / "baseline.toml"), str(tmp_path / "plan"), "--out", str(out), "--xlsx"]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert "情景比较" in openpyxl.load_workbook(out / "comparison.xlsx").sheetnames

@@ -49,7 +49,9 @@ def test_every_remaining_copy_is_the_data_file():
 
 def test_no_headline_id_is_written_out_in_code_or_templates():
     """Headline ids appear in model/ only in the data files (messages and examples aside)."""
-    pattern = re.compile(r"\"(green\.energy_intensity_cut|techreform\.investment_share|overcapacity\.zombie_disposed)\.\d{4}\"")
+    pattern = re.compile(
+        r"\"(green\.energy_intensity_cut|techreform\.investment_share|overcapacity\.zombie_disposed)\.\d{4}\""
+    )
     allowed = {"validation.py", "reference.py", "runs.py"}  # a hint, an example, a docstring
     found = []
     for path in list((ROOT / "model").rglob("*.py")) + list((ROOT / "model").rglob("*.j2")):

@@ -146,7 +146,8 @@ def test_no_import_cycles_inside_model():
 
 OWNED = ["results", "runs", "compare", "sweep", "views", "console", "drivers", "paired", "stats", "tables", "plans",
          "cli/__init__", "cli/main", "cli/common", "cli/run", "cli/compare", "cli/info",
-         "report/excel", "report/brief", "report/brief_data", "report/charts", "report/i18n", "report/fonts"]
+         "report/excel", "report/brief", "report/brief_data", "report/assumptions", "report/charts", "report/i18n",
+         "report/fonts"]
 OPTIONAL = {"weasyprint"}  # heavy and only needed for a PDF
 
 
@@ -165,8 +166,23 @@ def test_output_modules_stay_short(name):
 def test_files_are_formatted_once_when_written(pair):
     results, saved = pair
     summary = pd.read_csv(saved.path / "summary.csv", encoding="utf-8-sig")
-    assert list(summary.columns) == ["target_id", "plan", "name_zh", "name_en", "deadline", "test", "unit", "probability",
-                                     "probability_low", "probability_high", "median", "p10", "p90", "status", "responsible"]
+    assert list(summary.columns) == [
+        "target_id",
+        "plan",
+        "name_zh",
+        "name_en",
+        "deadline",
+        "test",
+        "unit",
+        "probability",
+        "probability_low",
+        "probability_high",
+        "median",
+        "p10",
+        "p90",
+        "status",
+        "responsible",
+    ]
     memory = results.summary
     np.testing.assert_array_equal(summary["probability_low"], np.floor(memory["probability_low"] * 1e4) / 1e4)
     np.testing.assert_array_equal(summary["probability_high"], np.ceil(memory["probability_high"] * 1e4) / 1e4)

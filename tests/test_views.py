@@ -61,14 +61,18 @@ def test_joint_views_of_a_run(run):
     # the interval is the Wilson interval of the count, unrounded in memory
     k = int(np.logical_and.reduce([run.met[i] for i in HEADLINE_2020]).sum())
     assert both == k / run.replications
-    assert (j.loc["headline_2020", "probability_low"], j.loc["headline_2020", "probability_high"]) == wilson(k, run.replications)
+    assert (j.loc["headline_2020", "probability_low"], j.loc["headline_2020", "probability_high"]) == wilson(
+        k, run.replications
+    )
     # the mean count of targets met is the sum of their likelihoods (linearity of expectation)
     plan_level = [t.id for t in registry if not t.is_district and t.id in run.met]
     count = j.loc["met_count"]
     assert count["mean"] == pytest.approx(sum(run.met[i].mean() for i in plan_level), rel=1e-12)
     assert count["p10"] <= count["p50"] <= count["p90"] <= count["modelled"]
     assert j.loc["all_plan_level", "targets"] == 82 and j.loc["districts", "targets"] == 57
-    assert j.loc["all_plan_level", "probability"] <= min(j.loc[f"plan.{p}", "probability"] for p in ("green", "techreform"))
+    assert j.loc["all_plan_level", "probability"] <= min(
+        j.loc[f"plan.{p}", "probability"] for p in ("green", "techreform")
+    )
 
 
 def test_every_unit_has_names_and_every_target_is_listed_under_each_unit(run):
@@ -108,8 +112,20 @@ def test_districts_sum_to_the_city(run):
 
 
 def test_run_by_department_prints_units_lowest_first(tmp_path, capsys):
-    assert main(["run", str(ROOT / "scenarios" / "plan.toml"), "--replications", "500",
-                 "--out", str(tmp_path / "r"), "--by-department"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                str(ROOT / "scenarios" / "plan.toml"),
+                "--replications",
+                "500",
+                "--out",
+                str(tmp_path / "r"),
+                "--by-department",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "targets by responsible unit" in out and "-- 工信委" in out and "-- 科技局" in out
     assert out.index("-- 工信委") < out.index("-- 发改委")  # most targets first

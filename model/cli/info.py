@@ -22,8 +22,11 @@ def add_brief_parser(sub) -> None:
     brief.add_argument("source", type=Path, metavar="RUN_OR_COMPARISON_DIR")
     brief.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the brief (default zh)")
     brief.add_argument("--format", default="html,pdf", help="comma-separated: html, pdf (default html,pdf)")
-    brief.add_argument("--out", default=None,  # text, not Path: a trailing "/" means a directory
-                       help="output file; its suffix is set per format (default: brief.<lang>.<format> inside the directory)")
+    brief.add_argument(
+        "--out",
+        default=None,  # text, not Path: a trailing "/" means a directory
+        help="output file; its suffix is set per format (default: brief.<lang>.<format> inside the directory)",
+    )
 
 
 def add_info_parser(sub) -> None:
@@ -37,7 +40,11 @@ def add_info_parser(sub) -> None:
 
     params = sub.add_parser("params", help="print the levers and uncertainties a scenario can set")
     params.add_argument("module", nargs="?", choices=sorted(all_params()))
-    params.add_argument("--markdown", action="store_true", help="print the full scenario-file reference as Markdown (docs/scenario-reference.md)")
+    params.add_argument(
+        "--markdown",
+        action="store_true",
+        help="print the full scenario-file reference as Markdown (docs/scenario-reference.md)",
+    )
 
 
 def cmd_brief(args) -> int:
@@ -67,20 +74,27 @@ def cmd_validate(args) -> int:
             bad += 1
             continue
         chain = " <- ".join(Path(f).name for f in reversed(scenario.files))
-        print(f"ok  {path}  ({scenario.name}: {chain}; {len(scenario.overridden)} values set, hash {scenario.hash()[:12]})")
+        print(
+            f"ok  {path}  ({scenario.name}: {chain}; {len(scenario.overridden)} values set, hash "
+            f"{scenario.hash()[:12]})"
+        )
     return 2 if bad else 0
 
 
 def cmd_targets(args) -> int:
     chosen = [t for t in load_registry() if not args.plan or t.plan == args.plan]
-    print(format_table({
-        "id": [t.id for t in chosen],
-        "name": [t.name_zh if args.lang == "zh" else t.name_en for t in chosen],
-        "deadline": [t.deadline.isoformat() for t in chosen],
-        "test": [test_text(t.test(), t.unit, args.lang) + (" (reading)" if t.reading else "") for t in chosen],
-        "modelled by": [t.indicator if t.modelled else "not modelled yet" for t in chosen],
-        "responsible": ["、".join(t.responsible) for t in chosen],
-    }))
+    print(
+        format_table(
+            {
+                "id": [t.id for t in chosen],
+                "name": [t.name_zh if args.lang == "zh" else t.name_en for t in chosen],
+                "deadline": [t.deadline.isoformat() for t in chosen],
+                "test": [test_text(t.test(), t.unit, args.lang) + (" (reading)" if t.reading else "") for t in chosen],
+                "modelled by": [t.indicator if t.modelled else "not modelled yet" for t in chosen],
+                "responsible": ["、".join(t.responsible) for t in chosen],
+            }
+        )
+    )
     modelled = sum(1 for t in load_registry() if t.modelled)
     print(f"\n{len(load_registry())} targets, {modelled} modelled")
     return 0
@@ -97,9 +111,15 @@ def cmd_params(args) -> int:
         for spec in declared.levers.values():
             origin = "source" if spec.about.source else "assumption"
             extra = " (yearly schedule allowed)" if spec.schedule else ""
-            print(f"  {spec.name} = {toml_value(spec.default)}  [{spec.about.unit}]{extra}  {spec.about.en} / {spec.about.zh}  ({origin})")
+            print(
+                f"  {spec.name} = {toml_value(spec.default)}  [{spec.about.unit}]{extra}  {spec.about.en} / "
+                f"{spec.about.zh}  ({origin})"
+            )
         print(f"\n[uncertainties.{name}]")
         for spec in declared.uncertainties.values():
             origin = "source" if spec.about.source else "assumption"
-            print(f"  {spec.name} = {spec.default.describe()}  [{spec.about.unit}]  {spec.about.en} / {spec.about.zh}  ({origin})")
+            print(
+                f"  {spec.name} = {spec.default.describe()}  [{spec.about.unit}]  {spec.about.en} / {spec.about.zh}  "
+                f"({origin})"
+            )
     return 0

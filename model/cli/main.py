@@ -27,14 +27,25 @@ from .run import add_run_parser, cmd_run
 
 
 def build_parser() -> Parser:
-    parser = Parser(prog="python -m model", description="Likelihood of meeting the targets of Jiyuan's 2017 industrial action plans.")
+    parser = Parser(
+        prog="python -m model",
+        description="Likelihood of meeting the targets of Jiyuan's 2017 industrial action plans.",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     for add in (add_run_parser, add_compare_parser, add_sweep_parser, add_brief_parser, add_info_parser):
         add(sub)
     return parser
 
 
-COMMANDS = {"brief": cmd_brief, "compare": cmd_compare, "sweep": cmd_sweep, "run": cmd_run, "validate": cmd_validate, "targets": cmd_targets, "params": cmd_params}
+COMMANDS = {
+    "brief": cmd_brief,
+    "compare": cmd_compare,
+    "sweep": cmd_sweep,
+    "run": cmd_run,
+    "validate": cmd_validate,
+    "targets": cmd_targets,
+    "params": cmd_params,
+}
 
 
 class Terminated(KeyboardInterrupt):
@@ -52,7 +63,9 @@ def _check_replications(args) -> None:
     scenario at each value plus the scenario as written.
     """
     replications = getattr(args, "replications", None)
-    kept = {"run": 1, "compare": len(getattr(args, "items", ())), "sweep": len(getattr(args, "values", ())) + 1}.get(args.command)
+    kept = {"run": 1, "compare": len(getattr(args, "items", ())), "sweep": len(getattr(args, "values", ())) + 1}.get(
+        args.command
+    )
     if kept is None:
         return
     if replications is None:  # compare: saved runs keep theirs; scenario files run the default

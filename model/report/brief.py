@@ -26,6 +26,7 @@ from markupsafe import Markup
 from ..runs import Run
 from . import brief_data as bd
 from . import charts
+from .assumptions import assumptions
 from .fonts import LATIN_FAMILY, cjk_font
 from .i18n import LANGS, load_locale
 
@@ -124,18 +125,30 @@ def _context(source: bd.Source, lang: str, with_charts: bool = True) -> dict[str
         rows.append({**row, "cells": [h[i] for h in headline_rows]})
     names = [r.name for r in runs]
     shorts = {s["name"]: s["short"] for s in scenarios}
-    assumed = bd.assumptions(runs, lang)
+    assumed = assumptions(runs, lang)
     for row in assumed["uncertainties"]:  # the scenarios that set a value, by their titles
         row["scenarios"] = loc["name_sep"].join(shorts[name] for name in row["scenarios"])
     return {
-        "lang": lang, "t": t, "loc": loc, "kind": source.kind, "scenarios": scenarios,
+        "lang": lang,
+        "t": t,
+        "loc": loc,
+        "kind": source.kind,
+        "scenarios": scenarios,
         "title": scenarios[0]["title"] if source.kind == "run" else t("comparison_title", n=len(runs)),
-        "today": dt.date.today().isoformat(), "font_family": _font_stack(lang),
-        "headline": rows, "headline_final": bd.HEADLINE_FINAL, "at_risk": bd.at_risk(ref.summary, lang), "reference": titles[ref.name], "titles": titles,
+        "today": dt.date.today().isoformat(),
+        "font_family": _font_stack(lang),
+        "headline": rows,
+        "headline_final": bd.HEADLINE_FINAL,
+        "at_risk": bd.at_risk(ref.summary, lang),
+        "reference": titles[ref.name],
+        "titles": titles,
         "drivers": bd.drivers(ref, lang, bd.DRIVERS_PER_GOAL[source.kind]),
         "changes": bd.changes(source.table, names, lang) if source.table is not None else [],
-        "assumptions": assumed, "shorts": shorts, "highlight": _highlight,
-        "provenance": [bd.provenance(r) for r in runs], "print_limit": PRINT_LIMIT,
+        "assumptions": assumed,
+        "shorts": shorts,
+        "highlight": _highlight,
+        "provenance": [bd.provenance(r) for r in runs],
+        "print_limit": PRINT_LIMIT,
         "charts": _charts(source, lang, shorts) if with_charts else [],
     }
 
@@ -195,8 +208,9 @@ def _out_paths(source_dir: Path, lang: str, formats: tuple[str, ...], out: str |
     return paths
 
 
-def make_brief(run_or_comparison_dir: str | Path, lang: str = "zh", formats=FORMATS,
-               out: str | Path | None = None) -> list[Path]:
+def make_brief(
+    run_or_comparison_dir: str | Path, lang: str = "zh", formats=FORMATS, out: str | Path | None = None
+) -> list[Path]:
     """Write the brief of a run or a comparison as HTML and/or PDF.
 
     Parameters

@@ -96,8 +96,19 @@ TEXT: dict[str, tuple[str, str]] = {
     "not modelled": ("未建模", "not modelled"),
 }
 
-PERCENT_COLUMNS = {"probability", "probability_low", "probability_high", "change", "change_low", "change_high",
-                   "if_low", "if_high", "swing", "swing_low", "swing_high"}
+PERCENT_COLUMNS = {
+    "probability",
+    "probability_low",
+    "probability_high",
+    "change",
+    "change_low",
+    "change_high",
+    "if_low",
+    "if_high",
+    "swing",
+    "swing_low",
+    "swing_high",
+}
 HEADER_FONT = Font(bold=True)
 
 
@@ -134,7 +145,9 @@ def _write_sheet(wb: Workbook, title: str, frame: pd.DataFrame, headers: list[st
         if is_pct:
             for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
                 cell.number_format = "0.0%"
-        texts = [str(v) for v in frame.iloc[:200, j - 1] if v is not None and not (isinstance(v, float) and np.isnan(v))]
+        texts = [
+            str(v) for v in frame.iloc[:200, j - 1] if v is not None and not (isinstance(v, float) and np.isnan(v))
+        ]
         width = max([display_width(header) * 0.6] + [display_width(s) for s in texts] + [6])
         ws.column_dimensions[letter].width = min(width + 2, 60)
 
@@ -207,7 +220,9 @@ def _assumption_rows(run: Run, lang: str) -> list[dict[str, Any]]:
     levers, uncertainties = scenario.get("levers", {}), scenario.get("uncertainties", {})
     rows = []
     for declared in all_params().values():
-        specs = [("lever", s) for s in declared.levers.values()] + [("uncertainty", s) for s in declared.uncertainties.values()]
+        specs = [("lever", s) for s in declared.levers.values()] + [
+            ("uncertainty", s) for s in declared.uncertainties.values()
+        ]
         for kind, spec in specs:
             if kind == "lever":
                 value = levers.get(spec.key, spec.default)
@@ -220,16 +235,27 @@ def _assumption_rows(run: Run, lang: str) -> list[dict[str, Any]]:
                 default = describe_distribution(spec.default, lang)
                 changed = dist != spec.default
             about = spec.about
-            rows.append({
-                "scenario": run.name, "kind": _t(kind, lang), "key": spec.key, "name_zh": about.zh, "name_en": about.en,
-                "unit": unit_label(about.unit, lang), "value": text, "default": default, "changed": _t("yes" if changed else "no", lang),
-                "origin": _t("source" if about.source else "assumption", lang), "basis": about.source or about.assumption,
-            })
+            rows.append(
+                {
+                    "scenario": run.name,
+                    "kind": _t(kind, lang),
+                    "key": spec.key,
+                    "name_zh": about.zh,
+                    "name_en": about.en,
+                    "unit": unit_label(about.unit, lang),
+                    "value": text,
+                    "default": default,
+                    "changed": _t("yes" if changed else "no", lang),
+                    "origin": _t("source" if about.source else "assumption", lang),
+                    "basis": about.source or about.assumption,
+                }
+            )
     return rows
 
 
-def write_workbook(path: str | Path, runs: Sequence[Run], comparison: pd.DataFrame | None = None,
-                   lang: str = "zh") -> Path:
+def write_workbook(
+    path: str | Path, runs: Sequence[Run], comparison: pd.DataFrame | None = None, lang: str = "zh"
+) -> Path:
     """Write an .xlsx workbook of runs (and a comparison).
 
     Parameters
