@@ -4,12 +4,13 @@ Public API::
 
     from model import load_scenario, simulate
     results = simulate(load_scenario("scenarios/plan.toml"), replications=10_000, seed=1)
-    results.summary()        # DataFrame: one row per target
+    results.summary          # DataFrame: one row per target
 """
 
 from .compare import compare
 from .engine import DEFAULT_REPLICATIONS, DEFAULT_SEED, simulate
 from .results import Results
+from .runs import Run, SavedRun, load_run
 from .scenario import Scenario, ScenarioError, load_scenario
 from .targets import Target, load_registry
 
@@ -17,11 +18,14 @@ __all__ = [
     "DEFAULT_REPLICATIONS",
     "DEFAULT_SEED",
     "Results",
+    "Run",
+    "SavedRun",
     "Scenario",
     "ScenarioError",
     "Target",
     "compare",
     "load_registry",
+    "load_run",
     "load_scenario",
     "simulate",
 ]

@@ -1,22 +1,25 @@
 """Comparing scenarios target by target, with paired Monte Carlo intervals for the change.
 
 ``compare`` takes scenario files or :class:`~model.scenario.Scenario` objects (run here with
-one seed and one number of replications: common random numbers, DESIGN.md section 5) and saved
-runs (directories, :class:`~model.runs.SavedRun` or :class:`~model.results.Results`, compared
+one seed and one number of replications: common random numbers, DESIGN.md section 5) and runs
+(:class:`~model.runs.Run`: a run directory, a saved run or a run just simulated, compared
 without rerunning). The first item is the reference.
 
-Output table (:func:`compare`), one row per registry target, in registry order:
+The comparison is one tidy table (:func:`comparison_table`, DESIGN.md section 8.5), one row per
+scenario and registry target (scenarios in the order given, targets in registry order):
 
-* ``target_id, name_zh, name_en, deadline, test, unit`` -- from the registry; ``test`` is the
-  registry's test, followed by ``(NAME: test)`` for any scenario that changed the threshold;
-* per scenario NAME: ``NAME: probability``, ``NAME: probability_low``,
-  ``NAME: probability_high`` (likelihood of meeting the target and its Wilson 95 % interval),
-  ``NAME: median`` (median value at the deadline; an ISO date for milestones);
-* per scenario after the first: ``NAME: change``, ``NAME: change_low``, ``NAME: change_high``
-  -- likelihood of NAME minus likelihood of the reference, with a 95 % interval for the paired
-  difference (:func:`paired_interval`).
+* ``scenario, target_id, name_zh, name_en, deadline, test, unit`` -- ``test`` as that scenario
+  reads the target (a scenario may change a threshold);
+* ``probability, probability_low, probability_high`` -- likelihood of meeting the target and
+  its Wilson 95 % interval [share]; ``median`` (decimal years for milestones) and
+  ``median_never`` as in the run's summary;
+* ``change, change_low, change_high`` -- likelihood minus that of the reference, with a 95 %
+  interval for the paired difference (:func:`paired_interval`); NaN on the reference's rows;
+* ``reference`` -- the reference scenario's name.
 
-Not-modelled targets have empty (NaN) likelihoods. Likelihoods are shares in [0, 1].
+Not-modelled targets have empty (NaN) likelihoods. The wide table planners read
+(``comparison.csv``, the terminal, the workbook, the brief) is a view of it
+(:func:`wide_table`), made where it is written or shown.
 
 The change interval. Under common random numbers replication i of both scenarios shares its
 draws, so the met indicators are paired: a 2x2 table of (both met, only the reference met, only
@@ -40,8 +43,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,69 +51,58 @@ import numpy as np
 import pandas as pd
 
 from .atomic import OutDirError, atomic_directory, check_replaceable
-from .paired import paired_interval, wilson_bounds
-from .results import MODEL_VERSION, Results
-from .runs import RunError, SavedRun, load_run
+from .engine import DEFAULT_REPLICATIONS, DEFAULT_SEED, simulate
+from .paired import paired_interval
+from .report.excel import write_workbook
+from .results import MODEL_VERSION, save_run
+from .runs import Run, RunError, load_run
 from .scenario import Scenario, load_scenario
+from .stats import wilson
+from .tables import CHANGE_FIELDS, flat_columns, wide_table, write_csv
 from .targets import load_registry
 from .timeline import YEARS
 
-__all__ = ["Comparison", "CompareError", "build_comparison", "compare", "load_items", "paired_interval", "save_comparison"]
+__all__ = ["Comparison", "CompareError", "build_comparison", "compare", "comparison_table", "load_items",
+           "paired_interval", "save_comparison", "wide_table"]
+
+#: Columns of the long comparison table.
+COLUMNS = ["scenario", "target_id", "name_zh", "name_en", "deadline", "test", "unit", "probability",
+           "probability_low", "probability_high", "median", "median_never", "change", "change_low",
+           "change_high", "reference"]
 
 
 class CompareError(ValueError):
     """Runs that cannot be compared (different seeds, horizons, targets, duplicate names)."""
 
 
-# -- inputs -------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Entry:
-    """One compared scenario: its saved form, and the Results when it was run here."""
-
-    run: SavedRun
-    results: Results | None = None
-
-    @property
-    def name(self) -> str:
-        return self.run.name
-
-
-def _from_results(results: Results) -> Entry:
-    run = SavedRun(None, results.scenario.name, results.manifest(), results.summary(), results.trajectories(),
-                   dict(results.values), dict(results.met), results.drivers() if results.inputs else None)
-    return Entry(run, results)
-
-
-def as_entry(item: Any) -> Entry:
-    """A SavedRun / Results / run directory as an :class:`Entry` (scenarios are run elsewhere)."""
-    if isinstance(item, Entry):
-        return item
-    if isinstance(item, SavedRun):
-        return Entry(item)
-    if isinstance(item, Results):
-        return _from_results(item)
-    return Entry(load_run(item))
-
-
 @dataclass(frozen=True)
 class Comparison:
-    """Compared runs (reference first) and their table (see the module docstring)."""
+    """Compared runs (reference first) and their long table (see the module docstring).
 
-    entries: tuple[Entry, ...]
+    ``sweep`` holds, for a lever sweep (:mod:`model.sweep`), the lever, the values in the
+    order of ``runs[1:]`` and the scenario's own value; it is saved in the manifest.
+    """
+
+    runs: tuple[Run, ...]
     table: pd.DataFrame
     seed: int
     replications: int
+    sweep: dict[str, Any] | None = field(default=None)
 
     @property
     def names(self) -> list[str]:
-        return [e.name for e in self.entries]
+        return [r.name for r in self.runs]
+
+    @property
+    def reference(self) -> str:
+        return self.names[0]
 
 
-def load_items(items) -> list[Any]:
+def load_items(items) -> list[Scenario | Run]:
     """Read every path: scenario files -> Scenario, run directories -> SavedRun (no simulation)."""
-    out = []
+    out: list[Scenario | Run] = []
     for item in items:
-        if isinstance(item, (Scenario, SavedRun, Results, Entry)):
+        if isinstance(item, (Scenario, Run)):
             out.append(item)
             continue
         path = Path(item)
@@ -125,31 +116,71 @@ def load_items(items) -> list[Any]:
     return out
 
 
-def _check(entries: list[Entry]) -> None:
-    """Refuse runs that cannot be paired: names, seeds, replications, horizon, targets."""
-    names = [e.name for e in entries]
+def _check_names(names: list[str]) -> None:
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
-        raise CompareError(f"two scenarios are named {dupes[0]!r}; scenario names identify the columns, give each a distinct [scenario] name")
-    ref = entries[0].run
+        raise CompareError(
+            f"two scenarios are named {dupes[0]!r}; scenario names identify the columns, give each a distinct "
+            "[scenario] name"
+        )
+
+
+def _check(runs: list[Run]) -> None:
+    """Refuse runs that cannot be paired: names, seeds, replications, horizon, targets."""
+    _check_names([e.name for e in runs])
+    ref = runs[0]
     registry = {t.id for t in load_registry()}
-    for e in entries:
-        m = e.run.manifest
-        where = f"run {e.name!r}" + (f" ({e.run.path})" if e.run.path else "")
+    for e in runs:
+        m = e.manifest
+        where = f"run {e.name!r}" + (f" ({e.path})" if getattr(e, "path", None) else "")
         if list(m["years"]) != list(ref.manifest["years"]):
-            raise CompareError(f"{where} covers years {m['years'][0]}-{m['years'][-1]}, {ref.name!r} covers "
-                               f"{ref.manifest['years'][0]}-{ref.manifest['years'][-1]}; compare runs with the same horizon (rerun them with this model)")
+            raise CompareError(
+                f"{where} covers years {m['years'][0]}-{m['years'][-1]}, {ref.name!r} covers "
+                f"{ref.manifest['years'][0]}-{ref.manifest['years'][-1]}; compare runs with the same horizon (rerun "
+                "them with this model)"
+            )
         if sorted(m["targets"]) != sorted(ref.manifest["targets"]):
             extra = sorted(set(m["targets"]) ^ set(ref.manifest["targets"]))
-            raise CompareError(f"{where} and {ref.name!r} model different targets (e.g. {extra[0]}); they come from "
-                               "different model versions: rerun both with this model")
+            raise CompareError(
+                f"{where} and {ref.name!r} model different targets (e.g. {extra[0]}); they come from "
+                "different model versions: rerun both with this model"
+            )
         unknown = sorted(set(m["targets"]) - registry)
         if unknown:
-            raise CompareError(f"{where} holds target {unknown[0]} that the registry does not know; rerun it with this model")
+            raise CompareError(
+                f"{where} holds target {unknown[0]} that the registry does not know; rerun it with this model"
+            )
         for key in ("seed", "replications"):
             if m[key] != ref.manifest[key]:
-                raise CompareError(f"{where} has {key} {m[key]}, {ref.name!r} has {ref.manifest[key]}; paired intervals need the same "
-                                   f"seed and the same number of replications in every run: rerun with `python -m model run --seed ... --replications ...` or compare the scenario files")
+                raise CompareError(
+                    f"{where} has {key} {m[key]}, {ref.name!r} has {ref.manifest[key]}; paired intervals need the same "
+                    "seed and the same number of replications in every run: rerun with `python -m model run --seed "
+                    "... --replications ...` or compare the scenario files"
+                )
+
+
+def _settings(loaded: list[Scenario | Run], replications: int | None, seed: int | None) -> tuple[int, int]:
+    """Seed and replications for the scenarios to simulate: those of the runs given, checked."""
+    saved = [x for x in loaded if isinstance(x, Run)]
+    for key, given in (("seed", seed), ("replications", replications)):
+        for run in saved:
+            if given is not None and run.manifest[key] != given:
+                raise CompareError(
+                    f"run {run.name!r} has {key} {run.manifest[key]}, but {key} {given} was asked for; "
+                    f"paired intervals need the same {'number of replications' if key == 'replications' else key} "
+                    f"in every run: drop --{key} or rerun the run"
+                )
+    if saved:
+        seed, replications = saved[0].seed, saved[0].replications
+    if len(saved) > 1:
+        _check(saved)
+    if len(saved) < len(loaded) and saved and list(saved[0].manifest["years"]) != list(YEARS):
+        years = saved[0].manifest["years"]
+        raise CompareError(
+            f"run {saved[0].name!r} covers years {years[0]}-{years[-1]}, this model {YEARS[0]}-{YEARS[-1]}; "
+            "rerun it with this model before comparing it with scenario files"
+        )
+    return (DEFAULT_SEED if seed is None else seed, DEFAULT_REPLICATIONS if replications is None else replications)
 
 
 def build_comparison(items, replications: int | None = None, seed: int | None = None, workers: int = 1) -> Comparison:
@@ -158,8 +189,8 @@ def build_comparison(items, replications: int | None = None, seed: int | None = 
     Parameters
     ----------
     items : sequence
-        Scenario file paths or :class:`Scenario` objects (simulated here), run directories,
-        :class:`SavedRun` or :class:`Results` (used as they are). The first is the reference.
+        Scenario file paths or :class:`Scenario` objects (simulated here), run directories or
+        :class:`~model.runs.Run` objects (used as they are). The first is the reference.
     replications, seed : int, optional
         For the scenarios simulated here. Default: those of the saved runs given, otherwise
         :data:`model.engine.DEFAULT_REPLICATIONS` / :data:`~model.engine.DEFAULT_SEED`. A value
@@ -172,128 +203,88 @@ def build_comparison(items, replications: int | None = None, seed: int | None = 
     CompareError, RunError, ScenarioError
         Bad or incompatible input, before anything is simulated where possible.
     """
-    from .engine import DEFAULT_REPLICATIONS, DEFAULT_SEED, simulate
-
     loaded = load_items(items)
     if len(loaded) < 2:
         raise CompareError("give at least two scenarios or runs to compare")
-    names = [x.name if not isinstance(x, Results) else x.scenario.name for x in loaded]
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:  # before simulating anything
-        raise CompareError(f"two scenarios are named {dupes[0]!r}; scenario names identify the columns, give each a distinct [scenario] name")
-    saved = [as_entry(x) for x in loaded if not isinstance(x, Scenario)]
-    for key, given in (("seed", seed), ("replications", replications)):
-        for e in saved:
-            if given is not None and e.run.manifest[key] != given:
-                raise CompareError(f"run {e.name!r} has {key} {e.run.manifest[key]}, but {key} {given} was asked for; "
-                                   f"paired intervals need the same {'number of replications' if key == 'replications' else key} "
-                                   f"in every run: drop --{key} or rerun the run")
-    if saved:
-        seed, replications = saved[0].run.seed, saved[0].run.replications
-    seed = DEFAULT_SEED if seed is None else seed
-    replications = DEFAULT_REPLICATIONS if replications is None else replications
-    if len(saved) > 1:
-        _check(saved)
-    fresh = len(saved) < len(loaded)
-    if fresh and saved and list(saved[0].run.manifest["years"]) != list(YEARS):
-        years = saved[0].run.manifest["years"]
-        raise CompareError(f"run {saved[0].name!r} covers years {years[0]}-{years[-1]}, this model {YEARS[0]}-{YEARS[-1]}; "
-                           "rerun it with this model before comparing it with scenario files")
-    entries = []
-    for x in loaded:
-        if isinstance(x, Scenario):
-            entries.append(_from_results(simulate(x, replications, seed, workers=workers)))
-        else:
-            entries.append(as_entry(x))
-    _check(entries)
-    return Comparison(tuple(entries), comparison_table(entries), seed, replications)
+    _check_names([x.name for x in loaded])  # before simulating anything
+    seed, replications = _settings(loaded, replications, seed)
+    runs = [simulate(x, replications, seed, workers=workers) if isinstance(x, Scenario) else x for x in loaded]
+    _check(runs)
+    return Comparison(tuple(runs), comparison_table(runs), seed, replications)
 
 
 def compare(items, replications: int | None = None, seed: int | None = None, workers: int = 1) -> pd.DataFrame:
-    """Side-by-side likelihoods and paired changes; see the module docstring for the columns.
+    """The long comparison table (see the module docstring) of scenarios and runs.
 
     Parameters are those of :func:`build_comparison`. Returns the table only; use
-    :func:`build_comparison` and :func:`save_comparison` to keep the runs too.
+    :func:`build_comparison` and :func:`save_comparison` to keep the runs too, and
+    :func:`wide_table` for one row per target.
     """
     return build_comparison(items, replications, seed, workers).table
 
 
 # -- the table ----------------------------------------------------------------------------------
-def _median(value: Any) -> Any:
-    """Summary medians as numbers (CSV gives text) or ISO dates; empty -> NaN."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return np.nan
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return value
-    return float(value)
+def _changes(ref: Run, run: Run, ids: list[str]) -> dict[str, np.ndarray]:
+    """Paired change against the reference for the modelled targets ``ids``."""
+    a = np.column_stack([ref.met[i] for i in ids])
+    b = np.column_stack([run.met[i] for i in ids])
+    counts = [np.sum(a & b, axis=0), np.sum(a & ~b, axis=0), np.sum(~a & b, axis=0), np.sum(~a & ~b, axis=0)]
+    change = (counts[2] - counts[1]) / a.shape[0]
+    low, high = paired_interval(*counts)
+    if run.manifest.get("scenario_hash") == ref.manifest.get("scenario_hash"):
+        same = (counts[1] == 0) & (counts[2] == 0)  # identical content and draws: identical replications
+        low, high = np.where(same, 0.0, low), np.where(same, 0.0, high)
+    return {"change": change, "change_low": low, "change_high": high}
 
 
-def comparison_table(entries: list[Entry]) -> pd.DataFrame:
-    """The comparison table of checked entries (reference first)."""
-    ref = entries[0]
-    summaries = {e.name: e.run.summary.set_index("target_id") for e in entries}
-    identical = {e.name: e.run.manifest.get("scenario_hash") == ref.run.manifest.get("scenario_hash") for e in entries}
-    rows = []
-    for t in load_registry():
-        base_test = t.test()
-        others = [f"{e.name}: {summaries[e.name].at[t.id, 'test']}" for e in entries
-                  if t.id in summaries[e.name].index and summaries[e.name].at[t.id, "test"] != base_test]
-        row: dict[str, Any] = {
-            "target_id": t.id, "name_zh": t.name_zh, "name_en": t.name_en, "deadline": t.deadline.isoformat(),
-            "test": base_test + (f" ({'; '.join(others)})" if others else ""), "unit": t.unit,
-        }
-        modelled = t.id in ref.run.met
-        for e in entries:
-            met = e.run.met.get(t.id)
-            if modelled:
-                k, n = int(met.sum()), met.size
-                low, high = wilson_bounds(k, n)
-                median = _median(summaries[e.name].at[t.id, "median"]) if t.id in summaries[e.name].index else np.nan
-                row.update({f"{e.name}: probability": k / n, f"{e.name}: probability_low": float(low),
-                            f"{e.name}: probability_high": float(high), f"{e.name}: median": median})
-            else:
-                row.update({f"{e.name}: probability": np.nan, f"{e.name}: probability_low": np.nan,
-                            f"{e.name}: probability_high": np.nan, f"{e.name}: median": np.nan})
-        for e in entries[1:]:
-            change = low = high = np.nan
-            if modelled:
-                a_met, b_met = ref.run.met[t.id], e.run.met[t.id]
-                counts = [int(np.sum(a_met & b_met)), int(np.sum(a_met & ~b_met)), int(np.sum(~a_met & b_met)), int(np.sum(~a_met & ~b_met))]
-                change = (counts[2] - counts[1]) / a_met.size
-                if identical[e.name] and counts[1] == counts[2] == 0:
-                    low = high = 0.0  # identical content and draws: identical replications
-                else:
-                    lo, hi = paired_interval(*counts)
-                    low, high = float(lo), float(hi)
-            row.update({f"{e.name}: change": change, f"{e.name}: change_low": low, f"{e.name}: change_high": high})
-        rows.append(row)
-    table = pd.DataFrame(rows)
-    table.attrs.update({"scenarios": [e.name for e in entries], "reference": ref.name})
-    return table
+def comparison_table(runs: list[Run]) -> pd.DataFrame:
+    """The long comparison table of checked runs (reference first); see the module docstring."""
+    ref = runs[0]
+    ids = [t.id for t in load_registry() if t.id in ref.met]
+    parts = []
+    for run in runs:
+        part = run.summary[
+            ["target_id", "name_zh", "name_en", "deadline", "test", "unit", "median", "median_never"]
+        ].copy()
+        part.insert(0, "scenario", run.name)
+        k = np.array([run.met[t].sum() if t in ref.met else np.nan for t in part["target_id"]], float)
+        low, high = wilson(k, run.replications)
+        part["probability"], part["probability_low"], part["probability_high"] = k / run.replications, low, high
+        part[list(CHANGE_FIELDS)] = np.nan
+        if run is not ref and ids:
+            rows = part["target_id"].isin(ids).to_numpy()
+            order = {t: i for i, t in enumerate(ids)}
+            pick = [order[t] for t in part.loc[rows, "target_id"]]
+            for col, values in _changes(ref, run, ids).items():
+                part.loc[rows, col] = np.asarray(values, float)[pick]
+        part.loc[part["probability"].isna(), "median"] = np.nan
+        part["reference"] = ref.name
+        parts.append(part[COLUMNS])
+    return pd.concat(parts, ignore_index=True)
 
 
 # -- saving -------------------------------------------------------------------------------------
 def comparison_manifest(comparison: Comparison) -> dict[str, Any]:
     """Provenance of a comparison directory (``"kind": "comparison"``)."""
-    ref = comparison.entries[0].run.manifest
-    return {
+    ref = comparison.runs[0].manifest
+    manifest = {
         "kind": "comparison",
         "scenarios": comparison.names,
-        "reference": comparison.names[0],
+        "reference": comparison.reference,
         "seed": comparison.seed,
         "replications": comparison.replications,
         "years": list(ref["years"]),
         "targets": sorted(ref["targets"]),
-        "hashes": {e.name: e.run.manifest.get("scenario_hash") for e in comparison.entries},
-        "runs": {e.name: f"runs/{e.name}" for e in comparison.entries},
+        "hashes": {r.name: r.manifest.get("scenario_hash") for r in comparison.runs},
+        "runs": {r.name: f"runs/{r.name}" for r in comparison.runs},
         "files": ["comparison.csv", "runs/"],
         "change_interval": "Newcombe (1998) hybrid score interval for paired proportions (method 10), 95 %",
         "model_version": MODEL_VERSION,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
+    if comparison.sweep is not None:
+        manifest["sweep"] = comparison.sweep
+    return manifest
 
 
 def check_out_dir(out: str | Path) -> Path:
@@ -308,37 +299,34 @@ def check_out_dir(out: str | Path) -> Path:
     return out
 
 
-def default_out(items) -> Path:
+def default_out(items: list[Scenario | Run]) -> Path:
     """``runs/compare-<name1>-<name2>...`` for loaded items."""
-    names = [x.scenario.name if isinstance(x, Results) else x.name for x in items]
-    return Path("runs") / ("compare-" + "-".join(names))
+    return Path("runs") / ("compare-" + "-".join(x.name for x in items))
 
 
-def save_comparison(comparison: Comparison, out_dir: str | Path, xlsx: bool = False, lang: str = "zh",
-                    extra: dict[str, pd.DataFrame] | None = None) -> Path:
-    """Write ``comparison.csv`` (utf-8-sig), ``runs/<name>/`` per scenario, optionally
-    ``comparison.xlsx`` and ``extra`` tables (file name -> table, e.g. ``sweep.csv``), and
-    ``manifest.json`` last, atomically (temporary directory + rename).
+def save_comparison(
+    comparison: Comparison,
+    out_dir: str | Path,
+    xlsx: bool = False,
+    lang: str = "zh",
+    extra: dict[str, pd.DataFrame] | None = None,
+) -> Path:
+    """Write ``comparison.csv`` (the wide view, utf-8-sig), ``runs/<name>/`` per scenario,
+    optionally ``comparison.xlsx`` and ``extra`` tables (file name -> table, e.g.
+    ``sweep.csv``), and ``manifest.json`` last, atomically (temporary directory + rename).
     """
     out = check_out_dir(out_dir)
     with atomic_directory(out, "comparison") as tmp:
-        comparison.table.to_csv(tmp / "comparison.csv", index=False, encoding="utf-8-sig")
+        write_csv(flat_columns(wide_table(comparison.table)), tmp / "comparison.csv")
         for file_name, frame in (extra or {}).items():
-            frame.to_csv(tmp / file_name, index=False, encoding="utf-8-sig")
+            write_csv(frame, tmp / file_name)
         (tmp / "runs").mkdir()
-        for e in comparison.entries:
-            if e.results is not None:
-                e.results.save(tmp / "runs" / e.name)
-            else:
-                shutil.copytree(e.run.path, tmp / "runs" / e.name)
+        for run in comparison.runs:
+            save_run(run, tmp / "runs" / run.name)
         manifest = comparison_manifest(comparison)
         manifest["files"] += list(extra or {})
-        if "sweep" in comparison.table.attrs:
-            manifest["sweep"] = comparison.table.attrs["sweep"]
         if xlsx:
-            from .report.excel import write_workbook
-
-            write_workbook(tmp / "comparison.xlsx", [e.run for e in comparison.entries], comparison.table, lang=lang)
+            write_workbook(tmp / "comparison.xlsx", comparison.runs, comparison.table, lang=lang)
             manifest["files"].append("comparison.xlsx")
         with open(tmp / "manifest.json", "w", encoding="utf-8") as fh:
             json.dump(manifest, fh, ensure_ascii=False, indent=2, default=str)
@@ -352,29 +340,36 @@ def _points(change: float, low: float, high: float) -> str:
     return f"{100 * change:+.1f} [{100 * low:+.1f}, {100 * high:+.1f}]"
 
 
-def display_columns(table: pd.DataFrame, top: int = 10, show_all: bool = False) -> tuple[dict[str, list[str]], tuple[str, ...], int]:
-    """Columns for a plain-text table: modelled targets, largest |change| first.
+def display_columns(
+    table: pd.DataFrame, top: int = 10, show_all: bool = False
+) -> tuple[dict[str, list[str]], tuple[str, ...], int]:
+    """Columns for a plain-text table of the long ``table``: modelled targets, largest |change| first.
 
     The ``top`` targets whose likelihood changes most (largest |change| over the scenarios)
     are marked ``*``; district targets are left out unless ``show_all``. Returns the columns,
     the right-aligned column names and the number of district rows left out.
     """
-    names = table.attrs.get("scenarios") or [c.rpartition(": ")[0] for c in table.columns if c.endswith(": probability")]
-    rows = table[table[f"{names[0]}: probability"].notna()]
-    districts = rows["target_id"].str.contains(".district.", regex=False)
+    names = list(dict.fromkeys(table["scenario"]))
+    probability = table.pivot(index="target_id", columns="scenario", values="probability")
+    change = table.pivot(index="target_id", columns="scenario", values="change")
+    order = list(dict.fromkeys(table["target_id"]))
+    ref = table[table["scenario"] == names[0]].set_index("target_id").reindex(order)
+    rows = ref[ref["probability"].notna()]
+    districts = rows.index.str.contains(".district.", regex=False)
     hidden = 0 if show_all else int(districts.sum())
     if not show_all:
         rows = rows[~districts]
-    changes = [f"{n}: change" for n in names[1:]]
-    score = rows[changes].abs().max(axis=1) if changes else pd.Series(0.0, index=rows.index)
-    rows = rows.assign(_score=score).sort_values("_score", ascending=False, kind="mergesort")
-    marks = ["*" if i < top and s > 0 else "" for i, s in enumerate(rows["_score"])]
-    columns: dict[str, list[str]] = {" ": marks, "target": list(rows["target_id"]), "deadline": list(rows["deadline"])}
+    score = change.reindex(rows.index)[names[1:]].abs().max(axis=1) if names[1:] else pd.Series(0.0, index=rows.index)
+    ids = list(score.sort_values(ascending=False, kind="mergesort").index)
+    marks = ["*" if i < top and s > 0 else "" for i, s in enumerate(score[ids])]
+    columns: dict[str, list[str]] = {" ": marks, "target": ids, "deadline": list(rows.loc[ids, "deadline"])}
     for n in names:
-        columns[n] = [f"{100 * p:.1f}%" for p in rows[f"{n}: probability"]]
+        columns[n] = [f"{100 * p:.1f}%" for p in probability.loc[ids, n]]
+    by = {n: table[table["scenario"] == n].set_index("target_id") for n in names[1:]}
     for n in names[1:]:
+        part = by[n].loc[ids]
         columns[f"{n} - {names[0]} (points, 95%)"] = [
-            _points(c, lo, hi) for c, lo, hi in zip(rows[f"{n}: change"], rows[f"{n}: change_low"], rows[f"{n}: change_high"])
+            _points(c, lo, hi) for c, lo, hi in zip(part["change"], part["change_low"], part["change_high"])
         ]
     right = tuple(c for c in columns if c not in (" ", "target", "deadline"))
     return columns, right, hidden

@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 import numpy as np
 import pandas as pd
 
 from .drivers import MIN_REPLICATIONS
+from .plans import PLANS
+from .results import Results
+from .runs import Run
+from .stats import round_outward
+from .sweep import first_reaching
+from .tables import display_width, milestone_text
 from .timeline import YEARS
-from .views import PLANS
-
-
-def _width(text: str) -> int:
-    """Display width in a terminal: CJK characters take two columns."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def format_table(columns: dict[str, list[str]], right: tuple[str, ...] = ()) -> str:
     """Plain-text table; text columns left-aligned, ``right`` columns right-aligned."""
-    widths = {name: max([_width(name)] + [_width(v) for v in values]) for name, values in columns.items()}
+    widths = {name: max([display_width(name)] + [display_width(v) for v in values]) for name, values in columns.items()}
 
     def cell(name: str, value: str) -> str:
-        pad = " " * (widths[name] - _width(value))
+        pad = " " * (widths[name] - display_width(value))
         return pad + value if name in right else value + pad
 
     names = list(columns)
@@ -37,16 +35,19 @@ def pct(x: float) -> str:
 
 
 def interval(low: float, high: float) -> str:
+    """An interval in percent, rounded outwards to 4 decimals first (as the CSV files hold it)."""
     if pd.isna(low):
         return ""
+    low, high = (float(x) for x in round_outward(low, high))
     fmt = (lambda v: f"{100 * v:.2f}") if high < 0.01 or low > 0.99 else (lambda v: f"{100 * v:.1f}")
     return f"{fmt(low)}-{fmt(high)}"
 
 
-def value_text(v) -> str:
-    if v is None or (isinstance(v, float) and pd.isna(v)):
-        return ""
-    return f"{v:.4g}" if isinstance(v, float) else str(v)
+def value_text(v: float, unit: str = "", never: bool = False) -> str:
+    """A quantile of the summary: milestones (``unit == "date"``) as ISO dates or ``never``."""
+    if unit == "date":
+        return milestone_text(v, never)
+    return "" if pd.isna(v) else f"{v:.4g}"
 
 
 def summary_table(summary: pd.DataFrame, show_all: bool) -> str:
@@ -59,7 +60,7 @@ def summary_table(summary: pd.DataFrame, show_all: bool) -> str:
         "test": list(rows["test"]),
         "likelihood": [pct(p) for p in rows["probability"]],
         "95% interval": [interval(lo, hi) for lo, hi in zip(rows["probability_low"], rows["probability_high"])],
-        "median": [value_text(v) for v in rows["median"]],
+        "median": [value_text(v, u, nv) for v, u, nv in zip(rows["median"], rows["unit"], rows["median_never"])],
         "status": list(rows["status"]),
     }, right=("likelihood", "95% interval", "median")).split("\n")
     out, previous = [lines[0]], None
@@ -72,7 +73,7 @@ def summary_table(summary: pd.DataFrame, show_all: bool) -> str:
     return "\n".join(out)
 
 
-def outlay(results) -> str:
+def outlay(results: Results) -> str:
     """What the tech-renovation post-subsidy costs: median and 10-90 % per year [亿元]."""
     outlay = results.indicators["techreform.subsidy_outlay"] / 1e4  # 万元 -> 亿元
     parts = []
@@ -82,7 +83,7 @@ def outlay(results) -> str:
     return "tech-renovation post-subsidy outlay, 亿元 median (10-90 %): " + ", ".join(parts)
 
 
-def decomposition(results) -> str:
+def decomposition(results: Results) -> str:
     """Energy-intensity cut by 2020 split into structure and efficiency effects (medians)."""
     last = len(YEARS) - 1
     total, structure, efficiency = (
@@ -93,50 +94,74 @@ def decomposition(results) -> str:
             f"{structure:.1f} %, efficiency within sectors {efficiency:.1f} % (they combine multiplicatively)")
 
 
-def joint_lines(results) -> list[str]:
+def joint_lines(results: Run) -> list[str]:
     """The plans as a whole: joint likelihoods and how many plan-level targets are met."""
-    j = results.joint().set_index("view")
+    j = results.joint.set_index("view")
     count = j.loc["met_count"]
-    plans = [f"{view.split('.', 1)[1]} {pct(row.probability)}" + ("" if row.modelled == row.targets else f" ({int(row.modelled)}/{int(row.targets)} modelled)")
-             for view, row in j.iterrows() if view.startswith("plan.") and row.modelled]
+    plans = [
+        f"{view.split('.', 1)[1]} {pct(row.probability)}"
+        + ("" if row.modelled == row.targets else f" ({int(row.modelled)}/{int(row.targets)} modelled)")
+        for view, row in j.iterrows()
+        if view.startswith("plan.") and row.modelled
+    ]
     head = j.loc["headline_2020"]
     return [
-        f"plan-level targets met: mean {count['mean']:.1f} of {int(count['modelled'])} modelled (10-90 %: {count['p10']:.0f}-{count['p90']:.0f})",
+        f"plan-level targets met: mean {count['mean']:.1f} of {int(count['modelled'])} modelled (10-90 %: "
+        f"{count['p10']:.0f}-{count['p90']:.0f})",
         "every target of a plan met: " + ", ".join(plans),
-        f"the three headline goals of 2020 together: {pct(head['probability'])} ({interval(head['probability_low'], head['probability_high'])})",
+        f"the three headline goals of 2020 together: {pct(head['probability'])} "
+        f"({interval(head['probability_low'], head['probability_high'])})",
     ]
 
 
-def by_department(results) -> str:
+def by_department(results: Run) -> str:
     """Each responsible unit's plan-level targets, lowest likelihood first; district rows summed up."""
     out = []
-    for unit, rows in results.departments().groupby("unit", sort=False):
+    for unit, rows in results.departments.groupby("unit", sort=False):
         plan_level = rows[~rows["target_id"].str.contains(".district.", regex=False)]
         district = rows[rows["target_id"].str.contains(".district.", regex=False)]
         modelled = rows["probability"].notna()
         red = int((rows["status"] == "red").sum())
-        out.append(f"\n-- {unit} {rows['unit_en'].iloc[0]}: {len(rows)} targets, {int(modelled.sum())} modelled, {red} red")
+        out.append(
+            f"\n-- {unit} {rows['unit_en'].iloc[0]}: {len(rows)} targets, {int(modelled.sum())} modelled, {red} red"
+        )
         if len(plan_level):
-            out.append(format_table({
-                "target": list(plan_level["target_id"]),
-                "role": list(plan_level["role"]),
-                "deadline": list(plan_level["deadline"]),
-                "test": list(plan_level["test"]),
-                "likelihood": [pct(p) for p in plan_level["probability"]],
-                "95% interval": [interval(lo, hi) for lo, hi in zip(plan_level["probability_low"], plan_level["probability_high"])],
-                "status": list(plan_level["status"]),
-            }, right=("likelihood", "95% interval")))
+            out.append(
+                format_table(
+                    {
+                        "target": list(plan_level["target_id"]),
+                        "role": list(plan_level["role"]),
+                        "deadline": list(plan_level["deadline"]),
+                        "test": list(plan_level["test"]),
+                        "likelihood": [pct(p) for p in plan_level["probability"]],
+                        "95% interval": [
+                            interval(lo, hi)
+                            for lo, hi in zip(plan_level["probability_low"], plan_level["probability_high"])
+                        ],
+                        "status": list(plan_level["status"]),
+                    },
+                    right=("likelihood", "95% interval"),
+                )
+            )
         if len(district):
             low = district.iloc[0]
-            out.append(f"   + {len(district)} district targets: mean likelihood {pct(district['probability'].mean())}, lowest {low['target_id']} {pct(low['probability'])}")
+            out.append(
+                f"   + {len(district)} district targets: mean likelihood {pct(district['probability'].mean())}, "
+                f"lowest {low['target_id']} {pct(low['probability'])}"
+            )
     return "\n".join(out)
 
 
-def drivers_text(results, target_ids) -> str:
+def _drivers_of(run: Run, target_id: str) -> pd.DataFrame:
+    drivers = run.drivers if run.drivers is not None else pd.DataFrame(columns=["target_id", "rank"])
+    return drivers[drivers["target_id"] == target_id].sort_values("rank")
+
+
+def drivers_text(results: Run, target_ids) -> str:
     """The strongest drivers of each target in ``target_ids`` (see :mod:`model.drivers`)."""
     out = []
     for target_id in target_ids:
-        table = results.drivers(target_id)
+        table = _drivers_of(results, target_id)
         p = results.probability(target_id)
         out.append(f"\n-- {target_id}: likelihood {pct(p)}")
         if table.empty:
@@ -144,25 +169,35 @@ def drivers_text(results, target_ids) -> str:
             if n < MIN_REPLICATIONS:
                 out.append(f"   too few replications for drivers ({n}; at least {MIN_REPLICATIONS} are needed)")
             elif n < 5_000:
-                out.append(f"   no sampled input moves it beyond the Monte Carlo error at {n:,} replications;"
-                           " more replications may show some")
+                out.append(
+                    f"   no sampled input moves it beyond the Monte Carlo error at {n:,} replications;"
+                    " more replications may show some"
+                )
             else:
-                out.append(f"   no sampled input moves it beyond the Monte Carlo error at {n:,} replications: what"
-                           " remains is chance inside the model (which firms act, project sizes, delays)")
+                out.append(
+                    f"   no sampled input moves it beyond the Monte Carlo error at {n:,} replications: what"
+                    " remains is chance inside the model (which firms act, project sizes, delays)"
+                )
             continue
-        out.append(format_table({
-            "#": [str(r) for r in table["rank"]],
-            "uncertainty": list(table["uncertainty"]),
-            "if low (lowest third)": [pct(x) for x in table["probability_low"]],
-            "if high (highest third)": [pct(x) for x in table["probability_high"]],
-            "swing (points)": [f"{100 * x:+.1f}" for x in table["swing"]],
-            "name": [f"{zh} / {en}" for zh, en in zip(table["name_zh"], table["name_en"])],
-        }, right=("#", "if low (lowest third)", "if high (highest third)", "swing (points)")))
+        out.append(
+            format_table(
+                {
+                    "#": [str(r) for r in table["rank"]],
+                    "uncertainty": list(table["uncertainty"]),
+                    "if low (lowest third)": [pct(x) for x in table["probability_low"]],
+                    "if high (highest third)": [pct(x) for x in table["probability_high"]],
+                    "swing (points)": [f"{100 * x:+.1f}" for x in table["swing"]],
+                    "name": [f"{zh} / {en}" for zh, en in zip(table["name_zh"], table["name_en"])],
+                },
+                right=("#", "if low (lowest third)", "if high (highest third)", "swing (points)"),
+            )
+        )
     return "\n".join(out)
 
 
-def sweep_text(tidy: pd.DataFrame, reference: pd.DataFrame, reference_text: str, targets=None, top: int = 12,
-               level: float = 0.80) -> str:
+def sweep_text(
+    tidy: pd.DataFrame, reference: pd.DataFrame, reference_text: str, targets=None, top: int = 12, level: float = 0.80
+) -> str:
     """A sweep as a table: likelihood of each target at each value (``*`` the scenario's own value).
 
     ``tidy`` is :func:`model.sweep.sweep_table` (values as text), ``reference`` holds
@@ -170,8 +205,6 @@ def sweep_text(tidy: pd.DataFrame, reference: pd.DataFrame, reference_text: str,
     lever. Without ``targets`` the ``top`` plan-level targets whose likelihood varies most are
     shown.
     """
-    from .sweep import first_reaching
-
     values = list(dict.fromkeys(tidy["value"]))
     by_value = {v: part.set_index("target_id")["probability"] for v, part in tidy.groupby("value", sort=False)}
     ids = list(dict.fromkeys(tidy["target_id"]))

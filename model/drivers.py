@@ -25,11 +25,11 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .links import LINKS
 from .modules import MODULE_NAMES
 from .params import all_params
+from .stats import z_quantile, z_upper
 from .targets import load_registry
 
 TOP = 5  # drivers kept per target in saved tables  # assumption: enough for a brief, short to read
@@ -124,12 +124,12 @@ def screen(inputs: Mapping[str, np.ndarray], met: Mapping[str, np.ndarray],
     se = np.sqrt(p_low * (1 - p_low) / n_low + p_high * (1 - p_high) / n_high)
     pooled = (k_low + k_high) / (n_low + n_high)
     se0 = np.sqrt(pooled * (1 - pooled) * (1 / n_low + 1 / n_high))
-    z95 = stats.norm.ppf(0.975)
+    z95 = z_quantile()
     screened = np.ones(swing.shape, dtype=bool)
     if reach is not None:
         module_of = np.array([k.split(".", 1)[0] for k in names])
         screened = np.column_stack([np.isin(module_of, sorted(reach[t])) for t in targets])
-    z_family = stats.norm.ppf(1 - FAMILY_ALPHA / (2 * max(1, int(screened.sum()))))
+    z_family = z_upper(FAMILY_ALPHA / (2 * max(1, int(screened.sum()))))  # two-sided, Bonferroni
     frame = pd.DataFrame({
         "target_id": np.tile(targets, len(names)),
         "uncertainty": np.repeat(names, len(targets)),
@@ -154,10 +154,7 @@ def top_drivers(screened: pd.DataFrame, top: int = TOP) -> pd.DataFrame:
     kept["name_en"] = kept["uncertainty"].map(lambda k: names.get(k, (k, k))[1])
     columns = ["target_id", "rank", "uncertainty", "name_zh", "name_en", "probability_low",
                "probability_high", "swing", "swing_low", "swing_high"]
-    out = kept[columns].reset_index(drop=True)
-    for col in columns[5:]:
-        out[col] = out[col].round(4)
-    return out
+    return kept[columns].reset_index(drop=True)
 
 
 def _names() -> dict[str, tuple[str, str]]:

@@ -7,21 +7,12 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Z95", "paired_interval", "wilson_bounds"]
+from .stats import CONFIDENCE, wilson
 
-Z95 = 1.959963984540054  # standard normal 0.975 quantile
-
-
-def wilson_bounds(k, n, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval for ``k`` successes in ``n`` trials (vectorised, closed form)."""
-    k, n = np.asarray(k, float), np.asarray(n, float)
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
+__all__ = ["paired_interval"]
 
 
-def paired_interval(both, only_ref, only_new, neither, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
+def paired_interval(both, only_ref, only_new, neither, confidence: float = CONFIDENCE) -> tuple[np.ndarray, np.ndarray]:
     """Newcombe's hybrid score interval (method 10) for p_new - p_ref from paired outcomes.
 
     Parameters
@@ -29,8 +20,8 @@ def paired_interval(both, only_ref, only_new, neither, z: float = Z95) -> tuple[
     both, only_ref, only_new, neither : int or array of int
         Counts of replications [-] where both scenarios met the target, only the reference,
         only the new scenario, neither.
-    z : float
-        Normal quantile (1.96 for 95 %).
+    confidence : float
+        Two-sided confidence level.
 
     Returns
     -------
@@ -41,8 +32,8 @@ def paired_interval(both, only_ref, only_new, neither, z: float = Z95) -> tuple[
     # rows: new scenario met / not; columns: reference met / not  ->  [[a, b], [c, d]]
     n = a + b + c + d
     p_new, p_ref = (a + b) / n, (a + c) / n
-    l_new, u_new = wilson_bounds(a + b, n, z)
-    l_ref, u_ref = wilson_bounds(a + c, n, z)
+    l_new, u_new = wilson(a + b, n, confidence)
+    l_ref, u_ref = wilson(a + c, n, confidence)
     margins = (a + b) * (c + d) * (a + c) * (b + d)
     cross = a * d - b * c
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -2,11 +2,12 @@
 
 A complete run directory holds ``summary.csv``, ``trajectories.csv``, ``replications.npz`` and
 ``manifest.json``; the manifest is written last, so a directory without it is an interrupted
-save. :func:`load_run` reads everything back into a :class:`SavedRun`::
+save. :func:`load_run` reads everything back into a :class:`SavedRun`, which offers the same
+interface (:class:`Run`) as a run just simulated::
 
     from model.runs import load_run
     run = load_run("runs/plan")
-    run.summary            # DataFrame, the same columns as Results.summary()
+    run.summary            # DataFrame, the same table as Results.summary
     run.met["techreform.investment_share.2020"]   # bool array (replications,)
 """
 
@@ -14,13 +15,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["RUN_FILES", "RunError", "SavedRun", "load_run"]
+from . import views
+from .tables import summary_table
+
+__all__ = ["RUN_FILES", "Run", "RunError", "SavedRun", "load_run"]
 
 #: Files every complete run directory holds (manifest.json last written).
 RUN_FILES = ("summary.csv", "trajectories.csv", "replications.npz", "manifest.json")
@@ -37,55 +42,101 @@ class RunError(ValueError):
         super().__init__(text + (f"; {hint}" if hint else ""))
 
 
-@dataclass(frozen=True)
-class SavedRun:
-    """A run read back from its directory.
+class Run:
+    """The one run type: what a finished run offers, in memory or read back from disk.
+
+    :class:`model.results.Results` (a run just simulated) and :class:`SavedRun` (a run read
+    from its directory) are both a ``Run``; every consumer (comparisons, sweeps, workbooks,
+    briefs, the command line) takes a ``Run``. Every member is an attribute; the tables are
+    numeric (:mod:`model.tables`) and computed once: treat them as read-only.
 
     Attributes
     ----------
-    path : Path or None
-        The run directory (None for a run held in memory, not saved).
     name : str
-        Scenario name (``manifest["scenario"]["name"]``), a unique identifier.
+        Scenario name, a unique identifier.
+    seed, replications : int
+        Root seed and number of replications [-].
     manifest : dict
-        Provenance from ``manifest.json`` (resolved scenario, hash, seed, replications, years,
-        targets, versions, times).
+        Provenance (resolved scenario, hash, seed, replications, years, targets, versions, times).
     summary : DataFrame
-        One row per registry target (``summary.csv``).
+        One row per registry target (:func:`model.tables.summary_table`).
     trajectories : DataFrame
-        Quantiles of yearly indicators (``trajectories.csv``).
-    values : dict
-        Target id -> value at the deadline per replication, shape (replications,).
-    met : dict
-        Target id -> bool array of shape (replications,): was the target met?
+        Quantiles of every yearly indicator per year (:func:`model.tables.trajectory_table`).
+    values, met : dict
+        Target id -> value at the deadline / met (bool), shape (replications,).
     drivers : DataFrame or None
-        The strongest drivers of each target (``drivers.csv``; None for runs saved before it
-        existed).
+        The strongest drivers of each target (:func:`model.drivers.top_drivers`); None for a
+        run without sampled inputs (saved before drivers existed).
+    joint, departments, districts : DataFrame
+        The views of :mod:`model.views`.
+    """
+
+    name: str
+    seed: int
+    replications: int
+    manifest: dict[str, Any]
+    summary: pd.DataFrame
+    trajectories: pd.DataFrame
+    values: dict[str, np.ndarray]
+    met: dict[str, np.ndarray]
+    drivers: pd.DataFrame | None
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The resolved scenario as saved (``manifest["scenario"]``: levers, uncertainties,
+        thresholds, links, titles)."""
+        return self.manifest["scenario"]
+
+    def probability(self, target_id: str) -> float:
+        """Share of replications meeting ``target_id``."""
+        return float(self.met[target_id].mean())
+
+    @cached_property
+    def joint(self) -> pd.DataFrame:
+        """Every target of each plan, the three headline goals together, count met (:func:`views.joint`)."""
+        return views.joint(self.met)
+
+    @cached_property
+    def departments(self) -> pd.DataFrame:
+        """Each responsible unit's targets, lowest likelihood first (:func:`views.departments`)."""
+        return views.departments(self.summary)
+
+    @cached_property
+    def districts(self) -> pd.DataFrame:
+        """The 2017 district targets with the city total (:func:`views.districts`)."""
+        return views.districts(self.values, self.met)
+
+
+@dataclass(frozen=True, eq=False)
+class SavedRun(Run):
+    """A run read back from its directory (:func:`load_run`); see :class:`Run`.
+
+    The summary is computed from the saved replications (exactly as the run computed it);
+    trajectories and drivers are read from their CSV files (rounded to 4 decimals there).
     """
 
     path: Path | None
-    name: str
     manifest: dict[str, Any]
-    summary: pd.DataFrame
     trajectories: pd.DataFrame
     values: dict[str, np.ndarray]
     met: dict[str, np.ndarray]
     drivers: pd.DataFrame | None = None
 
     @property
+    def name(self) -> str:
+        return str(self.manifest["scenario"]["name"])
+
+    @property
     def seed(self) -> int:
-        """Root seed of the run."""
         return int(self.manifest["seed"])
 
     @property
     def replications(self) -> int:
-        """Number of replications [-]."""
         return int(self.manifest["replications"])
 
-    @property
-    def scenario(self) -> dict[str, Any]:
-        """The resolved scenario as saved (``manifest["scenario"]``)."""
-        return self.manifest["scenario"]
+    @cached_property
+    def summary(self) -> pd.DataFrame:
+        return summary_table(self.values, self.met, self.settings.get("thresholds", {}))
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:
@@ -127,20 +178,26 @@ def load_run(path: str | Path) -> SavedRun:
     """
     path = Path(path)
     if not path.exists():
-        raise RunError(path, "no such directory", "check the path, or run the scenario first with `python -m model run`")
+        raise RunError(path, "no such directory",
+                       "check the path, or run the scenario first with `python -m model run`")
     if not path.is_dir():
-        raise RunError(path, "is not a directory", "pass a run directory such as runs/plan (scenario files end in .toml)")
+        raise RunError(
+            path, "is not a directory", "pass a run directory such as runs/plan (scenario files end in .toml)"
+        )
     if ".partial-" in path.name or ".old-" in path.name:
         raise RunError(path, "is a temporary directory of an interrupted save", "delete it and run the scenario again")
     if not (path / "manifest.json").exists():
-        raise RunError(path, "has no manifest.json, so it is not a complete run (perhaps an interrupted save)",
-                       "run the scenario again with `python -m model run`")
+        raise RunError(
+            path,
+            "has no manifest.json, so it is not a complete run (perhaps an interrupted save)",
+            "run the scenario again with `python -m model run`",
+        )
     manifest = _read_manifest(path)
     missing = [f for f in RUN_FILES if not (path / f).is_file()]
     if missing:
         raise RunError(path, f"is incomplete: {', '.join(missing)} missing", "run the scenario again to rewrite it")
     try:
-        summary = pd.read_csv(path / "summary.csv", encoding="utf-8-sig")
+        columns = pd.read_csv(path / "summary.csv", encoding="utf-8-sig", nrows=0).columns
         trajectories = pd.read_csv(path / "trajectories.csv", encoding="utf-8-sig")
         drivers = pd.read_csv(path / "drivers.csv", encoding="utf-8-sig") if (path / "drivers.csv").is_file() else None
         values: dict[str, np.ndarray] = {}
@@ -154,14 +211,19 @@ def load_run(path: str | Path) -> SavedRun:
                     met[target] = npz[key].astype(bool)
     except (OSError, ValueError, KeyError, pd.errors.ParserError) as exc:
         raise RunError(path, f"holds unreadable data ({exc})", "run the scenario again to rewrite it") from exc
-    if "target_id" not in summary.columns:
+    if "target_id" not in columns:
         raise RunError(path, "summary.csv has no target_id column", "run the scenario again to rewrite it")
     expected = set(manifest["targets"])
     if set(met) != expected or set(values) != expected:
-        raise RunError(path, "replications.npz does not hold the targets listed in manifest.json",
-                       "run the scenario again to rewrite it")
+        raise RunError(
+            path,
+            "replications.npz does not hold the targets listed in manifest.json",
+            "run the scenario again to rewrite it",
+        )
     n = int(manifest["replications"])
     bad = sorted(k for k, v in met.items() if v.shape != (n,))
     if bad:
-        raise RunError(path, f"replications.npz: {bad[0]} does not hold {n} replications", "run the scenario again to rewrite it")
-    return SavedRun(path, str(manifest["scenario"]["name"]), manifest, summary, trajectories, values, met, drivers)
+        raise RunError(
+            path, f"replications.npz: {bad[0]} does not hold {n} replications", "run the scenario again to rewrite it"
+        )
+    return SavedRun(path, manifest, trajectories, values, met, drivers)

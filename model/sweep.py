@@ -82,9 +82,15 @@ def lever_variant(scenario: Scenario, key: str, value: Any) -> Scenario:
     """
     specs = _lever_specs()
     if key not in specs:
-        raise ScenarioError(ORIGIN, f"levers.{key}", f"unknown lever{suggest(key, specs)}; `python -m model params` lists them")
+        raise ScenarioError(
+            ORIGIN, f"levers.{key}", f"unknown lever{suggest(key, specs)}; `python -m model params` lists them"
+        )
     if isinstance(value, (dict, list)):
-        raise ScenarioError(ORIGIN, f"levers.{key}", f"a sweep takes one value per run, {found(value)}; write schedules in a scenario file")
+        raise ScenarioError(
+            ORIGIN,
+            f"levers.{key}",
+            f"a sweep takes one value per run, {found(value)}; write schedules in a scenario file",
+        )
     sub, problem = check_lever(specs[key], value)
     if problem:
         raise ScenarioError(ORIGIN, f"levers.{key}" + (f".{sub}" if sub else ""), problem)
@@ -104,8 +110,9 @@ def lever_variant(scenario: Scenario, key: str, value: Any) -> Scenario:
     )
 
 
-def sweep(scenario: Scenario, key: str, values, replications: int | None = None, seed: int | None = None,
-          workers: int = 1) -> Comparison:
+def sweep(
+    scenario: Scenario, key: str, values, replications: int | None = None, seed: int | None = None, workers: int = 1
+) -> Comparison:
     """Run ``scenario`` at each value of lever ``key`` (common random numbers).
 
     Parameters
@@ -130,34 +137,54 @@ def sweep(scenario: Scenario, key: str, values, replications: int | None = None,
     variants = [lever_variant(scenario, key, v) for v in values]
     for i, v in enumerate(values):
         for w in values[:i]:
-            if v == w and isinstance(v, bool) == isinstance(w, bool):  # 1000 and 1000.0, -0.0 and 0.0
-                raise ScenarioError(ORIGIN, f"levers.{key}", f"value {value_text(v)} is given twice; give each value once")
+            if _same(v, w):  # 1000 and 1000.0, -0.0 and 0.0
+                raise ScenarioError(
+                    ORIGIN, f"levers.{key}", f"value {value_text(v)} is given twice; give each value once"
+                )
     names = [v.name for v in variants]
     if scenario.name in names:
-        raise ScenarioError(ORIGIN, f"levers.{key}", f"the scenario is named {scenario.name!r} like a sweep value; rename it")
+        raise ScenarioError(
+            ORIGIN, f"levers.{key}", f"the scenario is named {scenario.name!r} like a sweep value; rename it"
+        )
     comparison = build_comparison([scenario, *variants], replications, seed, workers)
-    comparison.table.attrs["sweep"] = {"lever": key, "values": values, "reference": scenario.levers[key]}
-    return comparison
+    return dataclasses.replace(comparison, sweep={"lever": key, "values": values, "reference": scenario.levers[key]})
+
+
+def _same(value: Any, other: Any) -> bool:
+    """One lever value (1000 and 1000.0 are one value, true and 1 are not)."""
+    return bool(value == other and isinstance(value, bool) == isinstance(other, bool))
 
 
 def sweep_table(comparison: Comparison) -> pd.DataFrame:
-    """The tidy ``sweep.csv`` table of a :func:`sweep` (see the module docstring)."""
-    info = comparison.table.attrs["sweep"]
+    """The tidy ``sweep.csv`` table of a :func:`sweep`, from its long comparison table."""
+    info = comparison.sweep
+    if info is None:
+        raise ValueError("this comparison is not a sweep (made by model.sweep.sweep)")
     table = comparison.table
-    ref, names = comparison.names[0], comparison.names[1:]
-    modelled = table[table[f"{ref}: probability"].notna()]
-    rows = []
-    for name, value in zip(names, info["values"]):
-        part = modelled[["target_id", "name_zh", "name_en", "deadline", "test"]].copy()
-        part.insert(5, "lever", info["lever"])
-        part.insert(6, "value", value_text(value))  # as written in a scenario file: 500, 0.5, true, "fifo"
-        part.insert(7, "is_reference", bool(value == info["reference"] and isinstance(value, bool) == isinstance(info["reference"], bool)))
-        for col in ("probability", "probability_low", "probability_high"):
-            part[col] = modelled[f"{name}: {col}"].to_numpy()
-        for col in ("change", "change_low", "change_high"):
-            part[col] = modelled[f"{name}: {col}"].to_numpy()
-        rows.append(part)
-    return pd.concat(rows, ignore_index=True)
+    modelled = set(table.loc[(table["scenario"] == comparison.reference) & table["probability"].notna(), "target_id"])
+    values = dict(zip(comparison.names[1:], info["values"]))
+    rows = table[table["scenario"].isin(values) & table["target_id"].isin(modelled)].copy()
+    given = [values[name] for name in rows["scenario"]]  # Python values, not a pandas dtype
+    rows.insert(5, "lever", info["lever"])
+    rows.insert(6, "value", [value_text(v) for v in given])  # as written in a scenario file: 500, 0.5, true, "fifo"
+    rows.insert(7, "is_reference", [_same(v, info["reference"]) for v in given])
+    columns = [
+        "target_id",
+        "name_zh",
+        "name_en",
+        "deadline",
+        "test",
+        "lever",
+        "value",
+        "is_reference",
+        "probability",
+        "probability_low",
+        "probability_high",
+        "change",
+        "change_low",
+        "change_high",
+    ]
+    return rows[columns].reset_index(drop=True)
 
 
 def first_reaching(tidy: pd.DataFrame, level: float = 0.80) -> pd.Series:

@@ -14,7 +14,6 @@ same on :class:`model.Results` and on a saved run.
 
 from __future__ import annotations
 
-import math
 import tomllib
 from collections.abc import Mapping
 from functools import cache
@@ -22,35 +21,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from .plans import HEADLINE_2020, PLANS
+from .stats import wilson
 from .targets import Target, load_registry
 
 UNITS_FILE = Path(__file__).parent / "data" / "units.toml"
 
-#: Plans in the order of the notice, with their Chinese and English names (seed, line 1 of the
-#: notice: the five 攻坚方案).
-PLANS: dict[str, tuple[str, str]] = {
-    "overcapacity": ("化解过剩产能", "Overcapacity reduction"),
-    "green": ("工业绿色化改造", "Green transformation of industry"),
-    "smart": ("工业智能化改造", "Smart transformation of industry"),
-    "techreform": ("企业技术改造", "Technical renovation of enterprises"),
-    "innovation": ("技术创新", "Technology innovation"),
-}
-
-#: The three headline goals of 2020 (DESIGN.md section 4; issue #3: zombie disposal by 2019).
-HEADLINE_2020 = (
-    "green.energy_intensity_cut.2020",
-    "techreform.investment_share.2020",
-    "overcapacity.zombie_disposed.2019",
-)
-
 _DISTRICT_KINDS = ("industrial_investment", "investment", "firms")
-
-
-def _wilson(k: int, n: int) -> tuple[float, float]:
-    ci = stats.binomtest(int(k), int(n)).proportion_ci(confidence_level=0.95, method="wilson")
-    return float(ci.low), float(ci.high)
 
 
 def _all_met(met: Mapping[str, np.ndarray], ids: list[str], n: int) -> np.ndarray:
@@ -89,12 +67,27 @@ def joint(met: Mapping[str, np.ndarray], registry: tuple[Target, ...] | None = N
     plan_level = [t for t in registry if not t.is_district]
     groups: list[tuple[str, str, str, list[Target]]] = []
     for plan, (zh, en) in PLANS.items():
-        groups.append((f"plan.{plan}", f"{zh}：全部目标", f"{en}: every target", [t for t in plan_level if t.plan == plan]))
+        groups.append(
+            (f"plan.{plan}", f"{zh}：全部目标", f"{en}: every target", [t for t in plan_level if t.plan == plan])
+        )
     districts = [t for t in registry if t.is_district]
-    groups.append(("districts", "技术改造分地区目标（2017年）：全部", "Tech-renovation district targets (2017): every one", districts))
+    groups.append(
+        (
+            "districts",
+            "技术改造分地区目标（2017年）：全部",
+            "Tech-renovation district targets (2017): every one",
+            districts,
+        )
+    )
     by_id = {t.id: t for t in registry}
-    groups.append(("headline_2020", "三大核心目标（2020年）同时实现", "The three headline goals (2020) all met",
-                   [by_id[i] for i in HEADLINE_2020 if i in by_id]))
+    groups.append(
+        (
+            "headline_2020",
+            "三大核心目标（2020年）同时实现",
+            "The three headline goals (2020) all met",
+            [by_id[i] for i in HEADLINE_2020 if i in by_id],
+        )
+    )
     groups.append(("all_plan_level", "全部市级目标同时实现", "Every plan-level target met", plan_level))
     rows = []
     for view, zh, en, targets in groups:
@@ -102,22 +95,41 @@ def joint(met: Mapping[str, np.ndarray], registry: tuple[Target, ...] | None = N
         row = {"view": view, "name_zh": zh, "name_en": en, "targets": len(targets), "modelled": len(ids)}
         if ids:
             k = int(_all_met(met, ids, n).sum())
-            low, high = _wilson(k, n)
-            row.update(probability=k / n, probability_low=math.floor(low * 1e4) / 1e4,
-                       probability_high=math.ceil(high * 1e4) / 1e4)  # rounded outwards, as in summary.csv
+            low, high = wilson(k, n)
+            row.update(probability=k / n, probability_low=low, probability_high=high)
         rows.append(row)
     ids = [t.id for t in plan_level if t.id in met]
     count = np.zeros(n)
     for target_id in ids:
         count += met[target_id]
     q10, q50, q90 = np.quantile(count, (0.1, 0.5, 0.9), method="inverted_cdf")
-    rows.append({
-        "view": "met_count", "name_zh": "实现的市级目标个数", "name_en": "Number of plan-level targets met",
-        "targets": len(plan_level), "modelled": len(ids),
-        "mean": float(count.mean()), "p10": float(q10), "p50": float(q50), "p90": float(q90),
-    })
-    columns = ["view", "name_zh", "name_en", "targets", "modelled", "probability", "probability_low",
-               "probability_high", "mean", "p10", "p50", "p90"]
+    rows.append(
+        {
+            "view": "met_count",
+            "name_zh": "实现的市级目标个数",
+            "name_en": "Number of plan-level targets met",
+            "targets": len(plan_level),
+            "modelled": len(ids),
+            "mean": float(count.mean()),
+            "p10": float(q10),
+            "p50": float(q50),
+            "p90": float(q90),
+        }
+    )
+    columns = [
+        "view",
+        "name_zh",
+        "name_en",
+        "targets",
+        "modelled",
+        "probability",
+        "probability_low",
+        "probability_high",
+        "mean",
+        "p10",
+        "p50",
+        "p90",
+    ]
     return pd.DataFrame(rows).reindex(columns=columns)
 
 
@@ -157,13 +169,24 @@ def departments(summary: pd.DataFrame, registry: tuple[Target, ...] | None = Non
             unit = aliases.get(raw, raw)
             info = known.get(unit, {"zh": unit, "en": unit, "kind": "other"})
             s = by_id.loc[t.id]
-            rows.append({
-                "unit": unit, "unit_zh": info["zh"], "unit_en": info["en"], "kind": info["kind"],
-                "role": "lead" if i == 0 else "support", "target_id": t.id, "name_zh": t.name_zh,
-                "name_en": t.name_en, "deadline": s["deadline"], "test": s["test"],
-                "probability": s["probability"], "probability_low": s["probability_low"],
-                "probability_high": s["probability_high"], "status": s["status"],
-            })
+            rows.append(
+                {
+                    "unit": unit,
+                    "unit_zh": info["zh"],
+                    "unit_en": info["en"],
+                    "kind": info["kind"],
+                    "role": "lead" if i == 0 else "support",
+                    "target_id": t.id,
+                    "name_zh": t.name_zh,
+                    "name_en": t.name_en,
+                    "deadline": s["deadline"],
+                    "test": s["test"],
+                    "probability": s["probability"],
+                    "probability_low": s["probability_low"],
+                    "probability_high": s["probability_high"],
+                    "status": s["status"],
+                }
+            )
     df = pd.DataFrame(rows)
     size = df.groupby("unit")["target_id"].transform("count")
     df = df.assign(_size=-size, _nan=df["probability"].isna())
@@ -171,8 +194,9 @@ def departments(summary: pd.DataFrame, registry: tuple[Target, ...] | None = Non
     return df.drop(columns=["_size", "_nan"]).reset_index(drop=True)
 
 
-def districts(values: Mapping[str, np.ndarray], met: Mapping[str, np.ndarray],
-              registry: tuple[Target, ...] | None = None) -> pd.DataFrame:
+def districts(
+    values: Mapping[str, np.ndarray], met: Mapping[str, np.ndarray], registry: tuple[Target, ...] | None = None
+) -> pd.DataFrame:
     """The 2017 district targets of the tech-renovation annex, with the city total.
 
     Parameters
@@ -228,5 +252,9 @@ def districts(values: Mapping[str, np.ndarray], met: Mapping[str, np.ndarray],
 
 def _describe(kind: str, v: np.ndarray, met: np.ndarray) -> dict[str, float]:
     q10, q90 = np.quantile(v, (0.1, 0.9), method="inverted_cdf")
-    return {f"{kind}.mean": float(v.mean()), f"{kind}.p10": float(q10), f"{kind}.p90": float(q90),
-            f"{kind}.probability": float(np.mean(met))}
+    return {
+        f"{kind}.mean": float(v.mean()),
+        f"{kind}.p10": float(q10),
+        f"{kind}.p90": float(q90),
+        f"{kind}.probability": float(np.mean(met)),
+    }

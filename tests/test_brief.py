@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -20,6 +21,7 @@ from model.report.brief import make_brief
 from model.report.brief_data import AT_RISK, HEADLINE_GOALS
 from model.report.fonts import cjk_font
 from model.report.i18n import describe_distribution, load_locale
+from model.runs import load_run
 from model.targets import load_registry
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -162,10 +164,17 @@ def test_every_unit_and_choice_has_words_in_both_languages():
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_every_distribution_reads_as_words(lang):
-    examples = {"fixed": {"value": 2}, "uniform": {"low": 0.1, "high": 0.45}, "triangular": {"low": 1, "mode": 2, "high": 4},
-                "pert": {"low": 1, "mode": 2, "high": 4}, "normal": {"mean": 0, "sd": 1, "low": -1, "high": 2},
-                "lognormal": {"median": 2, "sigma": 0.3, "high": 9}, "beta": {"alpha": 2, "beta": 3},
-                "poisson": {"mean": 4, "low": 1}, "choice": {"values": [1, 2], "weights": [1, 3]}}
+    examples = {
+        "fixed": {"value": 2},
+        "uniform": {"low": 0.1, "high": 0.45},
+        "triangular": {"low": 1, "mode": 2, "high": 4},
+        "pert": {"low": 1, "mode": 2, "high": 4},
+        "normal": {"mean": 0, "sd": 1, "low": -1, "high": 2},
+        "lognormal": {"median": 2, "sigma": 0.3, "high": 9},
+        "beta": {"alpha": 2, "beta": 3},
+        "poisson": {"mean": 4, "low": 1},
+        "choice": {"values": [1, 2], "weights": [1, 3]},
+    }
     assert set(examples) == set(SPEC_KEYS)  # a new kind needs an example here and a phrase in [dist]
     for kind, params in examples.items():
         text = describe_distribution(Distribution.from_spec({"dist": kind, **params}), lang)
@@ -205,12 +214,14 @@ def test_targets_not_modelled_are_counted_never_given_a_likelihood(run_dir, tmp_
     """A run made while some targets had no model: the brief counts them and invents nothing."""
     old = tmp_path / "old"
     shutil.copytree(run_dir, old)
-    summary = pd.read_csv(old / "summary.csv", encoding="utf-8-sig")
     dropped = ["techreform.investment_share.2020", "green.energy_intensity_cut.2017", "overcapacity.zombie_survey.2017"]
-    rows = summary["target_id"].isin(dropped)
-    summary.loc[rows, ["probability", "probability_low", "probability_high", "median", "p10", "p90"]] = np.nan
-    summary.loc[rows, "status"] = "not modelled"
-    summary.to_csv(old / "summary.csv", index=False, encoding="utf-8-sig")
+    with np.load(old / "replications.npz") as npz:  # the run holds no replications of them
+        kept = {k: npz[k] for k in npz.files if k.partition("/")[2] not in dropped}
+    np.savez_compressed(old / "replications.npz", **kept)
+    manifest = json.loads((old / "manifest.json").read_text("utf-8"))
+    manifest["targets"] = [t for t in manifest["targets"] if t not in dropped]
+    (old / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
+    summary = load_run(old).summary
     (html,) = make_brief(old, formats=("html",))
     text = html.read_text("utf-8")
     n = int(summary["probability"].isna().sum())
@@ -253,7 +264,9 @@ def test_hostile_scenario_title_is_escaped(tmp_path):
     shutil.copy(ROOT / "scenarios" / "plan.toml", tmp_path / "plan.toml")
     (tmp_path / "hostile.toml").write_text(
         f'[scenario]\nextends = "plan.toml"\nname = "hostile"\ntitle_zh = "{HOSTILE}"\ntitle_en = "{HOSTILE}"\n'
-        f'description = "{HOSTILE} & more"\n', encoding="utf-8")
+        f'description = "{HOSTILE} & more"\n',
+        encoding="utf-8",
+    )
     results = model.simulate(model.load_scenario(tmp_path / "hostile.toml"), replications=50, seed=1)
     run = results.save(tmp_path / "run")
     (html,) = make_brief(run, formats=("html",))
@@ -272,7 +285,9 @@ def test_cli_english(run_dir, tmp_path, capsys):
         assert str(escape(target.name_en)) in html
 
 
-@pytest.mark.parametrize("make", [lambda p: p, lambda p: p / "missing", lambda p: (p / "x.toml").write_text("") and p / "x.toml"])
+@pytest.mark.parametrize(
+    "make", [lambda p: p, lambda p: p / "missing", lambda p: (p / "x.toml").write_text("") and p / "x.toml"]
+)
 def test_cli_exit_2_on_a_directory_that_is_not_a_run(tmp_path, capsys, make):
     target = make(tmp_path)
     assert main(["brief", str(target)]) == 2

@@ -12,8 +12,8 @@ import pytest
 
 import model
 from model.report import charts, fonts
-from model.results import traffic_light
 from model.runs import load_run
+from model.tables import traffic_light
 from model.targets import load_registry
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,8 +68,12 @@ def test_fan_chart_shows_quantiles_and_targets(run):
     rows = run.trajectories[run.trajectories["indicator"] == "green.energy_intensity_cut"].sort_values("year")
     median = next(line for line in ax.get_lines() if line.get_label() == "Median")
     np.testing.assert_allclose(median.get_ydata(), rows["p50"])
-    points = sorted((float(line.get_xdata()[0]), float(line.get_ydata()[0])) for line in ax.get_lines() if line.get_marker() == "D")
-    expected = sorted((t.deadline.year, float(t.threshold)) for t in load_registry() if t.indicator == "green.energy_intensity_cut")
+    points = sorted(
+        (float(line.get_xdata()[0]), float(line.get_ydata()[0])) for line in ax.get_lines() if line.get_marker() == "D"
+    )
+    expected = sorted(
+        (t.deadline.year, float(t.threshold)) for t in load_registry() if t.indicator == "green.energy_intensity_cut"
+    )
     assert points == expected  # 4.5 % in 2017, 9 % in 2018, 18 % in 2020
 
 
@@ -82,7 +86,9 @@ def test_zombie_chart_marks_both_targets(run):
 
 def test_bars_sorted_coloured_and_leave_out_unmodelled(run):
     ax = charts.likelihood_bars(run.summary, lang="zh").axes[0]
-    shown = run.summary[run.summary["probability"].notna() & ~run.summary["target_id"].str.contains(".district.", regex=False)]
+    shown = run.summary[
+        run.summary["probability"].notna() & ~run.summary["target_id"].str.contains(".district.", regex=False)
+    ]
     bars = ax.patches
     assert len(bars) == len(shown)  # not-modelled and district targets are left out
     widths = [b.get_width() for b in bars]
@@ -124,7 +130,11 @@ def test_stale_cache_is_refreshed(monkeypatch):
     seen = []
     state = {"known": set()}
     monkeypatch.setattr(fonts, "_known_families", lambda: state["known"])
-    monkeypatch.setattr(fonts, "_fc_list_files", lambda: [("WenQuanYi Micro Hei", Path("/fonts/wqy.ttc")), ("Other", Path("/fonts/x.ttf"))])
+    monkeypatch.setattr(
+        fonts,
+        "_fc_list_files",
+        lambda: [("WenQuanYi Micro Hei", Path("/fonts/wqy.ttc")), ("Other", Path("/fonts/x.ttf"))],
+    )
 
     def refresh(files):
         seen.append(files)

@@ -7,12 +7,15 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats as scipy_stats
 
 from model import compare, load_registry, load_scenario, simulate
 from model.cli import main
-from model.compare import CompareError, build_comparison, save_comparison
-from model.paired import paired_interval, wilson_bounds
+from model.compare import COLUMNS, CompareError, build_comparison, save_comparison
+from model.paired import paired_interval
 from model.runs import RunError, load_run
+from model.stats import wilson
+from model.tables import flat_columns, wide_table
 from tests.paths import ROOT
 
 N, SEED = 500, 11
@@ -58,8 +61,17 @@ def test_paired_interval_against_hand_computed_examples():
     low, high = paired_interval(40, 5, 15, 40)
     assert float(low) == pytest.approx(0.012306, abs=1e-6)
     assert float(high) == pytest.approx(0.184369, abs=1e-6)
-    lo, hi = wilson_bounds(55, 100)
+    lo, hi = wilson(55, 100)
     assert (float(lo), float(hi)) == pytest.approx((0.452446, 0.643855), abs=1e-6)
+
+
+@pytest.mark.parametrize(("k", "n"), [(0, 1), (0, 500), (3, 500), (55, 100), (499, 500), (7000, 10000)])
+def test_wilson_closed_form_is_scipys_interval(k, n):
+    """The one Wilson interval (model.stats) gives scipy's bounds; it also takes arrays."""
+    ci = scipy_stats.binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+    assert wilson(k, n) == pytest.approx((ci.low, ci.high), abs=1e-12)
+    low, high = wilson(np.array([k, k]), n)
+    assert low.shape == (2,) and float(high[1]) == pytest.approx(ci.high, abs=1e-12)
 
 
 @pytest.mark.parametrize("probs", [(0.30, 0.05, 0.10, 0.55), (0.40, 0.002, 0.006, 0.592)])
@@ -94,23 +106,34 @@ def test_paired_interval_without_discordant_pairs_is_narrow():
 def test_scenario_compared_with_itself_changes_exactly_nothing(plan):
     copy = dataclasses.replace(plan, name="plan_again")
     table = compare([plan, copy], replications=N, seed=SEED)
-    modelled = table["plan: probability"].notna()
-    assert modelled.all() and len(table) == 139  # every target is modelled
-    assert (table.loc[modelled, "plan_again: change"] == 0).all()
-    assert (table.loc[modelled, "plan_again: change_low"] == 0).all()
-    assert (table.loc[modelled, "plan_again: change_high"] == 0).all()
-    assert list(table["target_id"]) == [t.id for t in load_registry()]
-    assert list(table.columns[:6]) == ["target_id", "name_zh", "name_en", "deadline", "test", "unit"]
+    registry = [t.id for t in load_registry()]
+    # the long table: one row per (scenario, target), scenarios in the order given
+    assert list(table.columns) == COLUMNS
+    assert len(table) == 2 * len(registry) and not table.duplicated(["scenario", "target_id"]).any()
+    assert list(table["scenario"].unique()) == ["plan", "plan_again"] and (table["reference"] == "plan").all()
+    assert list(table.loc[table["scenario"] == "plan", "target_id"]) == registry
+    assert table["probability"].notna().all()  # every target is modelled
+    assert table.loc[table["scenario"] == "plan", "change"].isna().all()  # the reference has no change
+    again = table[table["scenario"] == "plan_again"]
+    assert (again[["change", "change_low", "change_high"]] == 0).all().all()
+    for col in ("probability", "probability_low", "probability_high", "median", "change"):
+        assert pd.api.types.is_float_dtype(table[col]), col
+    # the wide view planners read is made from it, one row per target
+    wide = flat_columns(wide_table(table))
+    assert list(wide.columns[:6]) == ["target_id", "name_zh", "name_en", "deadline", "test", "unit"]
+    assert len(wide) == len(registry) and "plan_again: change_high" in wide.columns
+    assert (wide["plan_again: probability"].to_numpy() == again["probability"].to_numpy()).all()
 
 
 def test_subsidy_never_lowers_firm_and_investment_likelihoods(plan, no_subsidy):
     """Under common random numbers a 30 % post-subsidy vs none cannot lower these targets."""
     table = compare([no_subsidy, plan], replications=1000, seed=SEED)
+    table = table[table["scenario"] == "plan"]
     rows = table[table["target_id"].str.match(r"techreform\.(firms|investment|investment_share)\.\d{4}$")]
     assert len(rows) >= 6
-    assert (rows["plan: change"] >= 0).all()
-    assert (rows["plan: change_low"] <= rows["plan: change"]).all() and (rows["plan: change"] <= rows["plan: change_high"]).all()
-    assert (rows["plan: change_low"] > 0).any()  # the subsidy clearly raises at least one
+    assert (rows["change"] >= 0).all()
+    assert (rows["change_low"] <= rows["change"]).all() and (rows["change"] <= rows["change_high"]).all()
+    assert (rows["change_low"] > 0).any()  # the subsidy clearly raises at least one
 
 
 def test_saved_runs_compare_like_a_rerun(saved, plan, no_subsidy):
@@ -189,7 +212,8 @@ def test_cli_compare_writes_table_runs_and_manifest(saved, tmp_path, capsys):
     assert "plan: change_high" in table.columns and table["name_zh"].str.contains("技改").any()
     manifest = json.loads((out / "manifest.json").read_text("utf-8"))
     assert manifest["kind"] == "comparison" and manifest["scenarios"] == ["no_subsidy", "plan"]
-    assert (manifest["seed"], manifest["replications"]) == (SEED, N) and set(manifest["hashes"]) == {"no_subsidy", "plan"}
+    assert (manifest["seed"], manifest["replications"]) == (SEED, N)
+    assert set(manifest["hashes"]) == {"no_subsidy", "plan"}
     for name in ("no_subsidy", "plan"):
         assert load_run(out / "runs" / name).name == name
     with pytest.raises(RunError, match="comparison"):
@@ -201,11 +225,26 @@ def test_cli_compare_writes_table_runs_and_manifest(saved, tmp_path, capsys):
 
 def test_cli_compare_runs_scenario_files(tmp_path, capsys):
     out = tmp_path / "cmp"
-    code, stdout, err = _cli(capsys, "compare", ROOT / "scenarios" / "baseline.toml", ROOT / "scenarios" / "plan.toml",
-                             "-n", N, "--seed", SEED, "--out", out)
+    code, stdout, err = _cli(
+        capsys,
+        "compare",
+        ROOT / "scenarios" / "baseline.toml",
+        ROOT / "scenarios" / "plan.toml",
+        "-n",
+        N,
+        "--seed",
+        SEED,
+        "--out",
+        out,
+    )
     assert code == 0, err
     comparison = pd.read_csv(out / "comparison.csv", encoding="utf-8-sig")
-    assert list(comparison.columns[6:10]) == ["baseline: probability", "baseline: probability_low", "baseline: probability_high", "baseline: median"]
+    assert list(comparison.columns[6:10]) == [
+        "baseline: probability",
+        "baseline: probability_low",
+        "baseline: probability_high",
+        "baseline: median",
+    ]
     assert json.loads((out / "manifest.json").read_text("utf-8"))["seed"] == SEED
 
 

@@ -11,8 +11,9 @@ import pytest
 
 from model import load_registry, simulate
 from model.engine import BLOCK, sample_inputs
-from model.results import traffic_light, wilson
 from model.scenario import default_scenario
+from model.stats import wilson
+from model.tables import traffic_light
 from tests.paths import PLAN, ROOT
 
 
@@ -60,7 +61,7 @@ def test_no_global_random_state_is_used(plan):
 
 def test_summary_has_every_target_and_honest_not_modelled_rows(plan):
     results = simulate(plan, 600, seed=5)
-    summary = results.summary()
+    summary = results.summary
     registry = load_registry()
     assert list(summary["target_id"]) == [t.id for t in registry]
     modelled = summary[summary["status"] != "not modelled"]
@@ -81,7 +82,7 @@ def test_threshold_override_of_a_reading_changes_the_test(plan):
     a, b = simulate(strict, 500, seed=3), simulate(loose, 500, seed=3)
     np.testing.assert_array_equal(a.values[target], b.values[target])
     assert (a.met[target] <= b.met[target]).all()
-    assert a.summary().set_index("target_id").loc[target, "test"].startswith(">= 99")
+    assert a.summary.set_index("target_id").loc[target, "test"].startswith(">= 99")
 
 
 def test_wilson_interval_matches_the_formula():
@@ -164,7 +165,7 @@ def test_more_subsidy_never_lowers_tech_renovation_likelihood(plan):
 
 def test_defaults_run_and_give_every_modelled_target_a_likelihood():
     results = simulate(default_scenario(), 100, seed=1)
-    summary = results.summary()
+    summary = results.summary
     assert summary["probability"].notna().sum() == sum(t.modelled for t in load_registry())
 
 

@@ -1,6 +1,7 @@
 """Excel workbooks: sheets, Chinese and English headers, formats, assumptions."""
 
 import dataclasses
+import datetime as dt
 
 import openpyxl
 import pytest
@@ -36,15 +37,26 @@ def test_workbook_has_chinese_sheets_headers_and_formats(runs, tmp_path):
     assert summary.freeze_panes == "A2" and summary["A1"].font.bold
     col = _headers(summary).index("达标可能性") + 1
     assert summary.cell(row=2, column=col).number_format == "0.0%"
-    assert summary.max_row == 1 + 2 * len(runs[0].summary())  # both runs, one row per target
+    assert summary.max_row == 1 + 2 * len(runs[0].summary)  # both runs, one row per target
     assert {summary.cell(row=r, column=1).value for r in range(2, summary.max_row + 1)} == {"plan", "low_subsidy"}
     comparison = wb["情景比较"]
     heads = _headers(comparison)
     assert "low_subsidy: 可能性变化（对比plan）" in heads and heads[0] == "目标编号"
     # values are written, not formulas; likelihoods as shares in [0, 1]
-    values = [comparison.cell(row=r, column=heads.index("plan: 达标可能性") + 1).value for r in range(2, comparison.max_row + 1)]
+    values = [
+        comparison.cell(row=r, column=heads.index("plan: 达标可能性") + 1).value
+        for r in range(2, comparison.max_row + 1)
+    ]
     numbers = [v for v in values if v is not None]
     assert len(numbers) == len(values) and all(0 <= v <= 1 for v in numbers)  # every target modelled
+    # medians are numbers in their cells, milestones ISO dates or "never" (formatted when written)
+    heads = _headers(summary)
+    rows = list(summary.iter_rows(min_row=2, values_only=True))
+    unit, median = heads.index("单位"), heads.index("截止时中位值")
+    numeric = [r[median] for r in rows if r[unit] != "date" and r[median] is not None]
+    assert numeric and all(isinstance(v, (int, float)) for v in numeric)
+    dates = [r[median] for r in rows if r[unit] == "date" and r[median] is not None]
+    assert dates and all(v == "never" or dt.date.fromisoformat(v) for v in dates)
     widths = [summary.column_dimensions[c].width for c in "ABCD"]
     assert all(6 <= w <= 62 for w in widths)
 
@@ -76,7 +88,7 @@ def test_drivers_sheet_matches_the_runs_drivers(runs, tmp_path):
     heads = _headers(ws)
     assert heads[:4] == ["情景", "目标编号", "排序", "不确定因素"]
     rows = [dict(zip(heads, r)) for r in ws.iter_rows(min_row=2, values_only=True)]
-    expected = runs[0].drivers()
+    expected = runs[0].drivers
     assert len(rows) == len(expected) > 0
     first = expected.iloc[0]
     low_col = TEXT["if_low"][0]
@@ -86,7 +98,7 @@ def test_drivers_sheet_matches_the_runs_drivers(runs, tmp_path):
 
 def test_english_headers_and_saved_runs(runs, tmp_path):
     runs[0].save(tmp_path / "plan")
-    wb = openpyxl.load_workbook(write_workbook(tmp_path / "e.xlsx", [tmp_path / "plan"], lang="en"))
+    wb = openpyxl.load_workbook(write_workbook(tmp_path / "e.xlsx", [load_run(tmp_path / "plan")], lang="en"))
     assert wb.sheetnames == ["Summary", "Trajectories", "Drivers", "Assumptions"]
     assert _headers(wb["Summary"])[:2] == ["Scenario", "Target id"]
     statuses = {r[0] for r in wb["Summary"].iter_rows(min_row=2, min_col=15, max_col=15, values_only=True)}
@@ -101,6 +113,11 @@ def test_xlsx_flags_on_the_command_line(tmp_path, capsys):
     assert openpyxl.load_workbook(tmp_path / "plan" / "results.xlsx").sheetnames[0] == "结果概要"
     assert load_run(tmp_path / "plan").name == "plan"
     out = tmp_path / "cmp"
-    assert main(["compare", str(ROOT / "scenarios" / "baseline.toml"), str(tmp_path / "plan"), "--out", str(out), "--xlsx"]) == 0
+    assert (
+        main(
+            ["compare", str(ROOT / "scenarios" / "baseline.toml"), str(tmp_path / "plan"), "--out", str(out), "--xlsx"]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert "情景比较" in openpyxl.load_workbook(out / "comparison.xlsx").sheetnames

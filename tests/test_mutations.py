@@ -88,7 +88,7 @@ def test_a_mutated_scenario_is_accepted_and_runs_or_refused_in_one_line(source, 
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # a numpy warning is a computation the range allows but the model cannot do
             results = simulate(load_scenario(path), 100, seed=1)
-            summary = results.summary()
+            summary = results.summary
         modelled = summary[summary["status"] != "not modelled"]
         assert modelled["probability"].between(0, 1).all()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import papermill
 import pytest
@@ -24,7 +25,9 @@ def test_the_four_notebooks_exist_without_outputs():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_top_to_bottom(path, tmp_path):
+def test_notebook_runs_top_to_bottom(path, tmp_path, monkeypatch):
+    # the kernel imports this checkout's model, not whichever copy the environment installed
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     out_key = {"01_quickstart": "out_dir", "02_compare_scenarios": "out_dir",
                "03_policy_brief": "run_dir", "04_write_a_scenario": "work_dir"}[path.stem]
     parameters = {"replications": 300, out_key: str(tmp_path / "out")}

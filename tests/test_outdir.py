@@ -147,7 +147,7 @@ def test_saves_into_one_folder_take_their_turn(tmp_path, plan_run):
             entered.set()
             release.wait(30)
             order.append("first")
-            (tmp / "manifest.json").write_text(json.dumps(plan_run.manifest()), "utf-8")
+            (tmp / "manifest.json").write_text(json.dumps(plan_run.manifest), "utf-8")
 
     first = threading.Thread(target=slow_writer)
     first.start()

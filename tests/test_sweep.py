@@ -20,7 +20,9 @@ def plan():
     return load_scenario(PLAN)
 
 
-@pytest.mark.parametrize("text, value", [("0.5", 0.5), ("12", 12), ("true", True), ("fifo", "fifo"), ('"fifo"', "fifo")])
+@pytest.mark.parametrize(
+    "text, value", [("0.5", 0.5), ("12", 12), ("true", True), ("fifo", "fifo"), ('"fifo"', "fifo")]
+)
 def test_values_are_read_as_toml(text, value):
     parsed = parse_value(text)
     assert parsed == value and type(parsed) is type(value)
@@ -35,14 +37,17 @@ def test_variant_sets_one_lever_and_renames(plan):
     assert lever_variant(plan, "techreform.subsidy_rate", plan.levers["techreform.subsidy_rate"]).hash() == plan.hash()
 
 
-@pytest.mark.parametrize("key, value, message", [
-    ("techreform.subsidy_rat", 0.5, "did you mean 'techreform.subsidy_rate'"),
-    ("techreform.subsidy_rate", 1.5, "1.5"),
-    ("green.inspection", 2, "true or false"),
-    ("overcapacity.work_order", "fastest", '"fifo"'),
-    ("overcapacity.teams", 2.5, "whole number"),
-    ("techreform.subsidy_rate", {"2017": 0.3}, "one value per run"),
-])
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("techreform.subsidy_rat", 0.5, "did you mean 'techreform.subsidy_rate'"),
+        ("techreform.subsidy_rate", 1.5, "1.5"),
+        ("green.inspection", 2, "true or false"),
+        ("overcapacity.work_order", "fastest", '"fifo"'),
+        ("overcapacity.teams", 2.5, "whole number"),
+        ("techreform.subsidy_rate", {"2017": 0.3}, "one value per run"),
+    ],
+)
 def test_bad_values_are_refused_before_running(plan, key, value, message):
     with pytest.raises(ScenarioError) as err:
         lever_variant(plan, key, value)
@@ -70,18 +75,25 @@ def test_own_value_changes_nothing_and_more_subsidy_never_hurts(subsidy_sweep):
 
 def test_tidy_table_has_one_row_per_target_and_value(subsidy_sweep):
     tidy = sweep_table(subsidy_sweep)
-    modelled = subsidy_sweep.table[subsidy_sweep.table["plan: probability"].notna()]
+    table = subsidy_sweep.table
+    modelled = table[(table["scenario"] == "plan") & table["probability"].notna()]
     assert len(tidy) == 3 * len(modelled)
+    # sweep.csv is made from the long table: each row is that value's (scenario, target) row
+    rows = table[table["scenario"] == "subsidy_rate=0.3"].set_index("target_id")
+    at = tidy[tidy["value"] == "0.3"].set_index("target_id")
+    np.testing.assert_array_equal(at["change_low"].to_numpy(), rows.loc[at.index, "change_low"].to_numpy())
     assert list(dict.fromkeys(tidy["value"])) == ["0.1", "0.3", "0.5"]
     assert ((tidy["probability_low"] <= tidy["probability"]) & (tidy["probability"] <= tidy["probability_high"])).all()
 
 
 def test_first_value_reaching_a_level():
-    tidy = pd.DataFrame({
-        "target_id": ["a", "a", "a", "b", "b", "b"],
-        "value": [1, 2, 3, 1, 2, 3],
-        "probability": [0.5, 0.85, 0.9, 0.1, 0.2, 0.3],
-    })
+    tidy = pd.DataFrame(
+        {
+            "target_id": ["a", "a", "a", "b", "b", "b"],
+            "value": [1, 2, 3, 1, 2, 3],
+            "probability": [0.5, 0.85, 0.9, 0.1, 0.2, 0.3],
+        }
+    )
     first = first_reaching(tidy, 0.8)
     assert first["a"] == 2 and np.isnan(first["b"])
 
@@ -89,7 +101,14 @@ def test_first_value_reaching_a_level():
 def test_values_print_as_a_scenario_file_writes_them():
     from model.sweep import value_text
 
-    assert [value_text(v) for v in (0.5, 1000.0, 1000, True, "fifo", 0.1000001)] == ["0.5", "1000", "1000", "true", '"fifo"', "0.1000001"]
+    assert [value_text(v) for v in (0.5, 1000.0, 1000, True, "fifo", 0.1000001)] == [
+        "0.5",
+        "1000",
+        "1000",
+        "true",
+        '"fifo"',
+        "0.1000001",
+    ]
 
 
 def test_cli_sweep_of_a_yes_no_lever_and_its_brief(tmp_path, capsys):
@@ -107,8 +126,24 @@ def test_cli_sweep_of_a_yes_no_lever_and_its_brief(tmp_path, capsys):
 
 def test_cli_sweep_writes_a_comparison_with_sweep_csv(tmp_path, capsys):
     out = tmp_path / "sw"
-    assert main(["sweep", str(PLAN), "techreform.subsidy_rate", "0.1", "0.5", "-n", "400", "--out", str(out),
-                 "--targets", "techreform.firms.2018"]) == 0
+    assert (
+        main(
+            [
+                "sweep",
+                str(PLAN),
+                "techreform.subsidy_rate",
+                "0.1",
+                "0.5",
+                "-n",
+                "400",
+                "--out",
+                str(out),
+                "--targets",
+                "techreform.firms.2018",
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "techreform.firms.2018" in printed and "as written (0.3)" in printed
     manifest = json.loads((out / "manifest.json").read_text("utf-8"))
@@ -117,14 +152,17 @@ def test_cli_sweep_writes_a_comparison_with_sweep_csv(tmp_path, capsys):
     assert sorted(p.name for p in (out / "runs").iterdir()) == ["plan", "subsidy_rate=0.1", "subsidy_rate=0.5"]
 
 
-@pytest.mark.parametrize("args, message", [
-    (["techreform.subsidy_rat", "0.5"], "did you mean"),
-    (["techreform.subsidy_rate", "abc"], "expected a number"),
-    (["techreform.subsidy_rate", "0.5", "0.5"], "given twice"),
-    (["techreform.subsidy_cap", "1000", "1000.0"], "given twice"),
-    (["techreform.subsidy_rate", "-0.0", "0"], "given twice"),
-    (["techreform.subsidy_rate", "0.5", "--targets", "no.such"], "not a modelled target id"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["techreform.subsidy_rat", "0.5"], "did you mean"),
+        (["techreform.subsidy_rate", "abc"], "expected a number"),
+        (["techreform.subsidy_rate", "0.5", "0.5"], "given twice"),
+        (["techreform.subsidy_cap", "1000", "1000.0"], "given twice"),
+        (["techreform.subsidy_rate", "-0.0", "0"], "given twice"),
+        (["techreform.subsidy_rate", "0.5", "--targets", "no.such"], "not a modelled target id"),
+    ],
+)
 def test_cli_sweep_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, args, message):
     out = tmp_path / "sw"
     assert main(["sweep", str(PLAN), *args, "-n", "50", "--out", str(out)]) == 2

@@ -23,8 +23,10 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from ..runs import Run
 from . import brief_data as bd
 from . import charts
+from .assumptions import assumptions
 from .fonts import LATIN_FAMILY, cjk_font
 from .i18n import LANGS, load_locale
 
@@ -71,7 +73,7 @@ def _charts(source: bd.Source, lang: str, titles: dict[str, str]) -> list[dict[s
     (two per row), so that the text after them fills the page the fan charts leave free.
     ``titles`` names the scenarios in the legend of a comparison."""
     run = source.runs[0]
-    thresholds = run.scenario.get("thresholds", {})
+    thresholds = run.settings.get("thresholds", {})
     out = []
     indicators = set(run.trajectories["indicator"])
     ids, total, height = _chart_ids(source)
@@ -109,7 +111,7 @@ def _context(source: bd.Source, lang: str, with_charts: bool = True) -> dict[str
 
     scenarios = [{
         "name": r.name, "title": _title(r, lang),
-        "description": (r.scenario.get("description_zh") if lang == "zh" else "") or r.scenario.get("description", ""),
+        "description": (r.settings.get("description_zh") if lang == "zh" else "") or r.settings.get("description", ""),
         "counts": bd.counts(r.summary),
         "weakest": bd.weakest_headline(r.summary, lang)[0], "strongest": bd.weakest_headline(r.summary, lang)[1],
     } for r in runs]
@@ -123,18 +125,30 @@ def _context(source: bd.Source, lang: str, with_charts: bool = True) -> dict[str
         rows.append({**row, "cells": [h[i] for h in headline_rows]})
     names = [r.name for r in runs]
     shorts = {s["name"]: s["short"] for s in scenarios}
-    assumed = bd.assumptions(runs, lang)
+    assumed = assumptions(runs, lang)
     for row in assumed["uncertainties"]:  # the scenarios that set a value, by their titles
         row["scenarios"] = loc["name_sep"].join(shorts[name] for name in row["scenarios"])
     return {
-        "lang": lang, "t": t, "loc": loc, "kind": source.kind, "scenarios": scenarios,
+        "lang": lang,
+        "t": t,
+        "loc": loc,
+        "kind": source.kind,
+        "scenarios": scenarios,
         "title": scenarios[0]["title"] if source.kind == "run" else t("comparison_title", n=len(runs)),
-        "today": dt.date.today().isoformat(), "font_family": _font_stack(lang),
-        "headline": rows, "at_risk": bd.at_risk(ref.summary, lang), "reference": titles[ref.name], "titles": titles,
+        "today": dt.date.today().isoformat(),
+        "font_family": _font_stack(lang),
+        "headline": rows,
+        "headline_final": bd.HEADLINE_FINAL,
+        "at_risk": bd.at_risk(ref.summary, lang),
+        "reference": titles[ref.name],
+        "titles": titles,
         "drivers": bd.drivers(ref, lang, bd.DRIVERS_PER_GOAL[source.kind]),
         "changes": bd.changes(source.table, names, lang) if source.table is not None else [],
-        "assumptions": assumed, "shorts": shorts, "highlight": _highlight,
-        "provenance": [bd.provenance(r) for r in runs], "print_limit": PRINT_LIMIT,
+        "assumptions": assumed,
+        "shorts": shorts,
+        "highlight": _highlight,
+        "provenance": [bd.provenance(r) for r in runs],
+        "print_limit": PRINT_LIMIT,
         "charts": _charts(source, lang, shorts) if with_charts else [],
     }
 
@@ -144,9 +158,9 @@ def _highlight(text: str) -> Markup:
     return Markup('<span class="changed">%s</span>') % text
 
 
-def _title(run: Any, lang: str) -> str:
+def _title(run: Run, lang: str) -> str:
     """A scenario's title in ``lang`` as its file writes it (its name when it has none)."""
-    return str(run.scenario.get(f"title_{lang}") or run.scenario.get("title_zh") or run.name)
+    return str(run.settings.get(f"title_{lang}") or run.settings.get("title_zh") or run.name)
 
 
 def _short_titles(scenarios: list[dict[str, Any]]) -> list[str]:
@@ -194,8 +208,9 @@ def _out_paths(source_dir: Path, lang: str, formats: tuple[str, ...], out: str |
     return paths
 
 
-def make_brief(run_or_comparison_dir: str | Path, lang: str = "zh", formats=FORMATS,
-               out: str | Path | None = None) -> list[Path]:
+def make_brief(
+    run_or_comparison_dir: str | Path, lang: str = "zh", formats=FORMATS, out: str | Path | None = None
+) -> list[Path]:
     """Write the brief of a run or a comparison as HTML and/or PDF.
 
     Parameters

@@ -9,23 +9,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from ..distributions import Distribution, SpecError
-from ..links import LINKS
-from ..params import all_params
-from ..results import traffic_light
-from ..runs import RunError, SavedRun, load_run
-from ..scenario import schedule_array
-from ..targets import load_registry
+from ..compare import comparison_table
+from ..plans import HEADLINE_2020, HEADLINE_GOALS
+from ..runs import Run, RunError, load_run
+from ..stats import round_outward
+from ..tables import milestone_text, traffic_light
+from ..views import units
 from .i18n import (
-    describe_distribution,
     load_locale,
     target_name,
     test_text,
@@ -33,14 +29,7 @@ from .i18n import (
     value_label,
 )
 
-#: The three headline goals of 2020 and their milestones, by indicator (registry ids).
-HEADLINE_GOALS = (
-    ("green.energy_intensity_cut", ("green.energy_intensity_cut.2017", "green.energy_intensity_cut.2018", "green.energy_intensity_cut.2020")),
-    ("techreform.investment_share", ("techreform.investment_share.2017", "techreform.investment_share.2018", "techreform.investment_share.2020")),
-    ("overcapacity.zombie_disposed", ("overcapacity.zombie_disposed.2018", "overcapacity.zombie_disposed.2019")),
-)
-#: The final goal of each headline indicator (the last id of each group).
-HEADLINE_FINAL = tuple(ids[-1] for _, ids in HEADLINE_GOALS)
+HEADLINE_FINAL = HEADLINE_2020  # the final goal of each headline indicator
 AT_RISK = 8  # rows of the at-risk table, the same in every language (the briefs are one brief)
 CHANGES = 8
 DRIVERS_PER_GOAL = {"run": 3, "comparison": 2}  # per 2020 goal: a comparison brief has less room
@@ -53,8 +42,8 @@ class Source:
 
     path: Path
     kind: str  # "run" or "comparison"
-    runs: tuple[SavedRun, ...]
-    table: pd.DataFrame | None = None  # comparison.csv
+    runs: tuple[Run, ...]
+    table: pd.DataFrame | None = None  # the long comparison table (model.compare.comparison_table)
     manifest: dict[str, Any] | None = None  # the comparison's manifest
 
 
@@ -80,8 +69,7 @@ def load_source(path: str | Path) -> Source:
             runs = tuple(load_run(path / "runs" / name) for name in names)
             if len(runs) < 2:
                 raise RunError(path, "is a comparison of fewer than two runs", "run the comparison again")
-            table = pd.read_csv(path / "comparison.csv", encoding="utf-8-sig")
-            return Source(path, "comparison", runs, table, manifest)
+            return Source(path, "comparison", runs, comparison_table(list(runs)), manifest)
     if path.is_dir() and not manifest_file.exists():
         raise RunError(path, "is neither a run nor a comparison directory (no manifest.json)",
                        "pass a directory written by `python -m model run` or `python -m model compare`")
@@ -95,21 +83,19 @@ def pct(p: float | None) -> str:
 
 
 def interval(low: float, high: float) -> str:
+    """An interval in percent, rounded outwards to 4 decimals first (as the CSV files hold it)."""
     if pd.isna(low) or pd.isna(high):
         return ""
+    low, high = (float(x) for x in round_outward(low, high))
     return f"{100 * low:.1f}–{100 * high:.1f}%"
 
 
-def number(value: Any, unit: str = "", lang: str = "en") -> str:
-    """A projected value with its unit: dates stay ISO dates, numbers at most one decimal;
-    ``never`` (a milestone not reached) in words of ``lang``."""
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value == "":
+def number(value: float, unit: str = "", lang: str = "en") -> str:
+    """A projected value with its unit, at most one decimal; '' when missing."""
+    if value is None or pd.isna(value):
         return ""
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return value_label(str(value), lang)  # an ISO date, or "never" for milestones
-    text = f"{x:,.0f}" if abs(x) >= 100 or float(x).is_integer() else f"{x:,.1f}"
+    x = float(value)
+    text = f"{x:,.0f}" if abs(x) >= 100 or x.is_integer() else f"{x:,.1f}"
     if unit in ("", "date"):
         return text
     return f"{text}%" if unit == "%" else f"{text} {unit}"
@@ -128,11 +114,7 @@ def responsible(text: str, lang: str) -> str:
     """Responsible units as the registry abridges them, in English for ``lang="en"``."""
     if lang == "zh" or not text:
         return text
-    try:
-        from ..views import units
-        known, aliases = units()
-    except (ImportError, OSError, KeyError):  # the unit table is optional for a brief
-        return text
+    known, aliases = units()
     names = [known.get(aliases.get(u, u), {}).get("en", u) for u in text.split("、")]
     if len(names) > 2:  # English names are long: the lead units and how many more
         return load_locale(lang)["brief"]["responsible_more"].format(units="; ".join(names[:2]), n=len(names) - 2)
@@ -143,7 +125,11 @@ def target_row(row, lang: str) -> dict[str, Any]:
     """One target as the templates show it."""
     p = row["probability"]
     modelled = not pd.isna(p)
-    median = number(row.get("median"), unit_label(row["unit"], lang, after_number=True), lang)
+    if row["unit"] == "date":  # a decimal year as its ISO date, or "never" in words of lang
+        text = milestone_text(row["median"], bool(row["median_never"]))
+        median = value_label(text, lang) if text else ""
+    else:
+        median = number(row["median"], unit_label(row["unit"], lang, after_number=True), lang)
     spread = ""
     if modelled and row["unit"] != "date" and not pd.isna(row.get("p10")):
         spread = f"{number(row['p10'])}–{number(row['p90'])}"
@@ -192,7 +178,7 @@ def at_risk(summary: pd.DataFrame, lang: str, n: int | None = None) -> list[dict
     return [target_row(r, lang) for _, r in rows.iterrows()]
 
 
-def drivers(run: SavedRun, lang: str, n: int = DRIVERS_PER_GOAL["run"]) -> list[dict[str, Any]]:
+def drivers(run: Run, lang: str, n: int = DRIVERS_PER_GOAL["run"]) -> list[dict[str, Any]]:
     """The ``n`` strongest drivers of each modelled 2020 headline goal (empty for old runs).
 
     Each goal lists the uncertainty, the likelihood when it falls in the lowest and in the
@@ -232,8 +218,7 @@ def chart_targets(summary: pd.DataFrame, table: pd.DataFrame | None = None, name
         return ids, len(ids)
     chosen = [i for _, group in HEADLINE_GOALS for i in group if i in set(ids)]
     if table is not None and names:
-        t = table.set_index("target_id").reindex(ids)
-        size = t[[f"{name}: change" for name in names[1:]]].abs().max(axis=1).fillna(0.0)
+        size = _largest_change(table).reindex(ids).fillna(0.0)
         order = list(size.sort_values(ascending=False, kind="stable").index)
     else:
         order = list(plan.sort_values("probability", kind="stable")["target_id"])
@@ -246,121 +231,48 @@ def chart_targets(summary: pd.DataFrame, table: pd.DataFrame | None = None, name
 
 
 # -- comparison ---------------------------------------------------------------------------------
+def _largest_change(table: pd.DataFrame) -> pd.Series:
+    """Per target, the largest |change| against the reference over the scenarios."""
+    return table.assign(size=table["change"].abs()).groupby("target_id", sort=False)["size"].max()
+
+
 def changes(table: pd.DataFrame, names: list[str], lang: str, n: int = CHANGES) -> list[dict[str, Any]]:
-    """The biggest changes in likelihood against the reference, with their paired intervals."""
-    ref = names[0]
-    plan = table[~table["target_id"].str.contains(".district.", regex=False)]
+    """The biggest changes in likelihood against the reference (long ``table``), with their
+    paired intervals."""
+    ref = table[table["scenario"] == names[0]].set_index("target_id")["probability"]
+    plan = table[~table["target_id"].str.contains(".district.", regex=False) & table["change"].notna()]
     rows = []
-    for name in names[1:]:
-        col = f"{name}: change"
-        for _, r in plan[plan[col].notna()].iterrows():
-            rows.append({
-                "scenario": name, "name": target_name(r, lang), "year": _deadline_year(r),
-                "test": test_text(r["test"], r["unit"], lang), "ref_p": pct(r[f"{ref}: probability"]), "p": pct(r[f"{name}: probability"]),
-                "change": float(r[col]), "change_text": f"{100 * r[col]:+.1f}",
-                "change_interval": f"{100 * r[f'{name}: change_low']:+.1f} – {100 * r[f'{name}: change_high']:+.1f}",
-                "clear": bool(r[f"{name}: change_low"] > 0 or r[f"{name}: change_high"] < 0),
-            })
+    for _, r in plan.iterrows():
+        rows.append(
+            {
+                "scenario": r["scenario"],
+                "name": target_name(r, lang),
+                "year": _deadline_year(r),
+                "test": test_text(r["test"], r["unit"], lang),
+                "ref_p": pct(ref[r["target_id"]]),
+                "p": pct(r["probability"]),
+                "change": float(r["change"]),
+                "change_text": f"{100 * r['change']:+.1f}",
+                "change_interval": f"{100 * r['change_low']:+.1f} – {100 * r['change_high']:+.1f}",
+                "clear": bool(r["change_low"] > 0 or r["change_high"] < 0),
+            }
+        )
     rows.sort(key=lambda x: -abs(x["change"]))
     return rows[:n]
 
 
-# -- assumptions --------------------------------------------------------------------------------
-def _normal(value: Any) -> Any:
-    """A value in the form JSON gives back (dict keys as text), for comparing with saved ones."""
-    return json.loads(json.dumps(value, sort_keys=True, default=str))
-
-
-def _lever_changed(spec, value: Any) -> bool:
-    """Does a saved lever value differ from the declared default? Schedules by their years."""
-    if value is None:
-        return False
-    if spec.schedule and not isinstance(value, (bool, str)) and not isinstance(spec.default, (bool, str)):
-        with suppress(TypeError, ValueError):  # a malformed saved schedule: compare as written below
-            return not np.allclose(schedule_array(value), schedule_array(spec.default))
-    return _normal(value) != _normal(spec.default)
-
-
-def _lever_text(value: Any, lang: str) -> str:
-    """A lever value as a reader sees it: choices and yes/no in words, schedules by year."""
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {_lever_text(v, lang)}" for k, v in sorted(value.items()))
-    if isinstance(value, float):
-        return f"{value:g}"
-    return value_label(value, lang)
-
-
-def _dist_text(spec: Any, lang: str) -> str:
-    try:
-        return describe_distribution(Distribution.from_spec(spec), lang)
-    except (SpecError, TypeError, ValueError, KeyError):
-        return json.dumps(spec, ensure_ascii=False)
-
-
-def _link_name(name: str, lang: str) -> str:
-    """A link between plans by its description in ``lang`` (its key when unknown)."""
-    link = LINKS.get(name)
-    return name if link is None else (link.zh if lang == "zh" else link.en)
-
-
-def assumptions(runs: tuple[SavedRun, ...], lang: str) -> dict[str, Any]:
-    """Levers with each run's value, and the uncertainties the scenarios changed.
-
-    A value is marked changed when it differs from the default declared in
-    ``model/data/params`` (the manifest holds resolved values, not what the file set).
-    Parameters no run holds (declared after the runs were made) are left out. Changed
-    uncertainties come as one row per distinct value, naming the scenarios that set it.
-    """
-    levers, uncertainties = [], []
-    unchanged = {"source": 0, "assumption": 0}
-    for module, declared in all_params().items():
-        for spec in declared.levers.values():
-            values = [run.scenario.get("levers", {}).get(spec.key) for run in runs]
-            if all(v is None for v in values):
-                continue
-            cells = [{"text": "—" if v is None else _lever_text(v, lang), "changed": _lever_changed(spec, v)} for v in values]
-            levers.append({"module": module, "key": spec.key, "name": spec.about.zh if lang == "zh" else spec.about.en,
-                           "unit": unit_label(spec.about.unit, lang), "default": _lever_text(spec.default, lang),
-                           "origin": "source" if spec.about.source else "assumption", "cells": cells})
-        for spec in declared.uncertainties.values():
-            default = _normal({"dist": spec.default.kind, **dict(spec.default.params)})
-            values = [run.scenario.get("uncertainties", {}).get(spec.key) for run in runs]
-            if all(v is None for v in values):
-                continue
-            origin = "source" if spec.about.source else "assumption"
-            changed: dict[str, list[str]] = {}
-            for run, value in zip(runs, values):
-                if value is not None and _normal(value) != default:
-                    changed.setdefault(_dist_text(value, lang), []).append(run.name)
-            if not changed:
-                unchanged[origin] += 1
-            for text, names in changed.items():
-                uncertainties.append({"module": module, "key": spec.key, "name": spec.about.zh if lang == "zh" else spec.about.en,
-                                      "unit": unit_label(spec.about.unit, lang), "default": describe_distribution(spec.default, lang), "origin": origin,
-                                      "value": text, "scenarios": names,
-                                      "shared": len(runs) > 1 and len(names) == len(runs)})
-    if len(runs) > 1:  # a comparison shows the levers some scenario sets away from the default
-        shown = [r for r in levers if any(c["changed"] for c in r["cells"]) or len({c["text"] for c in r["cells"]}) > 1]
-        levers_default = len(levers) - len(shown)
-        levers = shown
-    else:
-        levers_default = 0
-    links_off = [_link_name(name, lang) for name in
-                 sorted({name for run in runs for name, on in run.scenario.get("links", {}).items() if not on})]
-    names = {t.id: (t.name_zh if lang == "zh" else t.name_en) for t in load_registry()}
-    readings = [{"scenario": run.name, "target": f"{names.get(t, t)} ({t.rsplit('.', 1)[-1]})", "value": v}
-                for run in runs for t, v in run.scenario.get("thresholds", {}).items()]
-    return {"levers": levers, "levers_default": levers_default, "uncertainties": uncertainties, "unchanged": unchanged,
-            "unchanged_total": sum(unchanged.values()), "links_off": links_off, "readings": readings}
-
-
-def provenance(run: SavedRun) -> dict[str, Any]:
+def provenance(run: Run) -> dict[str, Any]:
     """A run's provenance for the brief; the commit is shortened to 12 hex digits (as git does)."""
     m = run.manifest
     commit = str(m.get("git_commit") or "")
     return {
-        "name": run.name, "hash": str(m.get("scenario_hash", ""))[:12], "seed": m.get("seed"),
-        "replications": m.get("replications"), "git": commit[:12] if commit else "—", "dirty": commit.endswith("+dirty"),
-        "version": m.get("model_version", ""), "finished": m.get("finished", ""),
+        "name": run.name,
+        "hash": str(m.get("scenario_hash", ""))[:12],
+        "seed": m.get("seed"),
+        "replications": m.get("replications"),
+        "git": commit[:12] if commit else "—",
+        "dirty": commit.endswith("+dirty"),
+        "version": m.get("model_version", ""),
+        "finished": m.get("finished", ""),
         "files": ", ".join(Path(f).name for f in m.get("scenario_files", [])),
     }

@@ -27,18 +27,35 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from ..results import traffic_light
+from ..tables import traffic_light
 from ..targets import load_registry
 from .fonts import font_rc
 from .i18n import load_locale, target_name, test_text, unit_label
 
-__all__ = ["COLOURS", "bars_height", "comparison_dots", "dots_height", "fan_chart", "label_lines", "likelihood_bars", "save",
-           "target_label", "zombie_chart"]
+__all__ = [
+    "COLOURS",
+    "bars_height",
+    "comparison_dots",
+    "dots_height",
+    "fan_chart",
+    "label_lines",
+    "likelihood_bars",
+    "save",
+    "target_label",
+    "zombie_chart",
+]
 
 #: Traffic-light colours (status from :func:`model.results.traffic_light`).
 COLOURS = {"green": "#2e7d32", "amber": "#f2a900", "red": "#c62828"}
 FAN = "#1f5fa8"
-SCENARIO_STYLES = (("#1f5fa8", "o"), ("#d95f02", "s"), ("#7570b3", "D"), ("#1b9e77", "^"), ("#e7298a", "v"), ("#666666", "P"))
+SCENARIO_STYLES = (
+    ("#1f5fa8", "o"),
+    ("#d95f02", "s"),
+    ("#7570b3", "D"),
+    ("#1b9e77", "^"),
+    ("#e7298a", "v"),
+    ("#666666", "P"),
+)
 ZOMBIE = "overcapacity.zombie_disposed"
 LABEL_WIDTH = {"zh": 22, "en": 50}  # characters per line of a target label in the bar and dot charts
 LINE = 0.13  # [inch] height of one line of an 8 pt label
@@ -98,7 +115,10 @@ def target_label(row: Mapping, lang: str, wrap: bool = False) -> str:
 def _indicator_rows(trajectories: pd.DataFrame, indicator: str) -> pd.DataFrame:
     rows = trajectories[trajectories["indicator"] == indicator].sort_values("year")
     if rows.empty:
-        raise ValueError(f"no yearly indicator {indicator!r} in the trajectories (known: {', '.join(sorted(set(trajectories['indicator'])))[:200]} ...)")
+        raise ValueError(
+            f"no yearly indicator {indicator!r} in the trajectories (known: "
+            f"{', '.join(sorted(set(trajectories['indicator'])))[:200]} ...)"
+        )
     return rows
 
 
@@ -128,10 +148,25 @@ def _mark_targets(ax, targets, loc: dict) -> None:
     for i, (t, value, test) in enumerate(targets):
         year = t.deadline.year
         ax.axvline(year, color="#888888", linestyle=":", linewidth=1)
-        ax.plot([year], [value], marker="D", markersize=7, color="#222222", linestyle="none",
-                label=loc["target"] if i == 0 else None, zorder=5)
-        ax.annotate(loc["target_point"].format(test=test, year=year), (year, value), xytext=(-6, 7),
-                    textcoords="offset points", ha="right", fontsize=8, color="#222222")
+        ax.plot(
+            [year],
+            [value],
+            marker="D",
+            markersize=7,
+            color="#222222",
+            linestyle="none",
+            label=loc["target"] if i == 0 else None,
+            zorder=5,
+        )
+        ax.annotate(
+            loc["target_point"].format(test=test, year=year),
+            (year, value),
+            xytext=(-6, 7),
+            textcoords="offset points",
+            ha="right",
+            fontsize=8,
+            color="#222222",
+        )
 
 
 def _headroom(ax, values: list[float]) -> None:
@@ -145,14 +180,20 @@ def _headroom(ax, values: list[float]) -> None:
 
 
 @_styled
-def fan_chart(trajectories: pd.DataFrame, indicator: str, *, lang: str = "zh",
-              thresholds: Mapping[str, float] | None = None, size: tuple[float, float] = (6.4, 3.6)) -> Figure:
+def fan_chart(
+    trajectories: pd.DataFrame,
+    indicator: str,
+    *,
+    lang: str = "zh",
+    thresholds: Mapping[str, float] | None = None,
+    size: tuple[float, float] = (6.4, 3.6),
+) -> Figure:
     """Fan chart of one yearly indicator: 10-90 % and 25-75 % bands, median, target points.
 
     Parameters
     ----------
     trajectories : DataFrame
-        ``trajectories.csv`` of a run (``SavedRun.trajectories`` or ``Results.trajectories()``).
+        ``trajectories.csv`` of a run (``Run.trajectories``).
     indicator : str
         ``module.name`` of a yearly indicator, e.g. ``"green.energy_intensity_cut"``.
     lang : {"zh", "en"}
@@ -180,8 +221,13 @@ def fan_chart(trajectories: pd.DataFrame, indicator: str, *, lang: str = "zh",
 
 
 @_styled
-def zombie_chart(trajectories: pd.DataFrame, *, lang: str = "zh",
-                 thresholds: Mapping[str, float] | None = None, size: tuple[float, float] = (6.4, 3.6)) -> Figure:
+def zombie_chart(
+    trajectories: pd.DataFrame,
+    *,
+    lang: str = "zh",
+    thresholds: Mapping[str, float] | None = None,
+    size: tuple[float, float] = (6.4, 3.6),
+) -> Figure:
     """Share of the zombie firms found that are disposed, by year end, with the targets.
 
     The 70 %-by-2018 and 95 %-by-2019 targets (or the scenario's readings of them) are drawn
@@ -223,8 +269,14 @@ def _percent_axis(ax, loc: dict) -> None:
 
 
 @_styled
-def likelihood_bars(summary: pd.DataFrame, *, lang: str = "zh", include_districts: bool = False,
-                    targets=None, size: tuple[float, float] | None = None) -> Figure:
+def likelihood_bars(
+    summary: pd.DataFrame,
+    *,
+    lang: str = "zh",
+    include_districts: bool = False,
+    targets=None,
+    size: tuple[float, float] | None = None,
+) -> Figure:
     """Targets sorted by likelihood, Wilson-interval whiskers, traffic-light colours.
 
     Parameters
@@ -268,8 +320,14 @@ def likelihood_bars(summary: pd.DataFrame, *, lang: str = "zh", include_district
 
 
 @_styled
-def comparison_dots(summaries: Mapping[str, pd.DataFrame], *, lang: str = "zh", targets=None,
-                    include_districts: bool = False, size: tuple[float, float] | None = None) -> Figure:
+def comparison_dots(
+    summaries: Mapping[str, pd.DataFrame],
+    *,
+    lang: str = "zh",
+    targets=None,
+    include_districts: bool = False,
+    size: tuple[float, float] | None = None,
+) -> Figure:
     """Likelihood per target across scenarios: one marker and colour per scenario, intervals.
 
     Parameters
@@ -289,7 +347,9 @@ def comparison_dots(summaries: Mapping[str, pd.DataFrame], *, lang: str = "zh", 
     labels = list(summaries)
     first = _modelled(summaries[labels[0]], include_districts, targets).sort_values("probability", kind="stable")
     ids = list(first["target_id"])
-    fig = Figure(figsize=size or (7.2, dots_height(len(ids), label_lines(first, lang), len(labels))), layout="constrained")
+    fig = Figure(
+        figsize=size or (7.2, dots_height(len(ids), label_lines(first, lang), len(labels))), layout="constrained"
+    )
     ax = fig.add_subplot()
     _percent_axis(ax, loc)
     pos = np.arange(len(ids))
@@ -300,8 +360,17 @@ def comparison_dots(summaries: Mapping[str, pd.DataFrame], *, lang: str = "zh", 
         low, high = 100 * s["probability_low"].to_numpy(dtype=float), 100 * s["probability_high"].to_numpy(dtype=float)
         colour, marker = SCENARIO_STYLES[k % len(SCENARIO_STYLES)]
         y = pos - (k - (len(labels) - 1) / 2) * step  # the first scenario on top
-        ax.errorbar(p, y, xerr=np.clip(np.vstack([p - low, high - p]), 0, None), fmt=marker, color=colour,
-                    markersize=5, elinewidth=1, capsize=2, label=label)
+        ax.errorbar(
+            p,
+            y,
+            xerr=np.clip(np.vstack([p - low, high - p]), 0, None),
+            fmt=marker,
+            color=colour,
+            markersize=5,
+            elinewidth=1,
+            capsize=2,
+            label=label,
+        )
     ax.set_yticks(pos, [target_label(r, lang, wrap=True) for _, r in first.iterrows()], fontsize=8)
     ax.set_ylim(-0.6, len(ids) - 0.4)
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=min(len(labels), 4), fontsize=8, frameon=False)

@@ -4,7 +4,7 @@
 
 * summary -- one row per scenario and target (a scenario column first);
 * trajectories -- quantiles of every yearly indicator per scenario and year;
-* comparison -- the table of :func:`model.compare.compare`, when given;
+* comparison -- the wide view of the table of :func:`model.compare.compare`, when given;
 * drivers -- the uncertainties that move each target's likelihood most (``drivers.csv``);
 * assumptions -- every lever and uncertainty of each scenario: key, names, unit, value or
   distribution, the declared default, whether the scenario changed it, and its source or
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,8 @@ from openpyxl.utils import get_column_letter
 
 from ..distributions import Distribution, SpecError
 from ..params import all_params
+from ..runs import Run
+from ..tables import display_width, rounded_csv, summary_csv, wide_table
 from .i18n import describe_distribution, unit_label, value_label
 
 __all__ = ["TEXT", "write_workbook"]
@@ -93,21 +96,25 @@ TEXT: dict[str, tuple[str, str]] = {
     "not modelled": ("未建模", "not modelled"),
 }
 
-PERCENT_COLUMNS = {"probability", "probability_low", "probability_high", "change", "change_low", "change_high",
-                   "if_low", "if_high", "swing", "swing_low", "swing_high"}
+PERCENT_COLUMNS = {
+    "probability",
+    "probability_low",
+    "probability_high",
+    "change",
+    "change_low",
+    "change_high",
+    "if_low",
+    "if_high",
+    "swing",
+    "swing_low",
+    "swing_high",
+}
 HEADER_FONT = Font(bold=True)
 
 
 def _t(key: str, lang: str, **fmt: str) -> str:
     zh, en = TEXT[key]
     return (zh if lang == "zh" else en).format(**fmt)
-
-
-def _as_run(item: Any):
-    """A SavedRun for a SavedRun / Results / run directory."""
-    from ..compare import as_entry
-
-    return as_entry(item).run
 
 
 def _cell(value: Any) -> Any:
@@ -138,45 +145,42 @@ def _write_sheet(wb: Workbook, title: str, frame: pd.DataFrame, headers: list[st
         if is_pct:
             for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
                 cell.number_format = "0.0%"
-        texts = [str(v) for v in frame.iloc[:200, j - 1] if v is not None and not (isinstance(v, float) and np.isnan(v))]
-        width = max([_display_width(header) * 0.6] + [_display_width(s) for s in texts] + [6])
+        texts = [
+            str(v) for v in frame.iloc[:200, j - 1] if v is not None and not (isinstance(v, float) and np.isnan(v))
+        ]
+        width = max([display_width(header) * 0.6] + [display_width(s) for s in texts] + [6])
         ws.column_dimensions[letter].width = min(width + 2, 60)
 
 
-def _display_width(text: str) -> int:
-    """Approximate width in Excel character units: CJK characters take two."""
-    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+def _header(column: str | tuple[str, str], lang: str, ref: str = "") -> tuple[str, bool]:
+    """Header text for a data column (a name, or (scenario, field) of the wide comparison view),
+    and whether it holds shares shown as percentages."""
+    scenario, name = column if isinstance(column, tuple) else ("", column)
+    text = _t(name, lang, ref=ref)
+    return (f"{scenario}: {text}" if scenario else text), name in PERCENT_COLUMNS
 
 
-def _header(column: str, lang: str, ref: str = "") -> tuple[str, bool]:
-    """Header text for a data column, and whether it holds shares shown as percentages."""
-    name, sep, suffix = column.rpartition(": ")
-    if sep and suffix in TEXT:
-        return f"{name}: {_t(suffix, lang, ref=ref)}", suffix in PERCENT_COLUMNS
-    return _t(column, lang), column in PERCENT_COLUMNS
-
-
-def _summary_frame(runs, lang: str) -> pd.DataFrame:
+def _summary_frame(runs: Sequence[Run], lang: str) -> pd.DataFrame:
     parts = []
     for run in runs:
-        frame = run.summary.copy()
+        frame = summary_csv(run.summary)  # dates and "never" as text, intervals rounded outwards
         frame.insert(0, "scenario", run.name)
         frame["status"] = [_t(s, lang) if s in TEXT else s for s in frame["status"]]
         parts.append(frame)
     return pd.concat(parts, ignore_index=True)
 
 
-def _trajectory_frame(runs) -> pd.DataFrame:
+def _trajectory_frame(runs: Sequence[Run]) -> pd.DataFrame:
     parts = []
     for run in runs:
-        frame = run.trajectories.copy()
+        frame = rounded_csv(run.trajectories, ["mean", "p10", "p25", "p50", "p75", "p90"])
         frame.insert(0, "scenario", run.name)
         first = ["scenario", "indicator", "name_zh", "name_en", "unit", "year"]
         parts.append(frame[first + [c for c in frame.columns if c not in first]])
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
-def _drivers_frame(runs) -> pd.DataFrame:
+def _drivers_frame(runs: Sequence[Run]) -> pd.DataFrame:
     """Every run's drivers (runs saved before drivers.csv existed have none)."""
     parts = []
     for run in runs:
@@ -211,12 +215,14 @@ def _dist(spec: Any) -> Distribution | None:
         return None
 
 
-def _assumption_rows(run, lang: str) -> list[dict[str, Any]]:
-    scenario = run.scenario
+def _assumption_rows(run: Run, lang: str) -> list[dict[str, Any]]:
+    scenario = run.settings
     levers, uncertainties = scenario.get("levers", {}), scenario.get("uncertainties", {})
     rows = []
     for declared in all_params().values():
-        specs = [("lever", s) for s in declared.levers.values()] + [("uncertainty", s) for s in declared.uncertainties.values()]
+        specs = [("lever", s) for s in declared.levers.values()] + [
+            ("uncertainty", s) for s in declared.uncertainties.values()
+        ]
         for kind, spec in specs:
             if kind == "lever":
                 value = levers.get(spec.key, spec.default)
@@ -229,25 +235,37 @@ def _assumption_rows(run, lang: str) -> list[dict[str, Any]]:
                 default = describe_distribution(spec.default, lang)
                 changed = dist != spec.default
             about = spec.about
-            rows.append({
-                "scenario": run.name, "kind": _t(kind, lang), "key": spec.key, "name_zh": about.zh, "name_en": about.en,
-                "unit": unit_label(about.unit, lang), "value": text, "default": default, "changed": _t("yes" if changed else "no", lang),
-                "origin": _t("source" if about.source else "assumption", lang), "basis": about.source or about.assumption,
-            })
+            rows.append(
+                {
+                    "scenario": run.name,
+                    "kind": _t(kind, lang),
+                    "key": spec.key,
+                    "name_zh": about.zh,
+                    "name_en": about.en,
+                    "unit": unit_label(about.unit, lang),
+                    "value": text,
+                    "default": default,
+                    "changed": _t("yes" if changed else "no", lang),
+                    "origin": _t("source" if about.source else "assumption", lang),
+                    "basis": about.source or about.assumption,
+                }
+            )
     return rows
 
 
-def write_workbook(path: str | Path, runs, comparison: pd.DataFrame | None = None, lang: str = "zh") -> Path:
+def write_workbook(
+    path: str | Path, runs: Sequence[Run], comparison: pd.DataFrame | None = None, lang: str = "zh"
+) -> Path:
     """Write an .xlsx workbook of runs (and a comparison).
 
     Parameters
     ----------
     path : str or Path
         The .xlsx file to write.
-    runs : sequence
-        :class:`~model.runs.SavedRun`, :class:`~model.results.Results` or run directories.
+    runs : sequence of Run
+        Runs just simulated or read back (:class:`~model.runs.Run`).
     comparison : DataFrame, optional
-        The table of :func:`model.compare.compare` (its first scenario is the reference).
+        The long table of :func:`model.compare.compare`; the sheet shows its wide view.
     lang : {"zh", "en"}
         Language of headers and labels.
 
@@ -257,7 +275,7 @@ def write_workbook(path: str | Path, runs, comparison: pd.DataFrame | None = Non
     """
     if lang not in ("zh", "en"):
         raise ValueError(f"lang must be 'zh' or 'en', found {lang!r}")
-    loaded = [_as_run(r) for r in runs]
+    loaded = list(runs)
     wb = Workbook()
     wb.remove(wb.active)
 
@@ -270,9 +288,9 @@ def write_workbook(path: str | Path, runs, comparison: pd.DataFrame | None = Non
     _write_sheet(wb, _t("sheet.trajectories", lang), trajectories, [h for h, _ in heads], [p for _, p in heads])
 
     if comparison is not None:
-        ref = comparison.attrs.get("reference") or comparison.columns[6].rpartition(": ")[0]
-        heads = [_header(c, lang, ref) for c in comparison.columns]
-        _write_sheet(wb, _t("sheet.comparison", lang), comparison, [h for h, _ in heads], [p for _, p in heads])
+        wide = wide_table(comparison)
+        heads = [_header(c, lang, str(comparison["reference"].iloc[0])) for c in wide.columns]
+        _write_sheet(wb, _t("sheet.comparison", lang), wide, [h for h, _ in heads], [p for _, p in heads])
 
     drivers = _drivers_frame(loaded)
     if not drivers.empty:

@@ -14,6 +14,9 @@ from contextlib import suppress
 from functools import cache
 from pathlib import Path
 
+import matplotlib
+from matplotlib import font_manager
+
 #: Font families that draw simplified Chinese, in order of preference.
 CJK_FAMILIES = (
     "WenQuanYi Micro Hei",
@@ -34,8 +37,6 @@ LATIN_FAMILY = "DejaVu Sans"
 
 
 def _known_families() -> set[str]:
-    from matplotlib import font_manager
-
     return {entry.name for entry in font_manager.fontManager.ttflist}
 
 
@@ -44,7 +45,9 @@ def _fc_list_files() -> list[tuple[str, Path]]:
     if shutil.which("fc-list") is None:
         return []
     try:
-        out = subprocess.run(["fc-list", ":lang=zh", "file", "family"], capture_output=True, text=True, timeout=20).stdout
+        out = subprocess.run(
+            ["fc-list", ":lang=zh", "file", "family"], capture_output=True, text=True, timeout=20
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return []
     found = []
@@ -57,9 +60,6 @@ def _fc_list_files() -> list[tuple[str, Path]]:
 
 def _refresh_cache(files: list[Path]) -> None:
     """Add fonts matplotlib's (stale) cache does not know and write the cache again."""
-    import matplotlib
-    from matplotlib import font_manager
-
     for file in files:
         try:
             font_manager.fontManager.addfont(str(file))

@@ -1,0 +1,66 @@
+"""What every command shares: the usage error, the argument parser, value checks."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import sys
+
+from tqdm import tqdm
+
+from ..targets import load_registry
+
+
+class UsageError(Exception):
+    """A bad command-line value (exit status 2)."""
+
+
+class Parser(argparse.ArgumentParser):
+    """Argument errors as one line naming the option, with exit status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message} (see `{self.prog} --help`)\n")
+
+
+def positive(kind: str):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{kind} must be a whole number, found {text!r}") from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{kind} must be at least 1, found {value}")
+        return value
+
+    return parse
+
+
+def seed_value(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seed must be a whole number, found {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"seed must be >= 0, found {value}")
+    return value
+
+
+def check_target_ids(ids: list[str], option: str) -> None:
+    """Every id must be a modelled target of the registry (checked before anything runs)."""
+    known = [t.id for t in load_registry() if t.modelled]
+    for target_id in ids:
+        if target_id not in known:
+            near = difflib.get_close_matches(target_id, known, n=1)
+            hint = f"did you mean {near[0]!r}?" if near else "`python -m model targets` lists the ids"
+            raise UsageError(f"{option}: {target_id!r} is not a modelled target id; {hint}")
+
+
+class _Bar(tqdm):
+    monitor_interval = 0  # no monitor thread: the workers are forked from this process
+
+
+def progress_bar(total: int) -> tqdm:
+    """A progress bar of replications on stderr: only on a terminal, only once a run has taken a
+    second, and cleared at the end so the printed tables stay clean."""
+    return _Bar(total=total, desc="simulating", unit=" replications", file=sys.stderr, disable=None,
+                delay=1.0, leave=False)

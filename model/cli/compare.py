@@ -1,0 +1,149 @@
+"""``python -m model compare`` and ``sweep``: scenarios side by side, a lever at several values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..compare import (
+    CompareError,
+    build_comparison,
+    check_out_dir,
+    default_out,
+    display_columns,
+    load_items,
+    save_comparison,
+)
+from ..console import format_table, sweep_text
+from ..engine import DEFAULT_REPLICATIONS, DEFAULT_SEED
+from ..reference import toml_value
+from ..runs import RunError
+from ..scenario import load_scenario
+from ..sweep import parse_value, sweep, sweep_table
+from .common import UsageError, check_target_ids, positive, seed_value
+
+
+def add_compare_parser(sub) -> None:
+    """The ``compare`` command and its options."""
+    compare = sub.add_parser(
+        "compare", help="compare scenario files (run with common random numbers) or saved runs, target by target"
+    )
+    compare.add_argument(
+        "items", nargs="+", type=Path, metavar="SCENARIO.toml|RUN_DIR", help="the first is the reference"
+    )
+    compare.add_argument(
+        "--replications",
+        "-n",
+        type=positive("replications"),
+        default=None,
+        help=f"replications for scenario files (default: the saved runs', else {DEFAULT_REPLICATIONS})",
+    )
+    compare.add_argument(
+        "--seed",
+        type=seed_value,
+        default=None,
+        help=f"random seed for scenario files (default: the saved runs', else {DEFAULT_SEED})",
+    )
+    compare.add_argument(
+        "--out", type=Path, default=None, help="output directory (default runs/compare-<name1>-<name2>...)"
+    )
+    compare.add_argument("--workers", "-j", type=positive("workers"), default=1, help="processes to run in (default 1)")
+    compare.add_argument("--xlsx", action="store_true", help="also write comparison.xlsx (Excel, Chinese headers)")
+    compare.add_argument("--all", action="store_true", help="print district targets too")
+
+
+def add_sweep_parser(sub) -> None:
+    """The ``sweep`` command and its options."""
+    sweep = sub.add_parser("sweep", help="run a scenario at several values of one lever (common random numbers)")
+    sweep.add_argument("scenario", type=Path, metavar="SCENARIO.toml")
+    sweep.add_argument(
+        "lever", metavar="LEVER", help="module.name of a lever, e.g. techreform.subsidy_rate (see `params`)"
+    )
+    sweep.add_argument(
+        "values",
+        nargs="+",
+        metavar="VALUE",
+        help="values to try: numbers, true/false or a choice (put -- before a negative first value)",
+    )
+    sweep.add_argument(
+        "--targets",
+        nargs="+",
+        metavar="TARGET_ID",
+        default=None,
+        help="targets to print (default: the 12 whose likelihood varies most; all are saved in sweep.csv)",
+    )
+    sweep.add_argument(
+        "--replications",
+        "-n",
+        type=positive("replications"),
+        default=DEFAULT_REPLICATIONS,
+        help=f"replications per value (default {DEFAULT_REPLICATIONS})",
+    )
+    sweep.add_argument("--seed", type=seed_value, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
+    sweep.add_argument(
+        "--out", type=Path, default=None, help="output directory (default runs/sweep-<scenario>-<lever>)"
+    )
+    sweep.add_argument("--workers", "-j", type=positive("workers"), default=1, help="processes to run in (default 1)")
+
+
+def cmd_compare(args) -> int:
+    out = args.out
+    try:
+        items = load_items(args.items)
+        out = check_out_dir(args.out or default_out(items))
+        comparison = build_comparison(items, args.replications, args.seed, workers=args.workers)
+        saved = save_comparison(comparison, out, xlsx=args.xlsx)
+    except (CompareError, RunError) as exc:
+        raise UsageError(str(exc)) from exc
+    except OSError as exc:
+        raise UsageError(
+            f"--out: cannot write the comparison to {out} ({exc.strerror or exc}); nothing was saved"
+        ) from exc
+    names = comparison.names
+    print(f"\n== Comparison: {', '.join(names[1:])} against {names[0]} (reference)")
+    print(
+        f"   {comparison.replications} replications, seed {comparison.seed}: common random numbers, so changes are "
+        "paired"
+    )
+    columns, right, hidden = display_columns(comparison.table, show_all=args.all)
+    print(format_table(columns, right=right))
+    print("   * the 10 targets whose likelihood changes most (largest |change| first); change in percentage points,")
+    print("     95 % paired interval (Newcombe's hybrid score interval for paired proportions)")
+    if hidden:
+        print(f"   + {hidden} district targets (all in comparison.csv; --all prints them)")
+    print(
+        f"   saved to {saved}/  (comparison.csv, runs/<name>/{', comparison.xlsx' if args.xlsx else ''}, manifest.json)"
+    )
+    return 0
+
+
+def cmd_sweep(args) -> int:
+    check_target_ids(args.targets or [], "--targets")
+    scenario = load_scenario(args.scenario)
+    out = args.out or Path("runs") / f"sweep-{scenario.name}-{args.lever.rpartition('.')[2]}"
+    try:
+        out = check_out_dir(out)
+        comparison = sweep(
+            scenario,
+            args.lever,
+            [parse_value(v) for v in args.values],
+            args.replications,
+            args.seed,
+            workers=args.workers,
+        )
+        tidy = sweep_table(comparison)
+        saved = save_comparison(comparison, out, extra={"sweep.csv": tidy})
+    except CompareError as exc:
+        raise UsageError(str(exc)) from exc
+    except OSError as exc:
+        raise UsageError(f"--out: cannot write the sweep to {out} ({exc.strerror or exc}); nothing was saved") from exc
+    reference = comparison.runs[0].summary
+    as_written = toml_value(scenario.levers[args.lever])
+    print(
+        f"\n== Sweep of {args.lever} in {scenario.name} (as written: {as_written}), "
+        f"{comparison.replications} replications per value, seed {comparison.seed}, common random numbers"
+    )
+    print(sweep_text(tidy, reference, as_written, args.targets))
+    print("   likelihood of meeting each target at each value (* the scenario's own value); changes with paired")
+    print("   95 % intervals are in sweep.csv")
+    print(f"   saved to {saved}/  (sweep.csv, comparison.csv, runs/<name>/, manifest.json)")
+    return 0

@@ -1,0 +1,125 @@
+"""``python -m model brief``, ``validate``, ``targets``, ``params``: briefs and the registries."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..console import format_table
+from ..params import all_params
+from ..reference import markdown, toml_value
+from ..report.brief import FORMATS, make_brief
+from ..report.i18n import test_text
+from ..runs import RunError
+from ..scenario import ScenarioError, load_scenario
+from ..targets import load_registry
+from .common import UsageError
+
+
+def add_brief_parser(sub) -> None:
+    """The ``brief`` command and its options."""
+    brief = sub.add_parser("brief", help="write the policy brief (HTML, PDF) of a saved run or comparison")
+    brief.add_argument("source", type=Path, metavar="RUN_OR_COMPARISON_DIR")
+    brief.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the brief (default zh)")
+    brief.add_argument("--format", default="html,pdf", help="comma-separated: html, pdf (default html,pdf)")
+    brief.add_argument(
+        "--out",
+        default=None,  # text, not Path: a trailing "/" means a directory
+        help="output file; its suffix is set per format (default: brief.<lang>.<format> inside the directory)",
+    )
+
+
+def add_info_parser(sub) -> None:
+    """The ``validate``, ``targets`` and ``params`` commands."""
+    validate = sub.add_parser("validate", help="check scenario files without running them")
+    validate.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO.toml")
+
+    targets = sub.add_parser("targets", help="print the target registry")
+    targets.add_argument("--plan", choices=sorted({t.plan for t in load_registry()}))
+    targets.add_argument("--lang", choices=("zh", "en"), default="en")
+
+    params = sub.add_parser("params", help="print the levers and uncertainties a scenario can set")
+    params.add_argument("module", nargs="?", choices=sorted(all_params()))
+    params.add_argument(
+        "--markdown",
+        action="store_true",
+        help="print the full scenario-file reference as Markdown (docs/scenario-reference.md)",
+    )
+
+
+def cmd_brief(args) -> int:
+    formats = tuple(dict.fromkeys(f.strip().lower() for f in args.format.split(",") if f.strip()))
+    bad = [f for f in formats if f not in FORMATS]
+    if bad or not formats:
+        raise UsageError(f"--format: expected some of {', '.join(FORMATS)} separated by commas, found {args.format!r}")
+    try:
+        paths = make_brief(args.source, lang=args.lang, formats=formats, out=args.out)
+    except RunError as exc:
+        raise UsageError(str(exc)) from exc
+    except OSError as exc:
+        raise UsageError(f"cannot write the brief ({exc.strerror or exc}); choose another --out") from exc
+    for path in paths:
+        print(f"written {path}")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    """Check every file (not only up to the first bad one); exit 2 if any is bad."""
+    bad = 0
+    for path in args.scenarios:
+        try:
+            scenario = load_scenario(path)
+        except ScenarioError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            bad += 1
+            continue
+        chain = " <- ".join(Path(f).name for f in reversed(scenario.files))
+        print(
+            f"ok  {path}  ({scenario.name}: {chain}; {len(scenario.overridden)} values set, hash "
+            f"{scenario.hash()[:12]})"
+        )
+    return 2 if bad else 0
+
+
+def cmd_targets(args) -> int:
+    chosen = [t for t in load_registry() if not args.plan or t.plan == args.plan]
+    print(
+        format_table(
+            {
+                "id": [t.id for t in chosen],
+                "name": [t.name_zh if args.lang == "zh" else t.name_en for t in chosen],
+                "deadline": [t.deadline.isoformat() for t in chosen],
+                "test": [test_text(t.test(), t.unit, args.lang) + (" (reading)" if t.reading else "") for t in chosen],
+                "modelled by": [t.indicator if t.modelled else "not modelled yet" for t in chosen],
+                "responsible": ["、".join(t.responsible) for t in chosen],
+            }
+        )
+    )
+    modelled = sum(1 for t in load_registry() if t.modelled)
+    print(f"\n{len(load_registry())} targets, {modelled} modelled")
+    return 0
+
+
+def cmd_params(args) -> int:
+    if args.markdown:
+        print(markdown(), end="")
+        return 0
+    for name, declared in all_params().items():
+        if args.module and name != args.module:
+            continue
+        print(f"\n[levers.{name}]")
+        for spec in declared.levers.values():
+            origin = "source" if spec.about.source else "assumption"
+            extra = " (yearly schedule allowed)" if spec.schedule else ""
+            print(
+                f"  {spec.name} = {toml_value(spec.default)}  [{spec.about.unit}]{extra}  {spec.about.en} / "
+                f"{spec.about.zh}  ({origin})"
+            )
+        print(f"\n[uncertainties.{name}]")
+        for spec in declared.uncertainties.values():
+            origin = "source" if spec.about.source else "assumption"
+            print(
+                f"  {spec.name} = {spec.default.describe()}  [{spec.about.unit}]  {spec.about.en} / {spec.about.zh}  "
+                f"({origin})"
+            )
+    return 0

@@ -1,0 +1,181 @@
+"""``python -m model run``: simulate scenario files, save and print their results."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..atomic import OutDirError, check_replaceable
+from ..console import (
+    by_department,
+    decomposition,
+    drivers_text,
+    format_table,
+    joint_lines,
+    outlay,
+    pct,
+    summary_table,
+)
+from ..engine import DEFAULT_REPLICATIONS, DEFAULT_SEED, simulate
+from ..plans import HEADLINE, HEADLINE_2020
+from ..report.excel import write_workbook
+from ..results import Results
+from ..scenario import Scenario, load_scenario
+from .common import UsageError, check_target_ids, positive, progress_bar, seed_value
+
+
+def add_run_parser(sub) -> None:
+    """The ``run`` command and its options."""
+    run = sub.add_parser("run", help="simulate scenario files and save their results")
+    run.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO.toml")
+    run.add_argument(
+        "--replications",
+        "-n",
+        type=positive("replications"),
+        default=DEFAULT_REPLICATIONS,
+        help=f"replications per scenario (default {DEFAULT_REPLICATIONS}: about +/-1 point of Monte Carlo error)",
+    )
+    run.add_argument("--seed", type=seed_value, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
+    run.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="output directory (default runs/<name>); with several scenarios, the parent of one directory per scenario",
+    )
+    run.add_argument("--workers", "-j", type=positive("workers"), default=1, help="processes to run in (default 1)")
+    run.add_argument(
+        "--chunk-size",
+        type=positive("chunk size"),
+        default=None,
+        help="replications per task (results do not depend on it)",
+    )
+    run.add_argument(
+        "--xlsx", action="store_true", help="also write results.xlsx (Excel, Chinese headers) into each run directory"
+    )
+    run.add_argument("--all", action="store_true", help="print every target, not only the modelled ones")
+    run.add_argument(
+        "--by-department",
+        action="store_true",
+        help="also print each responsible unit's targets, lowest likelihood first (always saved in departments.csv)",
+    )
+    run.add_argument(
+        "--drivers",
+        nargs="*",
+        metavar="TARGET_ID",
+        default=None,
+        help="also print the uncertainties that move these targets' likelihood most "
+        "(default: the three goals of 2020; always saved in drivers.csv)",
+    )
+
+
+def _load_all(paths: list[Path]) -> list[Scenario]:
+    scenarios = [load_scenario(p) for p in paths]
+    names = [s.name for s in scenarios]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise UsageError(f"several scenario files are named {dupes[0]!r} in [scenario] name; give each a distinct name")
+    return scenarios
+
+
+def _out_dirs(scenarios: list[Scenario], out: Path | None) -> list[Path]:
+    if out is None:
+        dirs = [Path("runs") / s.name for s in scenarios]
+    elif len(scenarios) == 1:
+        dirs = [out]
+    else:
+        dirs = [out / s.name for s in scenarios]
+    for d in dirs:
+        try:
+            check_replaceable(d, "run")
+        except OutDirError as exc:
+            raise UsageError(str(exc)) from None
+        existing = next(p for p in [d, *d.parents] if p.exists())
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise UsageError(f"--out: cannot write in {existing}; choose a directory you can write to")
+    return dirs
+
+
+def _save(results: Results, out: Path, xlsx: bool) -> Path:
+    """Save a run (and its workbook); a directory that cannot be written is the user's to fix."""
+    try:
+        saved = results.save(out)
+    except OutDirError as exc:  # it changed while we simulated
+        raise UsageError(f"{exc}; nothing was saved") from exc
+    except OSError as exc:
+        raise UsageError(f"--out: cannot write the run to {out} ({exc.strerror or exc}); nothing was saved") from exc
+    if xlsx:
+        write_workbook(saved / "results.xlsx", [results])
+    return saved
+
+
+def _print_run(results: Results, args) -> None:
+    """A run's likelihood table, the plans as a whole, and what ``--by-department`` and
+    ``--drivers`` ask for."""
+    summary, name = results.summary, results.name
+    districts = summary[
+        summary["target_id"].str.contains(".district.", regex=False) & (summary["status"] != "not modelled")
+    ]
+    not_modelled = int((summary["status"] == "not modelled").sum())
+    print(summary_table(summary, args.all))
+    if len(districts) and not args.all:
+        print(
+            f"   + {len(districts)} district targets: mean likelihood {100 * districts['probability'].mean():.1f}% "
+            "(all in summary.csv)"
+        )
+    print("   " + outlay(results))
+    print("   " + decomposition(results))
+    for line in joint_lines(results):
+        print("   " + line)
+    if not_modelled:
+        print(f"   {not_modelled} targets are not modelled yet (listed in summary.csv without a likelihood)")
+    if args.by_department:
+        print(f"\n== {name}: targets by responsible unit (责任单位), lowest likelihood first")
+        print(by_department(results))
+    if args.drivers is not None:
+        print(
+            f"\n== {name}: what drives the likelihood (likelihood when an input falls in the lowest"
+            " or the highest third of its draws; only effects beyond the Monte Carlo error)"
+        )
+        print(drivers_text(results, args.drivers or HEADLINE_2020))
+
+
+def _headline_cells(results: Results) -> list[str]:
+    """One scenario's column of the headline table (``*``: a threshold the scenario changed)."""
+    joint = results.joint.set_index("view")
+    probability = results.summary.set_index("target_id").loc[list(HEADLINE), "probability"]
+    return [pct(p) + ("*" if target in results.scenario.thresholds else "") for target, p in probability.items()] + [
+        pct(joint.loc["headline_2020", "probability"]),
+        f"{joint.loc['met_count', 'mean']:.1f} of {int(joint.loc['met_count', 'modelled'])}",
+    ]
+
+
+def _print_headline(headline: dict[str, list[str]], scenarios: list[Scenario]) -> None:
+    print("\n== Headline goals: likelihood of meeting each target by its deadline")
+    columns = {
+        "target": list(HEADLINE) + ["three goals together (2020; zombies 2019)", "plan-level targets met (mean)"]
+    }
+    columns.update(headline)
+    print(format_table(columns, right=tuple(headline)))
+    if any(s.thresholds.keys() & set(HEADLINE) for s in scenarios):
+        print("   * this scenario changed the target's threshold (a reading); see its summary table")
+
+
+def cmd_run(args) -> int:
+    check_target_ids(args.drivers or [], "--drivers")
+    scenarios = _load_all(args.scenarios)
+    dirs = _out_dirs(scenarios, args.out)
+    headline = {}
+    for scenario, out in zip(scenarios, dirs):
+        print(f"\n== {scenario.name}: {scenario.title_zh} / {scenario.title_en}")
+        print(f"   {args.replications} replications, seed {args.seed}, {args.workers} worker(s)")
+        with progress_bar(args.replications) as bar:
+            results = simulate(scenario, args.replications, args.seed, workers=args.workers,
+                               chunk_size=args.chunk_size, progress=bar.update)
+        saved = _save(results, out, args.xlsx)
+        _print_run(results, args)
+        print(f"   saved to {saved}/  ({results.meta['seconds']:.1f} s)")
+        headline[scenario.name] = _headline_cells(results)
+        del results  # one scenario's results in memory at a time (the budget of _check_replications)
+    if len(scenarios) > 1:
+        _print_headline(headline, scenarios)
+    return 0
