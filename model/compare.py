@@ -98,8 +98,11 @@ class Comparison:
         return self.names[0]
 
 
-def load_items(items) -> list[Scenario | Run]:
-    """Read every path: scenario files -> Scenario, run directories -> SavedRun (no simulation)."""
+def load_items(items, search_path: tuple[str | Path, ...] = ()) -> list[Scenario | Run]:
+    """Read every path: scenario files -> Scenario, run directories -> SavedRun (no simulation).
+
+    ``search_path``: folders whose ``.toml`` files ``extends`` may name (:func:`load_scenario`).
+    """
     out: list[Scenario | Run] = []
     for item in items:
         if isinstance(item, (Scenario, Run)):
@@ -109,7 +112,7 @@ def load_items(items) -> list[Scenario | Run]:
         if path.is_dir():
             out.append(load_run(path))
         elif path.suffix == ".toml" or path.is_file():
-            out.append(load_scenario(path))
+            out.append(load_scenario(path, tuple(search_path)))
         else:
             raise RunError(path, "no such scenario file or run directory",
                            "give scenario .toml files or run directories made by `python -m model run`")

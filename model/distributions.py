@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from difflib import get_close_matches
 from functools import cached_property
 from typing import Any
 
@@ -98,8 +99,6 @@ class Distribution:
         if kind is None:
             raise SpecError("missing 'dist' (one of " + ", ".join(SPEC_KEYS) + ")", "dist")
         if kind not in SPEC_KEYS:
-            from difflib import get_close_matches
-
             near = get_close_matches(str(kind), SPEC_KEYS, n=1)
             hint = f"; did you mean '{near[0]}'?" if near else ""
             raise SpecError(
@@ -108,8 +107,6 @@ class Distribution:
         required, optional = SPEC_KEYS[kind]
         for key in spec:
             if key != "dist" and key not in required + optional:
-                from difflib import get_close_matches
-
                 near = get_close_matches(key, required + optional, n=1)
                 hint = f"; did you mean '{near[0]}'?" if near else ""
                 raise SpecError(

@@ -32,6 +32,7 @@ from . import modules as plan_modules
 from .distributions import correlation_matrix, gaussian_copula_normals, uniforms
 from .links import linked_for
 from .params import all_params, indicator_spec
+from .results import Results
 from .scenario import Scenario
 from .targets import Target, deadline_value, is_met, load_registry
 
@@ -269,7 +270,6 @@ def simulate(
         For fewer than 1 replication or worker. Any larger number is run as asked:
         :func:`memory_estimate` says what it needs (the command line refuses what does not fit).
     """
-    from .results import Results
 
     if replications < 1:
         raise ValueError("replications must be at least 1")

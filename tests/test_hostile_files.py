@@ -149,3 +149,23 @@ def test_an_overlong_name_is_refused_by_validate(tmp_path):
     path = write(tmp_path, "long.toml", HEAD.replace('"t"', '"' + "a" * 300 + '"'))
     line = one_line_error(validate(path))
     assert "scenario.name" in line and "300 characters" in line
+
+
+def test_scenario_path_on_the_command_line(tmp_path):
+    shared = tmp_path / "shared"
+    mine = tmp_path / "mine"
+    shared.mkdir()
+    mine.mkdir()
+    write(shared, "base.toml", HEAD.replace('"t"', '"base"'))
+    child = write(mine, "child.toml", HEAD + 'extends = "../shared/base.toml"\n')
+    assert "--scenario-path" in one_line_error(validate(child))
+    accepted = validate(child, "--scenario-path", str(shared))
+    assert accepted.returncode == 0 and accepted.stdout.startswith("ok"), accepted.stderr
+
+
+def test_more_workers_than_cores_is_refused_before_anything_runs(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "model", "run", str(ROOT / "scenarios" / "plan.toml"),
+                             "--workers", "1000", "--out", str(tmp_path / "out")],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "core" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()

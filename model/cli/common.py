@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import os
 import sys
+from pathlib import Path
 
 from tqdm import tqdm
 
@@ -33,6 +35,29 @@ def positive(kind: str):
         return value
 
     return parse
+
+
+def worker_count(text: str) -> int:
+    """``--workers``: at least 1, at most the cores of this machine (more only adds overhead)."""
+    value = positive("workers")(text)
+    cores = os.cpu_count() or 1
+    if value > cores:
+        raise argparse.ArgumentTypeError(f"this machine has {cores} core(s); use at most {cores} workers, "
+                                         f"found {value}")
+    return value
+
+
+def add_common_options(parser: argparse.ArgumentParser) -> None:
+    """``--workers`` and ``--scenario-path``, the same for every command that simulates."""
+    parser.add_argument("--workers", "-j", type=worker_count, default=1,
+                        help="processes to run in (default 1; at most the machine's cores)")
+    add_scenario_path(parser)
+
+
+def add_scenario_path(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--scenario-path", action="append", type=Path, default=[], metavar="DIR",
+                        help="a folder whose .toml files `extends` may name besides the scenario's own folder tree "
+                             "(repeatable)")
 
 
 def seed_value(text: str) -> int:

@@ -19,7 +19,7 @@ from ..reference import toml_value
 from ..runs import RunError
 from ..scenario import load_scenario
 from ..sweep import parse_value, sweep, sweep_table
-from .common import UsageError, check_target_ids, positive, seed_value
+from .common import UsageError, add_common_options, check_target_ids, positive, seed_value
 
 
 def add_compare_parser(sub) -> None:
@@ -46,7 +46,7 @@ def add_compare_parser(sub) -> None:
     compare.add_argument(
         "--out", type=Path, default=None, help="output directory (default runs/compare-<name1>-<name2>...)"
     )
-    compare.add_argument("--workers", "-j", type=positive("workers"), default=1, help="processes to run in (default 1)")
+    add_common_options(compare)
     compare.add_argument("--xlsx", action="store_true", help="also write comparison.xlsx (Excel, Chinese headers)")
     compare.add_argument("--all", action="store_true", help="print district targets too")
 
@@ -82,13 +82,13 @@ def add_sweep_parser(sub) -> None:
     sweep.add_argument(
         "--out", type=Path, default=None, help="output directory (default runs/sweep-<scenario>-<lever>)"
     )
-    sweep.add_argument("--workers", "-j", type=positive("workers"), default=1, help="processes to run in (default 1)")
+    add_common_options(sweep)
 
 
 def cmd_compare(args) -> int:
     out = args.out
     try:
-        items = load_items(args.items)
+        items = load_items(args.items, tuple(args.scenario_path))
         out = check_out_dir(args.out or default_out(items))
         comparison = build_comparison(items, args.replications, args.seed, workers=args.workers)
         saved = save_comparison(comparison, out, xlsx=args.xlsx)
@@ -118,7 +118,7 @@ def cmd_compare(args) -> int:
 
 def cmd_sweep(args) -> int:
     check_target_ids(args.targets or [], "--targets")
-    scenario = load_scenario(args.scenario)
+    scenario = load_scenario(args.scenario, tuple(args.scenario_path))
     out = args.out or Path("runs") / f"sweep-{scenario.name}-{args.lever.rpartition('.')[2]}"
     try:
         out = check_out_dir(out)

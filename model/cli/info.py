@@ -8,12 +8,11 @@ from pathlib import Path
 from ..console import format_table
 from ..params import all_params
 from ..reference import markdown, toml_value
-from ..report.brief import FORMATS, make_brief
 from ..report.i18n import test_text
 from ..runs import RunError
 from ..scenario import ScenarioError, load_scenario
 from ..targets import load_registry
-from .common import UsageError
+from .common import UsageError, add_scenario_path
 
 
 def add_brief_parser(sub) -> None:
@@ -33,6 +32,7 @@ def add_info_parser(sub) -> None:
     """The ``validate``, ``targets`` and ``params`` commands."""
     validate = sub.add_parser("validate", help="check scenario files without running them")
     validate.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO.toml")
+    add_scenario_path(validate)
 
     targets = sub.add_parser("targets", help="print the target registry")
     targets.add_argument("--plan", choices=sorted({t.plan for t in load_registry()}))
@@ -48,6 +48,9 @@ def add_info_parser(sub) -> None:
 
 
 def cmd_brief(args) -> int:
+    # heavy (matplotlib, WeasyPrint: about a second) and only this command needs it
+    from ..report.brief import FORMATS, make_brief
+
     formats = tuple(dict.fromkeys(f.strip().lower() for f in args.format.split(",") if f.strip()))
     bad = [f for f in formats if f not in FORMATS]
     if bad or not formats:
@@ -68,7 +71,7 @@ def cmd_validate(args) -> int:
     bad = 0
     for path in args.scenarios:
         try:
-            scenario = load_scenario(path)
+            scenario = load_scenario(path, tuple(args.scenario_path))
         except ScenarioError as exc:
             print(f"error: {exc}", file=sys.stderr)
             bad += 1

@@ -21,7 +21,7 @@ from ..plans import HEADLINE, HEADLINE_2020
 from ..report.excel import write_workbook
 from ..results import Results
 from ..scenario import Scenario, load_scenario
-from .common import UsageError, check_target_ids, positive, progress_bar, seed_value
+from .common import UsageError, add_common_options, check_target_ids, positive, progress_bar, seed_value
 
 
 def add_run_parser(sub) -> None:
@@ -42,7 +42,7 @@ def add_run_parser(sub) -> None:
         default=None,
         help="output directory (default runs/<name>); with several scenarios, the parent of one directory per scenario",
     )
-    run.add_argument("--workers", "-j", type=positive("workers"), default=1, help="processes to run in (default 1)")
+    add_common_options(run)
     run.add_argument(
         "--chunk-size",
         type=positive("chunk size"),
@@ -68,8 +68,8 @@ def add_run_parser(sub) -> None:
     )
 
 
-def _load_all(paths: list[Path]) -> list[Scenario]:
-    scenarios = [load_scenario(p) for p in paths]
+def _load_all(paths: list[Path], search_path: list[Path]) -> list[Scenario]:
+    scenarios = [load_scenario(p, tuple(search_path)) for p in paths]
     names = [s.name for s in scenarios]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
@@ -162,7 +162,7 @@ def _print_headline(headline: dict[str, list[str]], scenarios: list[Scenario]) -
 
 def cmd_run(args) -> int:
     check_target_ids(args.drivers or [], "--drivers")
-    scenarios = _load_all(args.scenarios)
+    scenarios = _load_all(args.scenarios, args.scenario_path)
     dirs = _out_dirs(scenarios, args.out)
     headline = {}
     for scenario, out in zip(scenarios, dirs):
