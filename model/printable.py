@@ -31,19 +31,20 @@ def printable(text: str) -> str:
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
 def cell_text(value: object) -> object:
-    """A value for a CSV or workbook cell: text that a spreadsheet would read as a formula is
-    neutralised, numbers and missing values pass unchanged.
+    """A value for a CSV cell: text a spreadsheet would read as a formula is neutralised;
+    numbers, plain numbers written as text (``-0.05``) and missing values pass unchanged.
 
     Text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
     apostrophe, as the OWASP guidance on CSV injection says, so Excel, WPS and LibreOffice show
-    it as the text it is instead of evaluating it. Control characters are escaped as well.
+    it as text instead of evaluating it. Control characters are escaped as well.
     """
     if not isinstance(value, str):
         return value
     text = value
-    if text.startswith(_FORMULA_START):
+    if text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
         text = "'" + text
     return printable(text) if _UNSAFE.search(text) else text

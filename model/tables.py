@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .params import indicator_spec
+from .printable import cell_text
 from .stats import round_outward, wilson
 from .targets import Target, load_registry
 from .timeline import YEARS, to_date
@@ -234,5 +235,14 @@ def flat_columns(wide: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
-    """A table as UTF-8 with BOM (Excel and WPS on Chinese Windows), no index."""
+    """A table as UTF-8 with BOM (Excel and WPS on Chinese Windows), no index.
+
+    Text cells (names, titles, descriptions from users' files) are written with
+    :func:`model.printable.cell_text`: nothing a spreadsheet would evaluate as a formula.
+    """
+    text = frame.select_dtypes(include=["object", "string"]).columns
+    if len(text):
+        frame = frame.copy()
+        for column in text:
+            frame[column] = frame[column].map(cell_text, na_action="ignore")
     frame.to_csv(path, index=False, encoding="utf-8-sig")

@@ -30,6 +30,7 @@ from openpyxl.utils import get_column_letter
 
 from ..distributions import Distribution, SpecError
 from ..params import all_params
+from ..printable import printable
 from ..runs import Run
 from ..tables import display_width, rounded_csv, summary_csv, wide_table
 from .i18n import describe_distribution, unit_label, value_label
@@ -127,6 +128,8 @@ def _cell(value: Any) -> Any:
         return int(value)
     if isinstance(value, (float, np.floating)):
         return None if np.isnan(value) else float(value)
+    if isinstance(value, str):
+        return printable(value)  # control characters are not allowed in a workbook cell either
     return value
 
 
@@ -139,6 +142,9 @@ def _write_sheet(wb: Workbook, title: str, frame: pd.DataFrame, headers: list[st
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for row in frame.itertuples(index=False):
         ws.append([_cell(v) for v in row])
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"  # text from a file is never a formula (openpyxl reads "=..." as one)
     ws.freeze_panes = "A2"
     for j, (header, is_pct) in enumerate(zip(headers, percent), start=1):
         letter = get_column_letter(j)
