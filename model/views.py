@@ -65,72 +65,50 @@ def joint(met: Mapping[str, np.ndarray], registry: tuple[Target, ...] | None = N
     registry = load_registry() if registry is None else registry
     n = _n(met)
     plan_level = [t for t in registry if not t.is_district]
-    groups: list[tuple[str, str, str, list[Target]]] = []
-    for plan, (zh, en) in PLANS.items():
-        groups.append(
-            (f"plan.{plan}", f"{zh}：全部目标", f"{en}: every target", [t for t in plan_level if t.plan == plan])
-        )
-    districts = [t for t in registry if t.is_district]
-    groups.append(
-        (
-            "districts",
-            "技术改造分地区目标（2017年）：全部",
-            "Tech-renovation district targets (2017): every one",
-            districts,
-        )
-    )
+    rows = [_group_row(met, n, *group) for group in _joint_groups(registry)]
+    rows.append(_met_count_row(met, n, plan_level))
+    return pd.DataFrame(rows).reindex(columns=_JOINT_COLUMNS)
+
+
+_JOINT_COLUMNS = ["view", "name_zh", "name_en", "targets", "modelled", "probability", "probability_low",
+                  "probability_high", "mean", "p10", "p50", "p90"]
+
+
+def _joint_groups(registry: tuple[Target, ...]) -> list[tuple[str, str, str, list[Target]]]:
+    """The groups of :func:`joint`: ``(view, name_zh, name_en, targets)`` each."""
+    plan_level = [t for t in registry if not t.is_district]
+    groups = [(f"plan.{plan}", f"{zh}：全部目标", f"{en}: every target", [t for t in plan_level if t.plan == plan])
+              for plan, (zh, en) in PLANS.items()]
+    groups.append(("districts", "技术改造分地区目标（2017年）：全部",
+                   "Tech-renovation district targets (2017): every one", [t for t in registry if t.is_district]))
     by_id = {t.id: t for t in registry}
-    groups.append(
-        (
-            "headline_2020",
-            "三大核心目标（2020年）同时实现",
-            "The three headline goals (2020) all met",
-            [by_id[i] for i in HEADLINE_2020 if i in by_id],
-        )
-    )
+    groups.append(("headline_2020", "三大核心目标（2020年）同时实现", "The three headline goals (2020) all met",
+                   [by_id[i] for i in HEADLINE_2020 if i in by_id]))
     groups.append(("all_plan_level", "全部市级目标同时实现", "Every plan-level target met", plan_level))
-    rows = []
-    for view, zh, en, targets in groups:
-        ids = [t.id for t in targets if t.id in met]
-        row = {"view": view, "name_zh": zh, "name_en": en, "targets": len(targets), "modelled": len(ids)}
-        if ids:
-            k = int(_all_met(met, ids, n).sum())
-            low, high = wilson(k, n)
-            row.update(probability=k / n, probability_low=low, probability_high=high)
-        rows.append(row)
+    return groups
+
+
+def _group_row(met: Mapping[str, np.ndarray], n: int, view: str, zh: str, en: str, targets: list[Target]) -> dict:
+    """Likelihood (with its Wilson interval) that every modelled target of a group is met."""
+    ids = [t.id for t in targets if t.id in met]
+    row = {"view": view, "name_zh": zh, "name_en": en, "targets": len(targets), "modelled": len(ids)}
+    if ids:
+        k = int(_all_met(met, ids, n).sum())
+        low, high = wilson(k, n)
+        row.update(probability=k / n, probability_low=low, probability_high=high)
+    return row
+
+
+def _met_count_row(met: Mapping[str, np.ndarray], n: int, plan_level: list[Target]) -> dict:
+    """The number of plan-level targets met per replication: mean and 10/50/90 % quantiles."""
     ids = [t.id for t in plan_level if t.id in met]
     count = np.zeros(n)
     for target_id in ids:
         count += met[target_id]
     q10, q50, q90 = np.quantile(count, (0.1, 0.5, 0.9), method="inverted_cdf")
-    rows.append(
-        {
-            "view": "met_count",
-            "name_zh": "实现的市级目标个数",
-            "name_en": "Number of plan-level targets met",
-            "targets": len(plan_level),
-            "modelled": len(ids),
-            "mean": float(count.mean()),
-            "p10": float(q10),
-            "p50": float(q50),
-            "p90": float(q90),
-        }
-    )
-    columns = [
-        "view",
-        "name_zh",
-        "name_en",
-        "targets",
-        "modelled",
-        "probability",
-        "probability_low",
-        "probability_high",
-        "mean",
-        "p10",
-        "p50",
-        "p90",
-    ]
-    return pd.DataFrame(rows).reindex(columns=columns)
+    return {"view": "met_count", "name_zh": "实现的市级目标个数", "name_en": "Number of plan-level targets met",
+            "targets": len(plan_level), "modelled": len(ids), "mean": float(count.mean()),
+            "p10": float(q10), "p50": float(q50), "p90": float(q90)}
 
 
 @cache

@@ -69,65 +69,22 @@ def assumptions(runs: tuple[Run, ...], lang: str) -> dict[str, Any]:
     levers, uncertainties = [], []
     unchanged = {"source": 0, "assumption": 0}
     for module, declared in all_params().items():
-        for spec in declared.levers.values():
-            values = [run.settings.get("levers", {}).get(spec.key) for run in runs]
-            if all(v is None for v in values):
-                continue
-            cells = [
-                {"text": "—" if v is None else _lever_text(v, lang), "changed": _lever_changed(spec, v)} for v in values
-            ]
-            levers.append(
-                {
-                    "module": module,
-                    "key": spec.key,
-                    "name": spec.about.zh if lang == "zh" else spec.about.en,
-                    "unit": unit_label(spec.about.unit, lang),
-                    "default": _lever_text(spec.default, lang),
-                    "origin": "source" if spec.about.source else "assumption",
-                    "cells": cells,
-                }
-            )
+        levers += [row for spec in declared.levers.values() if (row := _lever_row(module, spec, runs, lang))]
         for spec in declared.uncertainties.values():
-            default = _normal({"dist": spec.default.kind, **dict(spec.default.params)})
-            values = [run.settings.get("uncertainties", {}).get(spec.key) for run in runs]
-            if all(v is None for v in values):
+            rows = _uncertainty_rows(module, spec, runs, lang)
+            if rows is None:
                 continue
-            origin = "source" if spec.about.source else "assumption"
-            changed: dict[str, list[str]] = {}
-            for run, value in zip(runs, values):
-                if value is not None and _normal(value) != default:
-                    changed.setdefault(_dist_text(value, lang), []).append(run.name)
-            if not changed:
-                unchanged[origin] += 1
-            for text, names in changed.items():
-                uncertainties.append(
-                    {
-                        "module": module,
-                        "key": spec.key,
-                        "name": spec.about.zh if lang == "zh" else spec.about.en,
-                        "unit": unit_label(spec.about.unit, lang),
-                        "default": describe_distribution(spec.default, lang),
-                        "origin": origin,
-                        "value": text,
-                        "scenarios": names,
-                        "shared": len(runs) > 1 and len(names) == len(runs),
-                    }
-                )
+            if not rows:
+                unchanged["source" if spec.about.source else "assumption"] += 1
+            uncertainties += rows
+    levers_default = 0
     if len(runs) > 1:  # a comparison shows the levers some scenario sets away from the default
         shown = [r for r in levers if any(c["changed"] for c in r["cells"]) or len({c["text"] for c in r["cells"]}) > 1]
         levers_default = len(levers) - len(shown)
         levers = shown
-    else:
-        levers_default = 0
     links_off = [
         _link_name(name, lang)
         for name in sorted({name for run in runs for name, on in run.settings.get("links", {}).items() if not on})
-    ]
-    names = {t.id: (t.name_zh if lang == "zh" else t.name_en) for t in load_registry()}
-    readings = [
-        {"scenario": run.name, "target": f"{names.get(t, t)} ({t.rsplit('.', 1)[-1]})", "value": v}
-        for run in runs
-        for t, v in run.settings.get("thresholds", {}).items()
     ]
     return {
         "levers": levers,
@@ -136,5 +93,58 @@ def assumptions(runs: tuple[Run, ...], lang: str) -> dict[str, Any]:
         "unchanged": unchanged,
         "unchanged_total": sum(unchanged.values()),
         "links_off": links_off,
-        "readings": readings,
+        "readings": _readings(runs, lang),
     }
+
+
+def _lever_row(module: str, spec, runs: tuple[Run, ...], lang: str) -> dict[str, Any] | None:
+    """One lever with each run's value (None when no run holds it)."""
+    values = [run.settings.get("levers", {}).get(spec.key) for run in runs]
+    if all(v is None for v in values):
+        return None
+    cells = [{"text": "—" if v is None else _lever_text(v, lang), "changed": _lever_changed(spec, v)} for v in values]
+    return {
+        "module": module,
+        "key": spec.key,
+        "name": spec.about.zh if lang == "zh" else spec.about.en,
+        "unit": unit_label(spec.about.unit, lang),
+        "default": _lever_text(spec.default, lang),
+        "origin": "source" if spec.about.source else "assumption",
+        "cells": cells,
+    }
+
+
+def _uncertainty_rows(module: str, spec, runs: tuple[Run, ...], lang: str) -> list[dict[str, Any]] | None:
+    """One row per distinct changed value of an uncertainty ([] if unchanged; None if no run holds it)."""
+    default = _normal({"dist": spec.default.kind, **dict(spec.default.params)})
+    values = [run.settings.get("uncertainties", {}).get(spec.key) for run in runs]
+    if all(v is None for v in values):
+        return None
+    changed: dict[str, list[str]] = {}
+    for run, value in zip(runs, values):
+        if value is not None and _normal(value) != default:
+            changed.setdefault(_dist_text(value, lang), []).append(run.name)
+    return [
+        {
+            "module": module,
+            "key": spec.key,
+            "name": spec.about.zh if lang == "zh" else spec.about.en,
+            "unit": unit_label(spec.about.unit, lang),
+            "default": describe_distribution(spec.default, lang),
+            "origin": "source" if spec.about.source else "assumption",
+            "value": text,
+            "scenarios": names,
+            "shared": len(runs) > 1 and len(names) == len(runs),
+        }
+        for text, names in changed.items()
+    ]
+
+
+def _readings(runs: tuple[Run, ...], lang: str) -> list[dict[str, Any]]:
+    """Target thresholds a scenario changed (readings), with the target's name."""
+    names = {t.id: (t.name_zh if lang == "zh" else t.name_en) for t in load_registry()}
+    return [
+        {"scenario": run.name, "target": f"{names.get(t, t)} ({t.rsplit('.', 1)[-1]})", "value": v}
+        for run in runs
+        for t, v in run.settings.get("thresholds", {}).items()
+    ]
