@@ -9,6 +9,7 @@ holds nothing such a directory does not hold. Anything else is refused with
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import fcntl
 import json
@@ -136,6 +137,28 @@ def _umask() -> int:
     return mask
 
 
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Swap two existing paths in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``).
+
+    Returns False where the system or the file system cannot (then nothing has changed).
+    """
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -221,13 +244,15 @@ def atomic_directory(out_dir: str | Path, kind: str) -> Iterator[Path]:
             os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; outputs are shared like any folder
             yield tmp
             check_replaceable(out, kind)  # it may have changed while we wrote
-            if out.exists():
+            if not out.exists():
+                os.replace(tmp, out)
+            elif exchange(tmp, out):  # one atomic step: there is always a complete run at out
+                shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the old run
+            else:  # two renames; a crash between them is undone by the next save (_tidy)
                 old = out.with_name(f".{out.name}.old-{os.getpid()}")
                 os.replace(out, old)
                 os.replace(tmp, out)
                 shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, out)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

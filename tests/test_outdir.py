@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from model import load_scenario, simulate
-from model.atomic import OutDirError, atomic_directory, check_replaceable
+from model.atomic import OutDirError, atomic_directory, check_replaceable, exchange
 from model.cli import main
 
 SCENARIO = "scenarios/plan.toml"
@@ -162,3 +162,14 @@ def test_saves_into_one_folder_take_their_turn(tmp_path, plan_run):
     assert order == ["first", "second"]
     assert (tmp_path / "run" / "summary.csv").is_file()  # the second, complete save is what stays
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_exchange_swaps_two_folders_in_one_step(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "one").write_text("a", "utf-8")
+    (tmp_path / "b" / "two").write_text("b", "utf-8")
+    if not exchange(tmp_path / "a", tmp_path / "b"):
+        pytest.skip("this system cannot swap paths atomically; the two-rename fallback is tested above")
+    assert [p.name for p in (tmp_path / "a").iterdir()] == ["two"]
+    assert [p.name for p in (tmp_path / "b").iterdir()] == ["one"]
