@@ -107,8 +107,9 @@ def check_replaceable(out_dir: str | Path, kind: str) -> Path:
     Raises
     ------
     OutDirError
-        A file (or something else that is not a directory) is in the way, the directory is not
-        one of ours of this kind, or it holds a file or folder such a directory never holds.
+        A file (or something else that is not a directory) is in the way, the destination cannot
+        be written, the directory is not one of ours of this kind, or it holds a file or folder
+        such a directory never holds.
     """
     out = Path(out_dir)
     for parent in [out, *out.parents]:
@@ -116,6 +117,9 @@ def check_replaceable(out_dir: str | Path, kind: str) -> Path:
             raise OutDirError(f"--out: {parent} exists and is not a directory; choose another path")
     if out.is_symlink():
         raise OutDirError(f"--out: {out} is a symbolic link; give the real directory or another path")
+    existing = next(p for p in [out, *out.parents] if p.exists())
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OutDirError(f"--out: cannot write in {existing}; choose a directory you can write to")
     if not out.exists() or not any(out.iterdir()):
         return out
     found = _manifest_kind(out)

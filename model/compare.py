@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -296,9 +295,6 @@ def check_out_dir(out: str | Path) -> Path:
         out = check_replaceable(out, "comparison")
     except OutDirError as exc:
         raise CompareError(str(exc)) from None
-    existing = next(p for p in [out, *out.parents] if p.exists())
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise CompareError(f"--out: cannot write in {existing}; choose a directory you can write to")
     return out
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from ..atomic import OutDirError, check_replaceable
@@ -89,9 +88,6 @@ def _out_dirs(scenarios: list[Scenario], out: Path | None) -> list[Path]:
             check_replaceable(d, "run")
         except OutDirError as exc:
             raise UsageError(str(exc)) from None
-        existing = next(p for p in [d, *d.parents] if p.exists())
-        if not os.access(existing, os.W_OK | os.X_OK):
-            raise UsageError(f"--out: cannot write in {existing}; choose a directory you can write to")
     return dirs
 
 
