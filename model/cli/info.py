@@ -8,7 +8,7 @@ from pathlib import Path
 from ..console import format_table
 from ..params import all_params
 from ..reference import markdown, toml_value
-from ..report.i18n import test_text
+from ..report.i18n import test_text, unit_label
 from ..runs import RunError
 from ..scenario import ScenarioError, load_scenario
 from ..series import load_series
@@ -141,7 +141,7 @@ def cmd_series(args) -> int:
     if args.lang in (None, "en"):
         columns["name"] = [s.en for s in table]
     columns.update({
-        "unit": [s.unit for s in table],
+        "unit": [unit_label(s.unit, args.lang or "zh") for s in table],
         "published": [s.published for s in table],
         "computed from": [s.computed_from() for s in table],
     })
