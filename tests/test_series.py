@@ -177,6 +177,9 @@ def test_series_command_lists_every_series_chinese_first(capsys):
         assert spec.zh in line and spec.en in line and spec.computed_from() in line, spec.id
         assert line.index(spec.zh) < line.index(spec.en)
     assert "growth(innovation.gdp)" in out and "not modelled yet (growth)" in out
+    for spec in table.values():  # why a series has no indicator, and where the indicator differs
+        if spec.missing or spec.caveat:
+            assert f"  {spec.id}: {spec.missing or spec.caveat}" in out
     assert f"{len(table)} series, {sum(s.modelled for s in table.values())} modelled" in out
 
 

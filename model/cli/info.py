@@ -146,6 +146,9 @@ def cmd_series(args) -> int:
         "computed from": [s.computed_from() for s in table],
     })
     print(format_table(columns))
+    notes = [f"  {s.id}: {s.missing or s.caveat}" for s in table if s.missing or s.caveat]
+    if notes:
+        print("\nnotes:\n" + "\n".join(notes))
     modelled = sum(1 for s in table if s.modelled)
     print(f"\n{len(table)} series, {modelled} modelled (model/data/series.toml: definitions, ranges, sd)")
     return 0
