@@ -125,6 +125,9 @@ class Results(Run):
             **self.meta,
         }
 
+    def _yearly_indicators(self) -> dict[str, np.ndarray]:
+        return self.indicators
+
     # -- saving ------------------------------------------------------------------------------------
     def save(self, out_dir: str | Path) -> Path:
         """Write the run directory (:func:`save_run`)."""

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import views
+from .series import series_values
 from .tables import summary_table
 
 __all__ = ["RUN_FILES", "Run", "RunError", "SavedRun", "load_run"]
@@ -69,6 +70,8 @@ class Run:
         run without sampled inputs (saved before drivers existed).
     joint, departments, districts : DataFrame
         The views of :mod:`model.views`.
+
+    ``series(id)`` gives a published series (:mod:`model.series`) per replication and year.
     """
 
     name: str
@@ -90,6 +93,30 @@ class Run:
     def probability(self, target_id: str) -> float:
         """Share of replications meeting ``target_id``."""
         return float(self.met[target_id].mean())
+
+    def series(self, series_id: str) -> np.ndarray:
+        """A published series (``python -m model series`` lists them), per replication and year.
+
+        Returns
+        -------
+        ndarray of float, shape (replications, 5)
+            Years 2016-2020, in the series' unit; NaN where a year has no value (growth in 2016,
+            years before the series' first year).
+
+        Raises
+        ------
+        SeriesError
+            Unknown id (with a did-you-mean), a series not modelled yet, or a run that does not
+            hold the yearly indicators (a saved run).
+        """
+        return series_values(series_id, self._yearly_indicators(), run=self._label())
+
+    def _yearly_indicators(self) -> dict[str, np.ndarray] | None:
+        """The yearly indicators per replication, or None when the run does not hold them."""
+        return None
+
+    def _label(self) -> str:
+        return f"run '{self.name}'"
 
     @cached_property
     def joint(self) -> pd.DataFrame:
@@ -137,6 +164,9 @@ class SavedRun(Run):
     @cached_property
     def summary(self) -> pd.DataFrame:
         return summary_table(self.values, self.met, self.settings.get("thresholds", {}))
+
+    def _label(self) -> str:
+        return f"the saved run {self.path}" if self.path is not None else f"the saved run '{self.name}'"
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""``python -m model brief``, ``validate``, ``targets``, ``params``: briefs and the registries."""
+"""``python -m model brief``, ``validate``, ``targets``, ``params``, ``series``: briefs and the registries."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from pathlib import Path
 from ..console import format_table
 from ..params import all_params
 from ..reference import markdown, toml_value
-from ..report.i18n import test_text
+from ..report.i18n import test_text, unit_label
 from ..runs import RunError
 from ..scenario import ScenarioError, load_scenario
+from ..series import load_series
 from ..targets import load_registry
 from .common import UsageError, add_scenario_path
 
@@ -29,7 +30,7 @@ def add_brief_parser(sub) -> None:
 
 
 def add_info_parser(sub) -> None:
-    """The ``validate``, ``targets`` and ``params`` commands."""
+    """The ``validate``, ``targets``, ``params`` and ``series`` commands."""
     validate = sub.add_parser("validate", help="check scenario files without running them")
     validate.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO.toml")
     add_scenario_path(validate)
@@ -45,6 +46,10 @@ def add_info_parser(sub) -> None:
         action="store_true",
         help="print the full scenario-file reference as Markdown (docs/scenario-reference.md)",
     )
+
+    series = sub.add_parser("series", help="print the published series (统计公报, 考核) and how each is computed")
+    series.add_argument("--lang", choices=("zh", "en"), default=None,
+                        help="show the names in one language only (default: Chinese, then English)")
 
 
 def cmd_brief(args) -> int:
@@ -125,4 +130,25 @@ def cmd_params(args) -> int:
                 f"  {spec.name} = {spec.default.describe()}  [{spec.about.unit}]  {spec.about.en} / {spec.about.zh}  "
                 f"({origin})"
             )
+    return 0
+
+
+def cmd_series(args) -> int:
+    table = list(load_series().values())
+    columns = {"id": [s.id for s in table]}
+    if args.lang in (None, "zh"):
+        columns["名称"] = [s.zh for s in table]
+    if args.lang in (None, "en"):
+        columns["name"] = [s.en for s in table]
+    columns.update({
+        "unit": [unit_label(s.unit, args.lang or "zh") for s in table],
+        "published": [s.published for s in table],
+        "computed from": [s.computed_from() for s in table],
+    })
+    print(format_table(columns))
+    notes = [f"  {s.id}: {s.missing or s.caveat}" for s in table if s.missing or s.caveat]
+    if notes:
+        print("\nnotes:\n" + "\n".join(notes))
+    modelled = sum(1 for s in table if s.modelled)
+    print(f"\n{len(table)} series, {modelled} modelled (model/data/series.toml: definitions, ranges, sd)")
     return 0

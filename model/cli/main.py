@@ -1,4 +1,4 @@
-"""Command line: ``python -m model {run,compare,sweep,brief,validate,targets,params}``.
+"""Command line: ``python -m model {run,compare,sweep,brief,validate,targets,params,series}``.
 
 Exit status: 0 success, 2 bad input (one clear line on stderr, nothing written), 1 internal error.
 """
@@ -21,6 +21,7 @@ from .info import (
     add_info_parser,
     cmd_brief,
     cmd_params,
+    cmd_series,
     cmd_targets,
     cmd_validate,
 )
@@ -46,6 +47,7 @@ COMMANDS = {
     "validate": cmd_validate,
     "targets": cmd_targets,
     "params": cmd_params,
+    "series": cmd_series,
 }
 
 
