@@ -175,16 +175,17 @@ def _read_csv(path: Path, name: str) -> pd.DataFrame:
 def _read_replications(path: Path) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     values: dict[str, np.ndarray] = {}
     met: dict[str, np.ndarray] = {}
-    npz = np.load(path / "replications.npz", allow_pickle=False)  # pickles are never loaded
-    if not isinstance(npz, np.lib.npyio.NpzFile):
-        raise ValueError("not an .npz archive")
-    with npz:
-        for key in npz.files:
-            kind, _, target = key.partition("/")
-            if kind == "value":
-                values[target] = npz[key]
-            elif kind == "met":
-                met[target] = npz[key]
+    with open(path / "replications.npz", "rb") as fh:  # closed however np.load fails
+        npz = np.load(fh, allow_pickle=False)  # pickles are never loaded
+        if not isinstance(npz, np.lib.npyio.NpzFile):
+            raise ValueError("not an .npz archive")
+        with npz:
+            for key in npz.files:
+                kind, _, target = key.partition("/")
+                if kind == "value":
+                    values[target] = npz[key]
+                elif kind == "met":
+                    met[target] = npz[key]
     return values, met
 
 
