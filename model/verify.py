@@ -107,6 +107,10 @@ def check_checksums(path: Path, manifest: dict[str, Any], kind: str, hint: str =
             raise RunError(path, f"is incomplete: {name} missing", hint)
         if sha256(path / name) != digest:
             raise RunError(path, f"{name} does not match its checksum", hint)
+    unlisted = sorted(n for n in KINDS[kind] - set(checksums) - {"manifest.json"}
+                      if not n.startswith("brief.") and (path / n).exists())  # briefs are added later
+    if unlisted:
+        raise RunError(path, f"{unlisted[0]} has no checksum in manifest.json (it was added or the list edited)", hint)
     return True
 
 

@@ -147,6 +147,13 @@ def test_an_edited_file_does_not_match_its_checksum(runs, tmp_path, capsys):
         load_run(runs / "plan")
 
 
+def test_a_file_without_its_checksum_is_refused(runs, tmp_path, capsys):
+    def edit(manifest):
+        del manifest["checksums"]["drivers.csv"]
+    _edit_manifest(runs / "plan", edit)
+    _refused_everywhere(capsys, tmp_path, runs / "plan", runs / "baseline", "drivers.csv has no checksum")
+
+
 def _summary_lines(run: Path) -> list[str]:
     return (run / "summary.csv").read_text("utf-8-sig").splitlines(keepends=True)
 
@@ -172,13 +179,16 @@ def test_a_summary_with_a_row_deleted_is_refused_in_a_run_without_checksums(runs
     _refused_everywhere(capsys, tmp_path, runs / "plan", runs / "baseline", f"summary.csv lacks the row of {gone}")
 
 
-@pytest.mark.parametrize("name", ["../../escaped", "a/b", "..", ".hidden", "/tmp/abs"])
+@pytest.mark.parametrize("name", ["../../escaped", "a/b", "..", ".hidden", "ABSOLUTE"])
 def test_a_run_name_that_is_a_path_is_refused_and_nothing_is_written_outside(runs, tmp_path, capsys, name):
+    absolute = tmp_path.parent / f"{tmp_path.name}-absolute"  # outside tmp_path, so the snapshot cannot see it
+
     def edit(manifest):
-        manifest["scenario"]["name"] = name
+        manifest["scenario"]["name"] = str(absolute) if name == "ABSOLUTE" else name
     _edit_manifest(runs / "plan", edit)  # the manifest itself carries no checksum: this edit is possible
     _refused_everywhere(capsys, tmp_path, runs / "plan", runs / "baseline", "scenario.name must be a scenario name")
-    assert not (tmp_path.parent / "escaped").exists() and not Path("/tmp/abs").exists()
+    assert not (tmp_path / "escaped").exists() and not (tmp_path.parent / "escaped").exists()
+    assert not absolute.exists()
 
 
 def test_a_run_name_that_is_a_formula_is_refused(runs, tmp_path, capsys):
