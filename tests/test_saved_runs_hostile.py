@@ -210,6 +210,17 @@ def test_a_comparison_whose_manifest_names_a_path_is_refused_by_brief(runs, tmp_
     assert _snapshot(tmp_path) == before
 
 
+def test_an_edited_comparison_is_refused_by_brief(runs, tmp_path, capsys):
+    assert main(["compare", str(runs / "baseline"), str(runs / "plan"), "--out", str(tmp_path / "cmp")]) == 0
+    capsys.readouterr()
+    with open(tmp_path / "cmp" / "comparison.csv", "a", encoding="utf-8") as fh:
+        fh.write("=1+1,\n")
+    before = _snapshot(tmp_path)
+    err = _error_line(capsys, ["brief", tmp_path / "cmp", "--format", "html"])
+    assert err.endswith("cmp: comparison.csv does not match its checksum; run the comparison again"), err
+    assert _snapshot(tmp_path) == before
+
+
 @pytest.mark.parametrize("checksums", [True, False], ids=["checksums", "old-run"])
 def test_a_symlink_inside_a_run_is_refused(runs, tmp_path, capsys, checksums):
     secret = tmp_path / "secret.csv"
