@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["KINDS", "OutDirError", "atomic_directory", "check_replaceable"]
+__all__ = ["KINDS", "OutDirError", "WriteError", "atomic_directory", "check_replaceable", "writing"]
 
 #: The files a brief adds to a run or comparison directory (``python -m model brief``).
 _BRIEF_FILES = frozenset(f"brief.{lang}.{fmt}" for lang in ("zh", "en") for fmt in ("html", "pdf"))
@@ -42,6 +42,28 @@ _RUN_KEYS = ("scenario", "seed", "replications", "targets")
 
 class OutDirError(ValueError):
     """An output path that must not be written or replaced (the message says what to do)."""
+
+
+class WriteError(OSError):
+    """A file of an output directory could not be written (disk full, no permission); the
+    message names the file and the directory, and says that nothing was saved."""
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+@contextmanager
+def writing(name: str, shown: str | Path) -> Iterator[None]:
+    """Turn an :class:`OSError` while writing file ``name`` of the output ``shown`` into a
+    :class:`WriteError` that says which file: ``cannot write results.xlsx in runs/plan: No
+    space left on device; nothing was saved``."""
+    try:
+        yield
+    except WriteError:
+        raise
+    except OSError as exc:
+        raise WriteError(exc.errno, f"cannot write {name} in {shown}: {exc.strerror or exc}; nothing was saved") \
+            from exc
 
 
 def _manifest_kind(path: Path) -> str | None:

@@ -49,9 +49,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .atomic import OutDirError, atomic_directory, check_replaceable
+from .atomic import OutDirError, atomic_directory, check_replaceable, writing
 from .engine import DEFAULT_REPLICATIONS, DEFAULT_SEED, simulate
 from .paired import paired_interval
+from .printable import printable
 from .report.excel import write_workbook
 from .results import MODEL_VERSION, save_run
 from .runs import Run, RunError, load_run
@@ -60,6 +61,7 @@ from .stats import wilson
 from .tables import CHANGE_FIELDS, flat_columns, wide_table, write_csv
 from .targets import load_registry
 from .timeline import YEARS
+from .verify import NAME_RULE, file_checksums, valid_name
 
 __all__ = ["Comparison", "CompareError", "build_comparison", "compare", "comparison_table", "load_items",
            "paired_interval", "save_comparison", "wide_table"]
@@ -119,22 +121,38 @@ def load_items(items, search_path: tuple[str | Path, ...] = ()) -> list[Scenario
 
 
 def _check_names(names: list[str]) -> None:
+    for name in names:  # names become folder names (runs/<name>/): labels only, never paths
+        if not valid_name(name):
+            raise CompareError(f"scenario name {printable(repr(name))} is not a name ({NAME_RULE}); rename the "
+                               "scenario and rerun it")
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
-        raise CompareError(
-            f"two scenarios are named {dupes[0]!r}; scenario names identify the columns, give each a distinct "
-            "[scenario] name"
-        )
+        raise CompareError(f"two scenarios are named {dupes[0]!r}; scenario names identify the columns, give each a "
+                           "distinct [scenario] name")
+
+
+def _where(run: Run) -> str:
+    return f"run {run.name!r}" + (f" ({run.path})" if getattr(run, "path", None) else "")
+
+
+def _check_version(run: Run) -> None:
+    """Refuse a run of another model version: a change against it would not be the settings' effect."""
+    version = run.manifest.get("model_version")
+    if version != MODEL_VERSION:
+        saved = f"model version {printable(str(version))}" if isinstance(version, str) else "no model version"
+        raise CompareError(f"{_where(run)} was saved by {saved}, this is model version {MODEL_VERSION}; rerun it "
+                           "with this model (`python -m model run`) or compare the scenario files")
 
 
 def _check(runs: list[Run]) -> None:
-    """Refuse runs that cannot be paired: names, seeds, replications, horizon, targets."""
+    """Refuse runs that cannot be paired: names, model version, seeds, replications, horizon, targets."""
     _check_names([e.name for e in runs])
     ref = runs[0]
     registry = {t.id for t in load_registry()}
     for e in runs:
+        _check_version(e)
         m = e.manifest
-        where = f"run {e.name!r}" + (f" ({e.path})" if getattr(e, "path", None) else "")
+        where = _where(e)
         if list(m["years"]) != list(ref.manifest["years"]):
             raise CompareError(
                 f"{where} covers years {m['years'][0]}-{m['years'][-1]}, {ref.name!r} covers "
@@ -143,15 +161,12 @@ def _check(runs: list[Run]) -> None:
             )
         if sorted(m["targets"]) != sorted(ref.manifest["targets"]):
             extra = sorted(set(m["targets"]) ^ set(ref.manifest["targets"]))
-            raise CompareError(
-                f"{where} and {ref.name!r} model different targets (e.g. {extra[0]}); they come from "
-                "different model versions: rerun both with this model"
-            )
+            raise CompareError(f"{where} and {ref.name!r} model different targets (e.g. {extra[0]}); they come from "
+                               "different model versions: rerun both with this model")
         unknown = sorted(set(m["targets"]) - registry)
         if unknown:
-            raise CompareError(
-                f"{where} holds target {unknown[0]} that the registry does not know; rerun it with this model"
-            )
+            raise CompareError(f"{where} holds target {unknown[0]} that the registry does not know; rerun it with "
+                               "this model")
         for key in ("seed", "replications"):
             if m[key] != ref.manifest[key]:
                 raise CompareError(
@@ -164,6 +179,8 @@ def _check(runs: list[Run]) -> None:
 def _settings(loaded: list[Scenario | Run], replications: int | None, seed: int | None) -> tuple[int, int]:
     """Seed and replications for the scenarios to simulate: those of the runs given, checked."""
     saved = [x for x in loaded if isinstance(x, Run)]
+    for run in saved:
+        _check_version(run)
     for key, given in (("seed", seed), ("replications", replications)):
         for run in saved:
             if given is not None and run.manifest[key] != given:
@@ -315,20 +332,24 @@ def save_comparison(
     ``sweep.csv``), and ``manifest.json`` last, atomically (temporary directory + rename).
     """
     out = check_out_dir(out_dir)
+    _check_names(comparison.names)  # before any name is used as a folder name
     with atomic_directory(out, "comparison") as tmp:
-        write_csv(flat_columns(wide_table(comparison.table)), tmp / "comparison.csv")
+        with writing("comparison.csv", out):
+            write_csv(flat_columns(wide_table(comparison.table)), tmp / "comparison.csv")
         for file_name, frame in (extra or {}).items():
-            write_csv(frame, tmp / file_name)
+            with writing(file_name, out):
+                write_csv(frame, tmp / file_name)
         (tmp / "runs").mkdir()
         for run in comparison.runs:
-            save_run(run, tmp / "runs" / run.name)
+            save_run(run, tmp / "runs" / run.name, shown=out / "runs" / run.name)
         manifest = comparison_manifest(comparison)
         manifest["files"] += list(extra or {})
         if xlsx:
-            write_workbook(tmp / "comparison.xlsx", comparison.runs, comparison.table, lang=lang)
+            with writing("comparison.xlsx", out):
+                write_workbook(tmp / "comparison.xlsx", comparison.runs, comparison.table, lang=lang)
             manifest["files"].append("comparison.xlsx")
-        with open(tmp / "manifest.json", "w", encoding="utf-8") as fh:
-            json.dump(manifest, fh, ensure_ascii=False, indent=2, default=str)
+        with writing("manifest.json", out), open(tmp / "manifest.json", "w", encoding="utf-8") as fh:
+            json.dump({**manifest, "checksums": file_checksums(tmp)}, fh, ensure_ascii=False, indent=2, default=str)
     return out
 
 

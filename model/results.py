@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 from . import drivers as drivers_mod
-from .atomic import atomic_directory
+from .atomic import atomic_directory, writing
+from .report.excel import write_workbook
 from .runs import Run
 from .scenario import Scenario
 from .tables import (
@@ -36,6 +37,7 @@ from .tables import (
     write_csv,
 )
 from .timeline import YEARS
+from .verify import file_checksums
 
 MODEL_VERSION = "0.1.0"
 PACKAGES = ("numpy", "scipy", "pandas", "simpy")
@@ -129,40 +131,60 @@ class Results(Run):
         return self.indicators
 
     # -- saving ------------------------------------------------------------------------------------
-    def save(self, out_dir: str | Path) -> Path:
+    def save(self, out_dir: str | Path, xlsx: bool = False) -> Path:
         """Write the run directory (:func:`save_run`)."""
-        return save_run(self, out_dir)
+        return save_run(self, out_dir, xlsx=xlsx)
 
 
-def save_run(run: Run, out_dir: str | Path) -> Path:
+def save_run(run: Run, out_dir: str | Path, xlsx: bool = False, shown: str | Path | None = None) -> Path:
     """Write summary.csv, trajectories.csv, joint.csv, departments.csv, districts.csv,
-    drivers.csv, replications.npz and manifest.json of ``run`` to ``out_dir``.
+    drivers.csv, replications.npz, with ``xlsx`` results.xlsx, and manifest.json of ``run`` to
+    ``out_dir``.
 
     Files go to a temporary sibling directory that is renamed into place at the end, with
-    the manifest written last: an interrupted save never leaves a complete-looking run.
+    the manifest written last: an interrupted save never leaves a complete-looking run. The
+    manifest lists the SHA-256 of every other file (``checksums``), which
+    :func:`model.runs.load_run` compares. A file that cannot be written raises
+    :class:`~model.atomic.WriteError` naming it and ``shown`` (default ``out_dir``: the
+    directory as the user knows it); the previous run at ``out_dir`` is then left in place.
     """
+    shown = out_dir if shown is None else shown
     with atomic_directory(out_dir, "run") as tmp:
-        write_run_tables(run, tmp)
-        np.savez_compressed(
-            tmp / "replications.npz",
-            **{f"value/{k}": v for k, v in run.values.items()},
-            **{f"met/{k}": v for k, v in run.met.items()},
-        )
-        with open(tmp / "manifest.json", "w", encoding="utf-8") as fh:
-            json.dump(run.manifest, fh, ensure_ascii=False, indent=2, default=str)
+        write_run_tables(run, tmp, shown)
+        with writing("replications.npz", shown):
+            np.savez_compressed(
+                tmp / "replications.npz",
+                **{f"value/{k}": v for k, v in run.values.items()},
+                **{f"met/{k}": v for k, v in run.met.items()},
+            )
+        if xlsx:
+            with writing("results.xlsx", shown):
+                write_workbook(tmp / "results.xlsx", [run])
+        with writing("manifest.json", shown):
+            manifest = {k: v for k, v in run.manifest.items() if k != "checksums"}
+            manifest["checksums"] = file_checksums(tmp)
+            with open(tmp / "manifest.json", "w", encoding="utf-8") as fh:
+                json.dump(manifest, fh, ensure_ascii=False, indent=2, default=str)
     return Path(out_dir)
 
 
-def write_run_tables(run: Run, out: Path) -> None:
+def write_run_tables(run: Run, out: Path, shown: str | Path | None = None) -> None:
     """The CSV files of a run directory, formatted for reading (:mod:`model.tables`)."""
-    write_csv(summary_csv(run.summary), out / "summary.csv")
-    write_csv(rounded_csv(run.trajectories, ["mean", "p10", "p25", "p50", "p75", "p90"]), out / "trajectories.csv")
-    write_csv(interval_csv(run.joint), out / "joint.csv")
-    write_csv(interval_csv(run.departments), out / "departments.csv")
-    write_csv(run.districts, out / "districts.csv")
+    shown = out if shown is None else shown
+    tables = {
+        "summary.csv": lambda: summary_csv(run.summary),
+        "trajectories.csv": lambda: rounded_csv(run.trajectories, ["mean", "p10", "p25", "p50", "p75", "p90"]),
+        "joint.csv": lambda: interval_csv(run.joint),
+        "departments.csv": lambda: interval_csv(run.departments),
+        "districts.csv": lambda: run.districts,
+    }
     if run.drivers is not None:
-        drivers = rounded_csv(run.drivers, ["probability_low", "probability_high", "swing", "swing_low", "swing_high"])
-        write_csv(drivers, out / "drivers.csv")
+        columns = ["probability_low", "probability_high", "swing", "swing_low", "swing_high"]
+        tables["drivers.csv"] = lambda: rounded_csv(run.drivers, columns)
+    for name, table in tables.items():
+        frame = table()
+        with writing(name, shown):
+            write_csv(frame, out / name)
 
 
 def _git_commit() -> str | None:

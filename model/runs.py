@@ -14,6 +14,8 @@ interface (:class:`Run`) as a run just simulated::
 from __future__ import annotations
 
 import json
+import zipfile
+import zlib
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -23,24 +25,16 @@ import numpy as np
 import pandas as pd
 
 from . import views
+from .printable import printable
 from .series import series_values
 from .tables import summary_table
+from .targets import load_registry
+from .verify import RERUN, RunError, check_checksums, check_files, check_run_manifest
 
 __all__ = ["RUN_FILES", "Run", "RunError", "SavedRun", "load_run"]
 
 #: Files every complete run directory holds (manifest.json last written).
 RUN_FILES = ("summary.csv", "trajectories.csv", "replications.npz", "manifest.json")
-
-
-class RunError(ValueError):
-    """A directory that is not a complete saved run (the message says how to fix it)."""
-
-    def __init__(self, path: str | Path, message: str, hint: str = ""):
-        self.path = Path(path)
-        self.message = message
-        self.hint = hint
-        text = f"{path}: {message}"
-        super().__init__(text + (f"; {hint}" if hint else ""))
 
 
 class Run:
@@ -170,26 +164,109 @@ class SavedRun(Run):
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:
+    manifest_file = path / "manifest.json"
     try:
-        with open(path / "manifest.json", encoding="utf-8") as fh:
+        if manifest_file.is_symlink() or not manifest_file.is_file():
+            raise RunError(path, "manifest.json is not a regular file", RERUN)
+        if manifest_file.stat().st_size > 50_000_000:  # ours are a few hundred kB at most
+            raise RunError(path, "manifest.json is far larger than a run's manifest", RERUN)
+        with open(manifest_file, encoding="utf-8") as fh:
             manifest = json.load(fh)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        if isinstance(exc, RunError):
+            raise
         raise RunError(path, f"manifest.json cannot be read ({exc})", "run the scenario again to rewrite it") from exc
     if not isinstance(manifest, dict):
         raise RunError(path, "manifest.json is not a JSON object", "run the scenario again to rewrite it")
     if manifest.get("kind") == "comparison":
-        names = ", ".join(manifest.get("scenarios", []))
-        raise RunError(path, f"is a comparison of several runs ({names}), not one run",
-                       f"pass its runs instead, e.g. {path / 'runs' / (manifest.get('scenarios') or ['NAME'])[0]}")
-    missing = [k for k in ("scenario", "seed", "replications", "years", "targets") if k not in manifest]
-    if missing or not isinstance(manifest.get("scenario"), dict) or "name" not in manifest["scenario"]:
-        raise RunError(path, f"manifest.json lacks {', '.join(missing) or 'scenario.name'}",
-                       "it was not written by `python -m model run`; run the scenario again")
+        raise RunError(path, "is a comparison of several runs, not one run",
+                       f"pass its runs instead, e.g. {path / 'runs' / 'NAME'}")
+    check_run_manifest(path, manifest)
     return manifest
 
 
+#: Numeric columns of the CSV files a saved run reads back.
+_NUMERIC = {
+    "trajectories.csv": ("mean", "p10", "p25", "p50", "p75", "p90"),
+    "drivers.csv": ("rank", "probability_low", "probability_high", "swing", "swing_low", "swing_high"),
+}
+
+
+def _read_csv(path: Path, name: str) -> pd.DataFrame:
+    frame = pd.read_csv(path / name, encoding="utf-8-sig")
+    for col in _NUMERIC.get(name, ()):
+        if col not in frame.columns:
+            raise RunError(path, f"{name} has no {col} column", RERUN)
+        if frame[col].dtype.kind not in "fiu":
+            raise RunError(path, f"{name}: column {col} holds text where numbers belong", RERUN)
+    return frame
+
+
+def _read_replications(path: Path) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    values: dict[str, np.ndarray] = {}
+    met: dict[str, np.ndarray] = {}
+    with open(path / "replications.npz", "rb") as fh:  # closed however np.load fails
+        npz = np.load(fh, allow_pickle=False)  # pickles are never loaded
+        if not isinstance(npz, np.lib.npyio.NpzFile):
+            raise ValueError("not an .npz archive")
+        with npz:
+            for key in npz.files:
+                kind, _, target = key.partition("/")
+                if kind == "value":
+                    values[target] = npz[key]
+                elif kind == "met":
+                    met[target] = npz[key]
+    return values, met
+
+
+def _check_arrays(path: Path, manifest: dict[str, Any], values, met) -> dict[str, np.ndarray]:
+    expected = set(manifest["targets"])
+    if set(met) != expected or set(values) != expected:
+        raise RunError(
+            path,
+            "replications.npz does not hold the targets listed in manifest.json",
+            "run the scenario again to rewrite it",
+        )
+    n = int(manifest["replications"])
+    for kind, arrays, kinds in (("met", met, "b"), ("value", values, "fiub")):
+        for key, array in sorted(arrays.items()):
+            if array.shape != (n,):
+                raise RunError(path, f"replications.npz: {key} does not hold {n} replications",
+                               "run the scenario again to rewrite it")
+            if array.dtype.kind not in kinds:
+                raise RunError(path, f"replications.npz: {kind}/{key} holds {array.dtype} data, not "
+                               f"{'met/not met flags' if kind == 'met' else 'numbers'}", RERUN)
+    return {k: v.astype(bool) for k, v in met.items()}
+
+
+def _check_summary(path: Path, run: SavedRun, summary_file: pd.DataFrame) -> None:
+    """summary.csv holds every registry target once, and the likelihoods the replications give."""
+    if "target_id" not in summary_file.columns:
+        raise RunError(path, "summary.csv has no target_id column", "run the scenario again to rewrite it")
+    ids = [str(t) for t in summary_file["target_id"]]
+    registry = [t.id for t in load_registry()]
+    if len(set(ids)) != len(ids) or set(ids) != set(registry):
+        gone = sorted(set(registry) - set(ids))
+        what = f"lacks the row of {gone[0]}" if gone else "does not hold one row per registry target"
+        raise RunError(path, f"summary.csv {what}", RERUN)
+    if "probability" not in summary_file.columns or summary_file["probability"].dtype.kind not in "fi":
+        raise RunError(path, "summary.csv: column probability holds text where numbers belong", RERUN)
+    written = summary_file.set_index("target_id")["probability"].astype(float)
+    computed = run.summary.set_index("target_id")["probability"]
+    both = written.notna() & computed.reindex(written.index).notna()
+    off = (written[both] - computed.reindex(written.index)[both]).abs() > 1e-4 + 1e-9
+    if off.any():
+        raise RunError(path, f"summary.csv: the likelihood of {off[off].index[0]} is not the one its replications give",
+                       RERUN)
+
+
 def load_run(path: str | Path) -> SavedRun:
-    """Read a run directory written by :meth:`Results.save`.
+    """Read a run directory written by :meth:`Results.save`, verified before use.
+
+    The manifest is checked against the schema of a run's manifest (:mod:`model.verify`), the
+    files it lists against their SHA-256 checksums, and every file must be a regular file. A
+    run saved before checksums existed is checked as far as it can be: the replications
+    against the manifest's targets and replications, ``summary.csv`` against them.
 
     Parameters
     ----------
@@ -204,7 +281,8 @@ def load_run(path: str | Path) -> SavedRun:
     ------
     RunError
         The path is missing, is not a directory, is an interrupted save (a ``.partial-``
-        temporary directory or no ``manifest.json``), lacks a file or holds unreadable data.
+        temporary directory or no ``manifest.json``), lacks a file, holds a symbolic link,
+        unreadable or altered data, or a manifest that is not a run's.
     """
     path = Path(path)
     if not path.exists():
@@ -216,44 +294,34 @@ def load_run(path: str | Path) -> SavedRun:
         )
     if ".partial-" in path.name or ".old-" in path.name:
         raise RunError(path, "is a temporary directory of an interrupted save", "delete it and run the scenario again")
-    if not (path / "manifest.json").exists():
+    if not (path / "manifest.json").exists() and not (path / "manifest.json").is_symlink():
         raise RunError(
             path,
             "has no manifest.json, so it is not a complete run (perhaps an interrupted save)",
             "run the scenario again with `python -m model run`",
         )
+    check_files(path, "run")
     manifest = _read_manifest(path)
     missing = [f for f in RUN_FILES if not (path / f).is_file()]
     if missing:
         raise RunError(path, f"is incomplete: {', '.join(missing)} missing", "run the scenario again to rewrite it")
-    try:
-        columns = pd.read_csv(path / "summary.csv", encoding="utf-8-sig", nrows=0).columns
-        trajectories = pd.read_csv(path / "trajectories.csv", encoding="utf-8-sig")
-        drivers = pd.read_csv(path / "drivers.csv", encoding="utf-8-sig") if (path / "drivers.csv").is_file() else None
-        values: dict[str, np.ndarray] = {}
-        met: dict[str, np.ndarray] = {}
-        with np.load(path / "replications.npz", allow_pickle=False) as npz:
-            for key in npz.files:
-                kind, _, target = key.partition("/")
-                if kind == "value":
-                    values[target] = npz[key]
-                elif kind == "met":
-                    met[target] = npz[key].astype(bool)
-    except (OSError, ValueError, KeyError, pd.errors.ParserError) as exc:
-        raise RunError(path, f"holds unreadable data ({exc})", "run the scenario again to rewrite it") from exc
-    if "target_id" not in columns:
-        raise RunError(path, "summary.csv has no target_id column", "run the scenario again to rewrite it")
-    expected = set(manifest["targets"])
-    if set(met) != expected or set(values) != expected:
-        raise RunError(
-            path,
-            "replications.npz does not hold the targets listed in manifest.json",
-            "run the scenario again to rewrite it",
-        )
-    n = int(manifest["replications"])
-    bad = sorted(k for k, v in met.items() if v.shape != (n,))
-    if bad:
-        raise RunError(
-            path, f"replications.npz: {bad[0]} does not hold {n} replications", "run the scenario again to rewrite it"
-        )
-    return SavedRun(path, manifest, trajectories, values, met, drivers)
+    check_checksums(path, manifest, "run")
+    frames: dict[str, pd.DataFrame | None] = {"drivers.csv": None}
+    for name in ("summary.csv", "trajectories.csv", "drivers.csv", "replications.npz"):
+        if not (path / name).is_file():
+            continue  # drivers.csv: runs saved before drivers existed
+        try:
+            if name == "replications.npz":
+                values, met = _read_replications(path)
+            else:
+                frames[name] = _read_csv(path, name)
+        except RunError:
+            raise
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error, pd.errors.ParserError,
+                UnicodeDecodeError) as exc:
+            raise RunError(path, f"{name} cannot be read ({type(exc).__name__}: {printable(str(exc))[:200]})",
+                           "run the scenario again to rewrite it") from exc
+    summary_file, trajectories, drivers = frames["summary.csv"], frames["trajectories.csv"], frames["drivers.csv"]
+    run = SavedRun(path, manifest, trajectories, values, _check_arrays(path, manifest, values, met), drivers)
+    _check_summary(path, run, summary_file)
+    return run

@@ -338,6 +338,8 @@ class Validator:
 #: Longest scenario name [characters]: four names joined into a comparison folder's name stay
 #: well within the 255 bytes a file name may have.
 MAX_NAME = 48
+#: What a scenario name may hold (it names output folders).
+NAME_PATTERN = r"[A-Za-z0-9_\-]+"
 
 
 def check_meta(layer: Layer) -> dict[str, Any]:
@@ -363,7 +365,7 @@ def check_meta(layer: Layer) -> dict[str, Any]:
                             f"is {len(meta['name'])} characters long; use at most {MAX_NAME} "
                             "(it names output folders, and a comparison joins several names)",
                             find_line(layer.text, "scenario.name"))
-    if not re.fullmatch(r"[A-Za-z0-9_\-]+", meta["name"]):
+    if not re.fullmatch(NAME_PATTERN, meta["name"]):
         raise ScenarioError(layer.path, "scenario.name",
                             "use letters, digits, '-' or '_' only (it names output folders), "
                             f"found {toml_text(meta['name'])}",

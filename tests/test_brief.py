@@ -219,6 +219,7 @@ def test_targets_not_modelled_are_counted_never_given_a_likelihood(run_dir, tmp_
         kept = {k: npz[k] for k in npz.files if k.partition("/")[2] not in dropped}
     np.savez_compressed(old / "replications.npz", **kept)
     manifest = json.loads((old / "manifest.json").read_text("utf-8"))
+    manifest.pop("checksums")  # edited: like a run saved before checksums existed
     manifest["targets"] = [t for t in manifest["targets"] if t not in dropped]
     (old / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
     summary = load_run(old).summary

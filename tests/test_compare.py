@@ -160,6 +160,7 @@ def _copy_run(src, dst, edit_manifest=None, drop_target=None):
 
     shutil.copytree(src, dst)
     manifest = json.loads((dst / "manifest.json").read_text("utf-8"))
+    manifest.pop("checksums")  # edited: like a run saved before checksums existed
     if drop_target:
         with np.load(dst / "replications.npz") as npz:
             kept = {k: npz[k] for k in npz.files if not k.endswith("/" + drop_target)}

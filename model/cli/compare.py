@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..atomic import WriteError
 from ..compare import (
     CompareError,
     build_comparison,
@@ -92,7 +93,7 @@ def cmd_compare(args) -> int:
         out = check_out_dir(args.out or default_out(items))
         comparison = build_comparison(items, args.replications, args.seed, workers=args.workers)
         saved = save_comparison(comparison, out, xlsx=args.xlsx)
-    except (CompareError, RunError) as exc:
+    except (CompareError, RunError, WriteError) as exc:
         raise UsageError(str(exc)) from exc
     except OSError as exc:
         raise UsageError(
@@ -132,7 +133,7 @@ def cmd_sweep(args) -> int:
         )
         tidy = sweep_table(comparison)
         saved = save_comparison(comparison, out, extra={"sweep.csv": tidy})
-    except CompareError as exc:
+    except (CompareError, WriteError) as exc:
         raise UsageError(str(exc)) from exc
     except OSError as exc:
         raise UsageError(f"--out: cannot write the sweep to {out} ({exc.strerror or exc}); nothing was saved") from exc

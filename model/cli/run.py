@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..atomic import OutDirError, check_replaceable
+from ..atomic import OutDirError, WriteError, check_replaceable
 from ..console import (
     by_department,
     decomposition,
@@ -17,7 +17,6 @@ from ..console import (
 )
 from ..engine import DEFAULT_REPLICATIONS, DEFAULT_SEED, simulate
 from ..plans import HEADLINE, HEADLINE_2020
-from ..report.excel import write_workbook
 from ..results import Results
 from ..scenario import Scenario, load_scenario
 from .common import UsageError, add_common_options, check_target_ids, positive, progress_bar, seed_value
@@ -92,16 +91,16 @@ def _out_dirs(scenarios: list[Scenario], out: Path | None) -> list[Path]:
 
 
 def _save(results: Results, out: Path, xlsx: bool) -> Path:
-    """Save a run (and its workbook); a directory that cannot be written is the user's to fix."""
+    """Save a run (with its workbook, inside the same atomic save); a directory that cannot be
+    written is the user's to fix, and the previous run there is left as it was."""
     try:
-        saved = results.save(out)
+        return results.save(out, xlsx=xlsx)
     except OutDirError as exc:  # it changed while we simulated
         raise UsageError(f"{exc}; nothing was saved") from exc
+    except WriteError as exc:  # names the file
+        raise UsageError(str(exc)) from exc
     except OSError as exc:
         raise UsageError(f"--out: cannot write the run to {out} ({exc.strerror or exc}); nothing was saved") from exc
-    if xlsx:
-        write_workbook(saved / "results.xlsx", [results])
-    return saved
 
 
 def _print_run(results: Results, args) -> None:

@@ -20,6 +20,7 @@ from ..plans import HEADLINE_2020, HEADLINE_GOALS
 from ..runs import Run, RunError, load_run
 from ..stats import round_outward
 from ..tables import milestone_text, traffic_light
+from ..verify import check_checksums, check_comparison_manifest, check_files
 from ..views import units
 from .i18n import (
     load_locale,
@@ -57,23 +58,40 @@ def load_source(path: str | Path) -> Source:
     """
     path = Path(path)
     manifest_file = path / "manifest.json"
-    if path.is_dir() and manifest_file.is_file():
+    if path.is_dir() and manifest_file.is_file() and not manifest_file.is_symlink():
         try:
+            if manifest_file.stat().st_size > 50_000_000:  # ours are a few hundred kB at most
+                raise ValueError("far larger than a manifest")
             manifest = json.loads(manifest_file.read_text("utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise RunError(path, f"manifest.json cannot be read ({exc})", "run or compare the scenarios again") from exc
         if isinstance(manifest, dict) and manifest.get("kind") == "comparison":
-            if not (path / "comparison.csv").is_file():
-                raise RunError(path, "is a comparison directory without comparison.csv", "run the comparison again")
-            names = manifest.get("scenarios") or []
-            runs = tuple(load_run(path / "runs" / name) for name in names)
-            if len(runs) < 2:
-                raise RunError(path, "is a comparison of fewer than two runs", "run the comparison again")
-            return Source(path, "comparison", runs, comparison_table(list(runs)), manifest)
+            return _load_comparison(path, manifest)
     if path.is_dir() and not manifest_file.exists():
         raise RunError(path, "is neither a run nor a comparison directory (no manifest.json)",
                        "pass a directory written by `python -m model run` or `python -m model compare`")
     return Source(path, "run", (load_run(path),))
+
+
+def _load_comparison(path: Path, manifest: dict[str, Any]) -> Source:
+    """A comparison directory, verified: its files, their checksums, and each of its runs
+    (``runs/<name>/``, a name that is a scenario name and a real folder, never a link)."""
+    hint = "run the comparison again"
+    check_files(path, "comparison")
+    if not (path / "comparison.csv").is_file():
+        raise RunError(path, "is a comparison directory without comparison.csv", hint)
+    check_checksums(path, manifest, "comparison", hint)
+    names = check_comparison_manifest(path, manifest)
+    for name in names:
+        folder = path / "runs" / name
+        if (path / "runs").is_symlink() or folder.is_symlink():
+            raise RunError(path, f"runs/{name} is a symbolic link, not a run the comparison holds", hint)
+    runs = tuple(load_run(path / "runs" / name) for name in names)
+    try:
+        table = comparison_table(list(runs))
+    except (KeyError, ValueError) as exc:
+        raise RunError(path, f"its runs cannot be compared ({exc})", hint) from exc
+    return Source(path, "comparison", runs, table, manifest)
 
 
 # -- formatting ---------------------------------------------------------------------------------
