@@ -153,6 +153,29 @@ def _number(where: str, value: Any) -> float:
 
 def _parse(series_id: str, entry: Any) -> SeriesSpec:
     where = f"series.{series_id}"
+    _check_keys(where, series_id, entry)
+    low, high, sd = _check_numbers(where, entry)
+    computation = COMPUTATIONS.get(entry["compute"])
+    if computation is None:
+        raise DeclarationError(
+            f"{where}.compute: '{entry['compute']}' is not a computation (one of {', '.join(COMPUTATIONS)})"
+            f"{suggest(entry['compute'], COMPUTATIONS)}"
+        )
+    if "of" in entry and not computation.takes_of:
+        raise DeclarationError(f"{where}.of: only 'share' takes a denominator, not '{entry['compute']}'")
+    first_year = entry.get("first_year", YEARS[0])
+    if isinstance(first_year, bool) or first_year not in YEARS:
+        raise DeclarationError(f"{where}.first_year: expected a year {YEARS[0]}-{YEARS[-1]}, found {first_year!r}")
+    _check_indicator(where, entry, computation)
+    return SeriesSpec(
+        series_id, entry["zh"], entry["en"], entry["unit"], entry["published"], entry["definition"], (low, high), sd,
+        entry["sd_assumption"], entry["compute"], entry.get("indicator"), entry.get("of"), int(first_year),
+        entry.get("missing"), entry.get("caveat"),
+    )
+
+
+def _check_keys(where: str, series_id: str, entry: Any) -> None:
+    """The id, the known and required keys, and the text fields of one entry."""
     if not ID_PATTERN.fullmatch(series_id):
         raise DeclarationError(f"{where}: an id is lower-case letters, digits and _, starting with a letter")
     if not isinstance(entry, dict):
@@ -169,6 +192,10 @@ def _parse(series_id: str, entry: Any) -> SeriesSpec:
     if entry["published"] not in PUBLISHED:
         found = entry["published"]
         raise DeclarationError(f"{where}.published: expected one of {', '.join(PUBLISHED)}, found {found!r}")
+
+
+def _check_numbers(where: str, entry: dict[str, Any]) -> tuple[float, float, float]:
+    """The physical range ``[low, high]`` and the measurement sd of one entry."""
     rng = entry["range"]
     if not (isinstance(rng, list) and len(rng) == 2):
         raise DeclarationError(f"{where}.range: expected [low, high], found {rng!r}")
@@ -178,40 +205,29 @@ def _parse(series_id: str, entry: Any) -> SeriesSpec:
     sd = _number(f"{where}.sd", entry["sd"])
     if sd <= 0:
         raise DeclarationError(f"{where}.sd: must be positive, found {sd:g}")
-    computation = COMPUTATIONS.get(entry["compute"])
-    if computation is None:
-        raise DeclarationError(
-            f"{where}.compute: '{entry['compute']}' is not a computation (one of {', '.join(COMPUTATIONS)})"
-            f"{suggest(entry['compute'], COMPUTATIONS)}"
-        )
-    if "of" in entry and not computation.takes_of:
-        raise DeclarationError(f"{where}.of: only 'share' takes a denominator, not '{entry['compute']}'")
-    first_year = entry.get("first_year", YEARS[0])
-    if isinstance(first_year, bool) or first_year not in YEARS:
-        raise DeclarationError(f"{where}.first_year: expected a year {YEARS[0]}-{YEARS[-1]}, found {first_year!r}")
+    return low, high, sd
+
+
+def _check_indicator(where: str, entry: dict[str, Any], computation) -> None:
+    """An indicator (yearly, declared, in the unit the computation gives) or a reason why there is none."""
     if "indicator" not in entry:
         if "missing" not in entry:
             raise DeclarationError(f"{where}: give 'indicator', or 'missing' saying why there is none yet")
         if "of" in entry:
             raise DeclarationError(f"{where}.of: a denominator without an 'indicator'")
-    else:
-        if "missing" in entry:
-            raise DeclarationError(f"{where}.missing: the series has an indicator; remove 'missing'")
-        spec = _yearly_indicator(f"{where}.indicator", entry["indicator"])
-        if computation.takes_of:
-            if "of" not in entry:
-                raise DeclarationError(f"{where}.of: 'share' needs the denominator indicator")
-            _yearly_indicator(f"{where}.of", entry["of"])
-        unit = computation.unit or spec.unit
-        if entry["unit"] != unit:
-            raise DeclarationError(
-                f"{where}.unit: '{entry['compute']}' of {spec.key} [{spec.unit}] is in '{unit}', not '{entry['unit']}'"
-            )
-    return SeriesSpec(
-        series_id, entry["zh"], entry["en"], entry["unit"], entry["published"], entry["definition"], (low, high), sd,
-        entry["sd_assumption"], entry["compute"], entry.get("indicator"), entry.get("of"), int(first_year),
-        entry.get("missing"), entry.get("caveat"),
-    )
+        return
+    if "missing" in entry:
+        raise DeclarationError(f"{where}.missing: the series has an indicator; remove 'missing'")
+    spec = _yearly_indicator(f"{where}.indicator", entry["indicator"])
+    if computation.takes_of:
+        if "of" not in entry:
+            raise DeclarationError(f"{where}.of: 'share' needs the denominator indicator")
+        _yearly_indicator(f"{where}.of", entry["of"])
+    unit = computation.unit or spec.unit
+    if entry["unit"] != unit:
+        raise DeclarationError(
+            f"{where}.unit: '{entry['compute']}' of {spec.key} [{spec.unit}] is in '{unit}', not '{entry['unit']}'"
+        )
 
 
 @cache
