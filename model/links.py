@@ -105,6 +105,20 @@ def macro_gdp(indicators: Mapping[str, np.ndarray], draws: Mapping[str, np.ndarr
     return {"gdp_index": _growth_index(indicators["macro.nominal_gdp_growth"])}
 
 
+def macro_exits(indicators: Mapping[str, np.ndarray], draws: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The economy's bad years bring more residual capacity exits.
+
+    Returns
+    -------
+    dict
+        ``bad_year``: ``(n, years)`` 1 in a bad year of the macro layer, else 0; the overcapacity
+        module multiplies that year's residual exits (``exit.<sector>``) by
+        ``1 + overcapacity.exit_surge``. The named closures and the zombie queue are untouched:
+        their dates are ordered by the plan and their firms found by a survey done by mid-2017.
+    """
+    return {"bad_year": np.asarray(indicators["macro.bad_year"], float)}
+
+
 def capacity_exits_energy(indicators: Mapping[str, np.ndarray],
                           draws: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Capacity closed by the overcapacity plan leaves the energy-intensity model.
@@ -214,6 +228,8 @@ LINKS: dict[str, Link] = {
              "The economy's industrial investment growth drives tech-renovation investment", macro_investment),
         Link("macro_gdp", "macro", "innovation", "宏观名义GDP作为研发强度的分母",
              "The economy's nominal GDP is the denominator of R&D intensity", macro_gdp),
+        Link("macro_exits", "macro", "overcapacity", "经济下行年份落后产能退出增加",
+             "Bad years of the economy bring more capacity exits", macro_exits),
         Link("capacity_exits_energy", "overcapacity", "green", "去产能关停降低能耗强度",
              "Capacity closures change energy intensity", capacity_exits_energy),
         Link("capacity_exits_investment", "overcapacity", "techreform", "去产能关停减少工业投资",
