@@ -120,11 +120,11 @@ def test_the_bad_year_tail_matches_its_analytic_share():
     assert abs((growth < 0.0).mean() - mixture_below0) < 4 * math.sqrt(mixture_below0 / growth.size)
 
 
-def test_the_default_tail_about_one_year_in_seven_below_3_percent(plan):
+def test_the_default_tail_about_one_year_in_six_below_3_percent(plan):
     """With the default (uncertain) parameters: the share of years with industrial growth below
     3 % equals the average of the analytic conditional share over the sampled parameters (the
-    difference has sd <= sqrt(0.25 / (4 n)) = 0.0025; 4 sd tolerance), and it is the ~15 % the
-    parameter file and README state (13-17 %)."""
+    difference has sd <= sqrt(0.25 / (4 n)) = 0.0025; 4 sd tolerance), and it is the one year in
+    six (17 %) the parameter file and README state (15-19 %)."""
     paths = macro_paths(plan)
     growth = paths["industrial_va_growth"][:, 1:]
     conditional = np.array([bad_year_share_below(0.03, t, s, p, d) for t, s, p, d in zip(
@@ -132,7 +132,7 @@ def test_the_default_tail_about_one_year_in_seven_below_3_percent(plan):
         paths["draw.shock.bad_depth"], strict=True)])
     share = (growth < 3.0).mean()
     assert abs(share - conditional.mean()) < 4 * math.sqrt(0.25 / growth.size)
-    assert 0.13 < conditional.mean() < 0.17, conditional.mean()
+    assert 0.15 < conditional.mean() < 0.19, conditional.mean()
 
 
 @pytest.mark.parametrize("link", MACRO_LINKS)
