@@ -30,7 +30,7 @@ from model.links import NO_LINKS, Linked
 from model.modules import FloatDraws
 from model.timeline import YEARS
 
-#: Standard normal shocks are clipped to +/- this many standard deviations (a 6e-5 tail each
+#: Standard normal shocks are clipped to +/- this many standard deviations (a 3e-5 tail each
 #: side), so every growth rate has a hard floor and industry's share of GDP a hard bound.
 Z_CLIP = 4.0
 #: Floor on any yearly growth factor ``1 + g`` (nothing loses more than 60 % in a year; reached
