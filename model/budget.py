@@ -23,11 +23,11 @@ def _physical_memory() -> int:
 #: Memory the results of one command may take [bytes]: a third of this machine's memory (8 GiB
 #: on the 24 GiB development machine). The rest is for other users, the interpreter and imports
 #: (~0.3 GiB per process) and the allocator's slack (RSS runs ~10-20 % above what tracemalloc
-#: counts). One scenario needs 2 * 8.5 kB per replication at the peak (+0.5 * 8.5 kB with
+#: counts). One scenario needs 2 * 9 kB per replication at the peak (+0.5 * 9 kB with
 #: workers, whose chunks are a quarter of their share, pickled once), so on 24 GiB the cap is
-#: 8 GiB / 17 kB = 505,000 replications for one scenario on one worker (8 GiB / 21.25 kB =
-#: 404,000 with workers); a sweep of 5 values (6 scenarios kept) allows 8 GiB / (7 * 8.5 kB) =
-#: 144,000.
+#: 8 GiB / 18 kB = 477,000 replications for one scenario on one worker (8 GiB / 22.5 kB =
+#: 382,000 with workers); a sweep of 5 values (6 scenarios kept) allows 8 GiB / (7 * 9 kB) =
+#: 136,000.
 MEMORY_BUDGET = _physical_memory() // 3
 
 

@@ -46,6 +46,79 @@ class Linked:
 NO_LINKS = Linked()
 
 
+def _growth_index(growth_percent: np.ndarray) -> np.ndarray:
+    """Level relative to 2016 from yearly growth [%] with 2016 (column 0) the base: ``(n, years)``."""
+    factor = 1.0 + np.asarray(growth_percent, float) / 100.0
+    factor[:, 0] = 1.0
+    return np.cumprod(factor, axis=1)
+
+
+def macro_sector_growth(indicators: Mapping[str, np.ndarray],
+                        draws: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The macro layer's industrial growth sets the level of the sectors' value added.
+
+    Parameters
+    ----------
+    indicators : mapping
+        ``macro.industrial_va_growth`` [%/yr] and ``macro.common_shock`` [%/yr], ``(n, years)``
+        (2016 = 0).
+
+    Returns
+    -------
+    dict
+        ``industry_index``: above-scale industrial value added relative to 2016, ``(n, years)``;
+        ``common_shock``: the yearly shock [share/yr], ``(n, years)``. The green module adds the
+        shock to each sector's growth with a heavier loading on the heavy sectors
+        (``green.cycle_gap``) and then scales all sectors so that their total (before capacity
+        exits) follows ``industry_index``: the macro layer sets the level, the sectors' own
+        growth and the loadings set the structure.
+    """
+    return {"industry_index": _growth_index(indicators["macro.industrial_va_growth"]),
+            "common_shock": np.asarray(indicators["macro.common_shock"], float) / 100.0}
+
+
+def macro_investment(indicators: Mapping[str, np.ndarray],
+                     draws: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The macro layer's industrial investment growth replaces techreform's own trend.
+
+    Returns
+    -------
+    dict
+        ``investment_growth``: nominal growth of industrial investment in each year [share/yr],
+        ``(n, years)`` (2016 = 0); the techreform module grows project sizes and other
+        industrial investment with it instead of ``1 + investment.trend`` a year (the other
+        investment keeps its own project-level volatility).
+    """
+    return {"investment_growth": np.asarray(indicators["macro.industrial_investment_growth"], float) / 100.0}
+
+
+def macro_gdp(indicators: Mapping[str, np.ndarray], draws: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The macro layer's nominal GDP path is the GDP of the R&D intensity.
+
+    Returns
+    -------
+    dict
+        ``gdp_index``: nominal GDP relative to 2016, ``(n, years)``; the innovation module
+        multiplies its 2016 GDP (``innovation.rd.gdp_2016``) by it instead of growing it at
+        ``rd.gdp_growth`` a year.
+    """
+    return {"gdp_index": _growth_index(indicators["macro.nominal_gdp_growth"])}
+
+
+def macro_exits(indicators: Mapping[str, np.ndarray], draws: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The economy's bad years bring more residual capacity exits.
+
+    Returns
+    -------
+    dict
+        ``bad_year``: ``(n, years)`` 1 in a bad year of the macro layer, else 0; the overcapacity
+        module multiplies that year's residual exits (``exit.<sector>``) by
+        ``1 + overcapacity.exit_surge``. The named closures and the zombie queue are untouched:
+        their dates are ordered by the plan and their firms found by a survey done by mid-2017.
+    """
+    return {"bad_year": np.asarray(indicators["macro.bad_year"], float)}
+
+
 def capacity_exits_energy(indicators: Mapping[str, np.ndarray],
                           draws: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Capacity closed by the overcapacity plan leaves the energy-intensity model.
@@ -149,6 +222,14 @@ class Link:
 LINKS: dict[str, Link] = {
     link.name: link
     for link in (
+        Link("macro_sector_growth", "macro", "green", "宏观工业增速决定各行业增加值总量",
+             "The economy's industrial growth sets the sectors' value added", macro_sector_growth),
+        Link("macro_investment", "macro", "techreform", "宏观工业投资增速决定技改模型的投资增长",
+             "The economy's industrial investment growth drives tech-renovation investment", macro_investment),
+        Link("macro_gdp", "macro", "innovation", "宏观名义GDP作为研发强度的分母",
+             "The economy's nominal GDP is the denominator of R&D intensity", macro_gdp),
+        Link("macro_exits", "macro", "overcapacity", "经济下行年份落后产能退出增加",
+             "Bad years of the economy bring more capacity exits", macro_exits),
         Link("capacity_exits_energy", "overcapacity", "green", "去产能关停降低能耗强度",
              "Capacity closures change energy intensity", capacity_exits_energy),
         Link("capacity_exits_investment", "overcapacity", "techreform", "去产能关停减少工业投资",

@@ -84,10 +84,11 @@ def test_unreachable_inputs_are_not_screened():
 
 def test_upstream_follows_enabled_links_only():
     everything = upstream(frozenset(LINKS))
-    assert everything["green"] == {"green", "overcapacity", "techreform"}
+    assert everything["green"] == {"green", "overcapacity", "techreform", "macro"}
     # capacity_exits_investment weights closures by the energy model's sampled sector shares
-    assert everything["techreform"] == {"techreform", "overcapacity", "green"}
-    assert everything["overcapacity"] == {"overcapacity"}
+    assert everything["techreform"] == {"techreform", "overcapacity", "green", "macro"}
+    assert everything["overcapacity"] == {"overcapacity", "macro"}
+    assert everything["macro"] == {"macro"} and everything["innovation"] == {"innovation", "macro"}
     nothing = upstream(frozenset())
     assert all(nothing[m] == {m} for m in MODULE_NAMES)
     # green reaches overcapacity only through techreform when the direct link is off

@@ -237,8 +237,8 @@ def test_the_budget_message_and_cap_follow_the_estimate():
     assert memory_estimate(cap) <= MEMORY_BUDGET < memory_estimate(cap + 1000)
     check_budget(cap)
     assert max_replications(6) < max_replications(2) < cap and max_replications(1, 2) < cap
-    # 10**9 * 2 * 8,500 bytes = 15.5 TiB; 10**9 / 2,400 per second = 4.8 days
-    message = r"1,000,000,000 is too many: 1 scenario would need about 15\.5 TiB .* 4\.8 days on 1 worker"
+    # 10**9 * 2 * 9,000 bytes = 16.4 TiB; 10**9 / 2,400 per second = 4.8 days
+    message = r"1,000,000,000 is too many: 1 scenario would need about 16\.4 TiB .* 4\.8 days on 1 worker"
     with pytest.raises(ValueError, match=message):
         check_budget(10**9)
 

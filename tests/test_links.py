@@ -87,7 +87,9 @@ def test_linked_for_only_feeds_enabled_links_into_their_target(plan):
     green = linked_for("green", frozenset({"capacity_exits_energy"}), indicators, draws)
     assert set(green.inputs) == {"exit_share"} and green.enabled == {"capacity_exits_energy"}
     assert linked_for("green", frozenset(), indicators, draws).inputs == {}
-    assert linked_for("overcapacity", frozenset(LINKS), indicators, draws).inputs == {}
+    assert set(linked_for("overcapacity", frozenset(LINKS), indicators, draws).inputs) == {"bad_year"}
+    assert linked_for("overcapacity", frozenset(LINKS) - {"macro_exits"}, indicators, draws).inputs == {}
+    assert linked_for("macro", frozenset(LINKS), indicators, draws).inputs == {}
 
 
 def test_scenario_links_table(tmp_path):

@@ -1,5 +1,6 @@
 """Scenario files: loading, extends, and every kind of bad input (DESIGN.md section 6)."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -280,8 +281,10 @@ def test_validate_reports_every_bad_file_not_only_the_first(tmp_path, capsys, mo
 def test_cli_as_a_program_validates_and_exits_with_status(tmp_path):
     """One real subprocess: `python -m model` exit statuses as a shell sees them."""
     bad = write(tmp_path, "bad.toml", BAD["misspelt_lever"][0])
+    # PYTHONPATH: this checkout's model, not whichever one the interpreter has installed
     result = subprocess.run([sys.executable, "-m", "model", "validate", *map(str, SHIPPED), str(bad)],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stdout.count("ok ") == len(SHIPPED)
     assert "did you mean 'subsidy_rate'" in result.stderr

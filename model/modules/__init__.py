@@ -36,8 +36,9 @@ from typing import Any
 
 import numpy as np
 
-#: Modules in the order the engine runs them: a link's source runs before its target.
-MODULE_NAMES: tuple[str, ...] = ("overcapacity", "techreform", "green", "smart", "innovation")
+#: Modules in the order the engine runs them: a link's source runs before its target; the macro
+#: layer (one economy, read by the plans through links) first.
+MODULE_NAMES: tuple[str, ...] = ("macro", "overcapacity", "techreform", "green", "smart", "innovation")
 
 
 def load(name: str) -> ModuleType:

@@ -6,6 +6,9 @@ Sector model (DESIGN.md section 4). For sector ``s`` and year-end ``k`` years af
   2016 share ``w`` (normalised weights), real growth ``g`` with yearly shocks ``z`` drawn from
   ``rng``, and ``X`` the share of the sector's 2016 capacity closed by the overcapacity plan by
   year end ``k`` (link ``capacity_exits_energy`` in ``model.links``; zero with the link off).
+  With the link ``macro_sector_growth`` on, the common shock of the macro layer is added to each
+  sector's yearly growth (heavy sectors loading more, ``cycle_gap``) and the sectors are scaled
+  together so that their total follows the macro layer's industrial value added.
   Exits remove value added and energy at the sector's own intensity, so they act through
   structure only.
 * intensity ``e[s, k] = e0[s] * (1 - a[s]) ** k * (1 - delta[s] * A[s, k])``: relative 2016
@@ -46,6 +49,10 @@ MEASURE_SECTORS: dict[str, tuple[str, ...]] = {
     "differential_pricing": ("nonferrous", "steel", "chemicals", "power", "building"),
     "post_subsidy": SECTORS,
 }
+
+#: Heavy sectors (1) move more with the economy's common shock than the others (0), see
+#: :func:`_macro_value_added`: metal, steel, coke and cement demand are the cycle's first casualties.
+HEAVY = np.array([1.0 if s in ("nonferrous", "steel", "chemicals", "building") else 0.0 for s in SECTORS])
 
 #: Floor on a year's growth factor ``1 + g + sd * z`` (a sector never loses > 95 % in a year).
 MIN_GROWTH_FACTOR = 0.05
@@ -126,10 +133,32 @@ def _value_added(draws: Mapping[str, np.ndarray], shocks: np.ndarray, linked: Li
     weights = _sector_draws(draws, "share")
     growth = _sector_draws(draws, "growth")
     sd = np.asarray(draws["growth_sd"], float)[:, None, None]
+    kept = 1.0 - linked.inputs["exit_share"] if "exit_share" in linked.inputs else 1.0
+    if "industry_index" in linked.inputs:  # link macro_sector_growth (model.links)
+        return _macro_value_added(draws, linked, weights, 1.0 + growth[..., None] + sd * shocks) * kept
     factor = np.maximum(1.0 + growth[..., None] + sd * shocks, MIN_GROWTH_FACTOR)
     cum = np.concatenate([np.ones((n, n_sec, 1)), np.cumprod(factor, axis=-1)], axis=-1)
-    kept = 1.0 - linked.inputs["exit_share"] if "exit_share" in linked.inputs else 1.0
     return (weights / weights.sum(axis=1, keepdims=True))[..., None] * cum * kept
+
+
+def _macro_value_added(draws: Mapping[str, np.ndarray], linked: Linked, weights: np.ndarray,
+                       own: np.ndarray) -> np.ndarray:
+    """Sector value added before exits with the macro layer's industry, ``(n, S, T)``.
+
+    Each sector's own growth factor ``own`` (trend and sector shock) gets the common shock
+    ``c_t`` with loading ``1 + cycle_gap / 2`` in the heavy sectors (:data:`HEAVY`) and
+    ``1 - cycle_gap / 2`` in the others; the sectors are then scaled together so that their
+    total follows the macro layer's ``industry_index``. The sectors' own trends therefore act
+    only through their differences (the structure), the level is the one economy's.
+    """
+    n, n_sec = own.shape[:2]
+    gap = np.asarray(draws["cycle_gap"], float)[:, None, None]
+    loading = 1.0 + gap * (HEAVY[None, :, None] - 0.5)
+    shock = linked.inputs["common_shock"][:, None, 1:]
+    factor = np.maximum(own + loading * shock, MIN_GROWTH_FACTOR)
+    cum = np.concatenate([np.ones((n, n_sec, 1)), np.cumprod(factor, axis=-1)], axis=-1)
+    va = (weights / weights.sum(axis=1, keepdims=True))[..., None] * cum
+    return va * (linked.inputs["industry_index"] / va.sum(axis=1))[:, None, :]
 
 
 def _bass_share(levers: Mapping[str, object], draws: Mapping[str, np.ndarray], linked: Linked,

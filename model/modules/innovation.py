@@ -17,7 +17,8 @@ Model (parameters, sources and assumptions in ``model/data/params/innovation.tom
   ``initial_share`` have one at the end of 2016; the rest set one up through the pipeline.
   Coverage = holders / firms.
 * R&D intensity = R&D spending / GDP (both simulated, :mod:`model.modules.innovation_rates`):
-  GDP grows at an uncertain nominal rate; R&D spending grows at an uncertain rate with yearly
+  GDP grows at an uncertain nominal rate (with the link ``macro_gdp`` on: the macro layer's
+  nominal GDP path); R&D spending grows at an uncertain rate with yearly
   shocks, plus ``rd.leverage`` x the plan's funds of the year (annual fund and a quarter of the
   guided fund a year).
 * High-tech value-added growth: base growth; with the link ``hightech_value_added`` on (the
@@ -71,10 +72,17 @@ def _coverage(rng: np.random.Generator, draws: Mapping[str, np.ndarray], factor:
 
 
 def _rd_spending(rng: np.random.Generator, levers: Mapping[str, object], draws: Mapping[str, np.ndarray],
-                 weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """GDP [亿元] and R&D spending [亿元], (n, years) each; the fund's leverage adds spending."""
+                 weights: np.ndarray, linked: Linked) -> tuple[np.ndarray, np.ndarray]:
+    """GDP [亿元] and R&D spending [亿元], (n, years) each; the fund's leverage adds spending.
+
+    GDP grows at ``rd.gdp_growth`` a year, or with the link ``macro_gdp`` on along the macro
+    layer's nominal GDP path (``linked.inputs["gdp_index"]``).
+    """
     z = rng.standard_normal((weights.shape[0], N_YEARS))
-    gdp = rates.gdp_path(_d(draws, "rd.gdp_2016"), _d(draws, "rd.gdp_growth"))
+    if "gdp_index" in linked.inputs:  # link macro_gdp (model.links)
+        gdp = _d(draws, "rd.gdp_2016")[:, None] * np.asarray(linked.inputs["gdp_index"], float)
+    else:
+        gdp = rates.gdp_path(_d(draws, "rd.gdp_2016"), _d(draws, "rd.gdp_growth"))
     fund = rates.fund_spending(levers["fund.annual"], levers["fund.guided"], weights)
     extra = _d(draws, "rd.leverage")[:, None] * fund
     spending = rates.rd_spending(gdp[:, 0] * _d(draws, "rd.intensity_2016") / 100.0, _d(draws, "rd.growth"),
@@ -96,7 +104,8 @@ def simulate(levers: Mapping[str, object], draws: Mapping[str, np.ndarray],
     rng : numpy.random.Generator
         Source of the pipelines', team and R&D random events.
     linked : Linked
-        Only whether ``hightech_value_added`` is in ``linked.enabled`` matters.
+        Whether ``hightech_value_added`` is in ``linked.enabled``; ``gdp_index`` (n, years)
+        from the link ``macro_gdp``.
 
     Returns
     -------
@@ -124,7 +133,7 @@ def simulate(levers: Mapping[str, object], draws: Mapping[str, np.ndarray],
 
     u_high = rng.random((n, N_YEARS))
     high_new = binomial_inverse(u_high, teams.new, _d(draws, "teams.high_level_share")[:, None])
-    gdp, spending = _rd_spending(rng, levers, draws, weights)
+    gdp, spending = _rd_spending(rng, levers, draws, weights, linked)
 
     va_growth = rates.hightech_va_growth(hightech.active, _d(draws, "hightech_va.base_growth"),
                                          _d(draws, "hightech_va.elasticity"), VA_LINK in linked.enabled)

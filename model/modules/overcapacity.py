@@ -198,12 +198,15 @@ def indicators(survey: np.ndarray, plan: np.ndarray, inputs: zombie.ZombieInputs
 
 def closure_indicators(levers: Mapping[str, Any], draws: Mapping[str, np.ndarray],
                        rng: np.random.Generator,
-                       close: Callable[[np.ndarray, float, int], np.ndarray]) -> dict[str, np.ndarray]:
+                       close: Callable[[np.ndarray, float, int], np.ndarray],
+                       linked: Linked = NO_LINKS) -> dict[str, np.ndarray]:
     """Indicators of the closures of 二(一)-(五) and the sectors' exit shares.
 
     ``close`` is :func:`model.processes.polluters.close_vectorised` or its SimPy reference.
     Randomness: four child generators of ``rng`` (coal, furnaces, cement, polluters), every
-    array in a shape that depends on counts drawn from ``draws`` only, never on a lever.
+    array in a shape that depends on counts drawn from ``draws`` only, never on a lever. With
+    the link ``macro_exits`` on, the residual exits of a bad year are ``1 + exit_surge`` times
+    the usual ones.
     """
     g_coal, g_furnace, g_cement, g_poll = rng.spawn(4)
     d = FloatDraws(draws)
@@ -246,7 +249,10 @@ def closure_indicators(levers: Mapping[str, Any], draws: Mapping[str, np.ndarray
         "polluters_relapse": ever if levers["relapse_reading"] == "ever_revived" else still_open,
     }
     residual = {s: d[f"exit.{s}"] for s in SECTORS}
-    out.update(closures.exit_shares(named, residual, float(levers["residual_exit_multiplier"]), len(YEARS)))
+    surge = None
+    if "bad_year" in linked.inputs:  # link macro_exits (model.links)
+        surge = 1.0 + d["exit_surge"][:, None] * np.asarray(linked.inputs["bad_year"], float)
+    out.update(closures.exit_shares(named, residual, float(levers["residual_exit_multiplier"]), len(YEARS), surge))
     return out
 
 
@@ -289,11 +295,11 @@ def _named_exits(d: Mapping[str, np.ndarray], cut, removed, cement, power_closed
 
 def _run(levers: Mapping[str, Any], draws: Mapping[str, np.ndarray], rng: np.random.Generator,
          queue: Callable[..., zombie.ZombieTimes],
-         close: Callable[[np.ndarray, float, int], np.ndarray]) -> dict[str, np.ndarray]:
+         close: Callable[[np.ndarray, float, int], np.ndarray], linked: Linked = NO_LINKS) -> dict[str, np.ndarray]:
     survey, plan, inputs = draw(levers, draws, rng)  # spawns the zombie children of rng first
     times = queue(inputs, **_queue_arguments(levers))
     out = indicators(survey, plan, inputs, times, str(levers["court_cases_count"]))
-    out.update(closure_indicators(levers, draws, rng, close))
+    out.update(closure_indicators(levers, draws, rng, close, linked))
     return out
 
 
@@ -313,14 +319,15 @@ def simulate(levers: Mapping[str, Any], draws: Mapping[str, np.ndarray],
     rng : numpy.random.Generator
         Per-firm, per-mine and per-unit random events (child generators, lever-independent).
     linked : Linked
-        Unused: no link leads into this module.
+        ``bad_year`` (n, years) from the link ``macro_exits``: the macro layer's bad years, in
+        which residual exits surge by ``exit_surge``.
 
     Returns
     -------
     dict
         Indicator name -> ``(n,)`` or ``(n, len(YEARS))`` array.
     """
-    return _run(levers, draws, rng, zombie_twin.simulate_vectorised_detail, polluters.close_vectorised)
+    return _run(levers, draws, rng, zombie_twin.simulate_vectorised_detail, polluters.close_vectorised, linked)
 
 
 def simulate_reference(levers: Mapping[str, Any], draws: Mapping[str, np.ndarray],

@@ -21,8 +21,10 @@ Model (DESIGN.md section 4; parameters, sources and assumptions in
   A project is carried out, completed and paid in its year (one project per firm and year).
 * Industrial investment = tech renovation + other investment; other investment starts at
   2016 industrial minus tech-renovation investment and grows at an uncertain trend with yearly
-  lognormal shocks; it is split over districts by the annex's (industrial - tech) shares,
-  perturbed per replication. So the share lies in [0, 100] and districts sum to the city.
+  lognormal shocks (with the link ``macro_investment`` on, project sizes and other investment
+  grow with the macro layer's industrial investment growth of each year instead); it is split
+  over districts by the annex's (industrial - tech) shares, perturbed per replication. So the
+  share lies in [0, 100] and districts sum to the city.
 
 Common random numbers: every random number is drawn from ``rng`` in chunks of ``CHUNK``
 replications, in an order and shape that depend only on ``n``; levers only move the hazards
@@ -145,8 +147,12 @@ def _params(draws: Mapping[str, np.ndarray], rows: slice) -> Mapping[str, np.nda
     return FloatDraws(draws, lambda value: np.asarray(value, dtype=float)[rows, None])
 
 
-def _simulate_chunk(p, rate, floor_wan, cap_wan, kept, rng, out, rows):
-    """Simulate replications ``rows``; firm-level arithmetic in float32 (sums in float64)."""
+def _simulate_chunk(p, rate, floor_wan, cap_wan, kept, rng, out, rows, path=None):
+    """Simulate replications ``rows``; firm-level arithmetic in float32 (sums in float64).
+
+    ``path``: ``(m, years)`` yearly investment growth of the macro layer [share/yr] (link
+    ``macro_investment``), or None for the module's own ``investment.trend``.
+    """
     f4 = np.float32
     q = FloatDraws(p, lambda value: value.astype(f4))
     m = p["propensity.base"].shape[0]
@@ -177,13 +183,23 @@ def _simulate_chunk(p, rate, floor_wan, cap_wan, kept, rng, out, rows):
     out["district_industrial"][rows, 0] = dist_tech16 + other16 * w
 
     ever = np.zeros((m, N_FIRMS), dtype=bool)
-    grow = 1.0 + p["investment.trend"][:, 0]
     vol = p["investment.other_volatility"][:, 0]
+    if path is None:  # the module's own trend (link macro_investment off)
+        grow = 1.0 + p["investment.trend"][:, 0]
+        steps = np.repeat(grow[:, None], _SIM + 1, axis=1)
+        level = None
+    else:  # the macro layer's industrial investment growth, year by year
+        steps = 1.0 + path
+        level = np.cumprod(np.where(np.arange(_SIM + 1) == 0, 1.0, steps), axis=1)
     for j in range(1, _SIM + 1):
         z_proj = rng.standard_normal((m, N_FIRMS), dtype=f4)
         e_draw = rng.standard_exponential((m, N_FIRMS), dtype=f4)
         cost = size * _lognormal_mean_one(z_proj, q["project.sigma"])
-        cost *= (grow[:, None] ** j).astype(f4)  # [亿元]
+        if level is None:
+            cost *= (grow[:, None] ** j).astype(f4)  # [亿元]
+        else:
+            cost *= level[:, j, None].astype(f4)  # [亿元]
+        grow_j = steps[:, j]
         cost_wan = cost * f4(WAN_PER_YI)
         sub = project_subsidy(cost_wan, float(rate[j]), floor_wan, cap_wan,
                               q["project.equipment_rd_share"]).astype(f4)
@@ -192,7 +208,7 @@ def _simulate_chunk(p, rate, floor_wan, cap_wan, kept, rng, out, rows):
         lam *= np.exp(-eps * np.log(np.maximum(f4(1) - sub / cost_wan, f4(1e-6))))
         adopt = e_draw < lam  # P = 1 - exp(-lam): an Exp(1) draw below the hazard
         ever |= adopt
-        other = other * grow * _lognormal_mean_one(z_other[:, j - 1], vol)
+        other = other * grow_j * _lognormal_mean_one(z_other[:, j - 1], vol)
         d_tech = _by_district(np.where(adopt, cost, f4(0)))
         tech = d_tech.sum(axis=1)
         other_j = other * kept[:, j]  # other investment of the capacity still open
@@ -245,7 +261,9 @@ def simulate(levers: Mapping[str, object], draws: Mapping[str, np.ndarray],
         Source of firm-level random events.
     linked : Linked
         ``other_investment_factor`` (n, years) from the link ``capacity_exits_investment``:
-        the share of other industrial investment still made after capacity closures.
+        the share of other industrial investment still made after capacity closures;
+        ``investment_growth`` (n, years) from the link ``macro_investment``: the macro layer's
+        nominal industrial investment growth, used instead of ``investment.trend``.
 
     Returns
     -------
@@ -267,9 +285,11 @@ def simulate(levers: Mapping[str, object], draws: Mapping[str, np.ndarray],
         "district_firms": np.full((n, ny, nd), np.nan),
     }
     kept = np.asarray(linked.inputs.get("other_investment_factor", np.ones((n, ny))), float)
+    path = linked.inputs.get("investment_growth")  # link macro_investment
     for start in range(0, n, CHUNK):
         rows = slice(start, min(n, start + CHUNK))
-        _simulate_chunk(_params(draws, rows), rate, floor_wan, cap_wan, kept[rows], rng, out, rows)
+        _simulate_chunk(_params(draws, rows), rate, floor_wan, cap_wan, kept[rows], rng, out, rows,
+                        None if path is None else np.asarray(path, float)[rows])
 
     result = _indicators(out)
     # Count targets, drawn after the firm-level model (its results do not depend on them);

@@ -222,7 +222,7 @@ def percent_closed(items: SurveyClosures, instants: Sequence[float], by_weight: 
 
 
 def exit_shares(named: Mapping[str, Sequence[np.ndarray]], residual: Mapping[str, np.ndarray],
-                multiplier: float, years: int) -> dict[str, np.ndarray]:
+                multiplier: float, years: int, surge: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Share of each sector's 2016 value added closed by each year end, ``(n, years)`` [0-1].
 
     Parameters
@@ -236,6 +236,9 @@ def exit_shares(named: Mapping[str, Sequence[np.ndarray]], residual: Mapping[str
         Lever ``residual_exit_multiplier``: scales the residual exits only (0 = none).
     years : int
         Year ends in the horizon; the first is the base year 2016.
+    surge : numpy.ndarray, optional
+        ``(n, years)`` factor on each year's residual exit (link ``macro_exits``: more plants
+        give up in the economy's bad years); None keeps the same rate every year.
 
     Returns
     -------
@@ -247,8 +250,13 @@ def exit_shares(named: Mapping[str, Sequence[np.ndarray]], residual: Mapping[str
     k = np.arange(years, dtype=float)
     out = {}
     for sector in SECTORS:
-        x = np.clip(np.asarray(residual[sector], float) * m, 0.0, 0.95)
-        kept = (1.0 - x[:, None]) ** k
+        if surge is None:
+            x = np.clip(np.asarray(residual[sector], float) * m, 0.0, 0.95)
+            kept = (1.0 - x[:, None]) ** k
+        else:  # yearly rates; column 0 (2016) closes nothing
+            x = np.clip(np.asarray(residual[sector], float)[:, None] * m * surge, 0.0, 0.95)
+            x[:, 0] = 0.0
+            kept = np.cumprod(1.0 - x, axis=1)
         for c in named.get(sector, ()):
             kept = kept * (1.0 - np.clip(np.asarray(c, float), 0.0, 1.0))
         out[f"exit_share.{sector}"] = 1.0 - kept
