@@ -90,8 +90,7 @@ def growth(x: np.ndarray) -> np.ndarray:
 
 
 def test_growth_is_the_yearly_percent_change_and_2016_has_none(results):
-    for series_id, key in [("gdp_growth", "innovation.gdp"),
-                           ("industrial_investment_growth", "techreform.industrial_investment"),
+    for series_id, key in [("industrial_investment_growth", "techreform.industrial_investment"),
                            ("techreform_investment_growth", "techreform.investment")]:
         values = results.series(series_id)
         assert np.isnan(values[:, 0]).all()  # 2015 is not modelled
@@ -125,6 +124,9 @@ def test_levels_are_the_indicators_and_zombie_shares_start_in_2017(results):
                            ("hightech_va_growth", "innovation.hightech_va_growth"),
                            ("rd_intensity", "innovation.rd_intensity")]:
         np.testing.assert_array_equal(results.series(series_id), ind(results, key))
+    gdp = results.series("gdp_growth")  # the macro layer's yearly real growth, from 2017
+    assert np.isnan(gdp[:, 0]).all()
+    np.testing.assert_array_equal(gdp[:, 1:], ind(results, "macro.gdp_growth")[:, 1:])
     zombies = results.series("zombie_disposed_share")
     assert np.isnan(zombies[:, 0]).all()  # no zombie was identified before the 2017 survey
     np.testing.assert_array_equal(zombies[:, 1:], ind(results, "overcapacity.zombie_disposed")[:, 1:])
@@ -142,9 +144,9 @@ def test_share_is_a_percentage_of_another_indicator(results, tmp_path):
 
 
 def test_growth_from_zero_is_missing_not_infinite():
-    spec = series_spec("gdp_growth")
+    spec = series_spec("industrial_investment_growth")
     x = np.array([[0.0, 1.0, 2.0, 0.0, 3.0]])
-    values = compute(spec, {"innovation.gdp": x})
+    values = compute(spec, {"techreform.industrial_investment": x})
     np.testing.assert_array_equal(np.isnan(values), [[True, True, False, False, True]])
     np.testing.assert_allclose(values[0, 2:4], [100.0, -100.0])
 
@@ -158,7 +160,7 @@ def test_unknown_id_names_the_nearest_series(results):
 
 def test_a_saved_run_says_it_holds_no_yearly_indicators(results, tmp_path):
     saved = load_run(results.save(tmp_path / "plan"))
-    with pytest.raises(SeriesError, match=r"saved run .*plan holds no yearly indicators.*innovation\.gdp"):
+    with pytest.raises(SeriesError, match=r"saved run .*plan holds no yearly indicators.*macro\.gdp_growth"):
         saved.series("gdp_growth")
     with pytest.raises(SeriesError, match="did you mean 'rd_intensity'"):  # the id is checked first
         saved.series("rd_intensty")
@@ -176,7 +178,7 @@ def test_series_command_lists_every_series_chinese_first(capsys):
         line = next(line for line in out.splitlines() if line.startswith(spec.id + " "))
         assert spec.zh in line and spec.en in line and spec.computed_from() in line, spec.id
         assert line.index(spec.zh) < line.index(spec.en)
-    assert "growth(innovation.gdp)" in out and "not modelled yet (growth)" in out
+    assert "growth(techreform.industrial_investment)" in out and "not modelled yet (growth)" in out
     for spec in table.values():  # why a series has no indicator, and where the indicator differs
         if spec.missing or spec.caveat:
             assert f"  {spec.id}: {spec.missing or spec.caveat}" in out
