@@ -87,6 +87,12 @@ def _manifest_kind(path: Path) -> str | None:
     return None
 
 
+def output_kind(path: str | Path) -> str | None:
+    """``"run"`` or ``"comparison"`` if ``path`` is a directory written by this model, else None."""
+    path = Path(path)
+    return _manifest_kind(path) if path.is_dir() else None
+
+
 def _is_leftover(name: str, allowed: frozenset[str]) -> bool:
     """A temporary file our own writers leave when killed (``.results.xlsx.partial``)."""
     return name.startswith(".") and name.endswith(".partial") and name[1:-len(".partial")] in allowed

@@ -105,6 +105,10 @@ def _load_chain(path: Path, search_path: tuple[str | Path, ...] = ()) -> list[La
     if not path.name.lower().endswith(".toml") and _is_file(path):
         raise ScenarioError(path, None, "is not a scenario file; scenario files end in .toml")
     first = _resolve(path)
+    if path.is_symlink() and _is_file(first) and not first.name.lower().endswith(".toml"):
+        # a link named like a scenario that points at /etc/passwd or /proc/self/environ: never quote it
+        raise ScenarioError(path, None, f"is a symbolic link to {first.name}, which is not a scenario file; "
+                            "scenario files end in .toml")
     roots = (first.parent, *(_resolve(Path(p)) for p in search_path))
     layers: list[Layer] = []
     current = first

@@ -106,10 +106,11 @@ def _read_text(path: Path) -> str:
             raise ScenarioError(path, None, "is a loop of symbolic links; point it at a real file") from None
         raise ScenarioError(path, None,
                             f"cannot be read ({exc.strerror or exc}); check the path and its permissions") from None
+    info = os.fstat(fd)
+    if stat.S_ISDIR(info.st_mode):  # Linux opens a folder read-only; reading it is what fails
+        os.close(fd)
+        raise ScenarioError(path, None, "is a directory; give a scenario .toml file")
     with open(fd, "rb", closefd=True) as fh:
-        info = os.fstat(fh.fileno())
-        if stat.S_ISDIR(info.st_mode):
-            raise ScenarioError(path, None, "is a directory; give a scenario .toml file")
         if not stat.S_ISREG(info.st_mode):
             raise ScenarioError(path, None,
                                 "is not a regular file (a pipe, socket or device); give a scenario .toml file")

@@ -169,3 +169,22 @@ def test_more_workers_than_cores_is_refused_before_anything_runs(tmp_path):
                             cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "core" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_folder_as_the_scenario_is_one_line(tmp_path):
+    assert "is a directory" in one_line_error(validate(tmp_path))
+
+
+def test_a_scenario_link_to_a_system_file_is_not_quoted(tmp_path):
+    (tmp_path / "env.toml").symlink_to("/etc/passwd")
+    line = one_line_error(validate(tmp_path / "env.toml"))
+    assert "not a scenario file" in line and "root:" not in line
+
+
+def test_titles_are_printed_with_control_characters_escaped(tmp_path):
+    (tmp_path / "plan.toml").write_text((ROOT / "scenarios" / "plan.toml").read_text("utf-8"), "utf-8")
+    path = write(tmp_path, "esc.toml", HEAD.replace('"Test"', '"t\\u001b]0;pwned\\u0007"') + 'extends = "plan.toml"\n')
+    result = subprocess.run([sys.executable, "-m", "model", "run", str(path), "--replications", "50",
+                             "--out", str(tmp_path / "out")], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout and "\\x1b]0;pwned\\x07" in result.stdout

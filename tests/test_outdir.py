@@ -173,3 +173,11 @@ def test_exchange_swaps_two_folders_in_one_step(tmp_path):
         pytest.skip("this system cannot swap paths atomically; the two-rename fallback is tested above")
     assert [p.name for p in (tmp_path / "a").iterdir()] == ["two"]
     assert [p.name for p in (tmp_path / "b").iterdir()] == ["one"]
+
+
+def test_several_scenarios_never_nest_inside_a_run(tmp_path, plan_run, capsys):
+    run = plan_run.save(tmp_path / "run")
+    before = _snapshot(run)
+    code = main(["run", SCENARIO, "scenarios/baseline.toml", "--replications", str(N), "--out", str(run)])
+    assert code == 2 and "is a run" in capsys.readouterr().err
+    assert _snapshot(run) == before

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..atomic import OutDirError, WriteError, check_replaceable
+from ..atomic import OutDirError, WriteError, check_replaceable, output_kind
 from ..console import (
     by_department,
     decomposition,
@@ -17,6 +17,7 @@ from ..console import (
 )
 from ..engine import DEFAULT_REPLICATIONS, DEFAULT_SEED, simulate
 from ..plans import HEADLINE, HEADLINE_2020
+from ..printable import printable
 from ..results import Results
 from ..scenario import Scenario, load_scenario
 from .common import UsageError, add_common_options, check_target_ids, positive, progress_bar, seed_value
@@ -81,6 +82,10 @@ def _out_dirs(scenarios: list[Scenario], out: Path | None) -> list[Path]:
     elif len(scenarios) == 1:
         dirs = [out]
     else:
+        kind = output_kind(out)
+        if kind is not None:
+            raise UsageError(f"--out: {out} is {'a run' if kind == 'run' else 'a comparison'}; with several scenarios "
+                             "--out is the folder that holds one run per scenario, so choose another path")
         dirs = [out / s.name for s in scenarios]
     for d in dirs:
         try:
@@ -161,7 +166,7 @@ def cmd_run(args) -> int:
     dirs = _out_dirs(scenarios, args.out)
     headline = {}
     for scenario, out in zip(scenarios, dirs):
-        print(f"\n== {scenario.name}: {scenario.title_zh} / {scenario.title_en}")
+        print(printable(f"\n== {scenario.name}: {scenario.title_zh} / {scenario.title_en}"))
         print(f"   {args.replications} replications, seed {args.seed}, {args.workers} worker(s)")
         with progress_bar(args.replications) as bar:
             results = simulate(scenario, args.replications, args.seed, workers=args.workers,
