@@ -23,7 +23,8 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 import numpy as np
@@ -209,17 +210,54 @@ def _run_pool(scenario: Scenario, seed: int, tasks: list[list[tuple[int, int]]],
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
                              initargs=(os.getpid(), stop)) as pool:
         futures = {pool.submit(_run_task, scenario, seed, task): i for i, task in enumerate(tasks)}
+        pending, seen = set(futures), {}
         try:
-            for future in as_completed(futures):
-                i = futures[future]
-                done[i] = future.result()
-                if progress is not None:
-                    progress(sum(n for _, n in tasks[i]))
+            while pending:
+                finished, pending = wait(pending, timeout=WATCH_SECONDS, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    i = futures[future]
+                    done[i] = future.result()
+                    if progress is not None:
+                        progress(sum(n for _, n in tasks[i]))
+                if pending:
+                    _check_workers(seen)
+        except (BrokenProcessPool, WorkerError) as exc:  # a worker died: end the others, never wait on it
+            stop.set()
+            for child in multiprocessing.active_children():
+                child.terminate()
+            pool.shutdown(wait=True, cancel_futures=True)
+            if isinstance(exc, WorkerError):
+                raise
+            raise WorkerError("a worker process died while the run was under way (killed, or out of memory)") from None
         except BaseException:  # do not wait for the other tasks, only for the blocks under way
             stop.set()
             pool.shutdown(wait=True, cancel_futures=True)
             raise
     return done
+
+
+#: How often the parent checks that every worker is alive while it waits [s].
+WATCH_SECONDS = 1.0
+
+
+class WorkerError(RuntimeError):
+    """A worker process died during a run (killed by a signal, or out of memory): nothing is saved."""
+
+
+def _check_workers(seen: dict[int, multiprocessing.Process]) -> None:
+    """Raise :class:`WorkerError` if a worker this run started has ended while tasks are pending.
+
+    A worker killed while it sends its result can leave the pool waiting forever on a half-written
+    message; watching the processes (``multiprocessing.active_children``, public API) catches it.
+    """
+    for child in multiprocessing.active_children():
+        seen.setdefault(child.pid, child)
+    for child in seen.values():
+        code = child.exitcode
+        if code is not None:
+            how = f"was killed by signal {-code}" if code < 0 else f"exited with status {code}"
+            raise WorkerError(f"a worker process (pid {child.pid}) {how} while the run was under way "
+                              "(killed, or out of memory)")
 
 
 def plan_blocks(replications: int) -> list[tuple[int, int]]:

@@ -395,3 +395,30 @@ def test_ctrl_c_to_the_process_group_ends_the_run_and_its_workers(tmp_path):
     assert err.strip().splitlines()[-1].startswith("interrupted; ") and "Traceback" not in err
     assert not _wait_gone(workers)
     assert not out.exists() and not any(p.name.startswith("interrupted") for p in tmp_path.iterdir())
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="reads /proc (Linux)")
+@pytest.mark.parametrize("delay", [0.0, 0.7, 1.5])  # at different moments: working, sending, between blocks
+def test_a_killed_worker_fails_the_run_with_one_line_and_no_hang(tmp_path, delay):
+    import signal
+    import subprocess
+    import time
+
+    out = tmp_path / "run"
+    proc, workers = _start_run(out)
+    time.sleep(delay)
+    os.kill(sorted(workers)[0], signal.SIGKILL)
+    try:
+        _, err = proc.communicate(timeout=30)  # a hang fails here
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        pytest.fail("the run did not end within 30 s of a worker being killed")
+    if proc.returncode == 0:  # the run had already finished its last block: nothing to detect
+        return
+    assert proc.returncode == 3, err
+    lines = err.strip().splitlines()
+    assert lines[-1].startswith("error: a worker process") and "Traceback" not in err, err
+    assert not out.exists()
+    assert not _wait_gone(workers)

@@ -12,7 +12,7 @@ import threading
 import traceback
 
 from ..budget import check_budget
-from ..engine import DEFAULT_REPLICATIONS
+from ..engine import DEFAULT_REPLICATIONS, WorkerError
 from ..scenario import ScenarioError
 from .common import Parser, UsageError
 from .compare import add_compare_parser, add_sweep_parser, cmd_compare, cmd_sweep
@@ -94,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM
         print("interrupted; the run in progress was not saved (finished ones were)", file=sys.stderr)
         return 143 if isinstance(exc, Terminated) else 130
+    except WorkerError as exc:  # a fault of the machine, not of the input nor of the model
+        print(f"error: {exc}; the run in progress was not saved (finished ones were); run it again", file=sys.stderr)
+        return 3
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
