@@ -37,14 +37,30 @@ def _median(values: np.ndarray) -> str:
     return repr(float(np.quantile(finite, 0.5, method="inverted_cdf")))
 
 
+def _summary_median(row) -> str:
+    """The summary's median as pinned text: ``inf`` for a milestone never reached, ``nan`` for none."""
+    if row["median_never"]:
+        return "inf"
+    return "nan" if np.isnan(row["median"]) else repr(float(row["median"]))
+
+
 def pinned_rows(scenario: str) -> list[dict[str, str]]:
-    """The pinned rows of one shipped scenario, from a fresh run (one worker)."""
+    """The pinned rows of one shipped scenario, from a fresh run (one worker): every modelled
+    target's met count and the summary's median, then every joint view's count of replications
+    meeting it (``joint:<view>``; for ``met_count`` the total of targets met over replications)."""
     results = simulate(load_scenario(ROOT / "scenarios" / f"{scenario}.toml"), REPLICATIONS, SEED)
-    return [
+    summary = results.summary.set_index("target_id")
+    rows = [
         {"scenario": scenario, "target_id": target_id, "met": str(int(met.sum())),
-         "replications": str(met.size), "median": _median(results.values[target_id])}
+         "replications": str(met.size), "median": _summary_median(summary.loc[target_id])}
         for target_id, met in sorted(results.met.items())
     ]
+    n = results.replications
+    for view in results.joint.itertuples(index=False):
+        count = view.mean * n if view.view == "met_count" else view.probability * n
+        rows.append({"scenario": scenario, "target_id": f"joint:{view.view}", "met": str(int(round(count))),
+                     "replications": str(n), "median": repr(float(view.p50)) if view.view == "met_count" else ""})
+    return rows
 
 
 def render(rows: list[dict[str, str]]) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.pinned import SCENARIOS, pinned_rows, read_pinned
+from tests.pinned import ROOT, SCENARIOS, pinned_rows, read_pinned
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
@@ -23,3 +23,8 @@ def test_fresh_run_reproduces_the_pinned_file(scenario):
         f"{len(changed)} targets of {scenario} changed (id, pinned met, fresh met, pinned median, fresh median); "
         f"first: {changed[:5]}. If the change is intended, run `.venv/bin/python -m tests.pinned` and commit the diff."
     )
+
+
+def test_every_shipped_scenario_is_pinned():
+    assert set(SCENARIOS) == {p.stem for p in (ROOT / "scenarios").glob("*.toml")}, (
+        "a shipped scenario is not pinned: add it to tests/pinned.py SCENARIOS and regenerate")
