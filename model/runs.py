@@ -319,6 +319,9 @@ def load_run(path: str | Path) -> SavedRun:
             raise
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error, pd.errors.ParserError,
                 UnicodeDecodeError) as exc:
+            if name.endswith(".npz"):  # numpy's own text can advise loading pickles: never relay it
+                raise RunError(path, f"{name} is not a readable NumPy .npz archive of a run",
+                               "run the scenario again to rewrite it") from exc
             raise RunError(path, f"{name} cannot be read ({type(exc).__name__}: {printable(str(exc))[:200]})",
                            "run the scenario again to rewrite it") from exc
     summary_file, trajectories, drivers = frames["summary.csv"], frames["trajectories.csv"], frames["drivers.csv"]

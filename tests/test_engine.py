@@ -351,7 +351,7 @@ def test_workers_die_with_their_parent_and_sigterm_is_an_interrupt(tmp_path):
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 143, err
-    assert err.strip().splitlines()[-1].startswith("interrupted; ") and "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith("interrupted: ") and "Traceback" not in err
     assert not _wait_gone(workers)
     assert not out.exists() and not any(p.name.startswith("terminated") for p in tmp_path.iterdir())
 
@@ -392,7 +392,7 @@ def test_ctrl_c_to_the_process_group_ends_the_run_and_its_workers(tmp_path):
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
-    assert err.strip().splitlines()[-1].startswith("interrupted; ") and "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith("interrupted: ") and "Traceback" not in err
     assert not _wait_gone(workers)
     assert not out.exists() and not any(p.name.startswith("interrupted") for p in tmp_path.iterdir())
 

@@ -92,10 +92,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM
-        print("interrupted; the run in progress was not saved (finished ones were)", file=sys.stderr)
+        print("interrupted: what was in progress was not saved; outputs finished before it are kept", file=sys.stderr)
         return 143 if isinstance(exc, Terminated) else 130
     except WorkerError as exc:  # a fault of the machine, not of the input nor of the model
-        print(f"error: {exc}; the run in progress was not saved (finished ones were); run it again", file=sys.stderr)
+        print(f"error: {exc}; what was in progress was not saved (outputs finished before it are kept); run it again",
+              file=sys.stderr)
         return 3
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
