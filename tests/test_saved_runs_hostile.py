@@ -111,7 +111,7 @@ def test_a_damaged_replications_file_is_named(runs, tmp_path, capsys, damage, ch
     if not checksums:
         _edit_manifest(runs / "plan", lambda m: None, keep_checksums=False)
     message = ("replications.npz does not match its checksum; rerun the scenario" if checksums
-               else "replications.npz cannot be read")
+               else "replications.npz is not a readable NumPy .npz archive of a run")
     _refused_everywhere(capsys, tmp_path, runs / "plan", runs / "baseline", message)
 
 
