@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
 
 import numpy as np
 
 from model import load_scenario, simulate
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 PINNED = ROOT / "tests" / "data" / "pinned.csv"
 SCENARIOS = ("baseline", "plan", "accelerated", "pessimistic")
 SEED = 20170711  # the command line's default seed

@@ -19,8 +19,8 @@ import pytest
 from model import ScenarioError, load_scenario
 from model.scenario import MAX_EXTENDS
 from model.tomlfile import MAX_DEPTH, MAX_FILE_BYTES
+from tests.paths import PLAN, ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 HEAD = '[scenario]\nname = "t"\ntitle_zh = "测试"\ntitle_en = "Test"\n'
 
 
@@ -164,7 +164,7 @@ def test_scenario_path_on_the_command_line(tmp_path):
 
 
 def test_more_workers_than_cores_is_refused_before_anything_runs(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "model", "run", str(ROOT / "scenarios" / "plan.toml"),
+    result = subprocess.run([sys.executable, "-m", "model", "run", str(PLAN),
                              "--workers", "1000", "--out", str(tmp_path / "out")],
                             cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "core" in result.stderr and "Traceback" not in result.stderr
@@ -182,7 +182,7 @@ def test_a_scenario_link_to_a_system_file_is_not_quoted(tmp_path):
 
 
 def test_titles_are_printed_with_control_characters_escaped(tmp_path):
-    (tmp_path / "plan.toml").write_text((ROOT / "scenarios" / "plan.toml").read_text("utf-8"), "utf-8")
+    (tmp_path / "plan.toml").write_text(PLAN.read_text("utf-8"), "utf-8")
     path = write(tmp_path, "esc.toml", HEAD.replace('"Test"', '"t\\u001b]0;pwned\\u0007"') + 'extends = "plan.toml"\n')
     result = subprocess.run([sys.executable, "-m", "model", "run", str(path), "--replications", "50",
                              "--out", str(tmp_path / "out")], cwd=ROOT, capture_output=True, text=True, timeout=120)

@@ -20,9 +20,8 @@ from hypothesis import strategies as st
 
 from model import load_scenario, simulate
 from model.cli import main
+from tests.paths import SHIPPED
 
-ROOT = Path(__file__).resolve().parents[1]
-SHIPPED = sorted((ROOT / "scenarios").glob("*.toml"))
 ASSIGNMENT = re.compile(r"^(\s*[\w.\"'-]+\s*=\s*)(.+?)(\s*#.*)?$")
 
 LITERALS = st.sampled_from([

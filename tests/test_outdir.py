@@ -17,8 +17,10 @@ import pytest
 from model import load_scenario, simulate
 from model.atomic import OutDirError, atomic_directory, check_replaceable, exchange
 from model.cli import main
+from tests.paths import PLAN, SCENARIOS
 
-SCENARIO = "scenarios/plan.toml"
+SCENARIO = str(PLAN)
+BASELINE = str(SCENARIOS / "baseline.toml")
 N = 50  # tiny runs: these tests check what is written and kept, not the model's numbers
 
 
@@ -95,7 +97,7 @@ def test_save_from_python_refuses_too_and_leaves_the_folder(web_app, plan_run):
 def test_compare_out_refuses_a_run(tmp_path, capsys, plan_run):
     run = plan_run.save(tmp_path / "run")
     before = _snapshot(run)
-    code = main(["compare", SCENARIO, "scenarios/baseline.toml", "--replications", str(N), "--out", str(run)])
+    code = main(["compare", SCENARIO, BASELINE, "--replications", str(N), "--out", str(run)])
     assert code == 2 and "is not a comparison" in capsys.readouterr().err
     assert _snapshot(run) == before
 
@@ -178,6 +180,6 @@ def test_exchange_swaps_two_folders_in_one_step(tmp_path):
 def test_several_scenarios_never_nest_inside_a_run(tmp_path, plan_run, capsys):
     run = plan_run.save(tmp_path / "run")
     before = _snapshot(run)
-    code = main(["run", SCENARIO, "scenarios/baseline.toml", "--replications", str(N), "--out", str(run)])
+    code = main(["run", SCENARIO, BASELINE, "--replications", str(N), "--out", str(run)])
     assert code == 2 and "is a run" in capsys.readouterr().err
     assert _snapshot(run) == before

@@ -24,12 +24,16 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {message} (see `{self.prog} --help`)\n")
 
 
+def _whole_number(kind: str, text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{kind} must be a whole number, found {text!r}") from None
+
+
 def positive(kind: str):
     def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{kind} must be a whole number, found {text!r}") from None
+        value = _whole_number(kind, text)
         if value < 1:
             raise argparse.ArgumentTypeError(f"{kind} must be at least 1, found {value}")
         return value
@@ -61,10 +65,7 @@ def add_scenario_path(parser: argparse.ArgumentParser) -> None:
 
 
 def seed_value(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"seed must be a whole number, found {text!r}") from None
+    value = _whole_number("seed", text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"seed must be >= 0, found {value}")
     return value

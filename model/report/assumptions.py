@@ -97,21 +97,24 @@ def assumptions(runs: tuple[Run, ...], lang: str) -> dict[str, Any]:
     }
 
 
+def _about(module: str, spec, lang: str) -> dict[str, Any]:
+    """What a lever's and an uncertainty's row share: where it is, its name and unit, its origin."""
+    return {
+        "module": module,
+        "key": spec.key,
+        "name": spec.about.zh if lang == "zh" else spec.about.en,
+        "unit": unit_label(spec.about.unit, lang),
+        "origin": "source" if spec.about.source else "assumption",
+    }
+
+
 def _lever_row(module: str, spec, runs: tuple[Run, ...], lang: str) -> dict[str, Any] | None:
     """One lever with each run's value (None when no run holds it)."""
     values = [run.settings.get("levers", {}).get(spec.key) for run in runs]
     if all(v is None for v in values):
         return None
     cells = [{"text": "—" if v is None else _lever_text(v, lang), "changed": _lever_changed(spec, v)} for v in values]
-    return {
-        "module": module,
-        "key": spec.key,
-        "name": spec.about.zh if lang == "zh" else spec.about.en,
-        "unit": unit_label(spec.about.unit, lang),
-        "default": _lever_text(spec.default, lang),
-        "origin": "source" if spec.about.source else "assumption",
-        "cells": cells,
-    }
+    return {**_about(module, spec, lang), "default": _lever_text(spec.default, lang), "cells": cells}
 
 
 def _uncertainty_rows(module: str, spec, runs: tuple[Run, ...], lang: str) -> list[dict[str, Any]] | None:
@@ -125,17 +128,8 @@ def _uncertainty_rows(module: str, spec, runs: tuple[Run, ...], lang: str) -> li
         if value is not None and _normal(value) != default:
             changed.setdefault(_dist_text(value, lang), []).append(run.name)
     return [
-        {
-            "module": module,
-            "key": spec.key,
-            "name": spec.about.zh if lang == "zh" else spec.about.en,
-            "unit": unit_label(spec.about.unit, lang),
-            "default": describe_distribution(spec.default, lang),
-            "origin": "source" if spec.about.source else "assumption",
-            "value": text,
-            "scenarios": names,
-            "shared": len(runs) > 1 and len(names) == len(runs),
-        }
+        {**_about(module, spec, lang), "default": describe_distribution(spec.default, lang), "value": text,
+         "scenarios": names, "shared": len(runs) > 1 and len(names) == len(runs)}
         for text, names in changed.items()
     ]
 
