@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from model.modules.responsibility import raised_effort
 from model.modules.sectors import SECTORS
 
 #: The one calling convention of every link function: ``link(indicators, draws) -> changes``.
@@ -202,6 +203,62 @@ def hightech_value_added(indicators: Mapping[str, np.ndarray],
     return {"hightech_va_growth": base_growth[:, None] + elasticity[:, None] * count_growth}
 
 
+def responsibility_energy(indicators: Mapping[str, np.ndarray],
+                          draws: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The yearly assessment of the energy target: a shortfall raises the next year's effort.
+
+    A link within the green module (目标责任制, :mod:`model.modules.responsibility`), which
+    steps its years and calls it after each assessment (end of 2017, 2018, 2019) with its arrays
+    so far when the link is on; off, the effort stays 1 and production is never limited.
+
+    Parameters
+    ----------
+    indicators : mapping
+        ``green.path_shortfall``: how far the cut lags the plan's path at each year end
+        [points], ``green.retrofit_effort``: the effort in force in each year [ratio],
+        ``(n, years)``.
+    draws : mapping
+        ``green.response.retrofit_push`` [1/point], ``green.response.max_push`` [ratio],
+        ``green.response.limit_threshold`` [points], ``(n,)`` (see ``green.toml``).
+
+    Returns
+    -------
+    dict
+        Column ``k`` is what the assessment at the end of year ``k`` decides for year ``k + 1``,
+        ``(n, years)``: ``effort``, the multiplier on the retrofit innovation rate ``p``, in
+        ``[max(1, year k's), max_push]`` (:func:`model.modules.responsibility.raised_effort`);
+        ``may_limit`` (bool), the shortfall exceeds the threshold, so the city limits the heavy
+        sectors' production where needed (in the final year it does so whenever it is behind).
+    """
+    lag = np.asarray(indicators["green.path_shortfall"], float)
+    per_rep = {name: np.asarray(draws[f"green.response.{name}"], float)[:, None]
+               for name in ("retrofit_push", "max_push", "limit_threshold")}
+    effort = raised_effort(np.asarray(indicators["green.retrofit_effort"], float), lag,
+                           per_rep["retrofit_push"], per_rep["max_push"])
+    return {"effort": effort, "may_limit": lag > per_rep["limit_threshold"]}
+
+
+def production_limits_gdp(indicators: Mapping[str, np.ndarray],
+                          draws: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Output lost to the energy target's production limits is GDP lost that year.
+
+    Parameters
+    ----------
+    indicators : mapping
+        ``green.limit_output_loss``: above-scale industrial value added lost to limits [% of the
+        year's], ``macro.industry_share``: above-scale industry's share of GDP [%], ``(n, years)``.
+
+    Returns
+    -------
+    dict
+        ``gdp_loss``: share of the year's GDP lost, ``(n, years)`` [0-1]; the innovation module
+        multiplies its GDP (the R&D intensity's denominator) by ``1 - gdp_loss``. *Assumption*:
+        the rest of the economy loses nothing with it (suppliers and transport would, a little).
+    """
+    loss = np.asarray(indicators["green.limit_output_loss"], float) / 100.0
+    return {"gdp_loss": loss * np.asarray(indicators["macro.industry_share"], float) / 100.0}
+
+
 @dataclass(frozen=True)
 class Link:
     """One link: its name (the scenario key), the plans it joins, and what it does."""
@@ -236,6 +293,11 @@ LINKS: dict[str, Link] = {
              "Capacity closures reduce industrial investment", capacity_exits_investment, reads=("green",)),
         Link("renovation_retrofit", "techreform", "green", "技术改造带动节能改造",
              "Tech renovation raises retrofit adoption", renovation_retrofit),
+        Link("responsibility_energy", "green", "green", "能耗强度目标责任考核：落后于进度时加大力度（含限产）",
+             "Energy target assessment: a city behind the plan's path does more (up to limiting production)",
+             responsibility_energy),
+        Link("production_limits_gdp", "green", "innovation", "限产损失的工业增加值计入地区生产总值",
+             "Output lost to production limits is lost GDP", production_limits_gdp),
         Link("hightech_value_added", "innovation", "innovation", "高新技术企业增长带动高新技术产业增加值",
              "High-tech firm growth feeds high-tech value added", hightech_value_added),
     )

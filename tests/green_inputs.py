@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from model.scenario import schedule_array
 from tests.declarations import declarations
 
 DECLARED = declarations("green")
@@ -25,7 +26,9 @@ def _central(spec) -> float:
 
 
 def default_levers(**changes) -> dict:
-    levers = {name: entry["default"] for name, entry in LEVERS.items()}
+    """Levers at their defaults, schedules as the engine hands them over (yearly arrays)."""
+    levers = {name: schedule_array(entry["default"]) if entry.get("schedule") else entry["default"]
+              for name, entry in LEVERS.items()}
     levers.update(changes)
     return levers
 

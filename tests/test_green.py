@@ -125,8 +125,8 @@ def test_base_year_is_zero():
 
 
 def test_nothing_changes_gives_zero_cut():
-    draws = central_draws(100, **{"growth.*": 0.0, "decline.*": 0.0,
-                                  "growth_sd": 0.0, "bass_p": 0.0})
+    draws = central_draws(100, **{"growth.*": 0.0, "decline.*": 0.0, "growth_sd": 0.0,
+                                  "bass_p": 0.0, "plant.sd": 0.0, "plant.spread": 0.0})
     out = run(draws=draws)
     for name in ("energy_intensity_cut", "structure_effect", "efficiency_effect",
                  "retrofit_adoption", "value_added_growth"):
@@ -137,6 +137,8 @@ def test_structure_only_change_has_no_efficiency_effect():
     draws = spread_draws(300, 5)
     draws.update({k: np.zeros(300) for k in draws if k.startswith("decline.")})
     draws["bass_p"] = np.zeros(300)  # no retrofits; growth differs by sector and exits happen
+    # equal plants: no change of the plant mix within a sector (plants.py)
+    draws["plant.sd"], draws["plant.spread"] = np.zeros(300), np.zeros(300)
     out = run(draws=draws, n=300, linked=exits_linked(300, 5))
     assert np.all(out["efficiency_effect"] == 0.0)
     np.testing.assert_allclose(out["structure_effect"], out["energy_intensity_cut"], atol=1e-10)
@@ -144,7 +146,7 @@ def test_structure_only_change_has_no_efficiency_effect():
 
 
 def test_efficiency_only_change_has_no_structure_effect():
-    draws = central_draws(300, **{"growth.*": 0.04, "growth_sd": 0.0})
+    draws = central_draws(300, **{"growth.*": 0.04, "growth_sd": 0.0, "plant.sd": 0.0})
     out = run(draws=draws)
     np.testing.assert_allclose(out["structure_effect"], 0.0, atol=1e-10)
     np.testing.assert_allclose(out["efficiency_effect"], out["energy_intensity_cut"], atol=1e-10)
@@ -152,7 +154,7 @@ def test_efficiency_only_change_has_no_structure_effect():
 
 
 def test_pure_autonomous_decline_compounds():
-    draws = central_draws(10, **{"growth.*": 0.03, "growth_sd": 0.0,
+    draws = central_draws(10, **{"growth.*": 0.03, "growth_sd": 0.0, "plant.sd": 0.0,
                                  "decline.*": 0.02, "bass_p": 0.0})
     out = run(draws=draws)
     expected = np.broadcast_to(100 * (1 - 0.98 ** np.arange(N_YEARS)), (10, N_YEARS))

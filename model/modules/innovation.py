@@ -83,6 +83,8 @@ def _rd_spending(rng: np.random.Generator, levers: Mapping[str, object], draws: 
         gdp = _d(draws, "rd.gdp_2016")[:, None] * np.asarray(linked.inputs["gdp_index"], float)
     else:
         gdp = rates.gdp_path(_d(draws, "rd.gdp_2016"), _d(draws, "rd.gdp_growth"))
+    if "gdp_loss" in linked.inputs:  # link production_limits_gdp (model.links)
+        gdp = gdp * (1.0 - np.asarray(linked.inputs["gdp_loss"], float))
     fund = rates.fund_spending(levers["fund.annual"], levers["fund.guided"], weights)
     extra = _d(draws, "rd.leverage")[:, None] * fund
     spending = rates.rd_spending(gdp[:, 0] * _d(draws, "rd.intensity_2016") / 100.0, _d(draws, "rd.growth"),
