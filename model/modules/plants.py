@@ -32,7 +32,7 @@ def active(plants: np.ndarray, slots: int) -> np.ndarray:
 
 
 def plant_output(z: np.ndarray, mask: np.ndarray, sd: np.ndarray) -> np.ndarray:
-    """Output index of every plant relative to 2016, ``(n, S, P, T)``; unused slots are 0.
+    """Output index of every plant relative to 2016, ``(n, S, P, T)`` float32; unused slots are 0.
 
     Parameters
     ----------
@@ -42,10 +42,18 @@ def plant_output(z: np.ndarray, mask: np.ndarray, sd: np.ndarray) -> np.ndarray:
         Plant slots in use, ``(n, S, P)`` (:func:`active`).
     sd : numpy.ndarray
         Plant-specific yearly output spread [share/yr], ``(n,)``.
+
+    Single precision (a relative error of 1e-7 on an index that moves by percents) halves the
+    memory traffic of the largest array of the energy model.
     """
-    factor = np.maximum(1.0 + sd[:, None, None, None] * z, MIN_FACTOR)
-    index = np.concatenate([np.ones(z.shape[:-1] + (1,)), np.cumprod(factor, axis=-1)], axis=-1)
-    return index * mask[..., None]
+    factor = np.asarray(z, np.float32) * np.asarray(sd, np.float32)[:, None, None, None]
+    factor += np.float32(1.0)
+    np.maximum(factor, np.float32(MIN_FACTOR), out=factor)
+    index = np.empty(z.shape[:-1] + (z.shape[-1] + 1,), np.float32)
+    index[..., 0] = 1.0
+    np.cumprod(factor, axis=-1, out=index[..., 1:])
+    index *= mask[..., None]
+    return index
 
 
 def plant_intensity(x: np.ndarray, mask: np.ndarray, spread: np.ndarray) -> np.ndarray:
