@@ -88,7 +88,8 @@ def candidate_item(rng: np.random.Generator, draws: Mapping[str, np.ndarray], it
                    factor: np.ndarray | float = 1.0, **kwargs) -> PipelineCounts:
     """Closed-pool pipeline of ``item`` from its declared draws, application odds x ``factor``.
 
-    ``kwargs`` go to :func:`candidate_pipeline` (``initial``, ``validity``, ``renewal_prob``).
+    ``kwargs`` go to :func:`candidate_pipeline` (``initial``, ``validity``, ``renewal_prob``,
+    ``inflow``).
     """
     apply = np.asarray(draws[f"{item}.apply"], float)
     apply = np.broadcast_to(raise_odds(apply[:, None], factor), (apply.shape[0], N_YEARS))

@@ -4,8 +4,10 @@ Model (parameters, sources and assumptions in ``model/data/params/innovation.tom
 
 * Counts through the shared pipeline (:mod:`model.processes.pipeline`). Closed pools of
   candidates: innovative leading firms, high-tech enterprises (certificates valid
-  ``hightech_validity`` years, renewed with an uncertain probability, so the count can fall),
-  "little giant" firms, tech SMEs. Open pools (Poisson arrivals): new-type R&D institutions,
+  ``hightech_validity`` years, renewed with an uncertain probability, so the count can fall;
+  the pool is open to ``hightech.inflow`` new candidates a year from 2018, the firms that
+  newly meet the 2016 criteria: the national and provincial trend), "little giant" firms,
+  tech SMEs. Open pools (Poisson arrivals): new-type R&D institutions,
   innovation teams (each new team high-level with probability ``teams.high_level_share``, by
   binomial thinning, so high-level teams never exceed teams), national, provincial and city R&D
   platforms.
@@ -45,6 +47,9 @@ FUND_REF = 1000.0
 SUBSIDY_REF = 10.0
 #: Name of the link that feeds high-tech firm growth into high-tech value added.
 VA_LINK = "hightech_value_added"
+#: First year (column of YEARS) in which new high-tech candidates join the pool: 2018 (the
+#: pool ``hightech.pool`` holds every firm that could apply in 2017).
+INFLOW_FROM = 2
 
 
 def _d(draws: Mapping[str, np.ndarray], name: str) -> np.ndarray:
@@ -54,12 +59,15 @@ def _d(draws: Mapping[str, np.ndarray], name: str) -> np.ndarray:
 def _hightech(rng: np.random.Generator, levers: Mapping[str, object], draws: Mapping[str, np.ndarray],
               weights: np.ndarray, fund: tuple):
     """High-tech enterprises: certificates pushed by the fund and the subsidy, valid
-    ``hightech_validity`` years (0: never lapse) with renewal."""
+    ``hightech_validity`` years (0: never lapse) with renewal; ``hightech.inflow`` new
+    candidates [firms/yr] join the pool each year from 2018."""
     subsidy = (_d(draws, "reward_effect"), levers["hightech_subsidy"], SUBSIDY_REF)
     validity = int(levers["hightech_validity"]) or None
+    inflow = np.zeros_like(weights)
+    inflow[:, INFLOW_FROM:] = _d(draws, "hightech.inflow")[:, None]
     return candidate_item(rng, draws, "hightech", push_factor(weights, fund, subsidy),
                           initial=_d(draws, "hightech.initial"), validity=validity,
-                          renewal_prob=_d(draws, "hightech.renewal"))
+                          renewal_prob=_d(draws, "hightech.renewal"), inflow=inflow)
 
 
 def _coverage(rng: np.random.Generator, draws: Mapping[str, np.ndarray], factor: np.ndarray):

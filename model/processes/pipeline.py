@@ -10,7 +10,8 @@ after a lag, and certificates may lapse unless renewed. Two forms:
   ``Binomial(remaining, a_t * b_t)``. Awards are counted ``lag`` years after the application.
   With ``validity`` set, an award made in year ``s`` comes up for renewal in year ``s +
   validity``; it is renewed with probability ``r`` and otherwise lapses, and the firm rejoins the
-  pool (it may apply again in the same year, like any candidate).
+  pool (it may apply again in the same year, like any candidate). With ``inflow`` set, new
+  candidates join the pool at the start of each year (firms that newly meet the criteria).
 * :func:`open_pipeline`: an open pool (teams brought in, platforms set up): approved applications
   arrive as a Poisson process, ``Poisson(rate_t * approve_t)`` a year (a thinned Poisson
   process is Poisson). Awards never lapse.
@@ -163,7 +164,8 @@ def _initial_due(initial: np.ndarray, validity: int | None) -> np.ndarray:
 
 
 def candidate_pipeline(rng: np.random.Generator, *, pool, apply_prob, approve_prob, lag=0,
-                       initial=0, validity: int | None = None, renewal_prob=1.0) -> PipelineCounts:
+                       initial=0, validity: int | None = None, renewal_prob=1.0,
+                       inflow=0.0) -> PipelineCounts:
     """Awards from a closed pool of candidates, 2017 to the end of the horizon.
 
     Parameters
@@ -188,6 +190,11 @@ def candidate_pipeline(rng: np.random.Generator, *, pool, apply_prob, approve_pr
     renewal_prob : array_like (n,)
         Probability that a holder renews when the certificate runs out [0-1]; a holder that
         lapses rejoins the pool and may apply again in the same year.
+    inflow : array_like (n,) or (n, len(YEARS))
+        Candidates joining the pool at the start of each year, before that year's applications
+        [count/yr], ``>= 0``; the running total is rounded to whole firms (1.5 a year joins 2, 1,
+        2, 1 ...: no firm is lost to rounding); column 0 (2016) is unused. 0 (the default)
+        leaves the pool closed and the results unchanged (no extra random numbers are drawn).
 
     Returns
     -------
@@ -199,6 +206,9 @@ def candidate_pipeline(rng: np.random.Generator, *, pool, apply_prob, approve_pr
     lag = _per_rep(lag, n, int)
     initial = np.rint(_per_rep(initial, n))
     renewal = _per_rep(renewal_prob, n)
+    flow = np.maximum(_yearly(inflow, n), 0.0).copy()
+    flow[:, 0] = 0.0
+    joining = np.diff(np.rint(np.cumsum(flow, axis=1)), axis=1, prepend=0.0)  # whole firms, sum kept
     u_apply = rng.random((n, _Y))
     u_renew = rng.random((n, _Y))
 
@@ -217,6 +227,7 @@ def candidate_pipeline(rng: np.random.Generator, *, pool, apply_prob, approve_pr
             expired[:, t] = due[:, t] - kept
             due[:, t + validity] += kept
             remaining += expired[:, t]  # a lapsed holder may re-apply at once (recertification)
+        remaining += joining[:, t]  # firms that newly meet the criteria join the pool
         awarded = binomial_inverse(u_apply[:, t], remaining, rate[:, t])
         remaining -= awarded
         when = t + lag
