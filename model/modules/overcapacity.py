@@ -222,7 +222,8 @@ def indicators(survey: np.ndarray, plan: np.ndarray, inputs: zombie.ZombieInputs
     out["zombie_extra_teams"], out["zombie_court_factor"] = np.zeros(n), np.ones(n)
     if response is not None:
         added = responsibility_zombies({f"overcapacity.{k}": v for k, v in out.items()}, response)
-        out["zombie_extra_teams"], out["zombie_court_factor"] = added["extra_teams"][:, -1], added["court_factor"][:, -1]
+        out["zombie_extra_teams"] = added["extra_teams"][:, -1]
+        out["zombie_court_factor"] = added["court_factor"][:, -1]
     return out
 
 
