@@ -19,6 +19,7 @@ signature :data:`LinkFunction`.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -26,6 +27,7 @@ import numpy as np
 
 from model.modules.responsibility import raised_effort
 from model.modules.sectors import SECTORS
+from model.timeline import decimal_year
 
 #: The one calling convention of every link function: ``link(indicators, draws) -> changes``.
 #: ``indicators`` holds the upstream modules' indicators (``"module.indicator"`` -> array),
@@ -259,6 +261,67 @@ def production_limits_gdp(indicators: Mapping[str, np.ndarray],
     return {"gdp_loss": loss * np.asarray(indicators["macro.industry_share"], float) / 100.0}
 
 
+#: The plan's path for zombie disposal (seed 二(六)): from the plan deadline (end of 2017-12-31)
+#: linearly to 70 % disposed at the end of 2018-12-31.
+ZOMBIE_PATH_START, ZOMBIE_PATH_END, ZOMBIE_PATH_SHARE = 2018.0, 2019.0, 70.0
+#: Assessments of zombie disposal: (name, instant [decimal yr]): the half-year check at the end
+#: of 2018-06-30 and the year-end assessment of the 70 % target at the end of 2018-12-31.
+ZOMBIE_ASSESSMENTS: tuple[tuple[str, float], ...] = (
+    ("mid2018", decimal_year(dt.date(2018, 6, 30))), ("end2018", decimal_year(dt.date(2018, 12, 31))))
+
+
+def zombie_path(t: float) -> float:
+    """Share of the zombie firms the plan's path asks to be disposed by ``t`` [%]."""
+    return ZOMBIE_PATH_SHARE * min(max((t - ZOMBIE_PATH_START) / (ZOMBIE_PATH_END - ZOMBIE_PATH_START), 0.0), 1.0)
+
+
+def responsibility_zombies(indicators: Mapping[str, np.ndarray],
+                           draws: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Zombie disposal behind the plan's path brings more working teams and court priority.
+
+    A link within the overcapacity module, which calls it at each assessment of
+    :data:`ZOMBIE_ASSESSMENTS` with the shares measured so far (the queue then runs on with the
+    response). At assessment ``j`` the gap is ``g = max(0, path - share) / path`` (the missing
+    part of the path's value, 0-1); the city responds only when ``g`` exceeds ``tolerance``,
+    and then adds ``round(team_gain * g)`` teams, from that instant, and cuts the court time
+    of cases accepted afterwards by ``court_gain * g`` more; effort is never withdrawn, and the
+    totals are capped at ``max_teams`` (rounded down) and ``max_court_cut``.
+
+    Parameters
+    ----------
+    indicators : mapping
+        ``overcapacity.zombie_assessed.<name>`` for each assessment: share disposed at its
+        instant, ``(n,)`` [%]; NaN for an assessment not made yet (it adds nothing).
+    draws : mapping
+        ``overcapacity.response.tolerance`` [share of the path], ``.team_gain`` [teams at a gap
+        of 1], ``.max_teams`` [teams], ``.court_gain`` [cut in court time at a gap of 1],
+        ``.max_court_cut`` [share], each ``(n,)``.
+
+    Returns
+    -------
+    dict
+        ``extra_teams``: teams added in all by each assessment, ``(n, J)`` whole numbers,
+        nondecreasing, in ``[0, floor(max_teams)]``; ``court_factor``: factor on the court time
+        of cases accepted after each assessment, ``(n, J)`` in ``[1 - max_court_cut, 1]``,
+        nonincreasing.
+    """
+    def draw(name: str) -> np.ndarray:
+        return np.asarray(draws[f"overcapacity.response.{name}"], float)
+    tolerance, team_gain, court_gain = draw("tolerance"), draw("team_gain"), draw("court_gain")
+    cap, max_cut = np.floor(draw("max_teams")), draw("max_court_cut")
+    teams, cut = np.zeros_like(cap), np.zeros_like(cap)
+    out_teams, out_factor = [], []
+    for name, t in ZOMBIE_ASSESSMENTS:
+        share = np.asarray(indicators[f"overcapacity.zombie_assessed.{name}"], float)
+        gap = np.clip(1.0 - share / zombie_path(t), 0.0, 1.0)
+        gap = np.where(np.isfinite(share) & (gap > tolerance), gap, 0.0)
+        teams = np.minimum(cap, teams + np.floor(team_gain * gap + 0.5))
+        cut = np.minimum(max_cut, cut + court_gain * gap)
+        out_teams.append(teams)
+        out_factor.append(1.0 - cut)
+    return {"extra_teams": np.stack(out_teams, axis=1), "court_factor": np.stack(out_factor, axis=1)}
+
+
 @dataclass(frozen=True)
 class Link:
     """One link: its name (the scenario key), the plans it joins, and what it does."""
@@ -300,6 +363,9 @@ LINKS: dict[str, Link] = {
              "Output lost to production limits is lost GDP", production_limits_gdp),
         Link("hightech_value_added", "innovation", "innovation", "高新技术企业增长带动高新技术产业增加值",
              "High-tech firm growth feeds high-tech value added", hightech_value_added),
+        Link("responsibility_zombies", "overcapacity", "overcapacity", "僵尸企业处置进度滞后时增派专班、法院优先审理",
+             "Zombie disposal behind the plan's path brings more working teams and court priority",
+             responsibility_zombies),
     )
 }
 

@@ -23,6 +23,12 @@ Zombie disposal: milestones, then a queue (DESIGN.md section 4):
   working team, the resettlement fund and (for bankruptcies) the court, as modelled in
   :mod:`model.processes.zombie`. Per-firm randomness is drawn from ``rng`` in shapes that do not
   depend on levers, so scenarios that differ in levers share it.
+* target responsibility (link ``responsibility_zombies``, :func:`model.links.responsibility_zombies`):
+  at the half-year check (end of 2018-06-30) and the year-end assessment (end of 2018-12-31)
+  the share disposed is measured against the plan's path (linear from the plan deadline to
+  70 % at the end of 2018); a city behind adds working teams from that instant and speeds up
+  the bankruptcy cases the court accepts afterwards (``response.*``). The feedback moves only
+  capacities and a factor on pre-drawn court times, never a draw.
 
 Indicators are yearly values at the end of each year of ``model.timeline.YEARS`` (end of year
 ``y`` is decimal year ``y + 1``), event times in decimal years, or counts per replication.
@@ -37,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from model.links import NO_LINKS, Linked
+from model.links import NO_LINKS, ZOMBIE_ASSESSMENTS, Linked, responsibility_zombies, zombie_path
 from model.modules import FloatDraws
 from model.modules.sectors import SECTORS
 from model.processes import closures, polluters, zombie, zombie_simpy, zombie_twin
@@ -157,22 +163,36 @@ def by_year_end(t: np.ndarray, mask: np.ndarray, weights: np.ndarray | None = No
     return np.cumsum(per_year[:, :years], axis=1, dtype=float)
 
 
-def disposal_times(inputs: zombie.ZombieInputs, times: zombie.ZombieTimes,
-                   court_cases_count: str) -> np.ndarray:
-    """When each firm counts as disposed [decimal yr].
+#: Draws of the target-responsibility feedback (``response.*`` in overcapacity.toml).
+RESPONSE = ("tolerance", "team_gain", "max_teams", "court_gain", "max_court_cut")
+RESPONSE_LINK = "responsibility_zombies"
 
-    ``"when_closed"``: when its route ends (a bankruptcy when the court case ends).
-    ``"when_accepted"``: a bankruptcy already when the court takes the case up (its case then
-    runs ``court_time``); the other routes when they end.
-    """
-    if court_cases_count == "when_closed":
-        return times.done
-    return np.where(inputs.route == zombie.COURT, times.done - inputs.court_time, times.done)
+
+def feedback(draws: Mapping[str, np.ndarray], linked: Linked,
+             when_accepted: bool) -> tuple[zombie.Feedback | None, dict[str, np.ndarray]]:
+    """The queue's feedback when the link ``responsibility_zombies`` is on (else None), and
+    the response draws under the link's keys (read whether the link is on or not)."""
+    d = FloatDraws(draws)
+    response = {f"overcapacity.response.{k}": d[f"response.{k}"] for k in RESPONSE}
+    if RESPONSE_LINK not in linked.enabled:
+        return None, response
+
+    def respond(rows: np.ndarray, shares: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        measured = {f"overcapacity.zombie_assessed.{name}": shares[:, j]
+                    for j, (name, _) in enumerate(ZOMBIE_ASSESSMENTS)}
+        out = responsibility_zombies(measured, {k: v[rows] for k, v in response.items()})
+        return out["extra_teams"], out["court_factor"]
+    reserve = np.floor(response["overcapacity.response.max_teams"]).astype(np.int64)
+    return zombie.Feedback(tuple(t for _, t in ZOMBIE_ASSESSMENTS), reserve, respond, when_accepted), response
 
 
 def indicators(survey: np.ndarray, plan: np.ndarray, inputs: zombie.ZombieInputs,
-               times: zombie.ZombieTimes, court_cases_count: str = "when_closed") -> dict[str, np.ndarray]:
-    """Indicators declared in ``overcapacity.toml`` from the stage times of every firm."""
+               times: zombie.ZombieTimes, court_cases_count: str = "when_closed",
+               response: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """Indicators declared in ``overcapacity.toml`` from the stage times of every firm.
+
+    ``response``: the response draws when the feedback was on (None: off, nothing added).
+    """
     valid = inputs.valid
     count = inputs.count.astype(float)
 
@@ -182,11 +202,12 @@ def indicators(survey: np.ndarray, plan: np.ndarray, inputs: zombie.ZombieInputs
 
     needs = valid & (inputs.cost > 0)
     court = valid & (inputs.route == zombie.COURT)
-    return {
+    disposed = zombie.disposal(inputs.route, times.done, times.court_start, court_cases_count == "when_accepted")
+    out = {
         "zombie_survey_done": survey,
         "zombie_plan_done": plan,
         "zombie_found": count,
-        "zombie_disposed": percent(by_year_end(disposal_times(inputs, times, court_cases_count), valid)),
+        "zombie_disposed": percent(by_year_end(disposed, valid)),
         "zombie_started": percent(by_year_end(times.funded, valid)),
         "zombie_court_cases": court.sum(axis=1).astype(float),
         "zombie_in_court": by_year_end(times.funded, court) - by_year_end(times.done, court),
@@ -194,6 +215,16 @@ def indicators(survey: np.ndarray, plan: np.ndarray, inputs: zombie.ZombieInputs
         "zombie_fund_waiting": by_year_end(times.team_done, needs)
         - by_year_end(times.funded, needs),
     }
+    for name, t in ZOMBIE_ASSESSMENTS:  # what each assessment finds (the feedback's input)
+        out[f"zombie_assessed.{name}"] = zombie.disposed_share(disposed, inputs.count, t)
+        out[f"zombie_behind.{name}"] = (out[f"zombie_assessed.{name}"] < zombie_path(t)).astype(float)
+    n = len(count)
+    out["zombie_extra_teams"], out["zombie_court_factor"] = np.zeros(n), np.ones(n)
+    if response is not None:
+        added = responsibility_zombies({f"overcapacity.{k}": v for k, v in out.items()}, response)
+        out["zombie_extra_teams"] = added["extra_teams"][:, -1]
+        out["zombie_court_factor"] = added["court_factor"][:, -1]
+    return out
 
 
 def closure_indicators(levers: Mapping[str, Any], draws: Mapping[str, np.ndarray],
@@ -297,8 +328,10 @@ def _run(levers: Mapping[str, Any], draws: Mapping[str, np.ndarray], rng: np.ran
          queue: Callable[..., zombie.ZombieTimes],
          close: Callable[[np.ndarray, float, int], np.ndarray], linked: Linked = NO_LINKS) -> dict[str, np.ndarray]:
     survey, plan, inputs = draw(levers, draws, rng)  # spawns the zombie children of rng first
-    times = queue(inputs, **_queue_arguments(levers))
-    out = indicators(survey, plan, inputs, times, str(levers["court_cases_count"]))
+    reading = str(levers["court_cases_count"])
+    fb, response = feedback(draws, linked, reading == "when_accepted")
+    times = queue(inputs, **_queue_arguments(levers), feedback=fb)
+    out = indicators(survey, plan, inputs, times, reading, None if fb is None else response)
     out.update(closure_indicators(levers, draws, rng, close, linked))
     return out
 
@@ -320,7 +353,8 @@ def simulate(levers: Mapping[str, Any], draws: Mapping[str, np.ndarray],
         Per-firm, per-mine and per-unit random events (child generators, lever-independent).
     linked : Linked
         ``bad_year`` (n, years) from the link ``macro_exits``: the macro layer's bad years, in
-        which residual exits surge by ``exit_surge``.
+        which residual exits surge by ``exit_surge``; whether ``responsibility_zombies`` is on
+        (the module applies that link itself, see :func:`feedback`).
 
     Returns
     -------
@@ -331,6 +365,6 @@ def simulate(levers: Mapping[str, Any], draws: Mapping[str, np.ndarray],
 
 
 def simulate_reference(levers: Mapping[str, Any], draws: Mapping[str, np.ndarray],
-                       rng: np.random.Generator) -> dict[str, np.ndarray]:
+                       rng: np.random.Generator, linked: Linked = NO_LINKS) -> dict[str, np.ndarray]:
     """As :func:`simulate` but with the SimPy reference models (slow; for tests and checks)."""
-    return _run(levers, draws, rng, zombie_simpy.simulate_simpy_detail, polluters.close_simpy)
+    return _run(levers, draws, rng, zombie_simpy.simulate_simpy_detail, polluters.close_simpy, linked)

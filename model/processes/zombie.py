@@ -20,7 +20,7 @@ Times are decimal years (``model.timeline``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -97,6 +97,76 @@ class ZombieTimes:
     team_done: np.ndarray  # working team finished; resettlement money requested
     funded: np.ndarray  # money granted (= team_done when no money is needed)
     done: np.ndarray  # firm disposed
+    court_start: np.ndarray  # court took the case up (route 3; inf for the other routes)
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """Target-responsibility feedback on the queue: assessments that add teams and court priority.
+
+    At each instant of ``times`` (increasing [decimal yr]) the share of firms disposed by then is
+    measured (:func:`disposed_share`; a court case counts when it is accepted if
+    ``when_accepted``, else when it ends) and ``respond(rows, shares)`` gives the response:
+    ``rows`` (m,) replication indices, ``shares`` (m, J) [%] with NaN for assessments not made
+    yet; it returns ``teams`` (m, J), whole numbers, the teams added in all by assessment ``j``
+    (nondecreasing in ``j``, at most ``reserve``), and ``factor`` (m, J) in (0, 1], the factor on
+    the court time of cases accepted after assessment ``j`` (and before the next). Its response
+    to assessment ``j`` may depend on the shares of assessments ``0 .. j`` only. Added teams are
+    free from their assessment on; nothing before the first assessment changes.
+    """
+
+    times: tuple[float, ...]
+    reserve: np.ndarray  # (n,) int: most teams that can be added (the bound)
+    respond: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+    when_accepted: bool = False
+
+    def check(self, n: int) -> None:
+        """Raise ``ValueError`` when the assessment times or the reserve are unusable."""
+        t = np.asarray(self.times, float)
+        if t.ndim != 1 or not np.all(np.isfinite(t)) or np.any(t < 0) or np.any(np.diff(t) <= 0):
+            raise ValueError("feedback times must be finite, >= 0 and increasing")
+        if np.shape(self.reserve) != (n,) or np.any(np.asarray(self.reserve) < 0):
+            raise ValueError("feedback reserve must hold one whole number >= 0 per replication")
+
+    def responses(self, rows: np.ndarray, shares: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``respond`` with its promises checked: (teams (m, J) int, factor (m, J))."""
+        teams, factor = self.respond(rows, shares)
+        teams, factor = np.asarray(teams), np.asarray(factor, float)
+        j = len(self.times)
+        if teams.shape != (len(rows), j) or factor.shape != (len(rows), j):
+            raise ValueError("feedback respond must return two arrays of shape (rows, assessments)")
+        if np.any(teams != np.rint(teams)) or np.any(np.diff(teams, axis=1, prepend=0) < 0) \
+                or np.any(teams > np.asarray(self.reserve)[rows][:, None]):
+            raise ValueError("feedback teams must be whole, nondecreasing and at most the reserve")
+        if np.any(~(factor > 0) | (factor > 1)):
+            raise ValueError("feedback court factors must lie in (0, 1]")
+        return teams.astype(np.int64), factor
+
+
+def disposal(route: np.ndarray, done: np.ndarray, court_start: np.ndarray,
+             when_accepted: bool) -> np.ndarray:
+    """When each firm counts as disposed [decimal yr]: when its route ends, or a bankruptcy
+    already when the court takes the case up (``when_accepted``)."""
+    return np.where(route == COURT, court_start, done) if when_accepted else done
+
+
+def disposed_share(disposed: np.ndarray, count: np.ndarray, t: float) -> np.ndarray:
+    """Share of the ``count`` firms of each row disposed at or before ``t`` [%] (0 with none).
+
+    ``disposed`` (m, K) [decimal yr], NaN for padding and ``inf`` for not yet disposed.
+    """
+    firms = (disposed <= t).sum(axis=1)
+    count = np.asarray(count)
+    return np.where(count > 0, 100.0 * firms / np.maximum(count, 1), 0.0)
+
+
+def court_factor_at(start: np.ndarray, times: Sequence[float], factor: np.ndarray) -> np.ndarray:
+    """Factor on the court time of cases accepted at ``start`` (m,): that of the last
+    assessment strictly before ``start``, 1 before the first. ``factor`` (m, J)."""
+    out = np.ones(np.shape(start))
+    for j, t in enumerate(times):
+        out = np.where(start > t, factor[:, j], out)
+    return out
 
 
 def work_order_index(
