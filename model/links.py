@@ -202,6 +202,50 @@ def hightech_value_added(indicators: Mapping[str, np.ndarray],
     return {"hightech_va_growth": base_growth[:, None] + elasticity[:, None] * count_growth}
 
 
+def responsibility_renovation(indicators: Mapping[str, np.ndarray],
+                              draws: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Target-responsibility feedback: lagging the plan's path raises next year's project starts.
+
+    A link within the techreform module, which calls it after each yearly assessment with the
+    shortfalls seen so far. At the assessment of year t (end of 2017, 2018, 2019) the shortfall
+    ``s_t`` against the plan's own path (path minus achieved share, 0 when on or above it) sets
+    the campaign effort of year t + 1, a multiplier of every firm's project-start hazard
+    (攻坚 meetings, 专班 visits, faster approvals)::
+
+        E_2016 = E_2017 = 1
+        E_t+1  = min(max_effort, max(E_t, 1 + strength * s_t))
+
+    so effort never falls below 1, never above its bound, and never back during the plan. The
+    final-year push: in 2020 the city watches the year's own figures against the 2020 goal (as
+    lagging provinces did in 2010) and raises the effort in force once more,
+    ``E_2020 = min(max_effort, max(E_2020, 1 + final_push * strength * s_2020))``.
+
+    Parameters
+    ----------
+    indicators : mapping
+        ``techreform.path_shortfall``: ``(n, years)`` shortfall seen at each assessment [pp]
+        (column 2020: the in-year look against the 2020 goal); NaN or 0 for years not yet
+        assessed.
+    draws : mapping
+        ``techreform.response.strength`` [1/pp], ``techreform.response.max_effort`` [-] (>= 1),
+        ``techreform.response.final_push`` [-], each ``(n,)``.
+
+    Returns
+    -------
+    dict
+        ``campaign_effort``: ``(n, years)`` hazard multiplier in force in each year [-], 1 = none.
+    """
+    shortfall = np.nan_to_num(np.asarray(indicators["techreform.path_shortfall"], float), nan=0.0)
+    strength = np.asarray(draws["techreform.response.strength"], float)
+    bound = np.asarray(draws["techreform.response.max_effort"], float)
+    final = np.asarray(draws["techreform.response.final_push"], float)
+    effort = np.ones_like(shortfall)
+    for t in range(2, shortfall.shape[1]):  # 2016 (base) and 2017 (no assessment yet) stay 1
+        effort[:, t] = np.minimum(bound, np.maximum(effort[:, t - 1], 1.0 + strength * shortfall[:, t - 1]))
+    effort[:, -1] = np.minimum(bound, np.maximum(effort[:, -1], 1.0 + final * strength * shortfall[:, -1]))
+    return {"campaign_effort": effort}
+
+
 @dataclass(frozen=True)
 class Link:
     """One link: its name (the scenario key), the plans it joins, and what it does."""
@@ -236,6 +280,10 @@ LINKS: dict[str, Link] = {
              "Capacity closures reduce industrial investment", capacity_exits_investment, reads=("green",)),
         Link("renovation_retrofit", "techreform", "green", "技术改造带动节能改造",
              "Tech renovation raises retrofit adoption", renovation_retrofit),
+        Link("responsibility_renovation", "techreform", "techreform",
+             "技改投资比重落后于方案进度时加压推进（目标责任制）",
+             "Target responsibility: lagging the plan's tech-renovation path brings a campaign push",
+             responsibility_renovation),
         Link("hightech_value_added", "innovation", "innovation", "高新技术企业增长带动高新技术产业增加值",
              "High-tech firm growth feeds high-tech value added", hightech_value_added),
     )
