@@ -61,7 +61,9 @@ def plan_levers(**override) -> dict[str, object]:
     levers = {}
     for k, v in SPEC["levers"].items():
         value = override.get(k, v["default"])
-        if v.get("schedule"):
-            value = schedule_array(value) if isinstance(value, dict) else np.broadcast_to(np.asarray(value, float), (NY,))
+        if v.get("schedule") and isinstance(value, dict):
+            value = schedule_array(value)
+        elif v.get("schedule"):
+            value = np.broadcast_to(np.asarray(value, float), (NY,))
         levers[k] = value
     return levers
