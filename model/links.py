@@ -19,15 +19,13 @@ signature :data:`LinkFunction`.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from model.modules.responsibility import raised_effort
+from model.modules.responsibility import responsibility_energy, responsibility_renovation, responsibility_zombies
 from model.modules.sectors import SECTORS
-from model.timeline import decimal_year
 
 #: The one calling convention of every link function: ``link(indicators, draws) -> changes``.
 #: ``indicators`` holds the upstream modules' indicators (``"module.indicator"`` -> array),
@@ -205,41 +203,6 @@ def hightech_value_added(indicators: Mapping[str, np.ndarray],
     return {"hightech_va_growth": base_growth[:, None] + elasticity[:, None] * count_growth}
 
 
-def responsibility_energy(indicators: Mapping[str, np.ndarray],
-                          draws: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The yearly assessment of the energy target: a shortfall raises the next year's effort.
-
-    A link within the green module (目标责任制, :mod:`model.modules.responsibility`), which
-    steps its years and calls it after each assessment (end of 2017, 2018, 2019) with its arrays
-    so far when the link is on; off, the effort stays 1 and production is never limited.
-
-    Parameters
-    ----------
-    indicators : mapping
-        ``green.path_shortfall``: how far the cut lags the plan's path at each year end
-        [points], ``green.retrofit_effort``: the effort in force in each year [ratio],
-        ``(n, years)``.
-    draws : mapping
-        ``green.response.retrofit_push`` [1/point], ``green.response.max_push`` [ratio],
-        ``green.response.limit_threshold`` [points], ``(n,)`` (see ``green.toml``).
-
-    Returns
-    -------
-    dict
-        Column ``k`` is what the assessment at the end of year ``k`` decides for year ``k + 1``,
-        ``(n, years)``: ``effort``, the multiplier on the retrofit innovation rate ``p``, in
-        ``[max(1, year k's), max_push]`` (:func:`model.modules.responsibility.raised_effort`);
-        ``may_limit`` (bool), the shortfall exceeds the threshold, so the city limits the heavy
-        sectors' production where needed (in the final year it does so whenever it is behind).
-    """
-    lag = np.asarray(indicators["green.path_shortfall"], float)
-    per_rep = {name: np.asarray(draws[f"green.response.{name}"], float)[:, None]
-               for name in ("retrofit_push", "max_push", "limit_threshold")}
-    effort = raised_effort(np.asarray(indicators["green.retrofit_effort"], float), lag,
-                           per_rep["retrofit_push"], per_rep["max_push"])
-    return {"effort": effort, "may_limit": lag > per_rep["limit_threshold"]}
-
-
 def production_limits_gdp(indicators: Mapping[str, np.ndarray],
                           draws: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Output lost to the energy target's production limits is GDP lost that year.
@@ -259,67 +222,6 @@ def production_limits_gdp(indicators: Mapping[str, np.ndarray],
     """
     loss = np.asarray(indicators["green.limit_output_loss"], float) / 100.0
     return {"gdp_loss": loss * np.asarray(indicators["macro.industry_share"], float) / 100.0}
-
-
-#: The plan's path for zombie disposal (seed 二(六)): from the plan deadline (end of 2017-12-31)
-#: linearly to 70 % disposed at the end of 2018-12-31.
-ZOMBIE_PATH_START, ZOMBIE_PATH_END, ZOMBIE_PATH_SHARE = 2018.0, 2019.0, 70.0
-#: Assessments of zombie disposal: (name, instant [decimal yr]): the half-year check at the end
-#: of 2018-06-30 and the year-end assessment of the 70 % target at the end of 2018-12-31.
-ZOMBIE_ASSESSMENTS: tuple[tuple[str, float], ...] = (
-    ("mid2018", decimal_year(dt.date(2018, 6, 30))), ("end2018", decimal_year(dt.date(2018, 12, 31))))
-
-
-def zombie_path(t: float) -> float:
-    """Share of the zombie firms the plan's path asks to be disposed by ``t`` [%]."""
-    return ZOMBIE_PATH_SHARE * min(max((t - ZOMBIE_PATH_START) / (ZOMBIE_PATH_END - ZOMBIE_PATH_START), 0.0), 1.0)
-
-
-def responsibility_zombies(indicators: Mapping[str, np.ndarray],
-                           draws: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Zombie disposal behind the plan's path brings more working teams and court priority.
-
-    A link within the overcapacity module, which calls it at each assessment of
-    :data:`ZOMBIE_ASSESSMENTS` with the shares measured so far (the queue then runs on with the
-    response). At assessment ``j`` the gap is ``g = max(0, path - share) / path`` (the missing
-    part of the path's value, 0-1); the city responds only when ``g`` exceeds ``tolerance``,
-    and then adds ``round(team_gain * g)`` teams, from that instant, and cuts the court time
-    of cases accepted afterwards by ``court_gain * g`` more; effort is never withdrawn, and the
-    totals are capped at ``max_teams`` (rounded down) and ``max_court_cut``.
-
-    Parameters
-    ----------
-    indicators : mapping
-        ``overcapacity.zombie_assessed.<name>`` for each assessment: share disposed at its
-        instant, ``(n,)`` [%]; NaN for an assessment not made yet (it adds nothing).
-    draws : mapping
-        ``overcapacity.response.tolerance`` [share of the path], ``.team_gain`` [teams at a gap
-        of 1], ``.max_teams`` [teams], ``.court_gain`` [cut in court time at a gap of 1],
-        ``.max_court_cut`` [share], each ``(n,)``.
-
-    Returns
-    -------
-    dict
-        ``extra_teams``: teams added in all by each assessment, ``(n, J)`` whole numbers,
-        nondecreasing, in ``[0, floor(max_teams)]``; ``court_factor``: factor on the court time
-        of cases accepted after each assessment, ``(n, J)`` in ``[1 - max_court_cut, 1]``,
-        nonincreasing.
-    """
-    def draw(name: str) -> np.ndarray:
-        return np.asarray(draws[f"overcapacity.response.{name}"], float)
-    tolerance, team_gain, court_gain = draw("tolerance"), draw("team_gain"), draw("court_gain")
-    cap, max_cut = np.floor(draw("max_teams")), draw("max_court_cut")
-    teams, cut = np.zeros_like(cap), np.zeros_like(cap)
-    out_teams, out_factor = [], []
-    for name, t in ZOMBIE_ASSESSMENTS:
-        share = np.asarray(indicators[f"overcapacity.zombie_assessed.{name}"], float)
-        gap = np.clip(1.0 - share / zombie_path(t), 0.0, 1.0)
-        gap = np.where(np.isfinite(share) & (gap > tolerance), gap, 0.0)
-        teams = np.minimum(cap, teams + np.floor(team_gain * gap + 0.5))
-        cut = np.minimum(max_cut, cut + court_gain * gap)
-        out_teams.append(teams)
-        out_factor.append(1.0 - cut)
-    return {"extra_teams": np.stack(out_teams, axis=1), "court_factor": np.stack(out_factor, axis=1)}
 
 
 @dataclass(frozen=True)
@@ -361,6 +263,10 @@ LINKS: dict[str, Link] = {
              responsibility_energy),
         Link("production_limits_gdp", "green", "innovation", "限产损失的工业增加值计入地区生产总值",
              "Output lost to production limits is lost GDP", production_limits_gdp),
+        Link("responsibility_renovation", "techreform", "techreform",
+             "技改投资比重落后于方案进度时加压推进（目标责任制）",
+             "Target responsibility: lagging the plan's tech-renovation path brings a campaign push",
+             responsibility_renovation),
         Link("hightech_value_added", "innovation", "innovation", "高新技术企业增长带动高新技术产业增加值",
              "High-tech firm growth feeds high-tech value added", hightech_value_added),
         Link("responsibility_zombies", "overcapacity", "overcapacity", "僵尸企业处置进度滞后时增派专班、法院优先审理",

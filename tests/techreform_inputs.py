@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from model.scenario import schedule_array
 from model.timeline import YEARS
 
 PARAMS = Path(__file__).resolve().parents[1] / "model" / "data" / "params" / "techreform.toml"
@@ -55,9 +56,14 @@ def spread_draws(n: int, seed: int = 7) -> dict[str, np.ndarray]:
 
 
 def plan_levers(**override) -> dict[str, object]:
-    """The plan's levers (params defaults), a schedule lever as a (len(YEARS),) array."""
+    """The plan's levers (params defaults), a schedule lever as a (len(YEARS),) array (a
+    ``{year: value}`` schedule interpolated as the scenario loader does)."""
     levers = {}
     for k, v in SPEC["levers"].items():
         value = override.get(k, v["default"])
-        levers[k] = np.broadcast_to(np.asarray(value, float), (NY,)) if v.get("schedule") else value
+        if v.get("schedule") and isinstance(value, dict):
+            value = schedule_array(value)
+        elif v.get("schedule"):
+            value = np.broadcast_to(np.asarray(value, float), (NY,))
+        levers[k] = value
     return levers

@@ -18,8 +18,9 @@ import pytest
 from model import load_scenario
 from model.cli import main
 from model.engine import run_modules, sample_inputs
-from model.links import LINKS, ZOMBIE_ASSESSMENTS, Linked, responsibility_zombies, zombie_path
+from model.links import LINKS, Linked
 from model.modules import overcapacity
+from model.modules.responsibility import ZOMBIE_ASSESSMENTS, responsibility_zombies, zombie_path
 from model.processes import zombie, zombie_simpy, zombie_twin
 from tests.paths import PLAN
 from tests.test_zombie import assert_same_times, default_draws, default_levers, firm_params

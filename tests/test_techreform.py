@@ -54,7 +54,8 @@ def test_shapes_and_declared_indicators():
     n = 37
     out = run(plan_levers(), mid_draws(n))
     assert set(out) == set(SPEC["indicators"])
-    assert len(out) == 7 + 3 * 19 + len(tr.techreform_counts.INDICATORS)  # counts: test_techreform_counts.py
+    # 7 city figures, 3 of the feedback (test_responsibility_techreform.py), 3 per district, counts
+    assert len(out) == 7 + 3 + 3 * 19 + len(tr.techreform_counts.INDICATORS)  # counts: test_techreform_counts.py
     for name, arr in out.items():
         assert arr.shape == (n, NY), name
     assert np.isnan(out["firms"][:, 0]).all() and np.isnan(out["growth_gap"][:, 0]).all()

@@ -34,10 +34,11 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from model.links import NO_LINKS, Linked, responsibility_energy
+from model.links import NO_LINKS, Linked
 from model.modules import plants, responsibility
 from model.modules.bass import bass_advance
 from model.modules.green_counts import simulate_counts
+from model.modules.responsibility import responsibility_energy
 from model.modules.sectors import SECTORS
 from model.timeline import BASE_YEAR, YEARS
 

@@ -23,7 +23,7 @@ Zombie disposal: milestones, then a queue (DESIGN.md section 4):
   working team, the resettlement fund and (for bankruptcies) the court, as modelled in
   :mod:`model.processes.zombie`. Per-firm randomness is drawn from ``rng`` in shapes that do not
   depend on levers, so scenarios that differ in levers share it.
-* target responsibility (link ``responsibility_zombies``, :func:`model.links.responsibility_zombies`):
+* target responsibility (link ``responsibility_zombies``, :func:`model.modules.responsibility.responsibility_zombies`):
   at the half-year check (end of 2018-06-30) and the year-end assessment (end of 2018-12-31)
   the share disposed is measured against the plan's path (linear from the plan deadline to
   70 % at the end of 2018); a city behind adds working teams from that instant and speeds up
@@ -43,8 +43,9 @@ from typing import Any
 
 import numpy as np
 
-from model.links import NO_LINKS, ZOMBIE_ASSESSMENTS, Linked, responsibility_zombies, zombie_path
+from model.links import NO_LINKS, Linked
 from model.modules import FloatDraws
+from model.modules.responsibility import ZOMBIE_ASSESSMENTS, responsibility_zombies, zombie_path
 from model.modules.sectors import SECTORS
 from model.processes import closures, polluters, zombie, zombie_simpy, zombie_twin
 from model.timeline import DAY, YEARS, decimal_year

@@ -25,12 +25,22 @@ Model (DESIGN.md section 4; parameters, sources and assumptions in
   grow with the macro layer's industrial investment growth of each year instead); it is split
   over districts by the annex's (industrial - tech) shares, perturbed per replication. So the
   share lies in [0, 100] and districts sum to the city.
+* Target responsibility (link ``responsibility_renovation``,
+  :func:`model.modules.responsibility.responsibility_renovation`,
+  applied here): the years are stepped in order; at each year end the share is assessed
+  against the plan's path (lever ``response.path``: 16 / 20 / 25 / 30 % in 2017-2020) and a
+  shortfall raises next year's hazard of every firm by the campaign effort (bounded, never
+  falling); in 2020 the year's own share is looked at against the 2020 goal and the effort
+  raised again (final-year push), the year's adoption redone on the same draws. With the link
+  off the effort is 1 and the hazards are used untouched, so the results are exactly those
+  without it. ``path_shortfall`` and ``behind_path`` are reported either way.
 
 Common random numbers: every random number is drawn from ``rng`` in chunks of ``CHUNK``
 replications, in an order and shape that depend only on ``n``; levers only move the hazards
 the firms' Exp(1) draws are compared with (adopt if draw < hazard, probability
 ``1 - exp(-hazard)``), and a larger subsidy (rate or cap, or a lower floor) raises every hazard,
-so it never lowers adoption or investment under the same draws.
+so it never lowers adoption or investment under the same draws. The campaign effort is >= 1 and
+moves only the hazards, so the link never lowers adoption, investment or the share either.
 """
 
 from __future__ import annotations
@@ -42,6 +52,7 @@ import numpy as np
 from model.links import NO_LINKS, Linked
 from model.modules import FloatDraws, techreform_counts
 from model.modules.districts import DISTRICTS
+from model.modules.responsibility import responsibility_renovation
 from model.timeline import YEARS
 
 #: The 19 districts of the annex (附件) with their 2017 figures: model/data/districts.toml.
@@ -67,6 +78,8 @@ DISTRICT_OTHER_SHARE: np.ndarray = _OTHER / _OTHER.sum()
 #: Replications simulated at once (bounds memory at n = 100,000; fixed, so draws do not depend
 #: on levers).
 CHUNK = 2048
+#: The link of the target-responsibility feedback (applied by this module itself).
+FEEDBACK_LINK = "responsibility_renovation"
 WAN_PER_YI = 1.0e4  # 1 亿元 = 10,000 万元
 _SIM = len(YEARS) - 1  # simulated years 2017..2020 are columns 1.. of a yearly array
 
@@ -147,11 +160,13 @@ def _params(draws: Mapping[str, np.ndarray], rows: slice) -> Mapping[str, np.nda
     return FloatDraws(draws, lambda value: np.asarray(value, dtype=float)[rows, None])
 
 
-def _simulate_chunk(p, rate, floor_wan, cap_wan, kept, rng, out, rows, path=None):
+def _simulate_chunk(p, rate, floor_wan, cap_wan, kept, rng, out, rows, path=None, goal=None):
     """Simulate replications ``rows``; firm-level arithmetic in float32 (sums in float64).
 
     ``path``: ``(m, years)`` yearly investment growth of the macro layer [share/yr] (link
-    ``macro_investment``), or None for the module's own ``investment.trend``.
+    ``macro_investment``), or None for the module's own ``investment.trend``. ``goal``: the
+    plan's path of the share [%] over YEARS (lever ``response.path``) when the link
+    ``responsibility_renovation`` is on, else None (no feedback: effort 1 in every year).
     """
     f4 = np.float32
     q = FloatDraws(p, lambda value: value.astype(f4))
@@ -191,6 +206,8 @@ def _simulate_chunk(p, rate, floor_wan, cap_wan, kept, rng, out, rows, path=None
     else:  # the macro layer's industrial investment growth, year by year
         steps = 1.0 + path
         level = np.cumprod(np.where(np.arange(_SIM + 1) == 0, 1.0, steps), axis=1)
+    effort = np.ones((m, _SIM + 1))
+    shortfall = np.full((m, _SIM + 1), np.nan)
     for j in range(1, _SIM + 1):
         z_proj = rng.standard_normal((m, N_FIRMS), dtype=f4)
         e_draw = rng.standard_exponential((m, N_FIRMS), dtype=f4)
@@ -206,12 +223,15 @@ def _simulate_chunk(p, rate, floor_wan, cap_wan, kept, rng, out, rows, path=None
         eps = q["response.elasticity"] * (q["response.first_year"] if j == 1 else f4(1))
         lam = hazard0 * q["propensity.campaign_growth"] ** j
         lam *= np.exp(-eps * np.log(np.maximum(f4(1) - sub / cost_wan, f4(1e-6))))
-        adopt = e_draw < lam  # P = 1 - exp(-lam): an Exp(1) draw below the hazard
-        ever |= adopt
         other = other * grow_j * _lognormal_mean_one(z_other[:, j - 1], vol)
-        d_tech = _by_district(np.where(adopt, cost, f4(0)))
-        tech = d_tech.sum(axis=1)
         other_j = other * kept[:, j]  # other investment of the capacity still open
+        adopt, d_tech, tech = _adopt(e_draw, lam, effort[:, j], cost, goal is not None)
+        if goal is not None:  # the assessment of year j (in 2020: the in-year look at the goal)
+            shortfall[:, j] = np.maximum(goal[j] - 100.0 * tech / (tech + other_j), 0.0)
+            effort = _campaign(shortfall, p)
+            if j == _SIM:  # final-year push: the same draws against the raised hazard
+                adopt, d_tech, tech = _adopt(e_draw, lam, effort[:, j], cost, True)
+        ever |= adopt
         out["investment"][rows, j] = tech
         out["industrial_investment"][rows, j] = tech + other_j
         out["firms"][rows, j] = adopt.sum(axis=1)
@@ -220,24 +240,55 @@ def _simulate_chunk(p, rate, floor_wan, cap_wan, kept, rng, out, rows, path=None
         out["district_investment"][rows, j] = d_tech
         out["district_industrial"][rows, j] = d_tech + other_j[:, None] * w
         out["district_firms"][rows, j] = _by_district(adopt)
+    out["campaign_effort"][rows] = effort
 
 
-def _indicators(out: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+def _adopt(e_draw, lam, effort, cost, feedback):
+    """Projects carried out in a year: adopt where the Exp(1) draw is below the hazard.
+
+    ``effort`` (m,) multiplies the hazard when ``feedback`` is on (link
+    ``responsibility_renovation``); off, the hazard is used as it is, so results are exactly
+    those without the link. Returns adopt (m, N_FIRMS), district and city tech-renovation
+    investment [亿元].
+    """
+    if feedback:
+        lam = lam * effort[:, None].astype(np.float32)
+    adopt = e_draw < lam  # P = 1 - exp(-lam): an Exp(1) draw below the hazard
+    d_tech = _by_district(np.where(adopt, cost, np.float32(0)))
+    return adopt, d_tech, d_tech.sum(axis=1)
+
+
+def _campaign(shortfall, p):
+    """Campaign effort (m, years) from the shortfalls so far: the link
+    :func:`model.modules.responsibility.responsibility_renovation`, called with this module's arrays."""
+    draws = {f"techreform.response.{k}": p[f"response.{k}"][:, 0] for k in ("strength", "max_effort", "final_push")}
+    return responsibility_renovation({"techreform.path_shortfall": shortfall}, draws)["campaign_effort"]
+
+
+def _indicators(out: Mapping[str, np.ndarray], goal: np.ndarray) -> dict[str, np.ndarray]:
     """The firm-level model's indicators from its per-year arrays: the share, the growth gap
-    (tech-renovation minus industrial investment growth [pp]), and each district's figures."""
+    (tech-renovation minus industrial investment growth [pp]), the shortfall against the plan's
+    path ``goal`` [%] at each year end (2016: NaN), the campaign effort, and each district's
+    figures."""
     tech, ind = out["investment"], out["industrial_investment"]
     gap = np.full(tech.shape, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         gap[:, 1:] = 100.0 * (tech[:, 1:] / tech[:, :-1] - ind[:, 1:] / ind[:, :-1])
     gap[~np.isfinite(gap)] = np.nan
+    share = 100.0 * tech / ind
+    shortfall = np.maximum(goal - share, 0.0)
+    shortfall[:, 0] = np.nan  # 2016: no assessment
     result = {
-        "investment_share": 100.0 * tech / ind,
+        "investment_share": share,
         "investment": tech,
         "industrial_investment": ind,
         "firms": out["firms"],
         "growth_gap": gap,
         "completed_share": 100.0 * out["completed"] / N_FIRMS,
         "subsidy_outlay": out["subsidy_outlay"],
+        "path_shortfall": shortfall,
+        "behind_path": np.where(np.isnan(shortfall), np.nan, (shortfall > 0).astype(float)),
+        "campaign_effort": out["campaign_effort"],
     }
     for d, name in enumerate(DISTRICT_IDS):
         result[f"district.{name}.industrial_investment"] = out["district_industrial"][:, :, d]
@@ -254,7 +305,8 @@ def simulate(levers: Mapping[str, object], draws: Mapping[str, np.ndarray],
     ----------
     levers : mapping
         ``subsidy_rate`` [share] (schedule over YEARS), ``subsidy_min_project`` [万元],
-        ``subsidy_cap`` [万元].
+        ``subsidy_cap`` [万元], ``response.path`` [%] (schedule over YEARS: the plan's path of
+        the share), and the levers of :mod:`model.modules.techreform_counts`.
     draws : mapping
         Uncertainty name -> (n,) array, as declared in ``techreform.toml``.
     rng : numpy.random.Generator
@@ -263,7 +315,9 @@ def simulate(levers: Mapping[str, object], draws: Mapping[str, np.ndarray],
         ``other_investment_factor`` (n, years) from the link ``capacity_exits_investment``:
         the share of other industrial investment still made after capacity closures;
         ``investment_growth`` (n, years) from the link ``macro_investment``: the macro layer's
-        nominal industrial investment growth, used instead of ``investment.trend``.
+        nominal industrial investment growth, used instead of ``investment.trend``; with
+        ``responsibility_renovation`` in ``linked.enabled`` the module applies the
+        target-responsibility feedback itself.
 
     Returns
     -------
@@ -283,15 +337,18 @@ def simulate(levers: Mapping[str, object], draws: Mapping[str, np.ndarray],
         "district_investment": np.empty((n, ny, nd)),
         "district_industrial": np.empty((n, ny, nd)),
         "district_firms": np.full((n, ny, nd), np.nan),
+        "campaign_effort": np.ones((n, ny)),
     }
     kept = np.asarray(linked.inputs.get("other_investment_factor", np.ones((n, ny))), float)
     path = linked.inputs.get("investment_growth")  # link macro_investment
+    goal = _schedule(levers["response.path"])  # the plan's own path of the share [%]
+    feedback = FEEDBACK_LINK in linked.enabled
     for start in range(0, n, CHUNK):
         rows = slice(start, min(n, start + CHUNK))
         _simulate_chunk(_params(draws, rows), rate, floor_wan, cap_wan, kept[rows], rng, out, rows,
-                        None if path is None else np.asarray(path, float)[rows])
+                        None if path is None else np.asarray(path, float)[rows], goal if feedback else None)
 
-    result = _indicators(out)
+    result = _indicators(out, goal)
     # Count targets, drawn after the firm-level model (its results do not depend on them);
     # demonstration projects and new products come from the firms renovating in the year.
     result.update(techreform_counts.simulate_counts(levers, draws, rng, out["firms"]))
