@@ -34,8 +34,8 @@ from .timeline import YEARS
 from .tomlfile import suggest
 
 __all__ = [
-    "COLUMNS", "KNOWN_BY", "LEVELS", "QUANTILE_COLUMNS", "REFERENCE_FILE", "YEARS_SHOWN", "CityRecord", "Figure", "Reference",
-    "calibration_table", "excludes", "load_reference", "outcome",
+    "COLUMNS", "KNOWN_BY", "LEVELS", "QUANTILE_COLUMNS", "REFERENCE_FILE", "YEARS_SHOWN", "CityRecord", "Figure",
+    "Reference", "calibration_table", "excludes", "load_reference", "outcome",
 ]
 
 REFERENCE_FILE = Path(__file__).parent / "data" / "reference_class.toml"

@@ -90,8 +90,9 @@ def console_text(table: pd.DataFrame, replications: int, seed: int) -> str:
     lines: list[str] = []
     for scenario, rows in table.groupby("scenario", sort=False):
         lines += ["", f"== {printable(str(scenario))}: published series against the outside view",
-                  f"   {replications} replications, seed {seed}; model 5-95 % quantiles and the reference class's",
-                  "   central range (known by July 2017); EXCLUDES: the two do not overlap", header]
+                  f"   {replications} replications, seed {seed}: the model's quantiles beside the",
+                  "   reference class's central range, known by July 2017",
+                  "   (EXCLUDES: the model's 5-95 % range does not overlap it)", header]
         for _, series in rows.groupby("series_id", sort=False):
             first = series.iloc[0]
             lines += _name_lines(first)

@@ -27,8 +27,8 @@ from .timeline import YEARS
 from .tomlfile import suggest
 
 __all__ = [
-    "COMPUTATIONS", "PUBLISHED", "SERIES_FILE", "CalibrationNote", "Computation", "SeriesError", "SeriesSpec", "compute",
-    "load_series", "series_spec", "series_values",
+    "COMPUTATIONS", "PUBLISHED", "SERIES_FILE", "CalibrationNote", "Computation", "SeriesError", "SeriesSpec",
+    "compute", "load_series", "series_spec", "series_values",
 ]
 
 SERIES_FILE = Path(__file__).parent / "data" / "series.toml"

@@ -69,9 +69,8 @@ def _check_replications(args) -> None:
     scenario at each value plus the scenario as written.
     """
     replications = getattr(args, "replications", None)
-    kept = {"run": 1, "calibration": 1, "compare": len(getattr(args, "items", ())), "sweep": len(getattr(args, "values", ())) + 1}.get(
-        args.command
-    )
+    kept = {"run": 1, "calibration": 1, "compare": len(getattr(args, "items", ())),
+            "sweep": len(getattr(args, "values", ())) + 1}.get(args.command)
     if kept is None:
         return
     if replications is None:  # compare: saved runs keep theirs; scenario files run the default
