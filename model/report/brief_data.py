@@ -304,7 +304,6 @@ def calibration(run: Run, lang: str) -> dict[str, Any] | None:
         return None
     numbers = summary(run.calibration)
     loc = load_locale(lang)["brief"]
-    items = [loc["calibration_item"].format(name=x[lang] if lang == "zh" else x["en"],
-                                            reason=x[f"reason_{lang}"] or loc["calibration_no_reason"])
+    items = [loc["calibration_item"].format(name=x[lang], reason=x[f"reason_{lang}"] or loc["calibration_no_reason"])
              for x in numbers["excluded"]]
     return {**numbers, "items": loc["list_sep"].join(items)}
