@@ -31,10 +31,13 @@ _BRIEF_FILES = frozenset(f"brief.{lang}.{fmt}" for lang in ("zh", "en") for fmt 
 KINDS: dict[str, frozenset[str]] = {
     "run": frozenset({
         "summary.csv", "trajectories.csv", "joint.csv", "departments.csv", "districts.csv",
-        "drivers.csv", "replications.npz", "results.xlsx", "manifest.json",
+        "drivers.csv", "calibration.csv", "replications.npz", "results.xlsx", "manifest.json",
     }) | _BRIEF_FILES,
     "comparison": frozenset({"comparison.csv", "comparison.xlsx", "sweep.csv", "manifest.json"}) | _BRIEF_FILES,
+    "calibration": frozenset({"calibration.csv", "manifest.json"}),
 }
+#: Each kind as a message names it.
+_WHAT = {"run": "a run", "comparison": "a comparison", "calibration": "a calibration report"}
 
 #: Keys every run manifest holds (older runs have no ``kind``).
 _RUN_KEYS = ("scenario", "seed", "replications", "targets")
@@ -67,7 +70,7 @@ def writing(name: str, shown: str | Path) -> Iterator[None]:
 
 
 def _manifest_kind(path: Path) -> str | None:
-    """``"run"`` or ``"comparison"`` if ``path/manifest.json`` is one of ours, else None."""
+    """``"run"``, ``"comparison"`` or ``"calibration"`` if ``path/manifest.json`` is one of ours, else None."""
     manifest_file = path / "manifest.json"
     if manifest_file.is_symlink() or not manifest_file.is_file():
         return None
@@ -80,8 +83,8 @@ def _manifest_kind(path: Path) -> str | None:
     if not isinstance(manifest, dict):
         return None
     kind = manifest.get("kind", "run")
-    if kind == "comparison":
-        return "comparison" if isinstance(manifest.get("scenarios"), list) else None
+    if kind in ("comparison", "calibration"):
+        return kind if isinstance(manifest.get("scenarios"), list) else None
     if kind == "run" and all(k in manifest for k in _RUN_KEYS) and isinstance(manifest["scenario"], dict):
         return "run"
     return None
@@ -123,7 +126,7 @@ def check_replaceable(out_dir: str | Path, kind: str) -> Path:
     ----------
     out_dir : str or Path
         Where the output is to go.
-    kind : {"run", "comparison"}
+    kind : {"run", "comparison", "calibration"}
         What will be written there.
 
     Returns
@@ -151,9 +154,9 @@ def check_replaceable(out_dir: str | Path, kind: str) -> Path:
     if not out.exists() or not any(out.iterdir()):
         return out
     found = _manifest_kind(out)
-    what = "a run" if kind == "run" else "a comparison"
+    what = _WHAT[kind]
     if found != kind:
-        was = {"run": "a run", "comparison": "a comparison"}.get(found or "", "not written by this model")
+        was = _WHAT.get(found or "", "not written by this model")
         raise OutDirError(f"--out: {out} is a non-empty directory that is not {what} ({was}); "
                           "choose another path so nothing is overwritten")
     foreign = _foreign_entry(out, kind)

@@ -25,6 +25,7 @@ import pandas as pd
 
 from . import drivers as drivers_mod
 from .atomic import atomic_directory, writing
+from .calibration import QUANTILE_COLUMNS, calibration_table
 from .report.excel import write_workbook
 from .runs import Run
 from .scenario import Scenario
@@ -103,6 +104,11 @@ class Results(Run):
         return drivers_mod.top_drivers(drivers_mod.screen(self.inputs, self.met, reach))
 
     @cached_property
+    def calibration(self) -> pd.DataFrame:
+        """The published series for 2017 and 2018 against the outside view (:mod:`model.calibration`)."""
+        return calibration_table(self.name, self.indicators)
+
+    @cached_property
     def manifest(self) -> dict[str, Any]:
         """Provenance: resolved scenario, hash, seed, replications, versions, times."""
         versions = {}
@@ -138,7 +144,7 @@ class Results(Run):
 
 def save_run(run: Run, out_dir: str | Path, xlsx: bool = False, shown: str | Path | None = None) -> Path:
     """Write summary.csv, trajectories.csv, joint.csv, departments.csv, districts.csv,
-    drivers.csv, replications.npz, with ``xlsx`` results.xlsx, and manifest.json of ``run`` to
+    drivers.csv, calibration.csv, replications.npz, with ``xlsx`` results.xlsx, and manifest.json of ``run`` to
     ``out_dir``.
 
     Files go to a temporary sibling directory that is renamed into place at the end, with
@@ -181,6 +187,9 @@ def write_run_tables(run: Run, out: Path, shown: str | Path | None = None) -> No
     if run.drivers is not None:
         columns = ["probability_low", "probability_high", "swing", "swing_low", "swing_high"]
         tables["drivers.csv"] = lambda: rounded_csv(run.drivers, columns)
+    if run.calibration is not None:
+        numbers = [*QUANTILE_COLUMNS, "reference_low", "reference_high", "city_value"]
+        tables["calibration.csv"] = lambda: rounded_csv(run.calibration, numbers)
     for name, table in tables.items():
         frame = table()
         with writing(name, shown):

@@ -62,6 +62,9 @@ class Run:
     drivers : DataFrame or None
         The strongest drivers of each target (:func:`model.drivers.top_drivers`); None for a
         run without sampled inputs (saved before drivers existed).
+    calibration : DataFrame or None
+        The published series for 2017 and 2018 against the outside view
+        (:func:`model.calibration.calibration_table`); None for a run saved before it existed.
     joint, departments, districts : DataFrame
         The views of :mod:`model.views`.
 
@@ -77,6 +80,7 @@ class Run:
     values: dict[str, np.ndarray]
     met: dict[str, np.ndarray]
     drivers: pd.DataFrame | None
+    calibration: pd.DataFrame | None
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -142,6 +146,7 @@ class SavedRun(Run):
     values: dict[str, np.ndarray]
     met: dict[str, np.ndarray]
     drivers: pd.DataFrame | None = None
+    calibration: pd.DataFrame | None = None
 
     @property
     def name(self) -> str:
@@ -189,14 +194,20 @@ def _read_manifest(path: Path) -> dict[str, Any]:
 _NUMERIC = {
     "trajectories.csv": ("mean", "p10", "p25", "p50", "p75", "p90"),
     "drivers.csv": ("rank", "probability_low", "probability_high", "swing", "swing_low", "swing_high"),
+    "calibration.csv": ("year", "p5", "p25", "p50", "p75", "p95", "reference_low", "reference_high"),
 }
+#: Text columns a saved calibration.csv must hold (the brief reads them).
+_CALIBRATION_TEXT = ("series_id", "name_zh", "name_en", "status", "reason_zh", "reason_en")
 
 
 def _read_csv(path: Path, name: str) -> pd.DataFrame:
     frame = pd.read_csv(path / name, encoding="utf-8-sig")
-    for col in _NUMERIC.get(name, ()):
+    for col in _NUMERIC.get(name, ()) + (_CALIBRATION_TEXT if name == "calibration.csv" else ()):
         if col not in frame.columns:
             raise RunError(path, f"{name} has no {col} column", RERUN)
+        if col in _CALIBRATION_TEXT:
+            frame[col] = frame[col].fillna("").astype(str)
+            continue
         if frame[col].dtype.kind not in "fiu":
             raise RunError(path, f"{name}: column {col} holds text where numbers belong", RERUN)
     return frame
@@ -306,10 +317,10 @@ def load_run(path: str | Path) -> SavedRun:
     if missing:
         raise RunError(path, f"is incomplete: {', '.join(missing)} missing", "run the scenario again to rewrite it")
     check_checksums(path, manifest, "run")
-    frames: dict[str, pd.DataFrame | None] = {"drivers.csv": None}
-    for name in ("summary.csv", "trajectories.csv", "drivers.csv", "replications.npz"):
+    frames: dict[str, pd.DataFrame | None] = {"drivers.csv": None, "calibration.csv": None}
+    for name in ("summary.csv", "trajectories.csv", "drivers.csv", "calibration.csv", "replications.npz"):
         if not (path / name).is_file():
-            continue  # drivers.csv: runs saved before drivers existed
+            continue  # drivers.csv, calibration.csv: runs saved before they existed
         try:
             if name == "replications.npz":
                 values, met = _read_replications(path)
@@ -325,6 +336,7 @@ def load_run(path: str | Path) -> SavedRun:
             raise RunError(path, f"{name} cannot be read ({type(exc).__name__}: {printable(str(exc))[:200]})",
                            "run the scenario again to rewrite it") from exc
     summary_file, trajectories, drivers = frames["summary.csv"], frames["trajectories.csv"], frames["drivers.csv"]
-    run = SavedRun(path, manifest, trajectories, values, _check_arrays(path, manifest, values, met), drivers)
+    run = SavedRun(path, manifest, trajectories, values, _check_arrays(path, manifest, values, met), drivers,
+                   frames["calibration.csv"])
     _check_summary(path, run, summary_file)
     return run

@@ -27,15 +27,17 @@ from .timeline import YEARS
 from .tomlfile import suggest
 
 __all__ = [
-    "COMPUTATIONS", "PUBLISHED", "SERIES_FILE", "Computation", "SeriesError", "SeriesSpec", "compute",
-    "load_series", "series_spec", "series_values",
+    "COMPUTATIONS", "PUBLISHED", "SERIES_FILE", "CalibrationNote", "Computation", "SeriesError", "SeriesSpec",
+    "compute", "load_series", "series_spec", "series_values",
 ]
 
 SERIES_FILE = Path(__file__).parent / "data" / "series.toml"
 #: Where a figure is published (see the header of series.toml).
 PUBLISHED = ("统计公报", "考核", "科技经费统计公报")
 REQUIRED = ("zh", "en", "unit", "published", "definition", "range", "sd", "sd_assumption", "compute")
-OPTIONAL = ("indicator", "of", "first_year", "missing", "caveat")
+OPTIONAL = ("indicator", "of", "first_year", "missing", "caveat", "calibration_note")
+#: Keys of a ``calibration_note`` table.
+NOTE_KEYS = ("zh", "en", "defaults")
 ID_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
 
 
@@ -95,6 +97,16 @@ COMPUTATIONS: dict[str, Computation] = {
 
 
 @dataclass(frozen=True)
+class CalibrationNote:
+    """Why the model's 2017 range of a series may lie outside its reference class
+    (``calibration_note`` in series.toml; see ``python -m model calibration``)."""
+
+    zh: str
+    en: str
+    defaults: tuple[str, ...] = ()  # "<module>.<name>" of the levers or uncertainties responsible
+
+
+@dataclass(frozen=True)
 class SeriesSpec:
     """One published series (the keys of ``series.toml``)."""
 
@@ -113,6 +125,7 @@ class SeriesSpec:
     first_year: int = YEARS[0]
     missing: str | None = None
     caveat: str | None = None
+    calibration_note: CalibrationNote | None = None
 
     @property
     def modelled(self) -> bool:
@@ -170,8 +183,32 @@ def _parse(series_id: str, entry: Any) -> SeriesSpec:
     return SeriesSpec(
         series_id, entry["zh"], entry["en"], entry["unit"], entry["published"], entry["definition"], (low, high), sd,
         entry["sd_assumption"], entry["compute"], entry.get("indicator"), entry.get("of"), int(first_year),
-        entry.get("missing"), entry.get("caveat"),
+        entry.get("missing"), entry.get("caveat"), _note(where, entry.get("calibration_note")),
     )
+
+
+def _note(where: str, note: Any) -> CalibrationNote | None:
+    """A ``calibration_note``: zh and en text, and the declared defaults it is about."""
+    if note is None:
+        return None
+    where = f"{where}.calibration_note"
+    if not isinstance(note, dict):
+        raise DeclarationError(f"{where}: expected a table {{ zh = ..., en = ..., defaults = [...] }}, found {note!r}")
+    for key in note:
+        if key not in NOTE_KEYS:
+            raise DeclarationError(f"{where}: unknown key '{key}'{suggest(key, NOTE_KEYS)}")
+    for key in ("zh", "en"):
+        if not (isinstance(note.get(key), str) and note[key].strip()):
+            raise DeclarationError(f"{where}.{key}: expected a non-empty string, found {note.get(key)!r}")
+    defaults = note.get("defaults", [])
+    if not (isinstance(defaults, list) and all(isinstance(d, str) for d in defaults)):
+        raise DeclarationError(f"{where}.defaults: expected a list of '<module>.<name>', found {defaults!r}")
+    declared = {f"{module}.{name}" for module, p in all_params().items() for name in (*p.levers, *p.uncertainties)}
+    for key in defaults:
+        if key not in declared:
+            raise DeclarationError(f"{where}.defaults: '{key}' is not a declared lever or uncertainty"
+                                   f"{suggest(key, sorted(declared))}")
+    return CalibrationNote(note["zh"], note["en"], tuple(defaults))
 
 
 def _check_keys(where: str, series_id: str, entry: Any) -> None:

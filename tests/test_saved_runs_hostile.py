@@ -289,7 +289,7 @@ def test_disk_full_while_writing_comparison_xlsx_keeps_the_previous_comparison(r
 
 
 RUN_FILES = ["summary.csv", "trajectories.csv", "joint.csv", "departments.csv", "districts.csv", "drivers.csv",
-             "replications.npz", "results.xlsx", "manifest.json"]
+             "calibration.csv", "replications.npz", "results.xlsx", "manifest.json"]
 
 
 @pytest.mark.parametrize("failing", RUN_FILES)

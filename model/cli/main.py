@@ -1,4 +1,4 @@
-"""Command line: ``python -m model {run,compare,sweep,brief,validate,targets,params,series}``.
+"""Command line: ``python -m model {run,compare,sweep,brief,validate,targets,params,series,calibration}``.
 
 Exit status: 0 success, 2 bad input (one clear line on stderr, nothing written), 1 internal error.
 """
@@ -14,6 +14,7 @@ import traceback
 from ..budget import check_budget
 from ..engine import DEFAULT_REPLICATIONS, WorkerError
 from ..scenario import ScenarioError
+from .calibration import add_calibration_parser, cmd_calibration
 from .common import Parser, UsageError
 from .compare import add_compare_parser, add_sweep_parser, cmd_compare, cmd_sweep
 from .info import (
@@ -34,7 +35,8 @@ def build_parser() -> Parser:
         description="Likelihood of meeting the targets of Jiyuan's 2017 industrial action plans.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (add_run_parser, add_compare_parser, add_sweep_parser, add_brief_parser, add_info_parser):
+    for add in (add_run_parser, add_compare_parser, add_sweep_parser, add_brief_parser, add_info_parser,
+                add_calibration_parser):
         add(sub)
     return parser
 
@@ -48,6 +50,7 @@ COMMANDS = {
     "targets": cmd_targets,
     "params": cmd_params,
     "series": cmd_series,
+    "calibration": cmd_calibration,
 }
 
 
@@ -66,9 +69,8 @@ def _check_replications(args) -> None:
     scenario at each value plus the scenario as written.
     """
     replications = getattr(args, "replications", None)
-    kept = {"run": 1, "compare": len(getattr(args, "items", ())), "sweep": len(getattr(args, "values", ())) + 1}.get(
-        args.command
-    )
+    kept = {"run": 1, "calibration": 1, "compare": len(getattr(args, "items", ())),
+            "sweep": len(getattr(args, "values", ())) + 1}.get(args.command)
     if kept is None:
         return
     if replications is None:  # compare: saved runs keep theirs; scenario files run the default

@@ -148,6 +148,7 @@ def _context(source: bd.Source, lang: str, with_charts: bool = True) -> dict[str
         "shorts": shorts,
         "highlight": _highlight,
         "provenance": [bd.provenance(r) for r in runs],
+        "calibration": bd.calibration(ref, lang) if source.kind == "run" else None,  # a comparison has no room
         "print_limit": PRINT_LIMIT,
         "charts": _charts(source, lang, shorts) if with_charts else [],
     }

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..calibration_text import summary
 from ..compare import comparison_table
 from ..plans import HEADLINE_2020, HEADLINE_GOALS
 from ..runs import Run, RunError, load_run
@@ -294,3 +295,15 @@ def provenance(run: Run) -> dict[str, Any]:
         "finished": m.get("finished", ""),
         "files": ", ".join(Path(f).name for f in m.get("scenario_files", [])),
     }
+
+
+def calibration(run: Run, lang: str) -> dict[str, Any] | None:
+    """The numbers of the method section's two calibration sentences (:func:`calibration_text.summary`),
+    with each excluded series' name and reason in ``lang``; None for a run saved before calibration.csv."""
+    if run.calibration is None or not len(run.calibration):
+        return None
+    numbers = summary(run.calibration)
+    loc = load_locale(lang)["brief"]
+    items = [loc["calibration_item"].format(name=x[lang], reason=x[f"reason_{lang}"] or loc["calibration_no_reason"])
+             for x in numbers["excluded"]]
+    return {**numbers, "items": loc["list_sep"].join(items)}
