@@ -31,7 +31,7 @@ _BRIEF_FILES = frozenset(f"brief.{lang}.{fmt}" for lang in ("zh", "en") for fmt 
 KINDS: dict[str, frozenset[str]] = {
     "run": frozenset({
         "summary.csv", "trajectories.csv", "joint.csv", "departments.csv", "districts.csv",
-        "drivers.csv", "replications.npz", "results.xlsx", "manifest.json",
+        "drivers.csv", "outside_view.csv", "replications.npz", "results.xlsx", "manifest.json",
     }) | _BRIEF_FILES,
     "comparison": frozenset({"comparison.csv", "comparison.xlsx", "sweep.csv", "manifest.json"}) | _BRIEF_FILES,
 }
