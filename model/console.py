@@ -129,7 +129,7 @@ def outside_lines(run: Run) -> list[str]:
     b, (lo, hi), (blo, bhi) = v.base, v.likelihood_interval, v.base.interval
     facts = [f"outside view of {GOAL}: model {_share(v.likelihood)} (95% {interval(lo, hi)}); base rate "
              f"{_share(b.share)} (95% {interval(blo, bhi)}): {b.met} of {b.of} provinces met their 11th "
-             f"five-year target ({b.source_en.split(';')[0]}, {b.published})"]
+             f"five-year target ({b.cite_en}, {b.published})"]
     if v.recorded:
         behind = ", ".join(f"{y} {_share(v.behind[y])}" for y in ASSESSED)
         limited = ", ".join(f"{y} {_share(p)}" for y, p in v.limited_by_year.items())

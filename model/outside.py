@@ -60,6 +60,8 @@ class BaseRate:
     of: int
     source_zh: str
     source_en: str
+    cite_zh: str
+    cite_en: str
     published: str
 
     @property
@@ -140,6 +142,7 @@ def base_rate(path: Path = OUTSIDE_FILE) -> BaseRate:
     r = data["records"][data["shown"]]
     published = r["published"]
     return BaseRate(r["id"], r["zh"], r["en"], int(r["met"]), int(r["of"]), r["source_zh"], r["source_en"],
+                    r["cite_zh"], r["cite_en"],
                     published.isoformat() if isinstance(published, dt.date) else str(published))
 
 
@@ -227,11 +230,11 @@ def outside_view(run) -> OutsideView:
 
 # -- the sentence ---------------------------------------------------------------------------------
 def pct(x: float) -> str:
-    """A share as a whole percentage; one decimal below 1 % and above 99 % (never "0%" for a few)."""
+    """A share as a whole percentage; one decimal below 10 % and above 99 % (never "0%" for a few)."""
     if x is None or math.isnan(x):
         return ""
     v = 100.0 * x
-    if 0 < v < 1 or 99 < v < 100:
+    if 0 < v < 10 or 99 < v < 100:
         return f"{v:.1f}%"
     return f"{v:.0f}%"
 
@@ -241,9 +244,11 @@ def _yi(x: float) -> str:
 
 
 def _compare(view: OutsideView) -> str:
-    """``"below"``, ``"within"`` or ``"above"``: the model's likelihood against the base rate's interval."""
+    """``"below"``, ``"within"`` or ``"above"``: the model's likelihood against the base rate,
+    by their 95 % intervals (apart, or overlapping: "within")."""
     low, high = view.base.interval
-    return "below" if view.likelihood < low else "above" if view.likelihood > high else "within"
+    model_low, model_high = view.likelihood_interval
+    return "below" if model_high < low else "above" if model_low > high else "within"
 
 
 _ZH = {"below": "低于历史水平", "within": "与历史水平相当", "above": "高于历史水平"}
@@ -325,8 +330,8 @@ def outside_table(view: OutsideView) -> pd.DataFrame:
         ("likelihood", "", view.likelihood, "share", f"{GOAL} 达标可能性", f"likelihood of {GOAL}"),
         ("likelihood_low", "", view.likelihood_interval[0], "share", "95% 区间下限", "95 % interval, low"),
         ("likelihood_high", "", view.likelihood_interval[1], "share", "95% 区间上限", "95 % interval, high"),
-        ("base_rate", "", b.share, "share", f"历史基准率：{b.zh}（{b.met}/{b.of}，{b.source_zh.split('：')[0]}，"
-         f"{b.published}）", f"base rate: {b.en} ({b.met} of {b.of}, {b.source_en.split(';')[0]}, {b.published})"),
+        ("base_rate", "", b.share, "share", f"历史基准率：{b.zh}（{b.met}/{b.of}，{b.cite_zh}，{b.published}）",
+         f"base rate: {b.en} ({b.met} of {b.of}, {b.cite_en}, {b.published})"),
         ("base_rate_low", "", b.interval[0], "share", "基准率 95% 区间下限", "base rate, 95 % interval, low"),
         ("base_rate_high", "", b.interval[1], "share", "基准率 95% 区间上限", "base rate, 95 % interval, high"),
         ("feedback", "", float(view.feedback), "0/1", "能耗目标责任考核反馈是否开启",

@@ -29,6 +29,7 @@ from . import charts
 from .assumptions import assumptions
 from .fonts import LATIN_FAMILY, cjk_font
 from .i18n import LANGS, load_locale
+from .outside_brief import outside_block
 
 __all__ = ["FORMATS", "make_brief", "render_html"]
 
@@ -150,6 +151,8 @@ def _context(source: bd.Source, lang: str, with_charts: bool = True) -> dict[str
         "provenance": [bd.provenance(r) for r in runs],
         "print_limit": PRINT_LIMIT,
         "charts": _charts(source, lang, shorts) if with_charts else [],
+        "outside": outside_block(runs, lang),
+        "loc_outside": load_locale(lang)["outside"],
     }
 
 
