@@ -30,6 +30,7 @@ from .printable import printable
 from .series import series_values
 from .tables import summary_table
 from .targets import load_registry
+from .timeline import YEARS
 from .verify import RERUN, RunError, check_checksums, check_files, check_run_manifest
 
 __all__ = ["KEPT_YEARLY", "RUN_FILES", "Run", "RunError", "SavedRun", "load_run"]
@@ -256,8 +257,9 @@ def _check_arrays(path: Path, manifest: dict[str, Any], values, met) -> dict[str
 
 
 def _check_kept(path: Path, manifest: dict[str, Any], kept: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The kept yearly indicators: numbers, one row per replication, one column per year."""
-    shape = (int(manifest["replications"]), len(manifest.get("years", ())))
+    """The kept yearly indicators: numbers, one row per replication, one column per model year
+    (a manifest's own years are compared where runs meet, :mod:`model.compare`)."""
+    shape = (int(manifest["replications"]), len(YEARS))
     for key, array in sorted(kept.items()):
         if array.shape != shape or array.dtype.kind not in "fiu":
             raise RunError(path, f"replications.npz: yearly/{key} is not a numeric array of shape {shape}", RERUN)

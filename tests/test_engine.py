@@ -105,7 +105,8 @@ def test_save_writes_files_and_manifest(tmp_path, plan):
     results = simulate(plan, 200, seed=11)
     out = results.save(tmp_path / "run")
     assert sorted(p.name for p in out.iterdir()) == [
-        "departments.csv", "districts.csv", "drivers.csv", "joint.csv", "manifest.json", "replications.npz",
+        "departments.csv", "districts.csv", "drivers.csv", "joint.csv", "manifest.json", "outside_view.csv",
+        "replications.npz",
         "summary.csv", "trajectories.csv"]
     mask = os.umask(0o022)
     os.umask(mask)
