@@ -31,7 +31,8 @@ _BRIEF_FILES = frozenset(f"brief.{lang}.{fmt}" for lang in ("zh", "en") for fmt 
 KINDS: dict[str, frozenset[str]] = {
     "run": frozenset({
         "summary.csv", "trajectories.csv", "joint.csv", "departments.csv", "districts.csv",
-        "drivers.csv", "calibration.csv", "replications.npz", "results.xlsx", "manifest.json",
+        "drivers.csv", "calibration.csv", "outside_view.csv", "replications.npz", "results.xlsx",
+        "manifest.json",
     }) | _BRIEF_FILES,
     "comparison": frozenset({"comparison.csv", "comparison.xlsx", "sweep.csv", "manifest.json"}) | _BRIEF_FILES,
     "calibration": frozenset({"calibration.csv", "manifest.json"}),

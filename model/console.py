@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
 from .drivers import MIN_REPLICATIONS
+from .outside import ASSESSED, GOAL, outside_view, sentence
 from .plans import PLANS
 from .results import Results
 from .runs import Run
@@ -92,6 +95,54 @@ def decomposition(results: Results) -> str:
     )
     return (f"energy-intensity cut by {YEARS[last]}, medians: {total:.1f} % in all; structural shift "
             f"{structure:.1f} %, efficiency within sectors {efficiency:.1f} % (they combine multiplicatively)")
+
+
+WIDTH = 80  # of the console lines that are ours to wrap
+
+
+#: Pieces of text a line never breaks inside: a run of ASCII with its trailing spaces or one
+#: other character, with any opening punctuation before it (which never ends a line) and any
+#: closing punctuation after it (which never starts one).
+_PIECE = re.compile(r"[（“‘]*(?:[!-~]+ *|[^ ])[，。；：、）”’]*| +")
+
+
+def wrap(text: str, indent: str = "   ", width: int = WIDTH, hang: str = "  ") -> list[str]:
+    """``text`` in lines of at most ``width`` display columns (CJK characters take two), broken
+    between words and Chinese characters, never inside a number; later lines indented by ``hang``."""
+    lines, line, prefix = [], "", indent
+    for piece in _PIECE.findall(text):
+        if line and display_width(prefix + line + piece.rstrip()) > width:
+            lines.append(prefix + line.rstrip())
+            line, prefix = "", indent + hang
+        line += piece
+    return lines + [prefix + line.rstrip()]
+
+
+def _share(x: float) -> str:
+    return "n/a" if pd.isna(x) else f"{100 * x:.1f}%"
+
+
+def outside_lines(run: Run) -> list[str]:
+    """The 2020 energy goal beside the base rate of the record, and why they differ
+    (:mod:`model.outside`), in lines of at most :data:`WIDTH` columns."""
+    v = outside_view(run)
+    b, (lo, hi), (blo, bhi) = v.base, v.likelihood_interval, v.base.interval
+    facts = [f"outside view of {GOAL}: model {_share(v.likelihood)} (95% {interval(lo, hi)}); base rate "
+             f"{_share(b.share)} (95% {interval(blo, bhi)}): {b.met} of {b.of} provinces met their 11th "
+             f"five-year target ({b.cite_en}, {b.published})"]
+    if v.recorded:
+        behind = ", ".join(f"{y} {_share(v.behind[y])}" for y in ASSESSED)
+        limited = ", ".join(f"{y} {_share(p)}" for y, p in v.limited_by_year.items())
+        facts.append(f"behind the path at year end: {behind}; of those behind in {ASSESSED[0]}, "
+                     f"{_share(v.met_if_behind[ASSESSED[0]])} meet the goal; production limited in "
+                     f"{_share(v.limited)} of futures ({limited}); of the goal's successes "
+                     f"{_share(v.met_with_limits)} needed limits; loss where limited: mean "
+                     f"{v.loss_mean:.1f}%, median {v.loss_median:.1f}% of a year's above-scale "
+                     f"industrial value added" + ("" if pd.isna(v.lost_yi_mean) else f" ({v.lost_yi_mean:.1f} 亿元)"))
+    out = []
+    for text in facts + [sentence(v, "zh"), sentence(v, "en")]:
+        out += wrap(text)
+    return out
 
 
 def joint_lines(results: Run) -> list[str]:

@@ -26,6 +26,7 @@ import pandas as pd
 from . import drivers as drivers_mod
 from .atomic import atomic_directory, writing
 from .calibration import QUANTILE_COLUMNS, calibration_table
+from .outside import outside_table, outside_view
 from .report.excel import write_workbook
 from .runs import Run
 from .scenario import Scenario
@@ -144,8 +145,8 @@ class Results(Run):
 
 def save_run(run: Run, out_dir: str | Path, xlsx: bool = False, shown: str | Path | None = None) -> Path:
     """Write summary.csv, trajectories.csv, joint.csv, departments.csv, districts.csv,
-    drivers.csv, calibration.csv, replications.npz, with ``xlsx`` results.xlsx, and manifest.json of ``run`` to
-    ``out_dir``.
+    outside_view.csv (:mod:`model.outside`), drivers.csv, calibration.csv, replications.npz, with
+    ``xlsx`` results.xlsx, and manifest.json of ``run`` to ``out_dir``.
 
     Files go to a temporary sibling directory that is renamed into place at the end, with
     the manifest written last: an interrupted save never leaves a complete-looking run. The
@@ -162,6 +163,7 @@ def save_run(run: Run, out_dir: str | Path, xlsx: bool = False, shown: str | Pat
                 tmp / "replications.npz",
                 **{f"value/{k}": v for k, v in run.values.items()},
                 **{f"met/{k}": v for k, v in run.met.items()},
+                **{f"yearly/{k}": v for k, v in run.kept_yearly().items()},
             )
         if xlsx:
             with writing("results.xlsx", shown):
@@ -183,6 +185,7 @@ def write_run_tables(run: Run, out: Path, shown: str | Path | None = None) -> No
         "joint.csv": lambda: interval_csv(run.joint),
         "departments.csv": lambda: interval_csv(run.departments),
         "districts.csv": lambda: run.districts,
+        "outside_view.csv": lambda: outside_table(outside_view(run)),
     }
     if run.drivers is not None:
         columns = ["probability_low", "probability_high", "swing", "swing_low", "swing_high"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -25,13 +25,15 @@ import numpy as np
 import pandas as pd
 
 from . import views
+from .outside import INDICATORS as KEPT_YEARLY
 from .printable import printable
 from .series import series_values
 from .tables import summary_table
 from .targets import load_registry
+from .timeline import YEARS
 from .verify import RERUN, RunError, check_checksums, check_files, check_run_manifest
 
-__all__ = ["RUN_FILES", "Run", "RunError", "SavedRun", "load_run"]
+__all__ = ["KEPT_YEARLY", "RUN_FILES", "Run", "RunError", "SavedRun", "load_run"]
 
 #: Files every complete run directory holds (manifest.json last written).
 RUN_FILES = ("summary.csv", "trajectories.csv", "replications.npz", "manifest.json")
@@ -113,6 +115,12 @@ class Run:
         """The yearly indicators per replication, or None when the run does not hold them."""
         return None
 
+    def kept_yearly(self) -> dict[str, np.ndarray]:
+        """The yearly indicators a saved run keeps (:data:`KEPT_YEARLY`, what :mod:`model.outside`
+        reads), per replication ``(replications, years)``; those the run holds."""
+        indicators = self._yearly_indicators() or {}
+        return {k: indicators[k] for k in KEPT_YEARLY if k in indicators}
+
     def _label(self) -> str:
         return f"run '{self.name}'"
 
@@ -137,7 +145,9 @@ class SavedRun(Run):
     """A run read back from its directory (:func:`load_run`); see :class:`Run`.
 
     The summary is computed from the saved replications (exactly as the run computed it);
-    trajectories and drivers are read from their CSV files (rounded to 4 decimals there).
+    trajectories and drivers are read from their CSV files (rounded to 4 decimals there). The
+    few yearly indicators of :data:`KEPT_YEARLY` are kept per replication in
+    ``replications.npz`` (``yearly/<indicator>``; empty for runs saved before they were kept).
     """
 
     path: Path | None
@@ -147,6 +157,10 @@ class SavedRun(Run):
     met: dict[str, np.ndarray]
     drivers: pd.DataFrame | None = None
     calibration: pd.DataFrame | None = None
+    kept: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def kept_yearly(self) -> dict[str, np.ndarray]:
+        return dict(self.kept)
 
     @property
     def name(self) -> str:
@@ -213,9 +227,10 @@ def _read_csv(path: Path, name: str) -> pd.DataFrame:
     return frame
 
 
-def _read_replications(path: Path) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+def _read_replications(path: Path) -> tuple[dict[str, np.ndarray], ...]:
     values: dict[str, np.ndarray] = {}
     met: dict[str, np.ndarray] = {}
+    kept: dict[str, np.ndarray] = {}
     with open(path / "replications.npz", "rb") as fh:  # closed however np.load fails
         npz = np.load(fh, allow_pickle=False)  # pickles are never loaded
         if not isinstance(npz, np.lib.npyio.NpzFile):
@@ -227,7 +242,9 @@ def _read_replications(path: Path) -> tuple[dict[str, np.ndarray], dict[str, np.
                     values[target] = npz[key]
                 elif kind == "met":
                     met[target] = npz[key]
-    return values, met
+                elif kind == "yearly" and target in KEPT_YEARLY:
+                    kept[target] = npz[key]
+    return values, met, kept
 
 
 def _check_arrays(path: Path, manifest: dict[str, Any], values, met) -> dict[str, np.ndarray]:
@@ -248,6 +265,16 @@ def _check_arrays(path: Path, manifest: dict[str, Any], values, met) -> dict[str
                 raise RunError(path, f"replications.npz: {kind}/{key} holds {array.dtype} data, not "
                                f"{'met/not met flags' if kind == 'met' else 'numbers'}", RERUN)
     return {k: v.astype(bool) for k, v in met.items()}
+
+
+def _check_kept(path: Path, manifest: dict[str, Any], kept: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The kept yearly indicators: numbers, one row per replication, one column per model year
+    (a manifest's own years are compared where runs meet, :mod:`model.compare`)."""
+    shape = (int(manifest["replications"]), len(YEARS))
+    for key, array in sorted(kept.items()):
+        if array.shape != shape or array.dtype.kind not in "fiu":
+            raise RunError(path, f"replications.npz: yearly/{key} is not a numeric array of shape {shape}", RERUN)
+    return {k: v.astype(float) for k, v in kept.items()}
 
 
 def _check_summary(path: Path, run: SavedRun, summary_file: pd.DataFrame) -> None:
@@ -323,7 +350,7 @@ def load_run(path: str | Path) -> SavedRun:
             continue  # drivers.csv, calibration.csv: runs saved before they existed
         try:
             if name == "replications.npz":
-                values, met = _read_replications(path)
+                values, met, kept = _read_replications(path)
             else:
                 frames[name] = _read_csv(path, name)
         except RunError:
@@ -337,6 +364,6 @@ def load_run(path: str | Path) -> SavedRun:
                            "run the scenario again to rewrite it") from exc
     summary_file, trajectories, drivers = frames["summary.csv"], frames["trajectories.csv"], frames["drivers.csv"]
     run = SavedRun(path, manifest, trajectories, values, _check_arrays(path, manifest, values, met), drivers,
-                   frames["calibration.csv"])
+                   frames["calibration.csv"], _check_kept(path, manifest, kept))
     _check_summary(path, run, summary_file)
     return run

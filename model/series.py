@@ -318,7 +318,8 @@ def series_values(series_id: str, indicators: Mapping[str, np.ndarray] | None, *
     if indicators is None and spec.modelled:
         raise SeriesError(
             f"{run} holds no yearly indicators, so series '{series_id}' (from {', '.join(spec.indicators) or 'none'}) "
-            "cannot be computed: a saved run's replications.npz keeps each target's value at its deadline and "
-            "met/not met only. Simulate the scenario again (model.simulate) to read series"
+            "cannot be computed: a saved run's replications.npz keeps each target's value at its deadline, "
+            "met/not met and the few indicators of the outside view (model.outside) only. "
+            "Simulate the scenario again (model.simulate) to read series"
         )
     return compute(spec, indicators or {})

@@ -106,7 +106,7 @@ def test_save_writes_files_and_manifest(tmp_path, plan):
     out = results.save(tmp_path / "run")
     assert sorted(p.name for p in out.iterdir()) == [
         "calibration.csv", "departments.csv", "districts.csv", "drivers.csv", "joint.csv", "manifest.json",
-        "replications.npz", "summary.csv", "trajectories.csv"]
+        "outside_view.csv", "replications.npz", "summary.csv", "trajectories.csv"]
     mask = os.umask(0o022)
     os.umask(mask)
     assert out.stat().st_mode & 0o777 == 0o777 & ~mask  # readable by colleagues like any folder

@@ -12,6 +12,7 @@ from ..console import (
     format_table,
     joint_lines,
     outlay,
+    outside_lines,
     pct,
     summary_table,
 )
@@ -124,6 +125,7 @@ def _print_run(results: Results, args) -> None:
         )
     print("   " + outlay(results))
     print("   " + decomposition(results))
+    print("\n".join(outside_lines(results)))
     for line in joint_lines(results):
         print("   " + line)
     if not_modelled:
