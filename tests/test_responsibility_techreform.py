@@ -161,10 +161,11 @@ def engine_runs():
 
 def test_through_the_engine_only_techreform_and_its_downstream_change(engine_runs):
     on, off = engine_runs
-    # Exempt: techreform itself and green, downstream through renovation_retrofit (tech renovation
-    # brings retrofits). Nothing else reads techreform's indicators.
-    assert downstream("techreform") == {"green"}
-    exempt = ("techreform.", "green.")
+    # Exempt: techreform itself, green, downstream through renovation_retrofit (tech renovation
+    # brings retrofits), and through green's production limits (production_limits_gdp) the GDP
+    # under innovation's R&D intensity. Nothing else reads techreform's indicators.
+    assert downstream("techreform") == {"green", "innovation"}
+    exempt = ("techreform.", "green.", "innovation.rd_intensity")
     for name, value in off.inputs.items():  # common random numbers: the same draws
         np.testing.assert_array_equal(on.inputs[name], value, err_msg=name)
     for target, met in off.met.items():
