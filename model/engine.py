@@ -19,8 +19,10 @@ import hashlib
 import multiprocessing
 import multiprocessing.context
 import os
+import pickle
 import signal
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -197,6 +199,30 @@ def _run_task(scenario: Scenario, seed: int, blocks: list[tuple[int, int]]) -> l
     return done
 
 
+def _spooled_task(spool: str, scenario: Scenario, seed: int, blocks: list[tuple[int, int]]) -> str:
+    """:func:`_run_task` in a worker, its results written to a file in ``spool``: returns the path.
+
+    The pool then carries only a short path back. A message that short is written to the pipe in
+    one piece (at most ``PIPE_BUF`` bytes, atomic on Linux), so a worker killed at any moment
+    leaves either its whole message or none; a worker killed while it sent megabytes of results
+    left a half-written message on which ``concurrent.futures`` waited forever (CPython's pool
+    reads the rest of a message before it looks at its workers again).
+    """
+    path = os.path.join(spool, f"blocks-{blocks[0][0]}.pickle")
+    with open(path + ".partial", "wb") as fh:
+        pickle.dump(_run_task(scenario, seed, blocks), fh, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(path + ".partial", path)
+    return path
+
+
+def _unspool(path: str) -> list[BlockResult]:
+    """Read back (and delete) what :func:`_spooled_task` wrote; only this run's own private files."""
+    with open(path, "rb") as fh:
+        blocks = pickle.load(fh)
+    os.unlink(path)
+    return blocks
+
+
 def _run_pool(scenario: Scenario, seed: int, tasks: list[list[tuple[int, int]]], workers: int,
               progress: Callable[[int], None] | None) -> dict[int, list[BlockResult]]:
     """Run ``tasks`` on ``workers`` processes: task index -> its blocks.
@@ -208,16 +234,17 @@ def _run_pool(scenario: Scenario, seed: int, tasks: list[list[tuple[int, int]]],
     context = _context()
     stop = context.Event()
     done: dict[int, list[BlockResult]] = {}
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
-                             initargs=(os.getpid(), stop)) as pool:
-        futures = {pool.submit(_run_task, scenario, seed, task): i for i, task in enumerate(tasks)}
+    with tempfile.TemporaryDirectory(prefix="jiyuan-blocks-") as spool, \
+            ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
+                                initargs=(os.getpid(), stop)) as pool:
+        futures = {pool.submit(_spooled_task, spool, scenario, seed, task): i for i, task in enumerate(tasks)}
         pending, seen = set(futures), {}
         try:
             while pending:
                 finished, pending = wait(pending, timeout=WATCH_SECONDS, return_when=FIRST_COMPLETED)
                 for future in finished:
                     i = futures[future]
-                    done[i] = future.result()
+                    done[i] = _unspool(future.result())
                     if progress is not None:
                         progress(sum(n for _, n in tasks[i]))
                 if pending:
@@ -248,8 +275,9 @@ class WorkerError(RuntimeError):
 def _check_workers(seen: dict[int, multiprocessing.Process]) -> None:
     """Raise :class:`WorkerError` if a worker this run started has ended while tasks are pending.
 
-    A worker killed while it sends its result can leave the pool waiting forever on a half-written
-    message; watching the processes (``multiprocessing.active_children``, public API) catches it.
+    Watching the processes (``multiprocessing.active_children``, public API) notices a dead worker
+    within :data:`WATCH_SECONDS` whatever the pool is doing; results come back spooled
+    (:func:`_spooled_task`), so the pool is never left reading a half-written message.
     """
     for child in multiprocessing.active_children():
         seen.setdefault(child.pid, child)
