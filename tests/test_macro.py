@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -19,6 +17,7 @@ from model.modules import load, macro
 from model.modules.macro import Z_CLIP, bad_year_share_below
 from tests.paths import ROOT, SHIPPED
 from tests.pinned import MACRO_LINKS, PINNED_NO_MACRO, no_macro_rows
+from tests.scenario_files import validate_extension
 
 #: Replications for the distribution checks: 20 blocks of 500.
 N_BLOCKS, BLOCK_N = 20, 500
@@ -192,11 +191,6 @@ def test_macro_links_feed_the_published_growth_through(plan):
     ('"industry.share_2016" = "half"', "uncertainties.macro.industry.share_2016"),
 ])
 def test_bad_macro_input_exits_2_naming_the_key(tmp_path, body, key):
-    (tmp_path / "plan.toml").write_text((ROOT / "scenarios" / "plan.toml").read_text("utf-8"), encoding="utf-8")
-    path = tmp_path / "bad.toml"
-    path.write_text('[scenario]\nname = "bad"\ntitle_zh = "坏"\ntitle_en = "Bad"\nextends = "plan.toml"\n\n'
-                    f"[uncertainties.macro]\n{body}\n", encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "model", "validate", str(path)], cwd=ROOT,
-                            capture_output=True, text=True, timeout=120)
+    result = validate_extension(tmp_path, "uncertainties.macro", body)
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
     assert key in result.stderr and "bad.toml" in result.stderr, result.stderr

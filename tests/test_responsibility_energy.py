@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -15,6 +13,7 @@ from model.modules import green, responsibility
 from model.targets import load_registry
 from tests.green_inputs import default_levers, spread_draws
 from tests.paths import ROOT
+from tests.scenario_files import validate_extension
 
 N = 2_000
 ON = Linked(frozenset({green.FEEDBACK_LINK}))
@@ -138,11 +137,6 @@ def test_the_link_reaches_only_energy_and_the_gdp_of_innovation():
     ('"response.max_pushes" = 2.0', "uncertainties.green.response.max_pushes"),
 ])
 def test_bad_response_input_exits_2_naming_the_key(tmp_path, body, key):
-    (tmp_path / "plan.toml").write_text((ROOT / "scenarios" / "plan.toml").read_text("utf-8"), encoding="utf-8")
-    path = tmp_path / "bad.toml"
-    path.write_text('[scenario]\nname = "bad"\ntitle_zh = "坏"\ntitle_en = "Bad"\nextends = "plan.toml"\n\n'
-                    f"[uncertainties.green]\n{body}\n", encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "model", "validate", str(path)], cwd=ROOT,
-                            capture_output=True, text=True, timeout=120)
+    result = validate_extension(tmp_path, "uncertainties.green", body)
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
     assert key in result.stderr and "bad.toml" in result.stderr, result.stderr

@@ -23,7 +23,7 @@ from model.modules import overcapacity
 from model.modules.responsibility import ZOMBIE_ASSESSMENTS, responsibility_zombies, zombie_path
 from model.processes import zombie, zombie_simpy, zombie_twin
 from tests.paths import PLAN
-from tests.test_zombie import assert_same_times, default_draws, default_levers, firm_params
+from tests.test_zombie import assert_same_times, court_reorder_inputs, default_draws, default_levers, firm_params
 
 LINK = "responsibility_zombies"
 ON, OFF = Linked(frozenset({LINK})), Linked()
@@ -181,11 +181,7 @@ def test_an_added_team_can_lower_the_share_when_the_court_queue_reorders():
     # two teams, one court slot. Without the feedback S reaches the court first and is done at
     # 0.6. A team added at 0.01 prepares L first; L takes the court slot at 0.31 and S waits.
     # (A head-of-line fund queue reorders the same way: a large request can come sooner.)
-    def one(a):
-        return np.array([a], float)
-    inputs = zombie.ZombieInputs(
-        np.array([3]), one([0.0, 0.0, 0.0]), np.array([[0, 3, 3]]), one([1.0, 0.5, 0.3]),
-        one([0.1, 0.0, 0.0]), one([0.0, 0.1, 5.0]), one([0.0, 0.0, 0.0]), np.array([[0, 1, 2]]))
+    inputs = court_reorder_inputs()
     fb = zombie.Feedback((0.01,), np.array([1]), lambda rows, s: (np.ones((len(rows), 1)), np.ones((len(rows), 1))))
     for model in (zombie_simpy.simulate_simpy_detail, zombie_twin.simulate_vectorised_detail):
         off, on = (model(inputs, 2, 1, math.inf, [], [], feedback=f).done for f in (None, fb))

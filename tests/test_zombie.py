@@ -216,15 +216,21 @@ def test_more_teams_never_lower_the_share_without_fund_or_court_queues(defaults)
         assert np.all(high >= low - 1e-9)
 
 
+def court_reorder_inputs() -> zombie.ZombieInputs:
+    """Three firms, one replication: X (shell, long preparation), S (court 0.1 yr) and L (court
+    5 yr), work order X, S, L, all arriving at 0: the case where more preparation capacity lets
+    the long court case L take the only court slot before the short one S."""
+    def one(a):
+        return np.array([a], float)
+    return zombie.ZombieInputs(
+        np.array([3]), one([0.0, 0.0, 0.0]), np.array([[0, 3, 3]]), one([1.0, 0.5, 0.3]),
+        one([0.1, 0.0, 0.0]), one([0.0, 0.1, 5.0]), one([0.0, 0.0, 0.0]), np.array([[0, 1, 2]]))
+
+
 def test_more_teams_can_lower_the_share_when_the_court_queue_reorders():
     # Known behaviour, not a bug: with two teams the short court case S reaches the court first;
     # with three, the long case L finishes its preparation sooner and takes the only slot.
-    # Firms: X (shell, long preparation), S (court 0.1 yr), L (court 5 yr); work order X, S, L.
-    def one(a):
-        return np.array([a], float)
-    inputs = zombie.ZombieInputs(
-        np.array([3]), one([0.0, 0.0, 0.0]), np.array([[0, 3, 3]]), one([1.0, 0.5, 0.3]),
-        one([0.1, 0.0, 0.0]), one([0.0, 0.1, 5.0]), one([0.0, 0.0, 0.0]), np.array([[0, 1, 2]]))
+    inputs = court_reorder_inputs()
     for model in (zombie_simpy.simulate_simpy_detail, zombie_twin.simulate_vectorised_detail):
         two, three = (model(inputs, t, 1, math.inf, [], []).done for t in (2, 3))
         assert (two <= 0.7).sum() == 1 and (three <= 0.7).sum() == 0
