@@ -18,3 +18,9 @@ def validate_extension(tmp_path: Path, table: str, body: str) -> subprocess.Comp
                     f"[{table}]\n{body}\n", encoding="utf-8")
     return subprocess.run([sys.executable, "-m", "model", "validate", str(path)], cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
+
+
+def assert_refused(result: subprocess.CompletedProcess, key: str) -> None:
+    """Exit status 2, no traceback, and a message naming the file and ``key``."""
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert key in result.stderr and "bad.toml" in result.stderr, result.stderr

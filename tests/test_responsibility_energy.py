@@ -13,7 +13,7 @@ from model.modules import green, responsibility
 from model.targets import load_registry
 from tests.green_inputs import default_levers, spread_draws
 from tests.paths import ROOT
-from tests.scenario_files import validate_extension
+from tests.scenario_files import assert_refused, validate_extension
 
 N = 2_000
 ON = Linked(frozenset({green.FEEDBACK_LINK}))
@@ -138,5 +138,4 @@ def test_the_link_reaches_only_energy_and_the_gdp_of_innovation():
 ])
 def test_bad_response_input_exits_2_naming_the_key(tmp_path, body, key):
     result = validate_extension(tmp_path, "uncertainties.green", body)
-    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
-    assert key in result.stderr and "bad.toml" in result.stderr, result.stderr
+    assert_refused(result, key)

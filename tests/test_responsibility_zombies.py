@@ -23,7 +23,14 @@ from model.modules import overcapacity
 from model.modules.responsibility import ZOMBIE_ASSESSMENTS, responsibility_zombies, zombie_path
 from model.processes import zombie, zombie_simpy, zombie_twin
 from tests.paths import PLAN
-from tests.test_zombie import assert_same_times, court_reorder_inputs, default_draws, default_levers, firm_params
+from tests.test_zombie import (
+    assert_same_times,
+    court_reorder_inputs,
+    default_draws,
+    default_levers,
+    firm_params,
+    fund_wait_inputs,
+)
 
 LINK = "responsibility_zombies"
 ON, OFF = Linked(frozenset({LINK})), Linked()
@@ -193,12 +200,10 @@ def test_an_assessment_sees_everything_that_happens_at_its_instant():
     # accepted by the court at that very instant count (when_accepted), as the target counts
     # them (done by the end of the day). Three bankruptcies wait for money that comes at t = 1;
     # B is accepted at 1.0. The rule speeds up later cases only if it sees nothing disposed.
+    inputs = fund_wait_inputs()
+
     def one(a):
         return np.array([a], float)
-    inputs = zombie.ZombieInputs(
-        np.array([3]), one([0.0, 0.0, 0.0]), np.array([[3, 3, 3]]), one([0.3, 0.1, 0.2]),
-        one([0.0, 0.0, 0.0]), one([0.5, 0.2, 0.1]), one([100.0, 100.0, 100.0]),
-        np.array([[0, 1, 2]]))
     seen = []
 
     def respond(rows, shares):

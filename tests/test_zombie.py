@@ -117,15 +117,24 @@ def test_twin_gives_the_simpy_times(seed, work_order, poisson):
     assert np.isinf(ref.done).any(), "the fund never ran dry"
 
 
-def test_simultaneous_grants_reach_the_court_in_fund_queue_order():
-    # Three bankruptcies wait for money that arrives at t = 1 all at once. SimPy resumes them in
-    # the order they asked (team finish: B at 0.1, C at 0.2, A at 0.3), not by index or size.
+def fund_wait_inputs() -> zombie.ZombieInputs:
+    """Three bankruptcies A, B, C (team time 0.3, 0.1, 0.2 yr; court 0.5, 0.2, 0.1 yr), each
+    costing 100, one replication: with an empty fund they all wait for the top-up of t = 1."""
     def one(a):
         return np.array([a], float)
-    inputs = zombie.ZombieInputs(
+    return zombie.ZombieInputs(
         np.array([3]), one([0.0, 0.0, 0.0]), np.array([[3, 3, 3]]), one([0.3, 0.1, 0.2]),
         one([0.0, 0.0, 0.0]), one([0.5, 0.2, 0.1]), one([100.0, 100.0, 100.0]),
         np.array([[0, 1, 2]]))
+
+
+def test_simultaneous_grants_reach_the_court_in_fund_queue_order():
+    # Three bankruptcies wait for money that arrives at t = 1 all at once. SimPy resumes them in
+    # the order they asked (team finish: B at 0.1, C at 0.2, A at 0.3), not by index or size.
+    inputs = fund_wait_inputs()
+
+    def one(a):
+        return np.array([a], float)
     expected = one([1.8, 1.2, 1.3])  # B 1.0-1.2, C 1.2-1.3, A 1.3-1.8
     for model in (zombie_simpy.simulate_simpy_detail, zombie_twin.simulate_vectorised_detail):
         np.testing.assert_allclose(model(inputs, 3, 1, 0.0, [300.0], [1.0]).done, expected)
