@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from model import load_scenario, simulate  # noqa: E402
 from model import modules as plan_modules  # noqa: E402
-from model.engine import sample_inputs, stream  # noqa: E402
+from model.blocks import sample_inputs, stream  # noqa: E402
 from model.links import linked_for  # noqa: E402
 from model.params import all_params  # noqa: E402
 
@@ -83,6 +83,13 @@ def main() -> None:
     reach = target_reach(scenario.enabled_links, results.met)
     t = median_time(lambda: top_drivers(screen(results.inputs, results.met, reach)), args.repeats)
     print(f"{'drivers (all targets)':<32}{t:>10.3f}{n / t:>18,.0f}")
+
+    # A lever moved on the same draws (Results.with_levers): the slowest and a fast module's lever,
+    # median of at least five (the measure).
+    for key, value in (("techreform.subsidy_rate", 0.5), ("overcapacity.teams", 20),
+                       ("innovation.fund.guided", 20000.0)):
+        t = median_time(lambda k=key, v=value: results.with_levers({k: v}), max(5, args.repeats))
+        print(f"{'lever ' + key:<32}{t:>10.3f}{n / t:>18,.0f}")
 
     tracemalloc.start()
     simulate(scenario, n, seed)

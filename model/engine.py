@@ -15,7 +15,6 @@ wherever their structure is the same (common random numbers).
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import multiprocessing
 import multiprocessing.context
 import os
@@ -27,28 +26,15 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
 
-import numpy as np
-
-from . import modules as plan_modules
-from .distributions import correlation_matrix, gaussian_copula_normals, uniforms
-from .links import linked_for
-from .params import all_params, indicator_spec
+from .blocks import BLOCK, BlockResult, plan_blocks, run_block
 from .results import Results
 from .scenario import Scenario
-from .targets import Target, deadline_value, is_met, load_registry
-
-#: Replications per random block (the unit of seeding; never change it lightly: results depend
-#: on it). 500 keeps per-block overhead small and arrays cache-friendly.
-BLOCK = 500
 
 #: Default replications: a Wilson 95 % interval around p = 0.5 has half-width
 #: 1.96 * sqrt(0.25 / 10_000) = 0.98 percentage points.
 DEFAULT_REPLICATIONS = 10_000
 DEFAULT_SEED = 20170711  # the date of the notice 济政〔2017〕27号
-
-_UNCERTAINTY, _MODULE = 0, 1
 
 #: Memory one replication of one scenario takes [bytes], measured with tracemalloc on
 #: scenarios/plan.toml (10,000 and 40,000 replications, 1 and 2 workers): a finished Results
@@ -114,79 +100,6 @@ def _context() -> multiprocessing.context.BaseContext:
     if sys.platform.startswith("linux"):
         return multiprocessing.get_context("fork")
     return multiprocessing.get_context()
-
-
-def _stream_id(name: str) -> int:
-    return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "little")
-
-
-def stream(seed: int, domain: int, block: int, name: str) -> np.random.Generator:
-    """The generator for one named stream of one block."""
-    seq = np.random.SeedSequence(seed, spawn_key=(domain, block, _stream_id(name)))
-    return np.random.Generator(np.random.PCG64(seq))
-
-
-def sample_inputs(scenario: Scenario, seed: int, block: int, n: int) -> dict[str, np.ndarray]:
-    """Draw every uncertainty of ``scenario`` for one block: ``"module.name"`` -> (n,)."""
-    names = sorted(scenario.uncertainties)
-    z = {name: stream(seed, _UNCERTAINTY, block, name).standard_normal(n) for name in names}
-    if scenario.correlations:
-        group, matrix = correlation_matrix(scenario.correlations)
-        mixed = gaussian_copula_normals(np.vstack([z[g] for g in group]), matrix)
-        z.update(zip(group, mixed))
-    return {name: scenario.uncertainties[name].ppf(uniforms(z[name])) for name in names}
-
-
-def run_modules(scenario: Scenario, draws: dict[str, np.ndarray], seed: int, block: int) -> dict[str, np.ndarray]:
-    """Run every plan module on one block, in order, feeding enabled links between them.
-
-    Returns ``"module.indicator"`` -> array.
-    """
-    indicators: dict[str, np.ndarray] = {}
-    params = all_params()
-    enabled = scenario.enabled_links
-    for name in plan_modules.MODULE_NAMES:
-        declared = params[name]
-        module_draws = {u: draws[f"{name}.{u}"] for u in declared.uncertainties}
-        linked = linked_for(name, enabled, indicators, draws)
-        out = plan_modules.load(name).simulate(
-            scenario.lever_values(name), module_draws, stream(seed, _MODULE, block, name), linked
-        )
-        undeclared = set(out) - set(declared.indicators)
-        if undeclared:
-            raise RuntimeError(f"module {name} returned undeclared indicators {sorted(undeclared)}")
-        indicators.update({f"{name}.{k}": v for k, v in out.items()})
-    return indicators
-
-
-def evaluate(targets: tuple[Target, ...], indicators: dict[str, np.ndarray], thresholds: dict[str, float]):
-    """Per modelled target: (value at the deadline, met) arrays of shape (n,)."""
-    values, met = {}, {}
-    for target in targets:
-        if not target.modelled:
-            continue
-        kind = indicator_spec(target.indicator).kind
-        value = deadline_value(target, kind, indicators[target.indicator])
-        values[target.id] = value
-        met[target.id] = is_met(target, value, thresholds.get(target.id))
-    return values, met
-
-
-@dataclass
-class BlockResult:
-    """Everything one block produced."""
-
-    indicators: dict[str, np.ndarray]
-    values: dict[str, np.ndarray]
-    met: dict[str, np.ndarray]
-    inputs: dict[str, np.ndarray]
-
-
-def run_block(scenario: Scenario, seed: int, block: int, n: int) -> BlockResult:
-    draws = sample_inputs(scenario, seed, block, n)
-    indicators = run_modules(scenario, draws, seed, block)
-    values, met = evaluate(load_registry(), indicators, scenario.thresholds)
-    return BlockResult(indicators, values, met, draws)
 
 
 def _run_task(scenario: Scenario, seed: int, blocks: list[tuple[int, int]]) -> list[BlockResult]:
@@ -287,11 +200,6 @@ def _check_workers(seen: dict[int, multiprocessing.Process]) -> None:
             how = f"was killed by signal {-code}" if code < 0 else f"exited with status {code}"
             raise WorkerError(f"a worker process (pid {child.pid}) {how} while the run was under way "
                               "(killed, or out of memory)")
-
-
-def plan_blocks(replications: int) -> list[tuple[int, int]]:
-    """(block index, size) covering ``replications``."""
-    return [(b, min(BLOCK, replications - b * BLOCK)) for b in range(-(-replications // BLOCK))]
 
 
 def _chunks(blocks: list[tuple[int, int]], chunk_size: int) -> Iterator[list[tuple[int, int]]]:

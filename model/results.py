@@ -14,6 +14,8 @@ import datetime as dt
 import json
 import platform
 import subprocess
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import metadata
@@ -25,6 +27,7 @@ import pandas as pd
 
 from . import drivers as drivers_mod
 from .atomic import atomic_directory, writing
+from .blocks import BLOCK, BlockResult, downstream, evaluate, plan_blocks, run_modules
 from .calibration import QUANTILE_COLUMNS, calibration_table
 from .outside import outside_table, outside_view
 from .report.excel import write_workbook
@@ -38,7 +41,9 @@ from .tables import (
     trajectory_table,
     write_csv,
 )
+from .targets import load_registry
 from .timeline import YEARS
+from .variants import levers_variant
 from .verify import file_checksums
 
 MODEL_VERSION = "0.1.0"
@@ -73,6 +78,37 @@ class Results(Run):
         }
         return cls(scenario, seed, replications, cat("indicators"), cat("values"), cat("met"), meta,
                    cat("inputs"))
+
+    def with_levers(self, changes: Mapping[str, Any]) -> Results:
+        """The Results of this run's scenario with the levers ``changes`` set, on the same draws.
+
+        Draws never depend on levers, so every sampled input and every module stream is reused:
+        only the modules whose levers change, and the modules linked downstream of them, are run
+        again (block by block, as :func:`model.simulate` runs them); the others keep their
+        indicators. The result is identical to a fresh :func:`model.simulate` of the changed
+        scenario with the same seed and replications (``tests/test_with_levers.py``).
+
+        Parameters
+        ----------
+        changes : mapping
+            ``"module.lever"`` -> value, validated like a scenario file
+            (:func:`model.variants.levers_variant`; a bad name or value raises ``ScenarioError``).
+        """
+        if not self.inputs:
+            raise ValueError("this run holds no sampled inputs to re-evaluate; simulate it again")
+        scenario = levers_variant(self.scenario, changes)
+        rerun = downstream(frozenset(key.split(".", 1)[0] for key in changes), scenario.enabled_links)
+        started = time.time()
+        registry, parts = load_registry(), []
+        for b, n in plan_blocks(self.replications):
+            rows = slice(b * BLOCK, b * BLOCK + n)
+            draws = {k: v[rows] for k, v in self.inputs.items()}
+            kept = {k: v[rows] for k, v in self.indicators.items() if k.split(".", 1)[0] not in rerun}
+            indicators = run_modules(scenario, draws, self.seed, b, only=rerun, given=kept)
+            values, met = evaluate(registry, indicators, scenario.thresholds)
+            parts.append(BlockResult(indicators, values, met, draws))
+        return Results.from_blocks(scenario, parts, seed=self.seed, replications=self.replications,
+                                   workers=1, started=started, finished=time.time())
 
     # -- the Run interface ------------------------------------------------------------------------
     @property

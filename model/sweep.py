@@ -21,23 +21,16 @@ likelihood reaches a level (80 % by default).
 from __future__ import annotations
 
 import dataclasses
-import re
 import tomllib
 from typing import Any
 
 import pandas as pd
 
 from .compare import Comparison, build_comparison
-from .params import all_params
-from .reference import toml_value
 from .scenario import Scenario, ScenarioError
-from .tomlfile import found, suggest
-from .validation import check_lever
+from .variants import ORIGIN, lever_variant, value_text
 
 __all__ = ["first_reaching", "lever_variant", "parse_value", "sweep", "sweep_table", "value_text"]
-
-ORIGIN = "sweep"  # the "file" named in errors about a value given on the command line
-
 
 def parse_value(text: str) -> Any:
     """A command-line value as TOML reads it (``0.5``, ``12``, ``true``); bare words stay text."""
@@ -45,69 +38,6 @@ def parse_value(text: str) -> Any:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         return text
-
-
-def _lever_specs() -> dict[str, Any]:
-    return {spec.key: spec for p in all_params().values() for spec in p.levers.values()}
-
-
-def value_text(value: Any) -> str:
-    """A sweep value as a scenario file writes it: ``0.5``, ``1000``, ``true``, ``"fifo"``
-    (floats in full precision, so distinct values never print alike)."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, float):
-        return repr(value)
-    return toml_value(value)
-
-
-def _plain_name(name: str) -> str:
-    """A lever's name without its bracketed gloss: short enough for a chart legend."""
-    return re.sub(r"\s*[（(][^）)]*[）)]", "", name).strip() or name
-
-
-def _slug(value: Any) -> str:
-    text = str(value).lower() if isinstance(value, bool) else str(value)
-    return re.sub(r"[^A-Za-z0-9_.\-]+", "_", text)
-
-
-def lever_variant(scenario: Scenario, key: str, value: Any) -> Scenario:
-    """``scenario`` with lever ``key`` ("module.name") set to ``value``, validated like a file.
-
-    Raises
-    ------
-    ScenarioError
-        Unknown lever (with the nearest name), a schedule or table given, or a value of the
-        wrong type or out of the declared range.
-    """
-    specs = _lever_specs()
-    if key not in specs:
-        raise ScenarioError(
-            ORIGIN, f"levers.{key}", f"unknown lever{suggest(key, specs)}; `python -m model params` lists them"
-        )
-    if isinstance(value, (dict, list)):
-        raise ScenarioError(
-            ORIGIN,
-            f"levers.{key}",
-            f"a sweep takes one value per run, {found(value)}; write schedules in a scenario file",
-        )
-    sub, problem = check_lever(specs[key], value)
-    if problem:
-        raise ScenarioError(ORIGIN, f"levers.{key}" + (f".{sub}" if sub else ""), problem)
-    if isinstance(value, float) and value == 0:
-        value = 0.0  # -0.0 and 0.0 are one value
-    leaf = key.split(".", 1)[1]
-    text = value_text(value)
-    return dataclasses.replace(
-        scenario,
-        name=f"{leaf}={_slug(value)}",
-        title_zh=f"{_plain_name(specs[key].about.zh)} = {text}",
-        title_en=f"{_plain_name(specs[key].about.en)} = {text}",
-        description=f"As {scenario.name!r}, with {key} = {text}.",
-        description_zh=f"同“{scenario.name}”，仅{specs[key].about.zh}（{key}）= {text}。",
-        levers={**scenario.levers, key: value},
-        overridden=scenario.overridden | {key},
-    )
 
 
 def sweep(

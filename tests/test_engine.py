@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from model import load_registry, simulate
-from model.engine import BLOCK, sample_inputs
+from model.blocks import BLOCK, sample_inputs
 from model.scenario import default_scenario
 from model.stats import wilson
 from model.tables import traffic_light

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from model import load_scenario
-from model.engine import _MODULE, run_modules, sample_inputs, stream
+from model.blocks import _MODULE, run_modules, sample_inputs, stream
 from model.links import LINKS, NO_LINKS, linked_for
 from model.modules import MODULE_NAMES, load
 from model.tomlfile import ScenarioError

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from model import load_scenario
+from model.blocks import _MODULE, run_modules, sample_inputs, stream
 from model.distributions import Distribution
-from model.engine import _MODULE, run_modules, sample_inputs, stream
 from model.links import LINKS, linked_for
 from model.modules import load, macro
 from model.modules.macro import Z_CLIP, bad_year_share_below

@@ -1,7 +1,7 @@
 """Every declared parameter is read, every read parameter is declared (issue 9, item 7).
 
 One generic check over all five plan modules, with no hand-kept name lists: each module runs
-inside the real engine (:func:`model.engine.run_modules`, so links are fed as in a run) with its
+inside the real engine (:func:`model.blocks.run_modules`, so links are fed as in a run) with its
 levers and draws handed over as :class:`Recording` mappings that note every key the module asks
 for. Over the four shipped scenarios, each with every link on and with every link off, the keys
 asked for must equal the keys ``model/data/params/<module>.toml`` declares.
@@ -23,7 +23,7 @@ import pytest
 
 import model.modules as plan_modules
 from model import load_scenario
-from model.engine import run_modules, sample_inputs
+from model.blocks import run_modules, sample_inputs
 from model.links import LINKS
 from model.modules import MODULE_NAMES
 from model.params import all_params

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from model import load_scenario
+from model.blocks import run_modules, sample_inputs
 from model.cli import main
-from model.engine import run_modules, sample_inputs
 from model.links import LINKS, Linked
 from model.modules import overcapacity
 from model.modules.responsibility import ZOMBIE_ASSESSMENTS, responsibility_zombies, zombie_path

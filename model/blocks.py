@@ -1,0 +1,125 @@
+"""One block of replications: its random streams, sampled inputs, module runs and targets.
+
+The pure core under :mod:`model.engine` (which cuts a run into blocks and runs them on workers)
+and :meth:`model.results.Results.with_levers` (which reruns some modules of saved blocks). Every
+random stream is a ``SeedSequence(seed, spawn_key=(domain, block, name))``: each uncertainty
+``module.name`` has its own stream of standard normals per block, each module its own stream for
+its random events per block, so a block's numbers depend only on the seed, the block index and
+the scenario's structure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import modules as plan_modules
+from .distributions import correlation_matrix, gaussian_copula_normals, uniforms
+from .links import LINKS, linked_for
+from .params import all_params, indicator_spec
+from .scenario import Scenario
+from .targets import Target, deadline_value, is_met, load_registry
+
+#: Replications per random block (the unit of seeding; never change it lightly: results depend
+#: on it). 500 keeps per-block overhead small and arrays cache-friendly.
+BLOCK = 500
+
+_UNCERTAINTY, _MODULE = 0, 1
+
+
+
+def _stream_id(name: str) -> int:
+    return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "little")
+
+
+def stream(seed: int, domain: int, block: int, name: str) -> np.random.Generator:
+    """The generator for one named stream of one block."""
+    seq = np.random.SeedSequence(seed, spawn_key=(domain, block, _stream_id(name)))
+    return np.random.Generator(np.random.PCG64(seq))
+
+
+def sample_inputs(scenario: Scenario, seed: int, block: int, n: int) -> dict[str, np.ndarray]:
+    """Draw every uncertainty of ``scenario`` for one block: ``"module.name"`` -> (n,)."""
+    names = sorted(scenario.uncertainties)
+    z = {name: stream(seed, _UNCERTAINTY, block, name).standard_normal(n) for name in names}
+    if scenario.correlations:
+        group, matrix = correlation_matrix(scenario.correlations)
+        mixed = gaussian_copula_normals(np.vstack([z[g] for g in group]), matrix)
+        z.update(zip(group, mixed))
+    return {name: scenario.uncertainties[name].ppf(uniforms(z[name])) for name in names}
+
+
+def run_modules(scenario: Scenario, draws: dict[str, np.ndarray], seed: int, block: int,
+                only: frozenset[str] | None = None, given: dict[str, np.ndarray] | None = None,
+                ) -> dict[str, np.ndarray]:
+    """Run every plan module on one block, in order, feeding enabled links between them.
+
+    With ``only``, the modules not in it are not run: their indicators are taken from ``given``
+    (``"module.indicator"`` -> array, as an earlier run of the same block produced them), in
+    their place in the order. Returns ``"module.indicator"`` -> array.
+    """
+    indicators: dict[str, np.ndarray] = {}
+    params = all_params()
+    enabled = scenario.enabled_links
+    for name in plan_modules.MODULE_NAMES:
+        if only is not None and name not in only:
+            indicators.update({k: v for k, v in (given or {}).items() if k.split(".", 1)[0] == name})
+            continue
+        declared = params[name]
+        module_draws = {u: draws[f"{name}.{u}"] for u in declared.uncertainties}
+        linked = linked_for(name, enabled, indicators, draws)
+        out = plan_modules.load(name).simulate(
+            scenario.lever_values(name), module_draws, stream(seed, _MODULE, block, name), linked
+        )
+        undeclared = set(out) - set(declared.indicators)
+        if undeclared:
+            raise RuntimeError(f"module {name} returned undeclared indicators {sorted(undeclared)}")
+        indicators.update({f"{name}.{k}": v for k, v in out.items()})
+    return indicators
+
+
+def evaluate(targets: tuple[Target, ...], indicators: dict[str, np.ndarray], thresholds: dict[str, float]):
+    """Per modelled target: (value at the deadline, met) arrays of shape (n,)."""
+    values, met = {}, {}
+    for target in targets:
+        if not target.modelled:
+            continue
+        kind = indicator_spec(target.indicator).kind
+        value = deadline_value(target, kind, indicators[target.indicator])
+        values[target.id] = value
+        met[target.id] = is_met(target, value, thresholds.get(target.id))
+    return values, met
+
+
+@dataclass
+class BlockResult:
+    """Everything one block produced."""
+
+    indicators: dict[str, np.ndarray]
+    values: dict[str, np.ndarray]
+    met: dict[str, np.ndarray]
+    inputs: dict[str, np.ndarray]
+
+
+def run_block(scenario: Scenario, seed: int, block: int, n: int) -> BlockResult:
+    draws = sample_inputs(scenario, seed, block, n)
+    indicators = run_modules(scenario, draws, seed, block)
+    values, met = evaluate(load_registry(), indicators, scenario.thresholds)
+    return BlockResult(indicators, values, met, draws)
+
+
+def plan_blocks(replications: int) -> list[tuple[int, int]]:
+    """(block index, size) covering ``replications``."""
+    return [(b, min(BLOCK, replications - b * BLOCK)) for b in range(-(-replications // BLOCK))]
+
+
+def downstream(modules: frozenset[str], enabled: frozenset[str]) -> frozenset[str]:
+    """``modules`` and every module an enabled link carries their indicators to, directly or not."""
+    reached = set(modules)
+    for name in plan_modules.MODULE_NAMES:  # a link's source runs before its target
+        if any(link.name in enabled and link.target == name and link.source in reached
+               for link in LINKS.values()):
+            reached.add(name)
+    return frozenset(reached)
