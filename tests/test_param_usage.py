@@ -153,7 +153,7 @@ def test_the_check_sees_an_undeclared_read(monkeypatch):
 
 def test_the_check_sees_a_declaration_never_read(monkeypatch):
     """A fake declaration added to the innovation uncertainties is reported as never read."""
-    import model.engine
+    import model.blocks
     from model.distributions import Distribution
     from model.params import ModuleParams
 
@@ -165,7 +165,7 @@ def test_the_check_sees_a_declaration_never_read(monkeypatch):
     scenario = load_scenario(ROOT / "scenarios" / "plan.toml")
     scenario = dataclasses.replace(
         scenario, uncertainties={**scenario.uncertainties, "innovation.fake_unused": Distribution.from_spec(1.0)})
-    monkeypatch.setattr(model.engine, "all_params", lambda: params)
+    monkeypatch.setattr(model.blocks, "all_params", lambda: params)
     reads = empty_reads()
     recorded_run(scenario, reads)  # some keys are read only with a link off (rd.gdp_growth, investment.trend)
     recorded_run(dataclasses.replace(scenario, links={name: False for name in LINKS}), reads)
