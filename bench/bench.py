@@ -8,6 +8,11 @@ Each figure is the median of ``--repeats`` runs. Module figures time the module'
 alone on inputs already sampled; the whole-model figure times ``model.simulate`` (sampling,
 every module, target evaluation, summaries). Peak memory is the largest heap size numpy and
 Python allocated during one whole-model run (tracemalloc), and the process's peak resident set.
+
+The random-number cost (issue 12, item 1) is measured in the same process: one whole-model run
+whose every random stream (:func:`model.blocks.stream`) is wrapped so that each generator call is
+timed and its numbers counted; the ratio is the plain whole-model time over the time inside
+those calls, and the draws per replication are the numbers drawn over the replications.
 """
 
 from __future__ import annotations
@@ -23,6 +28,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import numpy as np  # noqa: E402
+
+import model.blocks  # noqa: E402
 from model import load_scenario, simulate  # noqa: E402
 from model import modules as plan_modules  # noqa: E402
 from model.blocks import sample_inputs, stream  # noqa: E402
@@ -37,6 +45,41 @@ def median_time(fn, repeats: int) -> float:
         fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+class TimedGenerator:
+    """A numpy Generator whose every method call is timed into ``clock[0]`` [s] and whose
+    numbers are counted into ``clock[1]``; anything else passes through unchanged."""
+
+    def __init__(self, rng: np.random.Generator, clock: list) -> None:
+        self._rng, self._clock = rng, clock
+
+    def __getattr__(self, name: str):
+        attr = getattr(self._rng, name)
+        if not callable(attr):
+            return attr
+
+        def timed(*args, **kwargs):
+            start = time.perf_counter()
+            out = attr(*args, **kwargs)
+            self._clock[0] += time.perf_counter() - start
+            if name == "spawn":  # child generators: their calls are the run's random numbers too
+                return [TimedGenerator(child, self._clock) for child in out]
+            self._clock[1] += np.size(out)
+            return out
+        return timed
+
+
+def random_number_cost(scenario, n: int, seed: int) -> tuple[float, int]:
+    """Seconds spent inside the random-number calls of one whole-model run, and numbers drawn."""
+    clock = [0.0, 0]
+    real = model.blocks.stream
+    model.blocks.stream = lambda *key: TimedGenerator(real(*key), clock)
+    try:
+        simulate(scenario, n, seed)
+    finally:
+        model.blocks.stream = real
+    return clock[0], clock[1]
 
 
 def main() -> None:
@@ -74,6 +117,10 @@ def main() -> None:
 
     t = median_time(lambda: simulate(scenario, n, seed), args.repeats)
     print(f"{'whole model (1 worker)':<32}{t:>10.3f}{n / t:>18,.0f}")
+    costs = sorted(random_number_cost(scenario, n, seed) for _ in range(args.repeats))
+    rng_seconds, numbers = costs[len(costs) // 2]
+    print(f"{'  inside random-number calls':<32}{rng_seconds:>10.3f}{'':>18}   "
+          f"({numbers / n:,.0f} numbers per replication; whole model / this = {t / rng_seconds:.1f}x)")
     t2 = median_time(lambda: simulate(scenario, n, seed, workers=2), args.repeats)
     print(f"{'whole model (2 workers)':<32}{t2:>10.3f}{n / t2:>18,.0f}")
 
