@@ -12,11 +12,11 @@ import pandas as pd
 from ..atomic import OutDirError, WriteError, atomic_directory, check_replaceable, writing
 from ..calibration import QUANTILE_COLUMNS
 from ..calibration_text import console_text, markdown
-from ..engine import DEFAULT_REPLICATIONS, DEFAULT_SEED, simulate
+from ..engine import simulate
 from ..results import MODEL_VERSION, _git_commit
 from ..tables import rounded_csv, write_csv
 from ..verify import file_checksums
-from .common import UsageError, add_common_options, positive, progress_bar, seed_value
+from .common import UsageError, add_common_options, add_sampling_options, progress_bar
 from .run import _load_all
 
 #: The scenario calibrated when none is named: the shipped plan.
@@ -29,9 +29,7 @@ def add_calibration_parser(sub) -> None:
                                              "known by July 2017 (calibration.csv)")
     cal.add_argument("scenarios", nargs="*", type=Path, metavar="SCENARIO.toml",
                      help="scenario files (default: the shipped scenarios/plan.toml)")
-    cal.add_argument("--replications", "-n", type=positive("replications"), default=DEFAULT_REPLICATIONS,
-                     help=f"replications per scenario (default {DEFAULT_REPLICATIONS})")
-    cal.add_argument("--seed", type=seed_value, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
+    add_sampling_options(cal, "replications per scenario")
     cal.add_argument("--out", type=Path, default=None,
                      help="output directory for calibration.csv (default runs/calibration-<name1>-<name2>...)")
     cal.add_argument("--markdown", type=Path, default=None, metavar="PATH",

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from ..engine import DEFAULT_REPLICATIONS, DEFAULT_SEED
 from ..targets import load_registry
 
 
@@ -49,6 +50,23 @@ def worker_count(text: str) -> int:
         raise argparse.ArgumentTypeError(f"this machine has {cores} core(s); use at most {cores} workers, "
                                          f"found {value}")
     return value
+
+
+def add_sampling_options(parser: argparse.ArgumentParser, replications_help: str, *, saved: bool = False) -> None:
+    """``--replications``/``-n`` and ``--seed``, the same for every command that simulates.
+
+    ``replications_help`` says what the count is per (it is followed by the default); with
+    ``saved`` (``compare``) both default to None: the saved runs' own, else the model's default.
+    """
+    if saved:
+        parser.add_argument("--replications", "-n", type=positive("replications"), default=None,
+                            help=f"{replications_help} (default: the saved runs', else {DEFAULT_REPLICATIONS})")
+        parser.add_argument("--seed", type=seed_value, default=None,
+                            help=f"random seed for scenario files (default: the saved runs', else {DEFAULT_SEED})")
+        return
+    parser.add_argument("--replications", "-n", type=positive("replications"), default=DEFAULT_REPLICATIONS,
+                        help=f"{replications_help} (default {DEFAULT_REPLICATIONS})")
+    parser.add_argument("--seed", type=seed_value, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:

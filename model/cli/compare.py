@@ -15,12 +15,11 @@ from ..compare import (
     save_comparison,
 )
 from ..console import format_table, sweep_text
-from ..engine import DEFAULT_REPLICATIONS, DEFAULT_SEED
 from ..reference import toml_value
 from ..runs import RunError
 from ..scenario import load_scenario
 from ..sweep import parse_value, sweep, sweep_table
-from .common import UsageError, add_common_options, check_target_ids, positive, seed_value
+from .common import UsageError, add_common_options, add_sampling_options, check_target_ids
 
 
 def add_compare_parser(sub) -> None:
@@ -31,19 +30,7 @@ def add_compare_parser(sub) -> None:
     compare.add_argument(
         "items", nargs="+", type=Path, metavar="SCENARIO.toml|RUN_DIR", help="the first is the reference"
     )
-    compare.add_argument(
-        "--replications",
-        "-n",
-        type=positive("replications"),
-        default=None,
-        help=f"replications for scenario files (default: the saved runs', else {DEFAULT_REPLICATIONS})",
-    )
-    compare.add_argument(
-        "--seed",
-        type=seed_value,
-        default=None,
-        help=f"random seed for scenario files (default: the saved runs', else {DEFAULT_SEED})",
-    )
+    add_sampling_options(compare, "replications for scenario files", saved=True)
     compare.add_argument(
         "--out", type=Path, default=None, help="output directory (default runs/compare-<name1>-<name2>...)"
     )
@@ -72,14 +59,7 @@ def add_sweep_parser(sub) -> None:
         default=None,
         help="targets to print (default: the 12 whose likelihood varies most; all are saved in sweep.csv)",
     )
-    sweep.add_argument(
-        "--replications",
-        "-n",
-        type=positive("replications"),
-        default=DEFAULT_REPLICATIONS,
-        help=f"replications per value (default {DEFAULT_REPLICATIONS})",
-    )
-    sweep.add_argument("--seed", type=seed_value, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
+    add_sampling_options(sweep, "replications per value")
     sweep.add_argument(
         "--out", type=Path, default=None, help="output directory (default runs/sweep-<scenario>-<lever>)"
     )

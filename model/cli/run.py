@@ -16,26 +16,26 @@ from ..console import (
     pct,
     summary_table,
 )
-from ..engine import DEFAULT_REPLICATIONS, DEFAULT_SEED, simulate
+from ..engine import simulate
 from ..plans import HEADLINE, HEADLINE_2020
 from ..printable import printable
 from ..results import Results
 from ..scenario import Scenario, load_scenario
-from .common import UsageError, add_common_options, check_target_ids, positive, progress_bar, seed_value
+from .common import (
+    UsageError,
+    add_common_options,
+    add_sampling_options,
+    check_target_ids,
+    positive,
+    progress_bar,
+)
 
 
 def add_run_parser(sub) -> None:
     """The ``run`` command and its options."""
     run = sub.add_parser("run", help="simulate scenario files and save their results")
     run.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO.toml")
-    run.add_argument(
-        "--replications",
-        "-n",
-        type=positive("replications"),
-        default=DEFAULT_REPLICATIONS,
-        help=f"replications per scenario (default {DEFAULT_REPLICATIONS}: about +/-1 point of Monte Carlo error)",
-    )
-    run.add_argument("--seed", type=seed_value, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
+    add_sampling_options(run, "replications per scenario (about +/-1 point of Monte Carlo error at the default)")
     run.add_argument(
         "--out",
         type=Path,
