@@ -17,7 +17,7 @@ import numpy as np
 
 from . import modules as plan_modules
 from .distributions import correlation_matrix, gaussian_copula_normals, uniforms
-from .links import LINKS, linked_for
+from .links import linked_for
 from .params import all_params, indicator_spec
 from .scenario import Scenario
 from .targets import Target, deadline_value, is_met, load_registry
@@ -114,12 +114,3 @@ def plan_blocks(replications: int) -> list[tuple[int, int]]:
     """(block index, size) covering ``replications``."""
     return [(b, min(BLOCK, replications - b * BLOCK)) for b in range(-(-replications // BLOCK))]
 
-
-def downstream(modules: frozenset[str], enabled: frozenset[str]) -> frozenset[str]:
-    """``modules`` and every module an enabled link carries their indicators to, directly or not."""
-    reached = set(modules)
-    for name in plan_modules.MODULE_NAMES:  # a link's source runs before its target
-        if any(link.name in enabled and link.target == name and link.source in reached
-               for link in LINKS.values()):
-            reached.add(name)
-    return frozenset(reached)

@@ -60,20 +60,27 @@ def _terciles(x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     return low, high
 
 
-def upstream(enabled: frozenset[str]) -> dict[str, frozenset[str]]:
+def upstream(enabled: frozenset[str], reads: bool = True) -> dict[str, frozenset[str]]:
     """For each module, the modules whose inputs can reach its indicators under ``enabled`` links
-    (a link's source, the modules whose inputs it reads itself, and what reaches those)."""
+    (a link's source, the modules whose inputs it reads itself, and what reaches those). With
+    ``reads=False`` only what links carry from module to module counts: what a lever can reach."""
     reach = {m: {m} for m in MODULE_NAMES}
     changed = True
     while changed:  # transitive closure over the (small) link graph
         changed = False
         for name in enabled:
             link = LINKS[name]
-            new = (reach[link.source] | set(link.reads)) - reach[link.target]
+            new = (reach[link.source] | (set(link.reads) if reads else set())) - reach[link.target]
             if new:
                 reach[link.target] |= new
                 changed = True
     return {m: frozenset(r) for m, r in reach.items()}
+
+
+def downstream(modules: frozenset[str], enabled: frozenset[str]) -> frozenset[str]:
+    """``modules`` and every module an enabled link carries their indicators to, directly or not
+    (the modules a change of their levers reaches)."""
+    return frozenset(m for m, reach in upstream(enabled, reads=False).items() if reach & modules)
 
 
 def target_reach(enabled: frozenset[str], target_ids) -> dict[str, frozenset[str]]:

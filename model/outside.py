@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .modules.green import FEEDBACK_LINK
 from .plans import HEADLINE_GOALS
 from .stats import wilson
 from .timeline import YEARS, year_index
@@ -39,7 +40,6 @@ __all__ = ["FEEDBACK_LINK", "GOAL", "INDICATORS", "OUTSIDE_FILE", "BaseRate", "O
 OUTSIDE_FILE = Path(__file__).parent / "data" / "outside_view.toml"
 #: The 2020 energy-intensity goal: the final target of the headline indicator (``data/plans.toml``).
 GOAL = dict(HEADLINE_GOALS)["green.energy_intensity_cut"][-1]
-FEEDBACK_LINK = "responsibility_energy"
 GDP_LINK = "production_limits_gdp"
 #: Yearly indicators the outside view reads, per replication (a saved run keeps these).
 INDICATORS = ("green.path_shortfall", "green.production_limit", "green.limit_output_loss", "innovation.gdp",

@@ -27,7 +27,7 @@ import pandas as pd
 
 from . import drivers as drivers_mod
 from .atomic import atomic_directory, writing
-from .blocks import BLOCK, BlockResult, downstream, evaluate, plan_blocks, run_modules
+from .blocks import BLOCK, BlockResult, evaluate, plan_blocks, run_modules
 from .calibration import QUANTILE_COLUMNS, calibration_table
 from .outside import outside_table, outside_view
 from .report.excel import write_workbook
@@ -97,7 +97,7 @@ class Results(Run):
         if not self.inputs:
             raise ValueError("this run holds no sampled inputs to re-evaluate; simulate it again")
         scenario = levers_variant(self.scenario, changes)
-        rerun = downstream(frozenset(key.split(".", 1)[0] for key in changes), scenario.enabled_links)
+        rerun = drivers_mod.downstream(frozenset(key.split(".", 1)[0] for key in changes), scenario.enabled_links)
         started = time.time()
         registry, parts = load_registry(), []
         for b, n in plan_blocks(self.replications):

@@ -13,7 +13,7 @@ import tomllib
 import numpy as np
 import pytest
 
-from model import load_scenario, simulate
+from model import drivers, load_scenario, simulate
 from model.cli import main
 from model.links import LINKS, Linked
 from model.modules import techreform as tr
@@ -144,11 +144,7 @@ def test_the_link_never_lowers_the_share_and_the_outlay_follows_the_projects(dra
 # --------------------------------------------------------------------- through the engine
 def downstream(source: str) -> set[str]:
     """Modules reachable from ``source`` through links to other modules (model/links.py)."""
-    reach, frontier = set(), {source}
-    while frontier:
-        frontier = {link.target for link in LINKS.values() if link.source in frontier} - reach - {source}
-        reach |= frontier
-    return reach
+    return set(drivers.downstream(frozenset({source}), frozenset(LINKS))) - {source}
 
 
 @pytest.fixture(scope="module")

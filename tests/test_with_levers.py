@@ -7,7 +7,7 @@ import pytest
 
 import model.blocks
 from model import load_scenario, simulate
-from model.blocks import downstream
+from model.drivers import downstream
 from model.links import LINKS
 from model.scenario import ScenarioError
 from model.variants import levers_variant

@@ -216,6 +216,6 @@ def responsibility_renovation(indicators: Mapping[str, np.ndarray],
     final = np.asarray(draws["techreform.response.final_push"], float)
     effort = np.ones_like(shortfall)
     for t in range(2, shortfall.shape[1]):  # 2016 (base) and 2017 (no assessment yet) stay 1
-        effort[:, t] = np.minimum(bound, np.maximum(effort[:, t - 1], 1.0 + strength * shortfall[:, t - 1]))
-    effort[:, -1] = np.minimum(bound, np.maximum(effort[:, -1], 1.0 + final * strength * shortfall[:, -1]))
+        effort[:, t] = raised_effort(effort[:, t - 1], shortfall[:, t - 1], strength, bound)
+    effort[:, -1] = raised_effort(effort[:, -1], shortfall[:, -1], final * strength, bound)
     return {"campaign_effort": effort}

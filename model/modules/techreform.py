@@ -50,7 +50,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from model.links import NO_LINKS, Linked
-from model.modules import FloatDraws, techreform_counts
+from model.modules import FloatDraws, responsibility, techreform_counts
 from model.modules.districts import DISTRICTS
 from model.modules.responsibility import responsibility_renovation
 from model.timeline import YEARS
@@ -227,7 +227,7 @@ def _simulate_chunk(p, rate, floor_wan, cap_wan, kept, rng, out, rows, path=None
         other_j = other * kept[:, j]  # other investment of the capacity still open
         adopt, d_tech, tech = _adopt(e_draw, lam, effort[:, j], cost, goal is not None)
         if goal is not None:  # the assessment of year j (in 2020: the in-year look at the goal)
-            shortfall[:, j] = np.maximum(goal[j] - 100.0 * tech / (tech + other_j), 0.0)
+            shortfall[:, j] = responsibility.shortfall(goal[j], 100.0 * tech / (tech + other_j))
             effort = _campaign(shortfall, p)
             if j == _SIM:  # final-year push: the same draws against the raised hazard
                 adopt, d_tech, tech = _adopt(e_draw, lam, effort[:, j], cost, True)
@@ -276,7 +276,7 @@ def _indicators(out: Mapping[str, np.ndarray], goal: np.ndarray) -> dict[str, np
         gap[:, 1:] = 100.0 * (tech[:, 1:] / tech[:, :-1] - ind[:, 1:] / ind[:, :-1])
     gap[~np.isfinite(gap)] = np.nan
     share = 100.0 * tech / ind
-    shortfall = np.maximum(goal - share, 0.0)
+    shortfall = responsibility.shortfall(goal, share)
     shortfall[:, 0] = np.nan  # 2016: no assessment
     result = {
         "investment_share": share,
