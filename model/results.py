@@ -221,7 +221,7 @@ def write_run_tables(run: Run, out: Path, shown: str | Path | None = None) -> No
         "joint.csv": lambda: interval_csv(run.joint),
         "departments.csv": lambda: interval_csv(run.departments),
         "districts.csv": lambda: run.districts,
-        "outside_view.csv": lambda: outside_table(outside_view(run)),
+        "outside_view.csv": lambda: rounded_csv(outside_table(outside_view(run)), ["value"]),
     }
     if run.drivers is not None:
         columns = ["probability_low", "probability_high", "swing", "swing_low", "swing_high"]
