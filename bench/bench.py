@@ -21,7 +21,9 @@ import argparse
 import platform
 import resource
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 from pathlib import Path
@@ -82,11 +84,50 @@ def random_number_cost(scenario, n: int, seed: int) -> tuple[float, int]:
     return clock[0], clock[1]
 
 
+#: Run in a fresh interpreter: the large streamed run as the command line does it, then the peak
+#: resident set of the largest process it started (the command, or one of its workers: Linux
+#: reports the largest of the waited-for descendants in RUSAGE_CHILDREN).
+_LARGE = """
+import resource, subprocess, sys, time
+start = time.perf_counter()
+done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)
+print(done.returncode, time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+
+
+def large_run(scenario_path: str, n: int, workers: int) -> tuple[float, float]:
+    """Seconds and peak RSS [MiB] of the largest process of ``run -n N --workers W`` (streamed)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [sys.executable, "-c", _LARGE, sys.executable, "-m", "model", "run", scenario_path,
+                   "-n", str(n), "--workers", str(workers), "--out", str(Path(tmp) / "large")]
+        root = Path(__file__).resolve().parents[1]
+        out = subprocess.run(command, capture_output=True, text=True, check=True, cwd=root)
+    code, seconds, rss = out.stdout.split()
+    if code != "0":
+        raise SystemExit(f"the {n:,}-replication run failed (exit {code})")
+    return float(seconds), int(rss) / 1024
+
+
+def kept_bytes(results) -> float:
+    """Bytes a finished run keeps per replication: every array it holds, bits for a streamed run."""
+    arrays = [a for part in (results.indicators, results.values, results.inputs) for a in part.values()]
+    aggregate = getattr(results, "aggregate", None)
+    if aggregate is None:
+        arrays += list(results.met.values())
+    else:
+        arrays += [bits for _, bits in aggregate.flags.values()]
+        arrays += [a for block in aggregate.kept.values() for a in block.values()]
+    return sum(a.nbytes for a in arrays) / results.replications
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replications", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--scenario", default=str(Path(__file__).resolve().parents[1] / "scenarios" / "plan.toml"))
+    parser.add_argument("--large", type=int, default=1_000_000,
+                        help="replications of the streamed run timed at the end (0: skip it)")
+    parser.add_argument("--large-workers", type=int, default=2)
     args = parser.parse_args()
     n, seed = args.replications, 1
     scenario = load_scenario(args.scenario)
@@ -144,6 +185,14 @@ def main() -> None:
     tracemalloc.stop()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak traced memory, one whole-model run: {peak / 2**20:,.0f} MiB; peak RSS of this process: {rss:,.0f} MiB")
+    streamed = simulate(scenario, n, seed, stream=True)
+    print(f"kept per replication: {kept_bytes(results):,.0f} bytes in memory, "
+          f"{kept_bytes(streamed):,.0f} bytes streamed (bits and float32)")
+    if args.large:
+        seconds, rss = large_run(args.scenario, args.large, args.large_workers)
+        print(f"streamed run of {args.large:,} replications, {args.large_workers} workers (python -m model run): "
+              f"{seconds:,.0f} s, {args.large / seconds:,.0f} replications/s; peak RSS of the largest process "
+              f"{rss:,.0f} MiB")
 
 
 if __name__ == "__main__":

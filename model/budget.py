@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from .engine import memory_estimate, time_estimate
+from .engine import IN_MEMORY_MAX, SKETCH_BYTES, STREAMED_BYTES, memory_estimate, time_estimate
 
 
 def _physical_memory() -> int:
@@ -23,11 +23,9 @@ def _physical_memory() -> int:
 #: Memory the results of one command may take [bytes]: a third of this machine's memory (8 GiB
 #: on the 24 GiB development machine). The rest is for other users, the interpreter and imports
 #: (~0.3 GiB per process) and the allocator's slack (RSS runs ~10-20 % above what tracemalloc
-#: counts). One scenario needs 2 * 9 kB per replication at the peak (+0.5 * 9 kB with
-#: workers, whose chunks are a quarter of their share, pickled once), so on 24 GiB the cap is
-#: 8 GiB / 18 kB = 477,000 replications for one scenario on one worker (8 GiB / 22.5 kB =
-#: 382,000 with workers); a sweep of 5 values (6 scenarios kept) allows 8 GiB / (7 * 9 kB) =
-#: 136,000.
+#: counts). A run in memory (up to 100,000 replications) needs 2 * 9 kB per replication at the
+#: peak (+0.5 * 9 kB with workers, whose chunks are a quarter of their share, pickled once);
+#: a streamed run 150 B per replication and 100 MiB (:mod:`model.engine`).
 MEMORY_BUDGET = _physical_memory() // 3
 
 
@@ -46,8 +44,14 @@ def _duration(seconds: float) -> str:
 
 
 def max_replications(scenarios: int = 1, workers: int = 1) -> int:
-    """The most replications per scenario that fit in :data:`MEMORY_BUDGET` (rounded down to 1,000)."""
-    cap = int(MEMORY_BUDGET // memory_estimate(1, scenarios, workers))
+    """The most replications per scenario that fit in :data:`MEMORY_BUDGET` (rounded down to 1,000).
+
+    Above :data:`~model.engine.IN_MEMORY_MAX` a run is streamed and keeps
+    :data:`~model.engine.STREAMED_BYTES` per replication, so the cap is that of a streamed run
+    whenever it exceeds the in-memory limit (8 GiB / 150 B: some 57 million on 24 GiB; time, not
+    memory, is then what limits a run, and the refusal says how long it would take)."""
+    streamed = int((MEMORY_BUDGET - scenarios * SKETCH_BYTES) // (scenarios * STREAMED_BYTES))
+    cap = streamed if streamed > IN_MEMORY_MAX else int(MEMORY_BUDGET // memory_estimate(1, scenarios, workers))
     return cap - cap % 1000 if cap > 1000 else cap
 
 
@@ -70,9 +74,9 @@ def check_budget(replications: int, scenarios: int = 1, workers: int = 1, option
     ValueError
         With the estimated memory and time and the largest number accepted.
     """
-    cap = max_replications(scenarios, workers)
-    if replications <= cap:
+    if memory_estimate(replications, scenarios, workers) <= MEMORY_BUDGET:
         return
+    cap = max_replications(scenarios, workers)
     memory = memory_estimate(replications, scenarios, workers)
     seconds = time_estimate(replications, scenarios, workers)
     what = "1 scenario" if scenarios == 1 else f"{scenarios} scenarios kept together"

@@ -29,13 +29,14 @@ import pandas as pd
 
 from .params import DeclarationError, all_params
 from .series import SeriesSpec, compute, load_series
-from .tables import quantiles
+from .tables import column_quantiles
 from .timeline import YEARS
 from .tomlfile import suggest
 
 __all__ = [
     "COLUMNS", "KNOWN_BY", "LEVELS", "QUANTILE_COLUMNS", "REFERENCE_FILE", "YEARS_SHOWN", "CityRecord", "Figure",
     "Reference", "calibration_table", "excludes", "load_reference", "outcome",
+    "series_columns",
 ]
 
 REFERENCE_FILE = Path(__file__).parent / "data" / "reference_class.toml"
@@ -258,6 +259,17 @@ def _row(scenario: str, spec: SeriesSpec, reference: Reference, city: CityRecord
     }
 
 
+def series_columns(indicators: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The reference-class series a run holds, for the years shown: series id -> (n, 2)."""
+    columns = [YEARS.index(y) for y in YEARS_SHOWN]
+    out = {}
+    for series_id in load_reference():
+        spec = load_series()[series_id]
+        if spec.modelled and all(k in indicators for k in spec.indicators):
+            out[series_id] = compute(spec, indicators)[:, columns]
+    return out
+
+
 def calibration_table(scenario: str, indicators: Mapping[str, np.ndarray]) -> pd.DataFrame:
     """One row per published series and year shown (:data:`YEARS_SHOWN`), columns :data:`COLUMNS`.
 
@@ -266,7 +278,8 @@ def calibration_table(scenario: str, indicators: Mapping[str, np.ndarray]) -> pd
     scenario : str
         The scenario's name (the ``scenario`` column).
     indicators : mapping
-        Yearly indicator arrays, shape (replications, len(YEARS)), of a run.
+        Yearly indicator arrays, shape (replications, len(YEARS)), of a run; or a streamed run's
+        summary of the series themselves (:func:`series_columns`, :mod:`model.streaming`).
 
     Returns
     -------
@@ -277,12 +290,11 @@ def calibration_table(scenario: str, indicators: Mapping[str, np.ndarray]) -> pd
         the written reason (``calibration_note`` and the defaults it names).
     """
     rows = []
-    columns = [YEARS.index(y) for y in YEARS_SHOWN]
+    series = series_columns(indicators) if isinstance(indicators, Mapping) else indicators
     for series_id, (reference, city) in load_reference().items():
         spec = load_series()[series_id]
-        held = spec.modelled and all(k in indicators for k in spec.indicators)
-        values = compute(spec, indicators)[:, columns] if held else np.full((1, len(columns)), np.nan)
-        qs = quantiles(values, LEVELS)
+        held = series_id in series
+        qs = column_quantiles(series, series_id, LEVELS) if held else np.full((len(LEVELS), len(YEARS_SHOWN)), np.nan)
         for j, year in enumerate(YEARS_SHOWN):
             rows.append(_row(scenario, spec, reference, city, year, qs[:, j]))
     frame = pd.DataFrame(rows, columns=list(COLUMNS))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
 import pandas as pd
 
 from .drivers import MIN_REPLICATIONS
@@ -76,24 +75,30 @@ def summary_table(summary: pd.DataFrame, show_all: bool) -> str:
     return "\n".join(out)
 
 
+def _trajectory(results: Results, key: str) -> pd.DataFrame:
+    """The trajectory rows of ``key`` by year (the run's quantiles: in memory or streamed alike)."""
+    table = results.trajectories
+    return table[table["indicator"] == key].set_index("year")
+
+
 def outlay(results: Results) -> str:
     """What the tech-renovation post-subsidy costs: median and 10-90 % per year [亿元]."""
-    outlay = results.indicators["techreform.subsidy_outlay"] / 1e4  # 万元 -> 亿元
+    rows = _trajectory(results, "techreform.subsidy_outlay")
     parts = []
-    for j, year in enumerate(YEARS[1:], start=1):
-        p10, p50, p90 = np.nanquantile(outlay[:, j], [0.1, 0.5, 0.9])
+    for year in YEARS[1:]:
+        p10, p50, p90 = (float(rows.loc[year, c]) / 1e4 for c in ("p10", "p50", "p90"))  # 万元 -> 亿元
         parts.append(f"{year} {p50:.2f} ({p10:.2f}-{p90:.2f})")
     return "tech-renovation post-subsidy outlay, 亿元 median (10-90 %): " + ", ".join(parts)
 
 
 def decomposition(results: Results) -> str:
     """Energy-intensity cut by 2020 split into structure and efficiency effects (medians)."""
-    last = len(YEARS) - 1
+    last = YEARS[-1]
     total, structure, efficiency = (
-        float(np.nanmedian(results.indicators[f"green.{k}"][:, last]))
+        float(_trajectory(results, f"green.{k}").loc[last, "p50"])
         for k in ("energy_intensity_cut", "structure_effect", "efficiency_effect")
     )
-    return (f"energy-intensity cut by {YEARS[last]}, medians: {total:.1f} % in all; structural shift "
+    return (f"energy-intensity cut by {last}, medians: {total:.1f} % in all; structural shift "
             f"{structure:.1f} %, efficiency within sectors {efficiency:.1f} % (they combine multiplicatively)")
 
 

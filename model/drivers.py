@@ -22,6 +22,7 @@ their "thirds" may hold more or fewer than a third of the replications.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -120,11 +121,41 @@ def screen(inputs: Mapping[str, np.ndarray], met: Mapping[str, np.ndarray],
     names = [k for k in names if masks[k] is not None]
     if not names:
         return pd.DataFrame(columns=COLUMNS)
-    low = np.array([masks[k][0] for k in names], dtype=float)    # (inputs, n)
-    high = np.array([masks[k][1] for k in names], dtype=float)
-    outcome = np.column_stack([met[t] for t in targets]).astype(float)  # (n, targets)
-    n_low, n_high = low.sum(axis=1)[:, None], high.sum(axis=1)[:, None]
-    k_low, k_high = low @ outcome, high @ outcome   # (inputs, targets)
+    counts = ThirdCounts.of(np.array([masks[k][0] for k in names]), np.array([masks[k][1] for k in names]),
+                            np.column_stack([met[t] for t in targets]))
+    return swings(names, targets, counts, reach)
+
+
+@dataclass
+class ThirdCounts:
+    """Replications in each input's lowest and highest third, and how many of them meet each target.
+
+    ``n_low``, ``n_high``: ``(inputs,)``; ``k_low``, ``k_high``: ``(inputs, targets)``. Counts of
+    blocks add up (:meth:`add`), so a streamed run screens all its replications.
+    """
+
+    n_low: np.ndarray
+    n_high: np.ndarray
+    k_low: np.ndarray
+    k_high: np.ndarray
+
+    @classmethod
+    def of(cls, low: np.ndarray, high: np.ndarray, met: np.ndarray) -> ThirdCounts:
+        """From masks ``(inputs, n)`` and met flags ``(n, targets)``."""
+        outcome = met.astype(float)
+        low, high = low.astype(float), high.astype(float)
+        return cls(low.sum(axis=1), high.sum(axis=1), low @ outcome, high @ outcome)
+
+    def add(self, other: ThirdCounts) -> None:
+        for name in ("n_low", "n_high", "k_low", "k_high"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def swings(names: list[str], targets: list[str], counts: ThirdCounts,
+           reach: Mapping[str, frozenset[str]] | None = None) -> pd.DataFrame:
+    """The swing table of :func:`screen` from the counts of ``names`` x ``targets``."""
+    n_low, n_high = counts.n_low[:, None], counts.n_high[:, None]
+    k_low, k_high = counts.k_low, counts.k_high   # (inputs, targets)
     p_low, p_high = k_low / n_low, k_high / n_high
     swing = p_high - p_low
     # interval: unpooled standard error; test: pooled under "no effect" (not lenient near 0 or 1)

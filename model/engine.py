@@ -15,6 +15,7 @@ wherever their structure is the same (common random numbers).
 from __future__ import annotations
 
 import ctypes
+import functools
 import multiprocessing
 import multiprocessing.context
 import os
@@ -26,10 +27,12 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from typing import Any
 
 from .blocks import BLOCK, BlockResult, plan_blocks, run_block
-from .results import Results
+from .results import Results, _meta
 from .scenario import Scenario
+from .streaming import Aggregate, PackedFlags, StreamedResults, StreamLayout, summarise
 
 #: Default replications: a Wilson 95 % interval around p = 0.5 has half-width
 #: 1.96 * sqrt(0.25 / 10_000) = 0.98 percentage points.
@@ -43,18 +46,32 @@ DEFAULT_SEED = 20170711  # the date of the notice 济政〔2017〕27号
 #: The macro layer (seven yearly indicators, thirteen inputs) brought it to 8.62 kB, issue 10's
 #: feedback and plants (eleven yearly indicators, twenty-odd inputs) to 9.07 kB.
 HELD_BYTES = 10_000
+#: Runs of more replications than this are streamed (:mod:`model.streaming`) unless asked
+#: otherwise: at 100,000 a run in memory holds ~0.9 GB (peak ~1.8 GB), above it the streamed run's
+#: compact record (bits and float32) is the better trade.
+IN_MEMORY_MAX = 100_000
+#: Memory a streamed run keeps per replication [bytes]: 139 met flags as bits (18 B) and the
+#: outside view's five yearly indicators in float32 (100 B), with slack for the block lists.
+STREAMED_BYTES = 150
+#: Memory a streamed run needs whatever its size [bytes]: its sketch (~900 columns of 2,048 bins:
+#: count, minimum, maximum, 44 MB) and one task's sketch arriving from a worker.
+SKETCH_BYTES = 100 * 2**20
 #: Seconds per replication and scenario on one worker (README benchmark: ~2,400 per second).
 SECONDS_PER_REPLICATION = 1 / 2_400
 
 
-def memory_estimate(replications: int, scenarios: int = 1, workers: int = 1) -> float:
+def memory_estimate(replications: int, scenarios: int = 1, workers: int = 1, stream: bool | None = None) -> float:
     """Peak memory [bytes] of simulating ``scenarios`` scenarios and keeping all their results.
 
-    One scenario needs 2 * :data:`HELD_BYTES` per replication at the peak (the blocks and their
-    concatenation), +0.5 * HELD_BYTES with workers (whose chunks are a quarter of their share,
-    pickled once); every further scenario kept adds HELD_BYTES. How much is allowed is the
-    caller's policy (the command line's is in :mod:`model.budget`); :func:`simulate` never refuses.
+    A streamed run (``stream``; default above :data:`IN_MEMORY_MAX`) needs :data:`STREAMED_BYTES`
+    per replication and :data:`SKETCH_BYTES` per scenario. In memory, one scenario needs
+    2 * :data:`HELD_BYTES` per replication at the peak (the blocks and their concatenation),
+    +0.5 * HELD_BYTES with workers (whose chunks are a quarter of their share, pickled once);
+    every further scenario kept adds HELD_BYTES. How much is allowed is the caller's policy (the
+    command line's is in :mod:`model.budget`); :func:`simulate` never refuses.
     """
+    if (replications > IN_MEMORY_MAX) if stream is None else stream:
+        return scenarios * (replications * STREAMED_BYTES + SKETCH_BYTES)
     per = HELD_BYTES * (scenarios + 1 + (0.5 if workers > 1 else 0))
     return replications * per
 
@@ -112,7 +129,14 @@ def _run_task(scenario: Scenario, seed: int, blocks: list[tuple[int, int]]) -> l
     return done
 
 
-def _spooled_task(spool: str, scenario: Scenario, seed: int, blocks: list[tuple[int, int]]) -> str:
+def _stream_task(scenario: Scenario, seed: int, layout: StreamLayout, blocks: list[tuple[int, int]]) -> Aggregate:
+    """Run some blocks of a streamed run and return their summary, not their replications."""
+    if _STOP is not None and _STOP.is_set():
+        return Aggregate(layout)
+    return summarise(scenario, seed, layout, blocks)
+
+
+def _spooled_task(spool: str, work: Callable[[list[tuple[int, int]]], Any], blocks: list[tuple[int, int]]) -> str:
     """:func:`_run_task` in a worker, its results written to a file in ``spool``: returns the path.
 
     The pool then carries only a short path back. A message that short is written to the pipe in
@@ -123,12 +147,12 @@ def _spooled_task(spool: str, scenario: Scenario, seed: int, blocks: list[tuple[
     """
     path = os.path.join(spool, f"blocks-{blocks[0][0]}.pickle")
     with open(path + ".partial", "wb") as fh:
-        pickle.dump(_run_task(scenario, seed, blocks), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(work(blocks), fh, protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(path + ".partial", path)
     return path
 
 
-def _unspool(path: str) -> list[BlockResult]:
+def _unspool(path: str) -> Any:
     """Read back (and delete) what :func:`_spooled_task` wrote; only this run's own private files."""
     with open(path, "rb") as fh:
         blocks = pickle.load(fh)
@@ -136,9 +160,10 @@ def _unspool(path: str) -> list[BlockResult]:
     return blocks
 
 
-def _run_pool(scenario: Scenario, seed: int, tasks: list[list[tuple[int, int]]], workers: int,
-              progress: Callable[[int], None] | None) -> dict[int, list[BlockResult]]:
-    """Run ``tasks`` on ``workers`` processes: task index -> its blocks.
+def _run_pool(work: Callable[[list[tuple[int, int]]], Any], tasks: list[list[tuple[int, int]]], workers: int,
+              progress: Callable[[int], None] | None) -> Iterator[tuple[int, Any]]:
+    """Run ``work`` on each of ``tasks`` on ``workers`` processes: yields (task index, its result)
+    as tasks finish.
 
     On an interrupt (Ctrl-C, SIGTERM raised as an exception) or an error the queued tasks are
     cancelled and the workers told to stop after their current block; the pool is shut down and
@@ -146,20 +171,20 @@ def _run_pool(scenario: Scenario, seed: int, tasks: list[list[tuple[int, int]]],
     """
     context = _context()
     stop = context.Event()
-    done: dict[int, list[BlockResult]] = {}
     with tempfile.TemporaryDirectory(prefix="jiyuan-blocks-") as spool, \
             ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
                                 initargs=(os.getpid(), stop)) as pool:
-        futures = {pool.submit(_spooled_task, spool, scenario, seed, task): i for i, task in enumerate(tasks)}
+        futures = {pool.submit(_spooled_task, spool, work, task): i for i, task in enumerate(tasks)}
         pending, seen = set(futures), {}
         try:
             while pending:
                 finished, pending = wait(pending, timeout=WATCH_SECONDS, return_when=FIRST_COMPLETED)
                 for future in finished:
                     i = futures[future]
-                    done[i] = _unspool(future.result())
+                    result = _unspool(future.result())
                     if progress is not None:
                         progress(sum(n for _, n in tasks[i]))
+                    yield i, result
                 if pending:
                     _check_workers(seen)
         except (BrokenProcessPool, WorkerError) as exc:  # a worker died: end the others, never wait on it
@@ -174,7 +199,6 @@ def _run_pool(scenario: Scenario, seed: int, tasks: list[list[tuple[int, int]]],
             stop.set()
             pool.shutdown(wait=True, cancel_futures=True)
             raise
-    return done
 
 
 #: How often the parent checks that every worker is alive while it waits [s].
@@ -208,6 +232,25 @@ def _chunks(blocks: list[tuple[int, int]], chunk_size: int) -> Iterator[list[tup
         yield blocks[i : i + per]
 
 
+def _tasks(blocks: list[tuple[int, int]], workers: int, chunk_size: int | None) -> list[list[tuple[int, int]]]:
+    if chunk_size is None:
+        chunk_size = BLOCK * max(1, len(blocks) // (4 * workers))
+    return list(_chunks(blocks, chunk_size))
+
+
+def _execute(work: Callable[[list[tuple[int, int]]], Any], tasks: list[list[tuple[int, int]]], workers: int,
+             progress: Callable[[int], None] | None) -> Iterator[tuple[int, Any]]:
+    """(task index, ``work(task)``) for every task, in this process or on ``workers`` processes."""
+    if workers > 1:
+        yield from _run_pool(work, tasks, workers, progress)
+        return
+    for i, task in enumerate(tasks):
+        result = work(task)
+        if progress is not None:
+            progress(sum(n for _, n in task))
+        yield i, result
+
+
 def simulate(
     scenario: Scenario,
     replications: int = DEFAULT_REPLICATIONS,
@@ -215,6 +258,7 @@ def simulate(
     workers: int = 1,
     chunk_size: int | None = None,
     progress: Callable[[int], None] | None = None,
+    stream: bool | None = None,
 ):
     """Simulate ``scenario`` and evaluate every modelled target.
 
@@ -235,10 +279,15 @@ def simulate(
     progress : callable, optional
         Called with the number of replications each finished task completed (the command line
         passes a progress bar's ``update``).
+    stream : bool, optional
+        Summarise block by block instead of keeping every replication (:mod:`model.streaming`:
+        the same likelihoods, quantiles within a documented bound, no sampled inputs kept).
+        Default: above :data:`IN_MEMORY_MAX` replications.
 
     Returns
     -------
     Results
+        A :class:`model.streaming.StreamedResults` when streamed.
 
     Raises
     ------
@@ -253,20 +302,34 @@ def simulate(
         raise ValueError("workers must be at least 1")
     started = time.time()
     blocks = plan_blocks(replications)
-    if chunk_size is None:
-        chunk_size = BLOCK * max(1, len(blocks) // (4 * workers))
-    tasks = list(_chunks(blocks, chunk_size))
-    if workers == 1:
-        done = {}
-        for i, task in enumerate(tasks):
-            done[i] = _run_task(scenario, seed, task)
-            if progress is not None:
-                progress(sum(n for _, n in task))
-    else:
-        done = _run_pool(scenario, seed, tasks, workers, progress)
+    if stream is None:
+        stream = replications > IN_MEMORY_MAX
+    if stream:
+        return _simulate_streamed(scenario, seed, replications, blocks, workers, chunk_size, progress, started)
+    tasks = _tasks(blocks, workers, chunk_size)
+    done = dict(_execute(functools.partial(_run_task, scenario, seed), tasks, workers, progress))
     parts = [block for i in range(len(tasks)) for block in done[i]]
     return Results.from_blocks(
         scenario, parts, seed=seed, replications=replications, workers=workers,
         started=started, finished=time.time(),
     )
 
+
+def _simulate_streamed(scenario, seed, replications, blocks, workers, chunk_size, progress, started):
+    """:func:`simulate` block by block: the pilot block (block 0, whatever the workers) sets the
+    sketch's bins (:mod:`model.sketch`); every other task returns an :class:`Aggregate`."""
+    b0, n0 = blocks[0]
+    pilot = run_block(scenario, seed, b0, n0)
+    layout = StreamLayout.from_pilot(scenario, pilot)
+    total = Aggregate(layout)
+    total.add(b0, pilot)
+    del pilot
+    if progress is not None:
+        progress(n0)
+    if blocks[1:]:
+        work = functools.partial(_stream_task, scenario, seed, layout)
+        for _, part in _execute(work, _tasks(blocks[1:], workers, chunk_size), workers, progress):
+            total.merge(part)
+    meta = {**_meta(workers, started, time.time()), "streamed": True}
+    return StreamedResults(scenario, seed, replications, {}, {}, PackedFlags(layout.targets, total.flags), meta,
+                           {}, total)

@@ -50,6 +50,16 @@ MODEL_VERSION = "0.1.0"
 PACKAGES = ("numpy", "scipy", "pandas", "simpy")
 
 
+def _meta(workers: int, started: float, finished: float) -> dict[str, Any]:
+    """How a run ran: workers, start and end (UTC), seconds."""
+    return {
+        "workers": workers,
+        "started": dt.datetime.fromtimestamp(started, dt.timezone.utc).isoformat(timespec="seconds"),
+        "finished": dt.datetime.fromtimestamp(finished, dt.timezone.utc).isoformat(timespec="seconds"),
+        "seconds": round(finished - started, 3),
+    }
+
+
 @dataclass(eq=False)
 class Results(Run):
     """Everything a run produced, per replication, with its tables (the :class:`~model.runs.Run`
@@ -70,14 +80,8 @@ class Results(Run):
             keys = getattr(blocks[0], attr).keys()
             return {k: np.concatenate([getattr(b, attr)[k] for b in blocks]) for k in keys}
 
-        meta = {
-            "workers": workers,
-            "started": dt.datetime.fromtimestamp(started, dt.timezone.utc).isoformat(timespec="seconds"),
-            "finished": dt.datetime.fromtimestamp(finished, dt.timezone.utc).isoformat(timespec="seconds"),
-            "seconds": round(finished - started, 3),
-        }
-        return cls(scenario, seed, replications, cat("indicators"), cat("values"), cat("met"), meta,
-                   cat("inputs"))
+        return cls(scenario, seed, replications, cat("indicators"), cat("values"), cat("met"),
+                   _meta(workers, started, finished), cat("inputs"))
 
     def with_levers(self, changes: Mapping[str, Any]) -> Results:
         """The Results of this run's scenario with the levers ``changes`` set, on the same draws.
@@ -200,6 +204,7 @@ def save_run(run: Run, out_dir: str | Path, xlsx: bool = False, shown: str | Pat
                 **{f"value/{k}": v for k, v in run.values.items()},
                 **{f"met/{k}": v for k, v in run.met.items()},
                 **{f"yearly/{k}": v for k, v in run.kept_yearly().items()},
+                **{f"quantile/{k}": v for k, v in run.stored_quantiles().items()},
             )
         if xlsx:
             with writing("results.xlsx", shown):

@@ -28,6 +28,7 @@ from . import views
 from .outside import INDICATORS as KEPT_YEARLY
 from .printable import printable
 from .series import series_values
+from .sketch import StoredQuantiles
 from .tables import summary_table
 from .targets import load_registry
 from .timeline import YEARS
@@ -124,6 +125,10 @@ class Run:
     def _label(self) -> str:
         return f"run '{self.name}'"
 
+    def stored_quantiles(self) -> dict[str, np.ndarray]:
+        """What a streamed run saves in place of its values: target id -> 10/50/90 % quantiles."""
+        return {}
+
     @cached_property
     def joint(self) -> pd.DataFrame:
         """Every target of each plan, the three headline goals together, count met (:func:`views.joint`)."""
@@ -158,6 +163,10 @@ class SavedRun(Run):
     drivers: pd.DataFrame | None = None
     calibration: pd.DataFrame | None = None
     kept: dict[str, np.ndarray] = field(default_factory=dict)
+    stored: dict[str, np.ndarray] = field(default_factory=dict)  # a streamed run's quantiles
+
+    def stored_quantiles(self) -> dict[str, np.ndarray]:
+        return dict(self.stored)
 
     def kept_yearly(self) -> dict[str, np.ndarray]:
         return dict(self.kept)
@@ -176,7 +185,16 @@ class SavedRun(Run):
 
     @cached_property
     def summary(self) -> pd.DataFrame:
-        return summary_table(self.values, self.met, self.settings.get("thresholds", {}))
+        values = StoredQuantiles(self.stored) if self.manifest.get("streamed") else self.values
+        return summary_table(values, self.met, self.settings.get("thresholds", {}))
+
+    @cached_property
+    def districts(self) -> pd.DataFrame:
+        """As the run computed it; a streamed run keeps no values per replication, so its table is
+        read back from ``districts.csv``."""
+        if self.manifest.get("streamed") and self.path is not None:
+            return pd.read_csv(self.path / "districts.csv", encoding="utf-8-sig")
+        return views.districts(self.values, self.met)
 
     def _label(self) -> str:
         return f"the saved run {self.path}" if self.path is not None else f"the saved run '{self.name}'"
@@ -231,6 +249,7 @@ def _read_replications(path: Path) -> tuple[dict[str, np.ndarray], ...]:
     values: dict[str, np.ndarray] = {}
     met: dict[str, np.ndarray] = {}
     kept: dict[str, np.ndarray] = {}
+    stored: dict[str, np.ndarray] = {}
     with open(path / "replications.npz", "rb") as fh:  # closed however np.load fails
         npz = np.load(fh, allow_pickle=False)  # pickles are never loaded
         if not isinstance(npz, np.lib.npyio.NpzFile):
@@ -244,12 +263,19 @@ def _read_replications(path: Path) -> tuple[dict[str, np.ndarray], ...]:
                     met[target] = npz[key]
                 elif kind == "yearly" and target in KEPT_YEARLY:
                     kept[target] = npz[key]
-    return values, met, kept
+                elif kind == "quantile":
+                    stored[target] = npz[key]
+    return values, met, kept, stored
 
 
-def _check_arrays(path: Path, manifest: dict[str, Any], values, met) -> dict[str, np.ndarray]:
+def _check_arrays(path: Path, manifest: dict[str, Any], values, met, stored) -> dict[str, np.ndarray]:
     expected = set(manifest["targets"])
-    if set(met) != expected or set(values) != expected:
+    streamed = manifest.get("streamed") is True
+    if streamed:
+        for key, array in sorted(stored.items()):
+            if array.shape != (3,) or array.dtype.kind not in "fiu":
+                raise RunError(path, f"replications.npz: quantile/{key} is not three numbers", RERUN)
+    if set(met) != expected or set(stored if streamed else values) != expected:
         raise RunError(
             path,
             "replications.npz does not hold the targets listed in manifest.json",
@@ -350,7 +376,7 @@ def load_run(path: str | Path) -> SavedRun:
             continue  # drivers.csv, calibration.csv: runs saved before they existed
         try:
             if name == "replications.npz":
-                values, met, kept = _read_replications(path)
+                values, met, kept, stored = _read_replications(path)
             else:
                 frames[name] = _read_csv(path, name)
         except RunError:
@@ -363,7 +389,7 @@ def load_run(path: str | Path) -> SavedRun:
             raise RunError(path, f"{name} cannot be read ({type(exc).__name__}: {printable(str(exc))[:200]})",
                            "run the scenario again to rewrite it") from exc
     summary_file, trajectories, drivers = frames["summary.csv"], frames["trajectories.csv"], frames["drivers.csv"]
-    run = SavedRun(path, manifest, trajectories, values, _check_arrays(path, manifest, values, met), drivers,
-                   frames["calibration.csv"], _check_kept(path, manifest, kept))
+    run = SavedRun(path, manifest, trajectories, values, _check_arrays(path, manifest, values, met, stored), drivers,
+                   frames["calibration.csv"], _check_kept(path, manifest, kept), stored)
     _check_summary(path, run, summary_file)
     return run

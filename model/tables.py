@@ -52,6 +52,25 @@ def quantiles(values: np.ndarray, qs) -> np.ndarray:
         return np.nanquantile(values, qs, axis=0, method="inverted_cdf")
 
 
+def column_quantiles(source, key: str, qs) -> np.ndarray:
+    """:func:`quantiles` of ``source[key]``: ``source`` maps keys to per-replication arrays, or
+    is a streamed run's summary (:class:`model.sketch.SketchView`) answering the same question."""
+    if isinstance(source, Mapping):
+        return quantiles(np.asarray(source[key], float), qs)
+    return source.quantiles(key, qs)
+
+
+def column_mean(source, key: str):
+    """Mean of the finite values of ``source[key]`` over replications (NaN where none is finite)."""
+    if not isinstance(source, Mapping):
+        return source.mean(key)
+    arr = np.asarray(source[key], float)
+    finite = np.isfinite(arr)
+    count = finite.sum(axis=0)
+    total = np.where(finite, arr, 0.0).sum(axis=0)
+    return np.divide(total, count, out=np.full(np.shape(total), np.nan), where=count > 0)
+
+
 def _target_row(t: Target, thresholds: Mapping[str, Any]) -> dict[str, Any]:
     row: dict[str, Any] = {
         "target_id": t.id, "plan": t.plan, "name_zh": t.name_zh, "name_en": t.name_en,
@@ -71,7 +90,8 @@ def summary_table(values: Mapping[str, np.ndarray], met: Mapping[str, np.ndarray
     Parameters
     ----------
     values, met : mapping
-        Target id -> value at the deadline / met, shape (replications,), for modelled targets.
+        Target id -> value at the deadline / met, shape (replications,), for modelled targets;
+        ``values`` may be a streamed run's summary instead (:func:`column_quantiles`).
     thresholds : mapping, optional
         Target id -> threshold a scenario set (a reading), shown in ``test``.
 
@@ -91,7 +111,7 @@ def summary_table(values: Mapping[str, np.ndarray], met: Mapping[str, np.ndarray
             m = np.asarray(met[t.id])
             k, n = int(m.sum()), m.size
             low, high = wilson(k, n)
-            q10, q50, q90 = quantiles(np.asarray(values[t.id], float), (0.1, 0.5, 0.9))
+            q10, q50, q90 = column_quantiles(values, t.id, (0.1, 0.5, 0.9))
             row.update(probability=k / n, probability_low=low, probability_high=high, status=traffic_light(k / n))
             for col, q in zip(SUMMARY_QUANTILES, (q10, q50, q90)):
                 never = bool(t.is_milestone and q == np.inf)
@@ -102,16 +122,17 @@ def summary_table(values: Mapping[str, np.ndarray], met: Mapping[str, np.ndarray
 
 
 def trajectory_table(indicators: Mapping[str, np.ndarray]) -> pd.DataFrame:
-    """Mean and 10/25/50/75/90 % quantiles of every yearly indicator per year (tidy, unrounded)."""
+    """Mean and 10/25/50/75/90 % quantiles of every yearly indicator per year (tidy, unrounded).
+
+    ``indicators`` maps keys to ``(replications, years)`` arrays, or is a streamed run's summary
+    (:func:`column_quantiles`)."""
     rows = []
-    for key, arr in indicators.items():
+    for key in indicators:
         spec = indicator_spec(key)
         if spec.kind != "yearly":
             continue
-        qs = quantiles(arr, QUANTILES)
-        finite = np.where(np.isfinite(arr), arr, 0.0)
-        count = np.isfinite(arr).sum(axis=0)
-        means = np.divide(finite.sum(axis=0), count, out=np.full(arr.shape[1], np.nan), where=count > 0)
+        qs = column_quantiles(indicators, key, QUANTILES)
+        means = column_mean(indicators, key)
         for j, year in enumerate(YEARS):
             rows.append({
                 "indicator": key, "year": year, "unit": spec.unit, "mean": float(means[j]),

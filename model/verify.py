@@ -145,6 +145,7 @@ RUN_SCHEMA = {
     "started": (lambda v: isinstance(v, str), "text (a time)"),
     "finished": (lambda v: isinstance(v, str), "text (a time)"),
     "seconds": (_is_number, "a number"),
+    "streamed": (lambda v: isinstance(v, bool), "true or false (a run summarised block by block)"),
     "checksums": (lambda v: isinstance(v, dict), "a table of file names and SHA-256 sums"),
 }
 REQUIRED = ("scenario", "seed", "replications", "years", "targets")

@@ -24,6 +24,7 @@ import pandas as pd
 
 from .plans import HEADLINE_2020, PLANS
 from .stats import wilson
+from .tables import column_mean, column_quantiles
 from .targets import Target, load_registry
 
 UNITS_FILE = Path(__file__).parent / "data" / "units.toml"
@@ -194,45 +195,72 @@ def districts(
         so its mean is exactly the sum of the district means; for tech-renovation investment and
         firms it equals the city's simulated 2017 value (the model allocates firms to districts).
     """
-    registry = load_registry() if registry is None else registry
     known, _ = units()
-    rows, sums, quotas = [], {}, {}
-    order: list[str] = []
-    by_district: dict[str, dict[str, Target]] = {}
-    for t in registry:
-        if t.is_district:
-            _, _, name, kind, _ = t.id.split(".")
-            if name not in by_district:
-                order.append(name)
-                by_district[name] = {}
-            by_district[name][kind] = t
-    for name in order:
-        kinds = by_district[name]
+    rows = []
+    for name, kinds in district_targets(registry).items():
         label = kinds[_DISTRICT_KINDS[0]].responsible[0]
         row = {"district": name, "name_zh": label, "name_en": known.get(label, {}).get("en", name)}
         for kind in _DISTRICT_KINDS:
             t = kinds[kind]
             row[f"{kind}.target"] = float(t.threshold)
-            quotas[kind] = quotas.get(kind, 0.0) + float(t.threshold)
             if t.id in values:
-                v = np.asarray(values[t.id], float)
-                sums[kind] = sums.get(kind, 0.0) + v
-                row.update(_describe(kind, v, met[t.id]))
+                row.update(_describe(kind, values, t.id, _share(met[t.id])))
         rows.append(row)
     total = {"district": "total", "name_zh": "合计", "name_en": "Total"}
+    quotas = district_quotas(registry)
+    sums = values if not isinstance(values, Mapping) else district_totals(values, registry)
     for kind in _DISTRICT_KINDS:
         total[f"{kind}.target"] = quotas.get(kind, np.nan)
-        if kind in sums:
-            total.update(_describe(kind, sums[kind], sums[kind] >= quotas[kind]))
+        key = f"total.{kind}"
+        if key in sums:
+            share = met[key] if key in met else _share(np.asarray(sums[key]) >= quotas[kind])
+            total.update(_describe(kind, sums, key, share))
     rows.append(total)
     return pd.DataFrame(rows)
 
 
-def _describe(kind: str, v: np.ndarray, met: np.ndarray) -> dict[str, float]:
-    q10, q90 = np.quantile(v, (0.1, 0.9), method="inverted_cdf")
+def district_targets(registry: tuple[Target, ...] | None = None) -> dict[str, dict[str, Target]]:
+    """District (pinyin id, annex order) -> kind -> its 2017 target."""
+    by_district: dict[str, dict[str, Target]] = {}
+    for t in load_registry() if registry is None else registry:
+        if t.is_district:
+            _, _, name, kind, _ = t.id.split(".")
+            by_district.setdefault(name, {})[kind] = t
+    return by_district
+
+
+def district_quotas(registry: tuple[Target, ...] | None = None) -> dict[str, float]:
+    """Kind -> the sum of the districts' 2017 figures."""
+    quotas: dict[str, float] = {}
+    for kinds in district_targets(registry).values():
+        for kind, t in kinds.items():
+            quotas[kind] = quotas.get(kind, 0.0) + float(t.threshold)
+    return quotas
+
+
+def district_totals(values: Mapping[str, np.ndarray], registry: tuple[Target, ...] | None = None
+                    ) -> dict[str, np.ndarray]:
+    """``"total.<kind>"`` -> per-replication sum over the districts of their simulated 2017 value."""
+    sums: dict[str, np.ndarray] = {}
+    for kinds in district_targets(registry).values():
+        for kind in _DISTRICT_KINDS:
+            t = kinds[kind]
+            if t.id in values:
+                key = f"total.{kind}"
+                sums[key] = sums.get(key, 0.0) + np.asarray(values[t.id], float)
+    return sums
+
+
+def _share(met) -> float:
+    """A share met: of a bool array, or already a share (a streamed run's count over replications)."""
+    return float(np.mean(met)) if np.ndim(met) else float(met)
+
+
+def _describe(kind: str, source, key: str, probability: float) -> dict[str, float]:
+    q10, q90 = column_quantiles(source, key, (0.1, 0.9))
     return {
-        f"{kind}.mean": float(v.mean()),
+        f"{kind}.mean": float(column_mean(source, key)),
         f"{kind}.p10": float(q10),
         f"{kind}.p90": float(q90),
-        f"{kind}.probability": float(np.mean(met)),
+        f"{kind}.probability": probability,
     }

@@ -235,17 +235,18 @@ def test_memory_per_replication_is_what_the_budget_assumes(plan):
 
 def test_the_budget_message_and_cap_follow_the_estimate():
     from model.budget import MEMORY_BUDGET, check_budget, max_replications
-    from model.engine import HELD_BYTES, memory_estimate
+    from model.engine import IN_MEMORY_MAX, SKETCH_BYTES, STREAMED_BYTES, memory_estimate
 
     cap = max_replications()
+    assert cap > IN_MEMORY_MAX  # above it runs stream: the cap is on what is kept, not on what is run
     assert memory_estimate(cap) <= MEMORY_BUDGET < memory_estimate(cap + 1000)
     check_budget(cap)
-    assert max_replications(6) < max_replications(2) < cap and max_replications(1, 2) < cap
-    # 10**9 * 2 * HELD_BYTES bytes (18.2 TiB at 10,000 bytes); 10**9 / 2,400 per second = 4.8 days
-    tib = f"{10**9 * 2 * HELD_BYTES / 2**40:.1f}".replace(".", r"\.")
-    message = rf"1,000,000,000 is too many: 1 scenario would need about {tib} TiB .* 4\.8 days on 1 worker"
+    assert max_replications(6) < max_replications(2) < cap and max_replications(1, 2) <= cap
+    # a streamed run: 10**11 * 150 B + 100 MiB (13.6 TiB); 10**11 / 2,400 per second = 482 days
+    tib = f"{(10**11 * STREAMED_BYTES + SKETCH_BYTES) / 2**40:.1f}".replace(".", r"\.")
+    message = rf"100,000,000,000 is too many: 1 scenario would need about {tib} TiB .* 482\.3 days on 1 worker"
     with pytest.raises(ValueError, match=message):
-        check_budget(10**9)
+        check_budget(10**11)
 
 
 def test_the_cap_is_the_command_lines_policy_not_the_librarys(plan, tmp_path, capsys, monkeypatch):
