@@ -14,6 +14,7 @@ wherever their structure is the same (common random numbers).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import multiprocessing
 import multiprocessing.context
@@ -28,6 +29,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
 from .blocks import BLOCK, BlockResult, plan_blocks, run_block
+from .cluster import run_dask
 from .results import Results
 from .scenario import Scenario
 
@@ -136,9 +138,9 @@ def _unspool(path: str) -> list[BlockResult]:
     return blocks
 
 
-def _run_pool(scenario: Scenario, seed: int, tasks: list[list[tuple[int, int]]], workers: int,
-              progress: Callable[[int], None] | None) -> dict[int, list[BlockResult]]:
-    """Run ``tasks`` on ``workers`` processes: task index -> its blocks.
+def _run_pool(scenario: Scenario, seed: int, tasks: list[list[tuple[int, int]]],
+              workers: int) -> Iterator[tuple[int, list[BlockResult]]]:
+    """Run ``tasks`` on ``workers`` processes: yields (task index, its blocks) as tasks finish.
 
     On an interrupt (Ctrl-C, SIGTERM raised as an exception) or an error the queued tasks are
     cancelled and the workers told to stop after their current block; the pool is shut down and
@@ -146,7 +148,6 @@ def _run_pool(scenario: Scenario, seed: int, tasks: list[list[tuple[int, int]]],
     """
     context = _context()
     stop = context.Event()
-    done: dict[int, list[BlockResult]] = {}
     with tempfile.TemporaryDirectory(prefix="jiyuan-blocks-") as spool, \
             ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
                                 initargs=(os.getpid(), stop)) as pool:
@@ -156,10 +157,7 @@ def _run_pool(scenario: Scenario, seed: int, tasks: list[list[tuple[int, int]]],
             while pending:
                 finished, pending = wait(pending, timeout=WATCH_SECONDS, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    i = futures[future]
-                    done[i] = _unspool(future.result())
-                    if progress is not None:
-                        progress(sum(n for _, n in tasks[i]))
+                    yield futures[future], _unspool(future.result())
                 if pending:
                     _check_workers(seen)
         except (BrokenProcessPool, WorkerError) as exc:  # a worker died: end the others, never wait on it
@@ -170,11 +168,10 @@ def _run_pool(scenario: Scenario, seed: int, tasks: list[list[tuple[int, int]]],
             if isinstance(exc, WorkerError):
                 raise
             raise WorkerError("a worker process died while the run was under way (killed, or out of memory)") from None
-        except BaseException:  # do not wait for the other tasks, only for the blocks under way
+        except BaseException:  # do not wait for the other tasks, only for the blocks under way (also when closed early)
             stop.set()
             pool.shutdown(wait=True, cancel_futures=True)
             raise
-    return done
 
 
 #: How often the parent checks that every worker is alive while it waits [s].
@@ -215,6 +212,8 @@ def simulate(
     workers: int = 1,
     chunk_size: int | None = None,
     progress: Callable[[int], None] | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
 ):
     """Simulate ``scenario`` and evaluate every modelled target.
 
@@ -228,13 +227,21 @@ def simulate(
     seed : int
         Root seed; the same seed gives the same results for any ``workers``/``chunk_size``.
     workers : int
-        Processes to run chunks in (1 runs in this process).
+        Processes to run chunks in (1 runs in this process); with ``executor="dask"`` and no
+        ``scheduler``, the worker processes of the local cluster.
     chunk_size : int, optional
         Replications per task, rounded up to whole blocks of :data:`BLOCK`; default spreads the
-        blocks evenly over the workers (several tasks each, for a smooth progress bar).
+        blocks evenly over the workers (several tasks each, for a smooth progress bar), on dask
+        one block per task (even load on any cluster, little to redo when a worker is lost).
     progress : callable, optional
         Called with the number of replications each finished task completed (the command line
         passes a progress bar's ``update``).
+    executor : {"local", "dask"}
+        ``"dask"`` runs the tasks on dask.distributed (:func:`model.cluster.run_dask`): the same
+        numbers as a local run of the same seed.
+    scheduler : str, optional
+        With ``"dask"``: a running scheduler's address (``tcp://host:8786``); default a local
+        cluster of ``workers`` processes.
 
     Returns
     -------
@@ -251,22 +258,32 @@ def simulate(
         raise ValueError("replications must be at least 1")
     if workers < 1:
         raise ValueError("workers must be at least 1")
+    if executor not in ("local", "dask"):
+        raise ValueError(f"executor must be 'local' or 'dask', found {executor!r}")
     started = time.time()
     blocks = plan_blocks(replications)
     if chunk_size is None:
-        chunk_size = BLOCK * max(1, len(blocks) // (4 * workers))
+        chunk_size = BLOCK if executor == "dask" else BLOCK * max(1, len(blocks) // (4 * workers))
     tasks = list(_chunks(blocks, chunk_size))
-    if workers == 1:
-        done = {}
-        for i, task in enumerate(tasks):
-            done[i] = _run_task(scenario, seed, task)
-            if progress is not None:
-                progress(sum(n for _, n in task))
+    if executor == "dask":
+        finished = run_dask(scenario, seed, tasks, scheduler=scheduler, workers=workers)
+    elif workers == 1:
+        finished = ((i, _run_task(scenario, seed, task)) for i, task in enumerate(tasks))
     else:
-        done = _run_pool(scenario, seed, tasks, workers, progress)
+        finished = _run_pool(scenario, seed, tasks, workers)
+    done = {}
+    with contextlib.closing(finished):  # an error here also ends the workers (closing runs the pool's cleanup)
+        for i, part in finished:
+            done[i] = part
+            if progress is not None:
+                progress(sum(n for _, n in tasks[i]))
     parts = [block for i in range(len(tasks)) for block in done[i]]
-    return Results.from_blocks(
+    results = Results.from_blocks(
         scenario, parts, seed=seed, replications=replications, workers=workers,
         started=started, finished=time.time(),
     )
+    results.meta["executor"] = executor
+    if executor == "dask":
+        results.meta["scheduler"] = scheduler or "local cluster"
+    return results
 
