@@ -66,6 +66,13 @@ def fingerprint() -> str:
     return digest.hexdigest()
 
 
+def local_cluster(workers: int) -> distributed.LocalCluster:
+    """A cluster on this machine: ``workers`` single-threaded worker processes (the model's
+    blocks hold the GIL, so one thread per process), its web page on a free port (the default
+    8787 may be taken by another cluster)."""
+    return distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0")
+
+
 @contextlib.contextmanager
 def connect(scheduler: str | None = None, workers: int = 1) -> Iterator[distributed.Client]:
     """A client of the scheduler at ``scheduler``, checked to have workers that run this model.
@@ -76,8 +83,7 @@ def connect(scheduler: str | None = None, workers: int = 1) -> Iterator[distribu
     worker within :data:`WORKER_WAIT_SECONDS`, or a worker's :func:`fingerprint` differs.
     """
     if scheduler is None:
-        with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                      dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        with local_cluster(workers) as cluster, distributed.Client(cluster) as client:
             _check(client, cluster.scheduler_address)
             yield client
         return
