@@ -99,25 +99,27 @@ def connect(scheduler: str | None = None, workers: int = 1) -> Iterator[distribu
 
 
 def _check(client: distributed.Client, scheduler: str) -> None:
-    """Raise :class:`ClusterError` unless the cluster has workers and they all run this model."""
+    """Raise :class:`ClusterError` unless the cluster has workers and they and the scheduler all
+    run this model."""
     try:
         client.wait_for_workers(1, timeout=WORKER_WAIT_SECONDS)
     except TimeoutError:
         raise ClusterError(f"the dask scheduler at {scheduler} has no workers; start some with "
                            f"`dask worker {scheduler}` on each machine") from None
     mine = fingerprint()
-    try:
-        theirs = client.run(fingerprint)
-    except Exception as exc:  # a worker without the model (or a broken one): its own error, in one line
+    try:  # the scheduler too: it unpickles the tasks
+        theirs = {f"scheduler {scheduler}": client.run_on_scheduler(fingerprint)}
+        theirs.update({f"worker {address}": value for address, value in client.run(fingerprint).items()})
+    except Exception as exc:  # a machine without the model (or a broken one): its own error, in one line
         why = (str(exc).splitlines() or [""])[0]
-        raise ClusterError(f"the dask workers of {scheduler} cannot run the model ({type(exc).__name__}: {why}); "
-                           "install this checkout on every worker machine (./setup.sh) and start the workers "
-                           "from its .venv") from None
+        raise ClusterError(f"the dask cluster of {scheduler} cannot run the model ({type(exc).__name__}: {why}); "
+                           "install this checkout on the scheduler's and every worker's machine (./setup.sh) and "
+                           "start them from its .venv") from None
     for address, other in sorted(theirs.items()):
         if other != mine:
-            raise ClusterError(f"dask worker {address} runs another copy of the model or of "
+            raise ClusterError(f"dask {address} runs another copy of the model or of "
                                f"{'/'.join(NUMERIC_PACKAGES)} than this machine, so its numbers could differ; install "
-                               "this checkout there (./setup.sh) and restart the worker from its .venv")
+                               "this checkout there (./setup.sh) and restart it from its .venv")
 
 
 def run_dask(scenario: Scenario, seed: int, tasks: list[list[tuple[int, int]]], *, scheduler: str | None = None,
