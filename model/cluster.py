@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from collections.abc import Iterator
+from concurrent.futures import CancelledError
 from importlib import metadata
 from pathlib import Path
 
@@ -38,8 +39,9 @@ class ClusterError(RuntimeError):
     run another copy of the model. Raised before anything is computed."""
 
 
-class LostWorkers(RuntimeError):
-    """Workers died so often under one task that dask gave up on it (``KilledWorker``)."""
+class ClusterFault(RuntimeError):
+    """The cluster failed during a run: workers died so often under one task that dask gave up
+    on it (``KilledWorker``), or the connection to the scheduler was lost."""
 
 
 def run_tasks(scenario: Scenario, seed: int, blocks: list[tuple[int, int]]) -> list[BlockResult]:
@@ -144,9 +146,10 @@ def run_dask(scenario: Scenario, seed: int, tasks: list[list[tuple[int, int]]], 
     ------
     ClusterError
         Before anything runs (see :func:`connect`).
-    LostWorkers
+    ClusterFault
         When dask gave up on a task after its workers died (``distributed.scheduler.allowed-failures``
-        times, 3 by default); a single lost worker is retried without changing any number.
+        times, 3 by default), or the scheduler was lost; a single lost worker is retried without
+        changing any number.
     """
     with connect(scheduler, workers) as client:
         held = client.submit(_same, scenario, pure=False)
@@ -156,8 +159,11 @@ def run_dask(scenario: Scenario, seed: int, tasks: list[list[tuple[int, int]]], 
                 try:
                     blocks = future.result()
                 except distributed.KilledWorker:
-                    raise LostWorkers("dask workers died again and again while running the same blocks (killed, "
-                                      "or out of memory), so dask gave up on them") from None
+                    raise ClusterFault("dask workers died again and again while running the same blocks (killed, "
+                                       "or out of memory), so dask gave up on them") from None
+                except (OSError, CancelledError):  # the scheduler went away: its tasks are cancelled
+                    raise ClusterFault(f"the connection to the dask scheduler at {scheduler or 'the local cluster'} "
+                                       "was lost during the run") from None
                 future.release()
                 yield futures[future], blocks
         finally:  # a run left early (an error, Ctrl-C) leaves no work queued on a shared cluster

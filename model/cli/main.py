@@ -12,7 +12,7 @@ import threading
 import traceback
 
 from ..budget import check_budget
-from ..cluster import ClusterError, LostWorkers
+from ..cluster import ClusterError, ClusterFault
 from ..engine import DEFAULT_REPLICATIONS, WorkerError
 from ..scenario import ScenarioError
 from .calibration import add_calibration_parser, cmd_calibration
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM
         print("interrupted: what was in progress was not saved; outputs finished before it are kept", file=sys.stderr)
         return 143 if isinstance(exc, Terminated) else 130
-    except (WorkerError, LostWorkers) as exc:  # a fault of the machine, not of the input nor of the model
+    except (WorkerError, ClusterFault) as exc:  # a fault of the machine, not of the input nor of the model
         print(f"error: {exc}; what was in progress was not saved (outputs finished before it are kept); run it again",
               file=sys.stderr)
         return 3
