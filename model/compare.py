@@ -202,7 +202,8 @@ def _settings(loaded: list[Scenario | Run], replications: int | None, seed: int 
     return (DEFAULT_SEED if seed is None else seed, DEFAULT_REPLICATIONS if replications is None else replications)
 
 
-def build_comparison(items, replications: int | None = None, seed: int | None = None, workers: int = 1) -> Comparison:
+def build_comparison(items, replications: int | None = None, seed: int | None = None, workers: int = 1,
+                     executor: str = "local", scheduler: str | None = None) -> Comparison:
     """Run what needs running, check the runs can be paired, and build the table.
 
     Parameters
@@ -216,6 +217,8 @@ def build_comparison(items, replications: int | None = None, seed: int | None = 
         that contradicts a saved run raises :class:`CompareError`.
     workers : int
         Processes for each simulation.
+    executor, scheduler : str, optional
+        Where to simulate, as for :func:`model.simulate` (the same numbers either way).
 
     Raises
     ------
@@ -227,7 +230,8 @@ def build_comparison(items, replications: int | None = None, seed: int | None = 
         raise CompareError("give at least two scenarios or runs to compare")
     _check_names([x.name for x in loaded])  # before simulating anything
     seed, replications = _settings(loaded, replications, seed)
-    runs = [simulate(x, replications, seed, workers=workers) if isinstance(x, Scenario) else x for x in loaded]
+    runs = [simulate(x, replications, seed, workers=workers, executor=executor, scheduler=scheduler)
+            if isinstance(x, Scenario) else x for x in loaded]
     _check(runs)
     return Comparison(tuple(runs), comparison_table(runs), seed, replications)
 

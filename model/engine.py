@@ -14,6 +14,7 @@ wherever their structure is the same (common random numbers).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import multiprocessing
@@ -27,9 +28,11 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from typing import Any
 
 from .blocks import BLOCK, BlockResult, plan_blocks, run_block
+from .cluster import run_dask, run_tasks
 from .results import Results, _meta
 from .scenario import Scenario
 from .streaming import Aggregate, PackedFlags, StreamedResults, StreamLayout, summarise
@@ -160,8 +163,8 @@ def _unspool(path: str) -> Any:
     return blocks
 
 
-def _run_pool(work: Callable[[list[tuple[int, int]]], Any], tasks: list[list[tuple[int, int]]], workers: int,
-              progress: Callable[[int], None] | None) -> Iterator[tuple[int, Any]]:
+def _run_pool(work: Callable[[list[tuple[int, int]]], Any], tasks: list[list[tuple[int, int]]],
+              workers: int) -> Iterator[tuple[int, Any]]:
     """Run ``work`` on each of ``tasks`` on ``workers`` processes: yields (task index, its result)
     as tasks finish.
 
@@ -180,11 +183,7 @@ def _run_pool(work: Callable[[list[tuple[int, int]]], Any], tasks: list[list[tup
             while pending:
                 finished, pending = wait(pending, timeout=WATCH_SECONDS, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    i = futures[future]
-                    result = _unspool(future.result())
-                    if progress is not None:
-                        progress(sum(n for _, n in tasks[i]))
-                    yield i, result
+                    yield futures[future], _unspool(future.result())
                 if pending:
                     _check_workers(seen)
         except (BrokenProcessPool, WorkerError) as exc:  # a worker died: end the others, never wait on it
@@ -195,7 +194,7 @@ def _run_pool(work: Callable[[list[tuple[int, int]]], Any], tasks: list[list[tup
             if isinstance(exc, WorkerError):
                 raise
             raise WorkerError("a worker process died while the run was under way (killed, or out of memory)") from None
-        except BaseException:  # do not wait for the other tasks, only for the blocks under way
+        except BaseException:  # do not wait for the other tasks, only for the blocks under way (also when closed early)
             stop.set()
             pool.shutdown(wait=True, cancel_futures=True)
             raise
@@ -232,23 +231,39 @@ def _chunks(blocks: list[tuple[int, int]], chunk_size: int) -> Iterator[list[tup
         yield blocks[i : i + per]
 
 
-def _tasks(blocks: list[tuple[int, int]], workers: int, chunk_size: int | None) -> list[list[tuple[int, int]]]:
-    if chunk_size is None:
-        chunk_size = BLOCK * max(1, len(blocks) // (4 * workers))
-    return list(_chunks(blocks, chunk_size))
+@dataclass(frozen=True)
+class _Execution:
+    """Where and how a run's tasks go: this process, local worker processes, or dask."""
 
+    workers: int
+    chunk_size: int | None
+    progress: Callable[[int], None] | None
+    executor: str
+    scheduler: str | None
 
-def _execute(work: Callable[[list[tuple[int, int]]], Any], tasks: list[list[tuple[int, int]]], workers: int,
-             progress: Callable[[int], None] | None) -> Iterator[tuple[int, Any]]:
-    """(task index, ``work(task)``) for every task, in this process or on ``workers`` processes."""
-    if workers > 1:
-        yield from _run_pool(work, tasks, workers, progress)
-        return
-    for i, task in enumerate(tasks):
-        result = work(task)
-        if progress is not None:
-            progress(sum(n for _, n in task))
-        yield i, result
+    def tasks(self, blocks: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+        chunk_size = self.chunk_size
+        if chunk_size is None:
+            chunk_size = BLOCK if self.executor == "dask" else BLOCK * max(1, len(blocks) // (4 * self.workers))
+        return list(_chunks(blocks, chunk_size))
+
+    def run(self, fns: tuple[Callable, Callable], scenario: Scenario, args: tuple, blocks: list[tuple[int, int]]
+            ) -> Iterator[tuple[int, Any]]:
+        """(task index, ``fn(scenario, *args, task)``) for every task of ``blocks``; ``fns`` is
+        the local function (which obeys a stop) and the pure one dask runs."""
+        tasks = self.tasks(blocks)
+        local, pure = fns
+        if self.executor == "dask":
+            finished = run_dask(pure, scenario, args, tasks, scheduler=self.scheduler, workers=self.workers)
+        elif self.workers == 1:
+            finished = ((i, local(scenario, *args, task)) for i, task in enumerate(tasks))
+        else:
+            finished = _run_pool(functools.partial(local, scenario, *args), tasks, self.workers)
+        with contextlib.closing(finished):  # an error here also ends the workers (closing runs the pool's cleanup)
+            for i, part in finished:
+                if self.progress is not None:
+                    self.progress(sum(n for _, n in tasks[i]))
+                yield i, part
 
 
 def simulate(
@@ -259,6 +274,8 @@ def simulate(
     chunk_size: int | None = None,
     progress: Callable[[int], None] | None = None,
     stream: bool | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
 ):
     """Simulate ``scenario`` and evaluate every modelled target.
 
@@ -272,10 +289,12 @@ def simulate(
     seed : int
         Root seed; the same seed gives the same results for any ``workers``/``chunk_size``.
     workers : int
-        Processes to run chunks in (1 runs in this process).
+        Processes to run chunks in (1 runs in this process); with ``executor="dask"`` and no
+        ``scheduler``, the worker processes of the local cluster.
     chunk_size : int, optional
         Replications per task, rounded up to whole blocks of :data:`BLOCK`; default spreads the
-        blocks evenly over the workers (several tasks each, for a smooth progress bar).
+        blocks evenly over the workers (several tasks each, for a smooth progress bar), on dask
+        one block per task (even load on any cluster, little to redo when a worker is lost).
     progress : callable, optional
         Called with the number of replications each finished task completed (the command line
         passes a progress bar's ``update``).
@@ -283,6 +302,12 @@ def simulate(
         Summarise block by block instead of keeping every replication (:mod:`model.streaming`:
         the same likelihoods, quantiles within a documented bound, no sampled inputs kept).
         Default: above :data:`IN_MEMORY_MAX` replications.
+    executor : {"local", "dask"}
+        ``"dask"`` runs the tasks on dask.distributed (:func:`model.cluster.run_dask`): the same
+        numbers as a local run of the same seed.
+    scheduler : str, optional
+        With ``"dask"``: a running scheduler's address (``tcp://host:8786``); default a local
+        cluster of ``workers`` processes.
 
     Returns
     -------
@@ -300,22 +325,30 @@ def simulate(
         raise ValueError("replications must be at least 1")
     if workers < 1:
         raise ValueError("workers must be at least 1")
+    if executor not in ("local", "dask"):
+        raise ValueError(f"executor must be 'local' or 'dask', found {executor!r}")
     started = time.time()
     blocks = plan_blocks(replications)
     if stream is None:
         stream = replications > IN_MEMORY_MAX
+    how = _Execution(workers, chunk_size, progress, executor, scheduler)
     if stream:
-        return _simulate_streamed(scenario, seed, replications, blocks, workers, chunk_size, progress, started)
-    tasks = _tasks(blocks, workers, chunk_size)
-    done = dict(_execute(functools.partial(_run_task, scenario, seed), tasks, workers, progress))
-    parts = [block for i in range(len(tasks)) for block in done[i]]
-    return Results.from_blocks(
-        scenario, parts, seed=seed, replications=replications, workers=workers,
-        started=started, finished=time.time(),
-    )
+        results = _simulate_streamed(scenario, seed, replications, blocks, how, started)
+    else:
+        done = dict(how.run((_run_task, run_tasks), scenario, (seed,), blocks))
+        parts = [block for i in range(len(done)) for block in done[i]]
+        results = Results.from_blocks(
+            scenario, parts, seed=seed, replications=replications, workers=workers,
+            started=started, finished=time.time(),
+        )
+    results.meta["executor"] = executor
+    if executor == "dask":
+        results.meta["scheduler"] = scheduler or "local cluster"
+    return results
 
 
-def _simulate_streamed(scenario, seed, replications, blocks, workers, chunk_size, progress, started):
+def _simulate_streamed(scenario: Scenario, seed: int, replications: int, blocks: list[tuple[int, int]],
+                       how: _Execution, started: float) -> StreamedResults:
     """:func:`simulate` block by block: the pilot block (block 0, whatever the workers) sets the
     sketch's bins (:mod:`model.sketch`); every other task returns an :class:`Aggregate`."""
     b0, n0 = blocks[0]
@@ -324,12 +357,11 @@ def _simulate_streamed(scenario, seed, replications, blocks, workers, chunk_size
     total = Aggregate(layout)
     total.add(b0, pilot)
     del pilot
-    if progress is not None:
-        progress(n0)
+    if how.progress is not None:
+        how.progress(n0)
     if blocks[1:]:
-        work = functools.partial(_stream_task, scenario, seed, layout)
-        for _, part in _execute(work, _tasks(blocks[1:], workers, chunk_size), workers, progress):
+        for _, part in how.run((_stream_task, summarise), scenario, (seed, layout), blocks[1:]):
             total.merge(part)
-    meta = {**_meta(workers, started, time.time()), "streamed": True}
+    meta = {**_meta(how.workers, started, time.time()), "streamed": True}
     return StreamedResults(scenario, seed, replications, {}, {}, PackedFlags(layout.targets, total.flags), meta,
                            {}, total)

@@ -41,7 +41,8 @@ def parse_value(text: str) -> Any:
 
 
 def sweep(
-    scenario: Scenario, key: str, values, replications: int | None = None, seed: int | None = None, workers: int = 1
+    scenario: Scenario, key: str, values, replications: int | None = None, seed: int | None = None, workers: int = 1,
+    executor: str = "local", scheduler: str | None = None,
 ) -> Comparison:
     """Run ``scenario`` at each value of lever ``key`` (common random numbers).
 
@@ -53,7 +54,7 @@ def sweep(
         ``"module.name"`` of a lever.
     values : sequence
         Values to try (each validated against the lever's declaration before anything runs).
-    replications, seed, workers
+    replications, seed, workers, executor, scheduler
         As for :func:`model.compare.build_comparison`.
 
     Returns
@@ -76,7 +77,7 @@ def sweep(
         raise ScenarioError(
             ORIGIN, f"levers.{key}", f"the scenario is named {scenario.name!r} like a sweep value; rename it"
         )
-    comparison = build_comparison([scenario, *variants], replications, seed, workers)
+    comparison = build_comparison([scenario, *variants], replications, seed, workers, executor, scheduler)
     return dataclasses.replace(comparison, sweep={"lever": key, "values": values, "reference": scenario.levers[key]})
 
 

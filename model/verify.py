@@ -142,6 +142,8 @@ RUN_SCHEMA = {
     "packages": (lambda v: isinstance(v, dict) and all(x is None or isinstance(x, str) for x in v.values()),
                  "a table of package versions"),
     "workers": (lambda v: _is_int(v, 1), "a whole number >= 1"),
+    "executor": (lambda v: v in ("local", "dask"), '"local" or "dask"'),
+    "scheduler": (lambda v: isinstance(v, str), "text (a dask scheduler address)"),
     "started": (lambda v: isinstance(v, str), "text (a time)"),
     "finished": (lambda v: isinstance(v, str), "text (a time)"),
     "seconds": (_is_number, "a number"),

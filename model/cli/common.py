@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import difflib
 import os
+import re
 import sys
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
+from ..cluster import ClusterError, connect
 from ..engine import DEFAULT_REPLICATIONS, DEFAULT_SEED
 from ..targets import load_registry
 
@@ -74,6 +77,58 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", "-j", type=worker_count, default=1,
                         help="processes to run in (default 1; at most the machine's cores)")
     add_scenario_path(parser)
+
+
+#: ``--scheduler``: [scheme://]host[:port], host a name, an IPv4 address or an [IPv6] one.
+_ADDRESS = re.compile(r"^(?:(?:tcp|tls|ws|wss|ucx)://)?(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])"
+                      r"(?::(?P<port>[0-9]{1,5}))?$")
+
+
+def scheduler_address(text: str) -> str:
+    """``--scheduler``: a dask scheduler's address, ``tcp://host:8786`` (dask's default port if
+    none is given)."""
+    match = _ADDRESS.match(text)
+    if match is None or not 0 < int(match["port"] or 8786) < 65536:
+        raise argparse.ArgumentTypeError(f"not a dask scheduler address, found {text!r}; give one like "
+                                         "tcp://host:8786 (what `dask scheduler` prints)")
+    return text
+
+
+def add_executor_options(parser: argparse.ArgumentParser) -> None:
+    """``--executor`` and ``--scheduler``, the same for every command that simulates on request."""
+    parser.add_argument("--executor", choices=("local", "dask"), default="local",
+                        help="where the blocks run: local (this machine, --workers processes) or dask "
+                             "(dask.distributed: --scheduler, or a local cluster of --workers processes); "
+                             "the numbers are the same (default local)")
+    parser.add_argument("--scheduler", type=scheduler_address, default=None, metavar="ADDRESS",
+                        help="with --executor dask: a running dask scheduler, e.g. tcp://host:8786 "
+                             "(default: a local cluster started for the run)")
+
+
+def executor_options(args) -> dict[str, Any]:
+    """``executor``/``scheduler`` keywords for :func:`model.simulate` from ``--executor`` and
+    ``--scheduler``; a given scheduler is checked before anything runs (it answers, has workers,
+    and they run this model), so a bad one writes nothing."""
+    if args.executor != "dask":
+        if args.scheduler is not None:
+            raise UsageError("--scheduler needs --executor dask")
+        return {"executor": "local"}
+    if args.scheduler is not None:
+        try:
+            with connect(args.scheduler):
+                pass
+        except ClusterError as exc:
+            raise UsageError(str(exc)) from None
+    return {"executor": "dask", "scheduler": args.scheduler}
+
+
+def executor_text(args) -> str:
+    """How a run is executed, for the line printed before it."""
+    if args.executor != "dask":
+        return f"{args.workers} worker(s)"
+    if args.scheduler is not None:
+        return f"on the dask cluster at {args.scheduler}"
+    return f"on a local dask cluster of {args.workers} worker(s)"
 
 
 def add_scenario_path(parser: argparse.ArgumentParser) -> None:

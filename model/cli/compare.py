@@ -19,7 +19,14 @@ from ..reference import toml_value
 from ..runs import RunError
 from ..scenario import load_scenario
 from ..sweep import parse_value, sweep, sweep_table
-from .common import UsageError, add_common_options, add_sampling_options, check_target_ids
+from .common import (
+    UsageError,
+    add_common_options,
+    add_executor_options,
+    add_sampling_options,
+    check_target_ids,
+    executor_options,
+)
 
 
 def add_compare_parser(sub) -> None:
@@ -35,6 +42,7 @@ def add_compare_parser(sub) -> None:
         "--out", type=Path, default=None, help="output directory (default runs/compare-<name1>-<name2>...)"
     )
     add_common_options(compare)
+    add_executor_options(compare)
     compare.add_argument("--xlsx", action="store_true", help="also write comparison.xlsx (Excel, Chinese headers)")
     compare.add_argument("--all", action="store_true", help="print district targets too")
 
@@ -64,6 +72,7 @@ def add_sweep_parser(sub) -> None:
         "--out", type=Path, default=None, help="output directory (default runs/sweep-<scenario>-<lever>)"
     )
     add_common_options(sweep)
+    add_executor_options(sweep)
 
 
 def cmd_compare(args) -> int:
@@ -71,7 +80,8 @@ def cmd_compare(args) -> int:
     try:
         items = load_items(args.items, tuple(args.scenario_path))
         out = check_out_dir(args.out or default_out(items))
-        comparison = build_comparison(items, args.replications, args.seed, workers=args.workers)
+        comparison = build_comparison(items, args.replications, args.seed, workers=args.workers,
+                                      **executor_options(args))
         saved = save_comparison(comparison, out, xlsx=args.xlsx)
     except (CompareError, RunError, WriteError) as exc:
         raise UsageError(str(exc)) from exc
@@ -100,6 +110,7 @@ def cmd_compare(args) -> int:
 def cmd_sweep(args) -> int:
     check_target_ids(args.targets or [], "--targets")
     scenario = load_scenario(args.scenario, tuple(args.scenario_path))
+    where = executor_options(args)
     out = args.out or Path("runs") / f"sweep-{scenario.name}-{args.lever.rpartition('.')[2]}"
     try:
         out = check_out_dir(out)
@@ -110,6 +121,7 @@ def cmd_sweep(args) -> int:
             args.replications,
             args.seed,
             workers=args.workers,
+            **where,
         )
         tidy = sweep_table(comparison)
         saved = save_comparison(comparison, out, extra={"sweep.csv": tidy})

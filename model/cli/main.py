@@ -12,6 +12,7 @@ import threading
 import traceback
 
 from ..budget import check_budget
+from ..cluster import ClusterError, ClusterFault
 from ..engine import DEFAULT_REPLICATIONS, WorkerError
 from ..scenario import ScenarioError
 from .calibration import add_calibration_parser, cmd_calibration
@@ -90,13 +91,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _check_replications(args)
         return COMMANDS[args.command](args)
-    except (ScenarioError, UsageError) as exc:
+    except (ScenarioError, UsageError, ClusterError) as exc:  # ClusterError: the scheduler went away mid-command
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM
         print("interrupted: what was in progress was not saved; outputs finished before it are kept", file=sys.stderr)
         return 143 if isinstance(exc, Terminated) else 130
-    except WorkerError as exc:  # a fault of the machine, not of the input nor of the model
+    except (WorkerError, ClusterFault) as exc:  # a fault of the machine, not of the input nor of the model
         print(f"error: {exc}; what was in progress was not saved (outputs finished before it are kept); run it again",
               file=sys.stderr)
         return 3

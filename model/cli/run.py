@@ -24,8 +24,11 @@ from ..scenario import Scenario, load_scenario
 from .common import (
     UsageError,
     add_common_options,
+    add_executor_options,
     add_sampling_options,
     check_target_ids,
+    executor_options,
+    executor_text,
     positive,
     progress_bar,
 )
@@ -43,6 +46,7 @@ def add_run_parser(sub) -> None:
         help="output directory (default runs/<name>); with several scenarios, the parent of one directory per scenario",
     )
     add_common_options(run)
+    add_executor_options(run)
     run.add_argument(
         "--chunk-size",
         type=positive("chunk size"),
@@ -166,13 +170,14 @@ def cmd_run(args) -> int:
     check_target_ids(args.drivers or [], "--drivers")
     scenarios = _load_all(args.scenarios, args.scenario_path)
     dirs = _out_dirs(scenarios, args.out)
+    where = executor_options(args)
     headline = {}
     for scenario, out in zip(scenarios, dirs):
         print(printable(f"\n== {scenario.name}: {scenario.title_zh} / {scenario.title_en}"))
-        print(f"   {args.replications} replications, seed {args.seed}, {args.workers} worker(s)")
+        print(f"   {args.replications} replications, seed {args.seed}, {executor_text(args)}")
         with progress_bar(args.replications) as bar:
             results = simulate(scenario, args.replications, args.seed, workers=args.workers,
-                               chunk_size=args.chunk_size, progress=bar.update)
+                               chunk_size=args.chunk_size, progress=bar.update, **where)
         saved = _save(results, out, args.xlsx)
         _print_run(results, args)
         print(f"   saved to {saved}/  ({results.meta['seconds']:.1f} s)")
