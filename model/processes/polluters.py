@@ -73,7 +73,9 @@ def close_vectorised(service: np.ndarray, start: float, teams: int) -> np.ndarra
 
     Case ``j`` (in list order) takes the team that frees first: it starts at
     ``max(start, earliest free time)`` and ends ``service`` later. The first ``teams`` cases
-    start at ``start`` together.
+    start at ``start`` together. The teams' free times are kept sorted per replication, so the
+    earliest is row 0 and a case's end replaces it by a sorted insertion (two elementwise
+    passes, no ``argmin``); which of several equally early teams takes a case changes no time.
     """
     _check(service, start, teams)
     n, k = service.shape
@@ -81,14 +83,20 @@ def close_vectorised(service: np.ndarray, start: float, teams: int) -> np.ndarra
     cols = np.ascontiguousarray(service.T)  # (K, n): case j is row j
     out = np.empty((k, n))
     out[:c] = float(start) + cols[:c]
-    free = out[:c].T.copy()  # (n, c) times the teams become free (a copy, also when c = 1)
-    flat, base = free.reshape(-1), np.arange(n) * c
+    if c < k:
+        a = np.sort(out[:c], axis=0)  # (c, n) free times, sorted per replication
+        b, tmp = np.empty_like(a), np.empty((c - 1, n))
     for j in range(c, k):  # every team is busy from ``start`` on, so no max() with it
-        pos = free.argmin(axis=1)
-        pos += base
         end = out[j]
-        np.add(flat.take(pos), cols[j], out=end)
-        flat.put(pos, end)
+        np.add(a[0], cols[j], out=end)
+        if c == 1:
+            a[0] = end
+            continue
+        # drop row 0 and insert ``end``: row i becomes min(a[i + 1], max(a[i], end))
+        np.maximum(a[:-1], end, out=tmp)
+        np.minimum(a[1:], tmp, out=b[:-1])
+        np.maximum(a[-1], end, out=b[-1])
+        a, b = b, a
     return np.ascontiguousarray(out.T)
 
 

@@ -19,39 +19,54 @@ from model.processes.zombie import (
     ZombieInputs,
     ZombieTimes,
     check_inputs,
-    court_factor_at,
     disposal,
     disposed_share,
     topup_instants,
 )
 
 
-def _fifo_servers(arrival: np.ndarray, service: np.ndarray, active: np.ndarray, servers: int,
-                  free: np.ndarray | None = None,
+def _fifo_servers(arrival: np.ndarray, service: np.ndarray, needed: np.ndarray, free: np.ndarray,
                   factor: tuple[Sequence[float], np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """First-come ``servers``-slot queue over the columns in order; rows are replications.
+    """First-come queue on the slots ``free``; positions along axis 0, replications along axis 1.
 
-    Inactive columns occupy no slot. Returns the start and the end of service ``(n, K)`` [yr]:
-    start = ``max(arrival, earliest free slot)``, end = start + service; arrivals must be
-    nondecreasing along rows. ``free`` (n, extra) adds slots that are free from the given times
-    (``inf``: never); ``factor`` = (times, factors (n, J)) multiplies the service of a column
-    that starts after ``times[j]`` by ``factors[:, j]`` (:func:`zombie.court_factor_at`).
+    ``arrival``, ``service`` (K, n) [yr], arrivals nondecreasing along axis 0. Position ``j``
+    is served in the first ``needed[j]`` replications (``needed`` nonincreasing: sort the
+    replications first) and takes the slot that frees first: start = ``max(arrival, earliest
+    free)``, end = start + service. ``free`` (S, n): when each slot is free (``-inf``: from the
+    start, ``inf``: never). ``factor`` = (times, factors (J, n)) multiplies the service of a
+    position that starts after ``times[j]`` by ``factors[j]`` (as :func:`zombie.court_factor_at`).
+    Returns start and end (K, n), ``inf`` where not served.
+
+    The slots are kept sorted per replication, so the earliest is row 0 and an end replaces it
+    by a sorted insertion (two elementwise passes) instead of an ``argmin`` and a scatter: which
+    of several equally early slots is taken never changes a time.
     """
-    n, k = arrival.shape
-    free = np.full((n, servers), -np.inf) if free is None else np.concatenate(
-        [np.full((n, servers), -np.inf), free], axis=1)
-    servers = free.shape[1]
-    start = np.full((n, k), np.inf)
-    end = np.full((n, k), np.inf)
-    rows = np.arange(n)
-    used = np.flatnonzero(active.any(axis=0))
-    for j in range(used[-1] + 1 if used.size else 0):
-        slot = free.argmin(axis=1) if servers > 1 else np.zeros(n, np.intp)
-        earliest = free[rows, slot]
-        s = np.maximum(arrival[:, j], earliest)
-        e = s + (service[:, j] if factor is None else service[:, j] * court_factor_at(s, *factor))
-        start[:, j], end[:, j] = s, e
-        free[rows, slot] = np.where(active[:, j], e, earliest)
+    k, n = arrival.shape
+    start, end = np.full((k, n), np.inf), np.full((k, n), np.inf)
+    a = np.sort(free, axis=0)
+    b, tmp = np.empty_like(a), np.empty((max(a.shape[0] - 1, 0), n))
+    for j in range(k):
+        r = int(needed[j])
+        if r == 0:
+            break
+        s, e = start[j, :r], end[j, :r]
+        np.maximum(arrival[j, :r], a[0, :r], out=s)
+        if factor is None:
+            np.add(s, service[j, :r], out=e)
+        else:
+            f = np.ones(r)
+            for t, fj in zip(factor[0], factor[1]):
+                np.copyto(f, fj[:r], where=s > t)
+            np.multiply(service[j, :r], f, out=e)
+            np.add(s, e, out=e)
+        if a.shape[0] == 1:
+            a[0, :r] = e
+            continue
+        # remove the earliest (row 0) and insert e: row i becomes min(a[i+1], max(a[i], e))
+        np.maximum(a[:-1, :r], e, out=tmp[:, :r])
+        np.minimum(a[1:, :r], tmp[:, :r], out=b[:-1, :r])
+        np.maximum(a[-1, :r], e, out=b[-1, :r])
+        a, b = b, a
     return start, end
 
 
@@ -86,12 +101,31 @@ def _row_groups(count: np.ndarray, min_rows: int = 128) -> list[np.ndarray]:
     return groups
 
 
+def _by_column(rows: np.ndarray, *arrays: np.ndarray) -> list[np.ndarray]:
+    """(n, K) arrays as C-contiguous (K, n), replications in the order ``rows``."""
+    return [np.ascontiguousarray(a[rows].T) for a in arrays]
+
+
+def _by_row(rows: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`_by_column` for one array: (K, n) in the order ``rows`` -> (n, K)."""
+    out = np.empty(a.shape[::-1])
+    out[rows] = a.T
+    return out
+
+
+def _served(per_row: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Replications with the most positions first, and how many of them reach each of ``k``
+    positions (nonincreasing), for :func:`_fifo_servers`."""
+    return np.argsort(-per_row, kind="stable"), np.count_nonzero(per_row[:, None] > np.arange(k), axis=0)
+
+
 def _twin(inputs: ZombieInputs, teams: int, court_capacity: int, fund_initial: float,
           fund_topups: Sequence[float], topup_times: Sequence[float],
           free: np.ndarray | None = None,
           factor: tuple[Sequence[float], np.ndarray] | None = None) -> ZombieTimes:
-    """The twin on one group of replications (inputs already checked); ``free`` and ``factor``
-    as in :func:`_fifo_servers`, for the teams and the court."""
+    """The twin on one group of replications (inputs already checked); ``free`` (n, extra)
+    adds team slots free from the given times, ``factor`` = (times, factors (n, J)) the
+    court-time factors (both from the feedback)."""
     n, k = inputs.arrival.shape
     base = (np.arange(n) * k)[:, None]
     def take(a, flat):
@@ -101,7 +135,13 @@ def _twin(inputs: ZombieInputs, teams: int, court_capacity: int, fund_initial: f
             ("arrival", "prep", "route", "route_time", "court_time", "cost")}
     valid = np.arange(k)[None, :] < inputs.count[:, None]  # in work order: a prefix
     cost = take(firm["cost"], ow)
-    _, team = _fifo_servers(take(firm["arrival"], ow), take(firm["prep"], ow), valid, int(teams), free)
+    # working teams: the real firms of a replication are the first in the order of work
+    rows, needed = _served(inputs.count, k)
+    slots = np.full((n, int(teams)), -np.inf)
+    slots = slots if free is None else np.concatenate([slots, free], axis=1)
+    _, team = _fifo_servers(*_by_column(rows, take(firm["arrival"], ow), take(firm["prep"], ow)),
+                            needed, *_by_column(rows, slots))
+    team = _by_row(rows, team)
     need = valid & (cost > 0)
     fo = np.argsort(np.where(need, team, np.inf), axis=1, kind="stable") + base
     need_f = take(need, fo)
@@ -113,9 +153,14 @@ def _twin(inputs: ZombieInputs, teams: int, court_capacity: int, fund_initial: f
     court = valid & (take(firm["route"], ow) == COURT)
     ready_f = take(np.where(court, funded, np.inf), fo)
     co = take(fo, np.argsort(ready_f, axis=1, kind="stable") + base)  # ties: fund order
+    # the court: the funded bankruptcies come first in court order; those never funded
+    # (the fund ran dry) never start
+    rows, needed = _served(np.count_nonzero(court & np.isfinite(funded), axis=1), k)
+    by_court = None if factor is None else (factor[0], *_by_column(rows, factor[1]))
+    starts, ends = _fifo_servers(*_by_column(rows, take(funded, co), take(take(firm["court_time"], ow), co)),
+                                 needed, np.full((int(court_capacity), n), -np.inf), by_court)
+    starts, ends = _by_row(rows, starts), _by_row(rows, ends)
     court_start, court_end = np.full((n, k), np.inf), np.empty((n, k))
-    starts, ends = _fifo_servers(take(funded, co), take(take(firm["court_time"], ow), co),
-                                 take(court, co), int(court_capacity), factor=factor)
     court_end.reshape(-1)[co] = ends
     court_start.reshape(-1)[co[take(court, co)]] = starts[take(court, co)]
     done = np.where(court, court_end, funded + take(firm["route_time"], ow))
