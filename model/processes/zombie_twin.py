@@ -19,14 +19,14 @@ from model.processes.zombie import (
     ZombieInputs,
     ZombieTimes,
     check_inputs,
-    disposal,
     disposed_share,
     topup_instants,
 )
 
 
 def _fifo_servers(arrival: np.ndarray, service: np.ndarray, needed: np.ndarray, free: np.ndarray,
-                  factor: tuple[Sequence[float], np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+                  factor: tuple[Sequence[float], np.ndarray] | None = None,
+                  until: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """First-come queue on the slots ``free``; positions along axis 0, replications along axis 1.
 
     ``arrival``, ``service`` (K, n) [yr], arrivals nondecreasing along axis 0. Position ``j``
@@ -35,38 +35,58 @@ def _fifo_servers(arrival: np.ndarray, service: np.ndarray, needed: np.ndarray, 
     free)``, end = start + service. ``free`` (S, n): when each slot is free (``-inf``: from the
     start, ``inf``: never). ``factor`` = (times, factors (J, n)) multiplies the service of a
     position that starts after ``times[j]`` by ``factors[j]`` (as :func:`zombie.court_factor_at`).
-    Returns start and end (K, n), ``inf`` where not served.
+    Returns start and end (K, n), ``inf`` where not served. With ``until`` the queue stops
+    once every replication's next start is later (starts never fall along axis 0): what
+    starts after ``until`` is left ``inf``.
 
-    The slots are kept sorted per replication, so the earliest is row 0 and an end replaces it
-    by a sorted insertion (two elementwise passes) instead of an ``argmin`` and a scatter: which
-    of several equally early slots is taken never changes a time.
+    The first positions take the slots free from the start, so they start on arrival (no loop).
+    Then the slots are kept sorted per replication: the earliest is row 0, and an end replaces
+    it by a sorted insertion (two elementwise passes) instead of an ``argmin`` and a scatter;
+    which of several equally early slots is taken never changes a time.
     """
     k, n = arrival.shape
     start, end = np.full((k, n), np.inf), np.full((k, n), np.inf)
+
+    def serve(s: np.ndarray, service: np.ndarray, e: np.ndarray) -> None:  # e = s + service * factor
+        if factor is None:
+            np.add(s, service, out=e)
+            return
+        f = np.ones(s.shape)
+        for t, fj in zip(factor[0], factor[1]):
+            np.copyto(f, fj[: s.shape[-1]], where=s > t)
+        np.multiply(service, f, out=e)
+        np.add(s, e, out=e)
+
     a = np.sort(free, axis=0)
-    b, tmp = np.empty_like(a), np.empty((max(a.shape[0] - 1, 0), n))
-    for j in range(k):
-        r = int(needed[j])
-        if r == 0:
-            break
+    m = min(k, int(np.argmin(np.append(np.all(a == -np.inf, axis=1), False))))  # slots free from the start
+    if m:
+        start[:m] = arrival[:m]
+        serve(start[:m], service[:m], end[:m])
+        unserved = np.arange(n)[None, :] >= needed[:m, None]
+        start[:m][unserved] = end[:m][unserved] = np.inf
+        a = np.sort(np.concatenate([end[:m], a[m:]]), axis=0)
+    b, tmp = np.empty_like(a), np.empty((a.shape[0] - 1, n))
+    r = n + 1
+    for j in range(m, k):
+        if needed[j] != r:  # views on the replications still served
+            r = int(needed[j])
+            if r == 0:
+                break
+            va, vb = (a[0, :r], a[:-1, :r], a[1:, :r], a[-1, :r]), (b[0, :r], b[:-1, :r], b[1:, :r], b[-1, :r])
+            vt = tmp[:, :r]
         s, e = start[j, :r], end[j, :r]
-        np.maximum(arrival[j, :r], a[0, :r], out=s)
+        np.maximum(arrival[j, :r], va[0], out=s)
         if factor is None:
             np.add(s, service[j, :r], out=e)
         else:
-            f = np.ones(r)
-            for t, fj in zip(factor[0], factor[1]):
-                np.copyto(f, fj[:r], where=s > t)
-            np.multiply(service[j, :r], f, out=e)
-            np.add(s, e, out=e)
-        if a.shape[0] == 1:
-            a[0, :r] = e
-            continue
-        # remove the earliest (row 0) and insert e: row i becomes min(a[i+1], max(a[i], e))
-        np.maximum(a[:-1, :r], e, out=tmp[:, :r])
-        np.minimum(a[1:, :r], tmp[:, :r], out=b[:-1, :r])
-        np.maximum(a[-1, :r], e, out=b[-1, :r])
-        a, b = b, a
+            serve(s, service[j, :r], e)
+        if until is not None and s.min() > until:
+            break
+        # drop the earliest (row 0) and insert e: row i becomes min(a[i + 1], max(a[i], e))
+        np.maximum(va[1], e, out=vt)
+        np.minimum(va[2], vt, out=vb[1])
+        np.maximum(va[3], e, out=vb[3])
+        va, vb, a, b = vb, va, b, a
     return start, end
 
 
@@ -119,57 +139,64 @@ def _served(per_row: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return np.argsort(-per_row, kind="stable"), np.count_nonzero(per_row[:, None] > np.arange(k), axis=0)
 
 
-def _twin(inputs: ZombieInputs, teams: int, court_capacity: int, fund_initial: float,
-          fund_topups: Sequence[float], topup_times: Sequence[float],
-          free: np.ndarray | None = None,
-          factor: tuple[Sequence[float], np.ndarray] | None = None) -> ZombieTimes:
-    """The twin on one group of replications (inputs already checked); ``free`` (n, extra)
-    adds team slots free from the given times, ``factor`` = (times, factors (n, J)) the
-    court-time factors (both from the feedback)."""
-    n, k = inputs.arrival.shape
+def _prepare(inputs: ZombieInputs, rows: np.ndarray) -> dict[str, np.ndarray]:
+    """What every run of the queue on the replications ``rows`` shares: their firms in the
+    order of work, trimmed to their largest count (``(m, K)`` each), and the team queue's
+    positions by column."""
+    count = inputs.count[rows]
+    k = max(1, int(count.max(initial=0)))
+    pos = np.arange(k)[None, :]
+    valid = pos < count[:, None]  # in work order: a prefix
+    order = np.where(valid, inputs.order[rows, :k], pos)
+    g = {f: np.take_along_axis(getattr(inputs, f)[rows, :k], order, axis=1) for f in
+         ("arrival", "prep", "route", "route_time", "court_time", "cost")}
+    team_rows, team_needed = _served(count, k)
+    arrival_t, prep_t = _by_column(team_rows, g.pop("arrival"), g.pop("prep"))
+    g.update(rows=rows, count=count, order=order, valid=valid, need=valid & (g["cost"] > 0),
+             court=valid & (g.pop("route") == COURT), team_rows=team_rows, team_needed=team_needed,
+             arrival_t=arrival_t, prep_t=prep_t)
+    return g
+
+
+def _run(g: dict[str, np.ndarray], teams: int, court_capacity: int, fund_initial: float,
+         fund_topups: Sequence[float], topup_times: Sequence[float],
+         free: np.ndarray | None = None, factor: tuple[Sequence[float], np.ndarray] | None = None,
+         until: float | None = None) -> tuple[np.ndarray, ...]:
+    """One run of the twin on a prepared group (:func:`_prepare`): team_done, funded, done,
+    court_start ``(m, K)`` in the order of work. ``free`` (m, extra) adds team slots free from
+    the given times, ``factor`` = (times, factors (m, J)) the court-time factors (both from
+    the feedback). With ``until`` only what happens by then is exact (later times: ``inf``)."""
+    valid, need, court = g["valid"], g["need"], g["court"]
+    n, k = valid.shape
     base = (np.arange(n) * k)[:, None]
     def take(a, flat):
         return a.reshape(-1)[flat]  # a: C-contiguous (n, K)
-    ow = inputs.order + base  # flat index: work position -> firm
-    firm = {f: np.ascontiguousarray(getattr(inputs, f)) for f in
-            ("arrival", "prep", "route", "route_time", "court_time", "cost")}
-    valid = np.arange(k)[None, :] < inputs.count[:, None]  # in work order: a prefix
-    cost = take(firm["cost"], ow)
-    # working teams: the real firms of a replication are the first in the order of work
-    rows, needed = _served(inputs.count, k)
-    slots = np.full((n, int(teams)), -np.inf)
-    slots = slots if free is None else np.concatenate([slots, free], axis=1)
-    _, team = _fifo_servers(*_by_column(rows, take(firm["arrival"], ow), take(firm["prep"], ow)),
-                            needed, *_by_column(rows, slots))
+    rows = g["team_rows"]
+    slots = np.full((int(teams), n), -np.inf)
+    slots = slots if free is None else np.concatenate([slots, *_by_column(rows, free)])
+    _, team = _fifo_servers(g["arrival_t"], g["prep_t"], g["team_needed"], slots, until=until)
     team = _by_row(rows, team)
-    need = valid & (cost > 0)
     fo = np.argsort(np.where(need, team, np.inf), axis=1, kind="stable") + base
     need_f = take(need, fo)
     grant_f = _fund_grants(np.where(need_f, take(team, fo), np.inf),
-                           np.where(need_f, take(cost, fo), 0.0),
+                           np.where(need_f, take(g["cost"], fo), 0.0),
                            fund_initial, fund_topups, topup_times)
     funded = team.copy()
     funded.reshape(-1)[fo[need_f]] = grant_f[need_f]
-    court = valid & (take(firm["route"], ow) == COURT)
     ready_f = take(np.where(court, funded, np.inf), fo)
     co = take(fo, np.argsort(ready_f, axis=1, kind="stable") + base)  # ties: fund order
     # the court: the funded bankruptcies come first in court order; those never funded
     # (the fund ran dry) never start
     rows, needed = _served(np.count_nonzero(court & np.isfinite(funded), axis=1), k)
     by_court = None if factor is None else (factor[0], *_by_column(rows, factor[1]))
-    starts, ends = _fifo_servers(*_by_column(rows, take(funded, co), take(take(firm["court_time"], ow), co)),
-                                 needed, np.full((int(court_capacity), n), -np.inf), by_court)
+    starts, ends = _fifo_servers(*_by_column(rows, take(funded, co), take(g["court_time"], co)),
+                                 needed, np.full((int(court_capacity), n), -np.inf), by_court, until)
     starts, ends = _by_row(rows, starts), _by_row(rows, ends)
     court_start, court_end = np.full((n, k), np.inf), np.empty((n, k))
     court_end.reshape(-1)[co] = ends
     court_start.reshape(-1)[co[take(court, co)]] = starts[take(court, co)]
-    done = np.where(court, court_end, funded + take(firm["route_time"], ow))
-    out = []
-    for t in (team, funded, done, court_start):
-        by_firm = np.full(n * k, np.nan)
-        by_firm[ow[valid]] = t[valid]
-        out.append(by_firm.reshape(n, k))
-    return ZombieTimes(*out)
+    done = np.where(court, court_end, funded + g["route_time"])
+    return team, funded, done, court_start
 
 
 def _reserve_free(teams: np.ndarray, times: Sequence[float]) -> np.ndarray:
@@ -182,25 +209,13 @@ def _reserve_free(teams: np.ndarray, times: Sequence[float]) -> np.ndarray:
     return free
 
 
-def _grouped(inputs: ZombieInputs, args: tuple, teams: np.ndarray | None,
-             factor: np.ndarray | None, times: Sequence[float]) -> ZombieTimes:
-    """The twin over groups of replications of similar firm counts, each trimmed to its own
-    largest count; ``teams``/``factor`` (n, J) the feedback's response (None: no feedback)."""
-    n, k = inputs.arrival.shape
-    out = [np.full((n, k), np.nan) for _ in range(4)]
-    for rows in _row_groups(inputs.count):
-        kg = max(1, int(inputs.count[rows].max(initial=0)))
-        pos = np.arange(kg)[None, :]
-        count = inputs.count[rows]
-        order = np.where(pos < count[:, None], inputs.order[rows, :kg], pos)
-        sub = ZombieInputs(count, *(getattr(inputs, f)[rows, :kg] for f in (
-            "arrival", "route", "prep", "route_time", "court_time", "cost")), order)
-        extra = {} if teams is None else {"free": _reserve_free(teams[rows], times),
-                                          "factor": (tuple(times), factor[rows])}
-        group = _twin(sub, *args, **extra)
-        for o, t in zip(out, (group.team_done, group.funded, group.done, group.court_start)):
-            o[rows, :kg] = t
-    return ZombieTimes(*out)
+def _feedback_args(g: dict[str, np.ndarray], teams: np.ndarray, factor: np.ndarray,
+                   times: Sequence[float]) -> dict:
+    """The feedback's response on a prepared group as :func:`_run` takes it."""
+    rows = g["rows"]
+    f = factor[rows]
+    return {"free": _reserve_free(teams[rows], times),  # factor 1 everywhere: the plain loop
+            "factor": None if np.all(f == 1.0) else (tuple(times), f)}
 
 
 def simulate_vectorised_detail(
@@ -218,20 +233,33 @@ def simulate_vectorised_detail(
     With ``feedback`` the queue is run once more per assessment: run ``j`` carries the
     responses to assessments before ``j``, which change nothing before their own instants, so
     it holds the state at assessment ``j`` that the SimPy process measures; the last run
-    carries every response.
+    carries every response. The runs for an assessment stop at its instant: nothing that
+    starts later (team, fund or court queues are first come, first served) changes what is
+    disposed by then.
     """
     check_inputs(inputs, teams, court_capacity, fund_initial, fund_topups, topup_times)
     args = (teams, court_capacity, fund_initial, fund_topups, topup_times)
+    groups = [_prepare(inputs, rows) for rows in _row_groups(inputs.count)]
+    n, k = inputs.arrival.shape
     if feedback is None:
-        return _grouped(inputs, args, None, None, ())
-    n = inputs.arrival.shape[0]
-    feedback.check(n)
-    rows, times = np.arange(n), feedback.times
-    shares = np.full((n, len(times)), np.nan)
-    added, factor = np.zeros((n, len(times)), np.int64), np.ones((n, len(times)))
-    for j, t in enumerate(times):
-        run = _grouped(inputs, args, added, factor, times)
-        disposed = disposal(inputs.route, run.done, run.court_start, feedback.when_accepted)
-        shares[:, j] = disposed_share(disposed, inputs.count, t)
-        added, factor = feedback.responses(rows, shares)
-    return _grouped(inputs, args, added, factor, times)
+        runs = [_run(g, *args) for g in groups]
+    else:
+        feedback.check(n)
+        times = feedback.times
+        shares = np.full((n, len(times)), np.nan)
+        added, factor = np.zeros((n, len(times)), np.int64), np.ones((n, len(times)))
+        for j, t in enumerate(times):
+            for g in groups:
+                _, _, done, court_start = _run(g, *args, **_feedback_args(g, added, factor, times), until=t)
+                disposed = np.where(g["court"], court_start, done) if feedback.when_accepted else done
+                shares[g["rows"], j] = disposed_share(np.where(g["valid"], disposed, np.nan), g["count"], t)
+            added, factor = feedback.responses(np.arange(n), shares)
+        runs = [_run(g, *args, **_feedback_args(g, added, factor, times)) for g in groups]
+    out = [np.full((n, k), np.nan) for _ in range(4)]
+    for g, run in zip(groups, runs):  # back from the order of work to the firms
+        rows, valid, kg = g["rows"], g["valid"], g["valid"].shape[1]
+        for o, t in zip(out, run):
+            by_firm = np.full(valid.shape, np.nan)
+            np.put_along_axis(by_firm, g["order"], np.where(valid, t, np.nan), axis=1)
+            o[rows, :kg] = by_firm
+    return ZombieTimes(*out)
