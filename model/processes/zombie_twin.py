@@ -36,8 +36,8 @@ def _fifo_servers(arrival: np.ndarray, service: np.ndarray, needed: np.ndarray, 
     start, ``inf``: never). ``factor`` = (times, factors (J, n)) multiplies the service of a
     position that starts after ``times[j]`` by ``factors[j]`` (as :func:`zombie.court_factor_at`).
     Returns start and end (K, n), ``inf`` where not served. With ``until`` the queue stops
-    once every replication's next start is later (starts never fall along axis 0): what
-    starts after ``until`` is left ``inf``.
+    once every replication's next start is later (starts never fall along axis 0): the ends
+    of what starts after ``until`` are left ``inf``.
 
     The first positions take the slots free from the start, so they start on arrival (no loop).
     Then the slots are kept sorted per replication: the earliest is row 0, and an end replaces
@@ -66,6 +66,8 @@ def _fifo_servers(arrival: np.ndarray, service: np.ndarray, needed: np.ndarray, 
         start[:m][unserved] = end[:m][unserved] = np.inf
         a = np.sort(np.concatenate([end[:m], a[m:]]), axis=0)
     b, tmp = np.empty_like(a), np.empty((a.shape[0] - 1, n))
+    times, factors = factor if factor is not None else ((), ())
+    f, later = np.empty(n), np.empty(n, bool)
     r = n + 1
     for j in range(m, k):
         if needed[j] != r:  # views on the replications still served
@@ -73,15 +75,20 @@ def _fifo_servers(arrival: np.ndarray, service: np.ndarray, needed: np.ndarray, 
             if r == 0:
                 break
             va, vb = (a[0, :r], a[:-1, :r], a[1:, :r], a[-1, :r]), (b[0, :r], b[:-1, :r], b[1:, :r], b[-1, :r])
-            vt = tmp[:, :r]
+            vt, vf, vl, vfac = tmp[:, :r], f[:r], later[:r], [fj[:r] for fj in factors]
         s, e = start[j, :r], end[j, :r]
         np.maximum(arrival[j, :r], va[0], out=s)
+        if until is not None and np.minimum.reduce(s) > until:
+            break
         if factor is None:
             np.add(s, service[j, :r], out=e)
-        else:
-            serve(s, service[j, :r], e)
-        if until is not None and s.min() > until:
-            break
+        else:  # as serve(), on buffers
+            vf.fill(1.0)
+            for t, fj in zip(times, vfac):
+                np.greater(s, t, out=vl)
+                np.copyto(vf, fj, where=vl)
+            np.multiply(service[j, :r], vf, out=e)
+            np.add(s, e, out=e)
         # drop the earliest (row 0) and insert e: row i becomes min(a[i + 1], max(a[i], e))
         np.maximum(va[1], e, out=vt)
         np.minimum(va[2], vt, out=vb[1])
