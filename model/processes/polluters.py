@@ -73,7 +73,9 @@ def close_vectorised(service: np.ndarray, start: float, teams: int) -> np.ndarra
 
     Case ``j`` (in list order) takes the team that frees first: it starts at
     ``max(start, earliest free time)`` and ends ``service`` later. The first ``teams`` cases
-    start at ``start`` together.
+    start at ``start`` together. The teams' free times are kept sorted per replication, so the
+    earliest is row 0 and a case's end replaces it by a sorted insertion (two elementwise
+    passes, no ``argmin``); which of several equally early teams takes a case changes no time.
     """
     _check(service, start, teams)
     n, k = service.shape
@@ -81,14 +83,20 @@ def close_vectorised(service: np.ndarray, start: float, teams: int) -> np.ndarra
     cols = np.ascontiguousarray(service.T)  # (K, n): case j is row j
     out = np.empty((k, n))
     out[:c] = float(start) + cols[:c]
-    free = out[:c].T.copy()  # (n, c) times the teams become free (a copy, also when c = 1)
-    flat, base = free.reshape(-1), np.arange(n) * c
+    if c < k:
+        a = np.sort(out[:c], axis=0)  # (c, n) free times, sorted per replication
+        b, tmp = np.empty_like(a), np.empty((c - 1, n))
     for j in range(c, k):  # every team is busy from ``start`` on, so no max() with it
-        pos = free.argmin(axis=1)
-        pos += base
         end = out[j]
-        np.add(flat.take(pos), cols[j], out=end)
-        flat.put(pos, end)
+        np.add(a[0], cols[j], out=end)
+        if c == 1:
+            a[0] = end
+            continue
+        # drop row 0 and insert ``end``: row i becomes min(a[i + 1], max(a[i], end))
+        np.maximum(a[:-1], end, out=tmp)
+        np.minimum(a[1:], tmp, out=b[:-1])
+        np.maximum(a[-1], end, out=b[-1])
+        a, b = b, a
     return np.ascontiguousarray(out.T)
 
 
@@ -102,6 +110,16 @@ def _check(service: np.ndarray, start: float, teams: int) -> None:
 
 
 # ---------------------------------------------------------------------------- revival
+def _at(a: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``a[rows, cols]`` for a 2-D array, read through its memory layout (a flat ``take`` is
+    several times faster than fancy indexing; the per-item draws are transposed views)."""
+    if a.flags.c_contiguous:
+        return a.reshape(-1).take(rows * a.shape[1] + cols)
+    if a.flags.f_contiguous:
+        return a.T.reshape(-1).take(cols * a.shape[0] + rows)
+    return a[rows, cols]
+
+
 @dataclass(frozen=True)
 class Revival:
     """Firms that revive by the horizon, one entry each: replication ``rows``, firm index
@@ -161,8 +179,10 @@ def revival(closed: np.ndarray, e_revive: np.ndarray, u_detect: np.ndarray, haza
     # revived = closed + e / h <= until needs e <= h * (until - closed) <= h * (until - min closed)
     bound = np.where(h > 0, h * (until - closed.min(axis=1, initial=np.inf)), -1.0)
     bound = np.nextafter(bound.astype(e_revive.dtype), np.inf)  # no upcast; rounded up: a superset
-    rows, firm = np.nonzero(e_revive <= bound[:, None])
-    revived = closed[rows, firm] + e_revive[rows, firm].astype(float) / h[rows]
+    flat = np.flatnonzero(np.ascontiguousarray(e_revive <= bound[:, None]))  # row-major order
+    rows = flat // closed.shape[1]
+    firm = flat - rows * closed.shape[1]
+    revived = _at(closed, rows, firm) + _at(e_revive, rows, firm).astype(float) / h[rows]
     keep = revived <= until
     rows, firm, revived = rows[keep], firm[keep], revived[keep]
     if f == 0:
@@ -171,6 +191,6 @@ def revival(closed: np.ndarray, e_revive: np.ndarray, u_detect: np.ndarray, haza
     with np.errstate(divide="ignore", invalid="ignore"):
         # patrols missed before the one that finds it: geometric on {0, 1, ...} by inversion
         missed = np.where(p >= 1, 0.0, np.where(
-            p > 0, np.floor(np.log1p(-u_detect[rows, firm].astype(float)) / np.log1p(-p)), np.inf))
+            p > 0, np.floor(np.log1p(-_at(u_detect, rows, firm).astype(float)) / np.log1p(-p)), np.inf))
     first = origin + np.maximum(np.ceil((revived - origin) * f), 0.0) / f
     return Revival(rows, firm, revived, first + missed / f, n)

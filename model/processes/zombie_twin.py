@@ -19,39 +19,81 @@ from model.processes.zombie import (
     ZombieInputs,
     ZombieTimes,
     check_inputs,
-    court_factor_at,
-    disposal,
     disposed_share,
     topup_instants,
 )
 
 
-def _fifo_servers(arrival: np.ndarray, service: np.ndarray, active: np.ndarray, servers: int,
-                  free: np.ndarray | None = None,
-                  factor: tuple[Sequence[float], np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """First-come ``servers``-slot queue over the columns in order; rows are replications.
+def _fifo_servers(arrival: np.ndarray, service: np.ndarray, needed: np.ndarray, free: np.ndarray,
+                  factor: tuple[Sequence[float], np.ndarray] | None = None,
+                  until: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """First-come queue on the slots ``free``; positions along axis 0, replications along axis 1.
 
-    Inactive columns occupy no slot. Returns the start and the end of service ``(n, K)`` [yr]:
-    start = ``max(arrival, earliest free slot)``, end = start + service; arrivals must be
-    nondecreasing along rows. ``free`` (n, extra) adds slots that are free from the given times
-    (``inf``: never); ``factor`` = (times, factors (n, J)) multiplies the service of a column
-    that starts after ``times[j]`` by ``factors[:, j]`` (:func:`zombie.court_factor_at`).
+    ``arrival``, ``service`` (K, n) [yr], arrivals nondecreasing along axis 0. Position ``j``
+    is served in the first ``needed[j]`` replications (``needed`` nonincreasing: sort the
+    replications first) and takes the slot that frees first: start = ``max(arrival, earliest
+    free)``, end = start + service. ``free`` (S, n): when each slot is free (``-inf``: from the
+    start, ``inf``: never). ``factor`` = (times, factors (J, n)) multiplies the service of a
+    position that starts after ``times[j]`` by ``factors[j]`` (as :func:`zombie.court_factor_at`).
+    Returns start and end (K, n), ``inf`` where not served. With ``until`` the queue stops
+    once every replication's next start is later (starts never fall along axis 0): the ends
+    of what starts after ``until`` are left ``inf``.
+
+    The first positions take the slots free from the start, so they start on arrival (no loop).
+    Then the slots are kept sorted per replication: the earliest is row 0, and an end replaces
+    it by a sorted insertion (two elementwise passes) instead of an ``argmin`` and a scatter;
+    which of several equally early slots is taken never changes a time.
     """
-    n, k = arrival.shape
-    free = np.full((n, servers), -np.inf) if free is None else np.concatenate(
-        [np.full((n, servers), -np.inf), free], axis=1)
-    servers = free.shape[1]
-    start = np.full((n, k), np.inf)
-    end = np.full((n, k), np.inf)
-    rows = np.arange(n)
-    used = np.flatnonzero(active.any(axis=0))
-    for j in range(used[-1] + 1 if used.size else 0):
-        slot = free.argmin(axis=1) if servers > 1 else np.zeros(n, np.intp)
-        earliest = free[rows, slot]
-        s = np.maximum(arrival[:, j], earliest)
-        e = s + (service[:, j] if factor is None else service[:, j] * court_factor_at(s, *factor))
-        start[:, j], end[:, j] = s, e
-        free[rows, slot] = np.where(active[:, j], e, earliest)
+    k, n = arrival.shape
+    start, end = np.full((k, n), np.inf), np.full((k, n), np.inf)
+
+    def serve(s: np.ndarray, service: np.ndarray, e: np.ndarray) -> None:  # e = s + service * factor
+        if factor is None:
+            np.add(s, service, out=e)
+            return
+        f = np.ones(s.shape)
+        for t, fj in zip(factor[0], factor[1]):
+            np.copyto(f, fj[: s.shape[-1]], where=s > t)
+        np.multiply(service, f, out=e)
+        np.add(s, e, out=e)
+
+    a = np.sort(free, axis=0)
+    m = min(k, int(np.argmin(np.append(np.all(a == -np.inf, axis=1), False))))  # slots free from the start
+    if m:
+        start[:m] = arrival[:m]
+        serve(start[:m], service[:m], end[:m])
+        unserved = np.arange(n)[None, :] >= needed[:m, None]
+        start[:m][unserved] = end[:m][unserved] = np.inf
+        a = np.sort(np.concatenate([end[:m], a[m:]]), axis=0)
+    b, tmp = np.empty_like(a), np.empty((a.shape[0] - 1, n))
+    times, factors = factor if factor is not None else ((), ())
+    f, later = np.empty(n), np.empty(n, bool)
+    r = n + 1
+    for j in range(m, k):
+        if needed[j] != r:  # views on the replications still served
+            r = int(needed[j])
+            if r == 0:
+                break
+            va, vb = (a[0, :r], a[:-1, :r], a[1:, :r], a[-1, :r]), (b[0, :r], b[:-1, :r], b[1:, :r], b[-1, :r])
+            vt, vf, vl, vfac = tmp[:, :r], f[:r], later[:r], [fj[:r] for fj in factors]
+        s, e = start[j, :r], end[j, :r]
+        np.maximum(arrival[j, :r], va[0], out=s)
+        if until is not None and np.minimum.reduce(s) > until:
+            break
+        if factor is None:
+            np.add(s, service[j, :r], out=e)
+        else:  # as serve(), on buffers
+            vf.fill(1.0)
+            for t, fj in zip(times, vfac):
+                np.greater(s, t, out=vl)
+                np.copyto(vf, fj, where=vl)
+            np.multiply(service[j, :r], vf, out=e)
+            np.add(s, e, out=e)
+        # drop the earliest (row 0) and insert e: row i becomes min(a[i + 1], max(a[i], e))
+        np.maximum(va[1], e, out=vt)
+        np.minimum(va[2], vt, out=vb[1])
+        np.maximum(va[3], e, out=vb[3])
+        va, vb, a, b = vb, va, b, a
     return start, end
 
 
@@ -86,45 +128,82 @@ def _row_groups(count: np.ndarray, min_rows: int = 128) -> list[np.ndarray]:
     return groups
 
 
-def _twin(inputs: ZombieInputs, teams: int, court_capacity: int, fund_initial: float,
-          fund_topups: Sequence[float], topup_times: Sequence[float],
-          free: np.ndarray | None = None,
-          factor: tuple[Sequence[float], np.ndarray] | None = None) -> ZombieTimes:
-    """The twin on one group of replications (inputs already checked); ``free`` and ``factor``
-    as in :func:`_fifo_servers`, for the teams and the court."""
-    n, k = inputs.arrival.shape
+def _by_column(rows: np.ndarray, *arrays: np.ndarray) -> list[np.ndarray]:
+    """(n, K) arrays as C-contiguous (K, n), replications in the order ``rows``."""
+    return [np.ascontiguousarray(a[rows].T) for a in arrays]
+
+
+def _by_row(rows: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`_by_column` for one array: (K, n) in the order ``rows`` -> (n, K)."""
+    out = np.empty(a.shape[::-1])
+    out[rows] = a.T
+    return out
+
+
+def _served(per_row: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Replications with the most positions first, and how many of them reach each of ``k``
+    positions (nonincreasing), for :func:`_fifo_servers`."""
+    return np.argsort(-per_row, kind="stable"), np.count_nonzero(per_row[:, None] > np.arange(k), axis=0)
+
+
+def _prepare(inputs: ZombieInputs, rows: np.ndarray) -> dict[str, np.ndarray]:
+    """What every run of the queue on the replications ``rows`` shares: their firms in the
+    order of work, trimmed to their largest count (``(m, K)`` each), and the team queue's
+    positions by column."""
+    count = inputs.count[rows]
+    k = max(1, int(count.max(initial=0)))
+    pos = np.arange(k)[None, :]
+    valid = pos < count[:, None]  # in work order: a prefix
+    order = np.where(valid, inputs.order[rows, :k], pos)
+    g = {f: np.take_along_axis(getattr(inputs, f)[rows, :k], order, axis=1) for f in
+         ("arrival", "prep", "route", "route_time", "court_time", "cost")}
+    team_rows, team_needed = _served(count, k)
+    arrival_t, prep_t = _by_column(team_rows, g.pop("arrival"), g.pop("prep"))
+    g.update(rows=rows, count=count, order=order, valid=valid, need=valid & (g["cost"] > 0),
+             court=valid & (g.pop("route") == COURT), team_rows=team_rows, team_needed=team_needed,
+             arrival_t=arrival_t, prep_t=prep_t)
+    return g
+
+
+def _run(g: dict[str, np.ndarray], teams: int, court_capacity: int, fund_initial: float,
+         fund_topups: Sequence[float], topup_times: Sequence[float],
+         free: np.ndarray | None = None, factor: tuple[Sequence[float], np.ndarray] | None = None,
+         until: float | None = None) -> tuple[np.ndarray, ...]:
+    """One run of the twin on a prepared group (:func:`_prepare`): team_done, funded, done,
+    court_start ``(m, K)`` in the order of work. ``free`` (m, extra) adds team slots free from
+    the given times, ``factor`` = (times, factors (m, J)) the court-time factors (both from
+    the feedback). With ``until`` only what happens by then is exact (later times: ``inf``)."""
+    valid, need, court = g["valid"], g["need"], g["court"]
+    n, k = valid.shape
     base = (np.arange(n) * k)[:, None]
     def take(a, flat):
         return a.reshape(-1)[flat]  # a: C-contiguous (n, K)
-    ow = inputs.order + base  # flat index: work position -> firm
-    firm = {f: np.ascontiguousarray(getattr(inputs, f)) for f in
-            ("arrival", "prep", "route", "route_time", "court_time", "cost")}
-    valid = np.arange(k)[None, :] < inputs.count[:, None]  # in work order: a prefix
-    cost = take(firm["cost"], ow)
-    _, team = _fifo_servers(take(firm["arrival"], ow), take(firm["prep"], ow), valid, int(teams), free)
-    need = valid & (cost > 0)
+    rows = g["team_rows"]
+    slots = np.full((int(teams), n), -np.inf)
+    slots = slots if free is None else np.concatenate([slots, *_by_column(rows, free)])
+    _, team = _fifo_servers(g["arrival_t"], g["prep_t"], g["team_needed"], slots, until=until)
+    team = _by_row(rows, team)
     fo = np.argsort(np.where(need, team, np.inf), axis=1, kind="stable") + base
     need_f = take(need, fo)
     grant_f = _fund_grants(np.where(need_f, take(team, fo), np.inf),
-                           np.where(need_f, take(cost, fo), 0.0),
+                           np.where(need_f, take(g["cost"], fo), 0.0),
                            fund_initial, fund_topups, topup_times)
     funded = team.copy()
     funded.reshape(-1)[fo[need_f]] = grant_f[need_f]
-    court = valid & (take(firm["route"], ow) == COURT)
     ready_f = take(np.where(court, funded, np.inf), fo)
     co = take(fo, np.argsort(ready_f, axis=1, kind="stable") + base)  # ties: fund order
+    # the court: the funded bankruptcies come first in court order; those never funded
+    # (the fund ran dry) never start
+    rows, needed = _served(np.count_nonzero(court & np.isfinite(funded), axis=1), k)
+    by_court = None if factor is None else (factor[0], *_by_column(rows, factor[1]))
+    starts, ends = _fifo_servers(*_by_column(rows, take(funded, co), take(g["court_time"], co)),
+                                 needed, np.full((int(court_capacity), n), -np.inf), by_court, until)
+    starts, ends = _by_row(rows, starts), _by_row(rows, ends)
     court_start, court_end = np.full((n, k), np.inf), np.empty((n, k))
-    starts, ends = _fifo_servers(take(funded, co), take(take(firm["court_time"], ow), co),
-                                 take(court, co), int(court_capacity), factor=factor)
     court_end.reshape(-1)[co] = ends
     court_start.reshape(-1)[co[take(court, co)]] = starts[take(court, co)]
-    done = np.where(court, court_end, funded + take(firm["route_time"], ow))
-    out = []
-    for t in (team, funded, done, court_start):
-        by_firm = np.full(n * k, np.nan)
-        by_firm[ow[valid]] = t[valid]
-        out.append(by_firm.reshape(n, k))
-    return ZombieTimes(*out)
+    done = np.where(court, court_end, funded + g["route_time"])
+    return team, funded, done, court_start
 
 
 def _reserve_free(teams: np.ndarray, times: Sequence[float]) -> np.ndarray:
@@ -137,25 +216,13 @@ def _reserve_free(teams: np.ndarray, times: Sequence[float]) -> np.ndarray:
     return free
 
 
-def _grouped(inputs: ZombieInputs, args: tuple, teams: np.ndarray | None,
-             factor: np.ndarray | None, times: Sequence[float]) -> ZombieTimes:
-    """The twin over groups of replications of similar firm counts, each trimmed to its own
-    largest count; ``teams``/``factor`` (n, J) the feedback's response (None: no feedback)."""
-    n, k = inputs.arrival.shape
-    out = [np.full((n, k), np.nan) for _ in range(4)]
-    for rows in _row_groups(inputs.count):
-        kg = max(1, int(inputs.count[rows].max(initial=0)))
-        pos = np.arange(kg)[None, :]
-        count = inputs.count[rows]
-        order = np.where(pos < count[:, None], inputs.order[rows, :kg], pos)
-        sub = ZombieInputs(count, *(getattr(inputs, f)[rows, :kg] for f in (
-            "arrival", "route", "prep", "route_time", "court_time", "cost")), order)
-        extra = {} if teams is None else {"free": _reserve_free(teams[rows], times),
-                                          "factor": (tuple(times), factor[rows])}
-        group = _twin(sub, *args, **extra)
-        for o, t in zip(out, (group.team_done, group.funded, group.done, group.court_start)):
-            o[rows, :kg] = t
-    return ZombieTimes(*out)
+def _feedback_args(g: dict[str, np.ndarray], teams: np.ndarray, factor: np.ndarray,
+                   times: Sequence[float]) -> dict:
+    """The feedback's response on a prepared group as :func:`_run` takes it."""
+    rows = g["rows"]
+    f = factor[rows]
+    return {"free": _reserve_free(teams[rows], times),  # factor 1 everywhere: the plain loop
+            "factor": None if np.all(f == 1.0) else (tuple(times), f)}
 
 
 def simulate_vectorised_detail(
@@ -173,20 +240,33 @@ def simulate_vectorised_detail(
     With ``feedback`` the queue is run once more per assessment: run ``j`` carries the
     responses to assessments before ``j``, which change nothing before their own instants, so
     it holds the state at assessment ``j`` that the SimPy process measures; the last run
-    carries every response.
+    carries every response. The runs for an assessment stop at its instant: nothing that
+    starts later (team, fund or court queues are first come, first served) changes what is
+    disposed by then.
     """
     check_inputs(inputs, teams, court_capacity, fund_initial, fund_topups, topup_times)
     args = (teams, court_capacity, fund_initial, fund_topups, topup_times)
+    groups = [_prepare(inputs, rows) for rows in _row_groups(inputs.count)]
+    n, k = inputs.arrival.shape
     if feedback is None:
-        return _grouped(inputs, args, None, None, ())
-    n = inputs.arrival.shape[0]
-    feedback.check(n)
-    rows, times = np.arange(n), feedback.times
-    shares = np.full((n, len(times)), np.nan)
-    added, factor = np.zeros((n, len(times)), np.int64), np.ones((n, len(times)))
-    for j, t in enumerate(times):
-        run = _grouped(inputs, args, added, factor, times)
-        disposed = disposal(inputs.route, run.done, run.court_start, feedback.when_accepted)
-        shares[:, j] = disposed_share(disposed, inputs.count, t)
-        added, factor = feedback.responses(rows, shares)
-    return _grouped(inputs, args, added, factor, times)
+        runs = [_run(g, *args) for g in groups]
+    else:
+        feedback.check(n)
+        times = feedback.times
+        shares = np.full((n, len(times)), np.nan)
+        added, factor = np.zeros((n, len(times)), np.int64), np.ones((n, len(times)))
+        for j, t in enumerate(times):
+            for g in groups:
+                _, _, done, court_start = _run(g, *args, **_feedback_args(g, added, factor, times), until=t)
+                disposed = np.where(g["court"], court_start, done) if feedback.when_accepted else done
+                shares[g["rows"], j] = disposed_share(np.where(g["valid"], disposed, np.nan), g["count"], t)
+            added, factor = feedback.responses(np.arange(n), shares)
+        runs = [_run(g, *args, **_feedback_args(g, added, factor, times)) for g in groups]
+    out = [np.full((n, k), np.nan) for _ in range(4)]
+    for g, run in zip(groups, runs):  # back from the order of work to the firms
+        rows, valid, kg = g["rows"], g["valid"], g["valid"].shape[1]
+        for o, t in zip(out, run):
+            by_firm = np.full(valid.shape, np.nan)
+            np.put_along_axis(by_firm, g["order"], np.where(valid, t, np.nan), axis=1)
+            o[rows, :kg] = by_firm
+    return ZombieTimes(*out)
