@@ -52,24 +52,27 @@ def sample_inputs(scenario: Scenario, seed: int, block: int, n: int) -> dict[str
 
 
 def run_modules(scenario: Scenario, draws: dict[str, np.ndarray], seed: int, block: int,
-                only: frozenset[str] | None = None, given: dict[str, np.ndarray] | None = None,
+                changed: frozenset[str] | None = None, previous: dict[str, np.ndarray] | None = None,
                 ) -> dict[str, np.ndarray]:
     """Run every plan module on one block, in order, feeding enabled links between them.
 
-    With ``only``, the modules not in it are not run: their indicators are taken from ``given``
-    (``"module.indicator"`` -> array, as an earlier run of the same block produced them), in
-    their place in the order. Returns ``"module.indicator"`` -> array.
+    With ``previous`` (``"module.indicator"`` -> array, as an earlier run of the same block under
+    other levers produced them), a module is run again only if it is in ``changed`` (its levers
+    moved) or what the links bring it differs from what they brought it then; otherwise it would
+    compute exactly its previous indicators (the same draws, stream, levers and linked inputs),
+    which are taken instead. Returns ``"module.indicator"`` -> array.
     """
     indicators: dict[str, np.ndarray] = {}
     params = all_params()
     enabled = scenario.enabled_links
     for name in plan_modules.MODULE_NAMES:
-        if only is not None and name not in only:
-            indicators.update({k: v for k, v in (given or {}).items() if k.split(".", 1)[0] == name})
-            continue
         declared = params[name]
-        module_draws = {u: draws[f"{name}.{u}"] for u in declared.uncertainties}
         linked = linked_for(name, enabled, indicators, draws)
+        if previous is not None and name not in (changed or frozenset()) and \
+                _same_inputs(linked.inputs, linked_for(name, enabled, previous, draws).inputs):
+            indicators.update({k: v for k, v in previous.items() if k.split(".", 1)[0] == name})
+            continue
+        module_draws = {u: draws[f"{name}.{u}"] for u in declared.uncertainties}
         out = plan_modules.load(name).simulate(
             scenario.lever_values(name), module_draws, stream(seed, _MODULE, block, name), linked
         )
@@ -78,6 +81,10 @@ def run_modules(scenario: Scenario, draws: dict[str, np.ndarray], seed: int, blo
             raise RuntimeError(f"module {name} returned undeclared indicators {sorted(undeclared)}")
         indicators.update({f"{name}.{k}": v for k, v in out.items()})
     return indicators
+
+
+def _same_inputs(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> bool:
+    return a.keys() == b.keys() and all(np.array_equal(a[k], b[k], equal_nan=True) for k in a)
 
 
 def evaluate(targets: tuple[Target, ...], indicators: dict[str, np.ndarray], thresholds: dict[str, float]):

@@ -87,9 +87,9 @@ class Results(Run):
         """The Results of this run's scenario with the levers ``changes`` set, on the same draws.
 
         Draws never depend on levers, so every sampled input and every module stream is reused:
-        only the modules whose levers change, and the modules linked downstream of them, are run
-        again (block by block, as :func:`model.simulate` runs them); the others keep their
-        indicators. The result is identical to a fresh :func:`model.simulate` of the changed
+        only the modules whose levers change, and the modules downstream whose linked inputs
+        changed with them, are run again (block by block, as :func:`model.simulate` runs them,
+        :func:`model.blocks.run_modules`); the others keep their indicators. The result is identical to a fresh :func:`model.simulate` of the changed
         scenario with the same seed and replications (``tests/test_with_levers.py``).
 
         Parameters
@@ -101,14 +101,14 @@ class Results(Run):
         if not self.inputs:
             raise ValueError("this run holds no sampled inputs to re-evaluate; simulate it again")
         scenario = levers_variant(self.scenario, changes)
-        rerun = drivers_mod.downstream(frozenset(key.split(".", 1)[0] for key in changes), scenario.enabled_links)
+        changed = frozenset(key.split(".", 1)[0] for key in changes)
         started = time.time()
         registry, parts = load_registry(), []
         for b, n in plan_blocks(self.replications):
             rows = slice(b * BLOCK, b * BLOCK + n)
             draws = {k: v[rows] for k, v in self.inputs.items()}
-            kept = {k: v[rows] for k, v in self.indicators.items() if k.split(".", 1)[0] not in rerun}
-            indicators = run_modules(scenario, draws, self.seed, b, only=rerun, given=kept)
+            previous = {k: v[rows] for k, v in self.indicators.items()}
+            indicators = run_modules(scenario, draws, self.seed, b, changed=changed, previous=previous)
             values, met = evaluate(registry, indicators, scenario.thresholds)
             parts.append(BlockResult(indicators, values, met, draws))
         return Results.from_blocks(scenario, parts, seed=self.seed, replications=self.replications,

@@ -67,6 +67,14 @@ def test_only_the_reached_modules_run_again(base, monkeypatch):
     base.with_levers({"techreform.subsidy_rate": 0.5})
     # renovation_retrofit carries tech renovation to green, production_limits_gdp green to innovation
     assert set(ran) == {"techreform", "green", "innovation"}
+    ran.clear()
+    # the zombie teams change no indicator a link carries (exit shares, closures): only overcapacity
+    # reruns; what the links would bring the others is compared, not assumed
+    base.with_levers({"overcapacity.teams": 20})
+    assert set(ran) == {"overcapacity"}
+    ran.clear()
+    base.with_levers({"overcapacity.closures_ordered": False})  # closures move the exits: all downstream
+    assert {"overcapacity", "techreform", "green"} <= set(ran)
 
 
 def test_downstream_follows_the_enabled_links():
