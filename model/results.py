@@ -89,8 +89,9 @@ class Results(Run):
         Draws never depend on levers, so every sampled input and every module stream is reused:
         only the modules whose levers change, and the modules downstream whose linked inputs
         changed with them, are run again (block by block, as :func:`model.simulate` runs them,
-        :func:`model.blocks.run_modules`); the others keep their indicators. The result is identical to a fresh :func:`model.simulate` of the changed
-        scenario with the same seed and replications (``tests/test_with_levers.py``).
+        :func:`model.blocks.run_modules`); the others keep their indicators. The result is
+        identical to a fresh :func:`model.simulate` of the changed scenario with the same seed
+        and replications (``tests/test_with_levers.py``).
 
         Parameters
         ----------
