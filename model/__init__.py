@@ -5,10 +5,14 @@ Public API::
     from model import load_scenario, simulate
     results = simulate(load_scenario("scenarios/plan.toml"), replications=10_000, seed=1)
     results.summary          # DataFrame: one row per target
+    conditioned = simulate(scenario, 10_000, 1, observed="observed/2018-h1.toml")
+    conditioned.weights      # per replication, given the published figures (model.conditioning)
 """
 
 from .compare import compare
+from .conditioning import ConditioningError
 from .engine import DEFAULT_REPLICATIONS, DEFAULT_SEED, simulate
+from .observed import Observed, ObservedError, load_observed
 from .results import Results
 from .runs import Run, SavedRun, load_run
 from .scenario import Scenario, ScenarioError, load_scenario
@@ -17,6 +21,9 @@ from .targets import Target, load_registry
 __all__ = [
     "DEFAULT_REPLICATIONS",
     "DEFAULT_SEED",
+    "ConditioningError",
+    "Observed",
+    "ObservedError",
     "Results",
     "Run",
     "SavedRun",
@@ -24,6 +31,7 @@ __all__ = [
     "ScenarioError",
     "Target",
     "compare",
+    "load_observed",
     "load_registry",
     "load_run",
     "load_scenario",

@@ -29,10 +29,13 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from .blocks import BLOCK, BlockResult, plan_blocks, run_block
 from .cluster import run_dask, run_tasks
+from .conditioning import condition_run, refuse_stream
+from .observed import Observed, as_observed
 from .results import Results, _meta
 from .scenario import Scenario
 from .streaming import Aggregate, PackedFlags, StreamedResults, StreamLayout, summarise
@@ -276,6 +279,7 @@ def simulate(
     stream: bool | None = None,
     executor: str = "local",
     scheduler: str | None = None,
+    observed: Observed | str | Path | None = None,
 ):
     """Simulate ``scenario`` and evaluate every modelled target.
 
@@ -308,6 +312,10 @@ def simulate(
     scheduler : str, optional
         With ``"dask"``: a running scheduler's address (``tcp://host:8786``); default a local
         cluster of ``workers`` processes.
+    observed : Observed or path, optional
+        Observed figures (:func:`model.load_observed`) to condition the run on: ``Results.weights``
+        are then the replications' likelihood weights (:mod:`model.conditioning`). Default: the
+        scenario's own (``observed`` of its ``[scenario]`` table), if any.
 
     Returns
     -------
@@ -319,6 +327,9 @@ def simulate(
     ValueError
         For fewer than 1 replication or worker. Any larger number is run as asked:
         :func:`memory_estimate` says what it needs (the command line refuses what does not fit).
+    ObservedError
+        A bad observed file, or observed figures for a streamed run (not supported yet);
+        :class:`~model.conditioning.ConditioningError` when they leave too few effective replications.
     """
 
     if replications < 1:
@@ -331,6 +342,9 @@ def simulate(
     blocks = plan_blocks(replications)
     if stream is None:
         stream = replications > IN_MEMORY_MAX
+    observed = as_observed(scenario.observed if observed is None else observed)
+    if stream and observed is not None:
+        raise refuse_stream(observed, replications)
     how = _Execution(workers, chunk_size, progress, executor, scheduler)
     if stream:
         results = _simulate_streamed(scenario, seed, replications, blocks, how, started)
@@ -341,6 +355,8 @@ def simulate(
             scenario, parts, seed=seed, replications=replications, workers=workers,
             started=started, finished=time.time(),
         )
+        if observed is not None:
+            condition_run(results, observed)
     results.meta["executor"] = executor
     if executor == "dask":
         results.meta["scheduler"] = scheduler or "local cluster"

@@ -29,6 +29,8 @@ from . import drivers as drivers_mod
 from .atomic import atomic_directory, writing
 from .blocks import BLOCK, BlockResult, evaluate, plan_blocks, run_modules
 from .calibration import QUANTILE_COLUMNS, calibration_table
+from .conditioning import condition_run, equal_weights
+from .observed import Observed
 from .outside import outside_table, outside_view
 from .report.excel import write_workbook
 from .runs import Run
@@ -73,6 +75,13 @@ class Results(Run):
     met: dict[str, np.ndarray]
     meta: dict[str, Any] = field(default_factory=dict)
     inputs: dict[str, np.ndarray] = field(default_factory=dict)  # sampled uncertainties, (n,) each
+    #: per replication, summing to 1 (:mod:`model.conditioning`); None given: equal
+    weights: np.ndarray | None = field(default=None, kw_only=True)
+    observed: Observed | None = field(default=None, kw_only=True)  # the figures the weights condition on
+
+    def __post_init__(self) -> None:
+        if self.weights is None:
+            self.weights = equal_weights(self.replications)
 
     @classmethod
     def from_blocks(cls, scenario, blocks, *, seed, replications, workers, started, finished) -> Results:
@@ -91,7 +100,8 @@ class Results(Run):
         changed with them, are run again (block by block, as :func:`model.simulate` runs them,
         :func:`model.blocks.run_modules`); the others keep their indicators. The result is
         identical to a fresh :func:`model.simulate` of the changed scenario with the same seed
-        and replications (``tests/test_with_levers.py``).
+        and replications (``tests/test_with_levers.py``). A conditioned run is weighted again by
+        the same observed figures.
 
         Parameters
         ----------
@@ -112,8 +122,11 @@ class Results(Run):
             indicators = run_modules(scenario, draws, self.seed, b, changed=changed, previous=previous)
             values, met = evaluate(registry, indicators, scenario.thresholds)
             parts.append(BlockResult(indicators, values, met, draws))
-        return Results.from_blocks(scenario, parts, seed=self.seed, replications=self.replications,
-                                   workers=1, started=started, finished=time.time())
+        results = Results.from_blocks(scenario, parts, seed=self.seed, replications=self.replications,
+                                      workers=1, started=started, finished=time.time())
+        if self.observed is not None:  # the same figures, on the changed forecast
+            condition_run(results, self.observed)
+        return results
 
     # -- the Run interface ------------------------------------------------------------------------
     @property
@@ -206,6 +219,7 @@ def save_run(run: Run, out_dir: str | Path, xlsx: bool = False, shown: str | Pat
                 **{f"met/{k}": v for k, v in run.met.items()},
                 **{f"yearly/{k}": v for k, v in run.kept_yearly().items()},
                 **{f"quantile/{k}": v for k, v in run.stored_quantiles().items()},
+                **({"weight": run.weights} if "observed_file" in run.manifest else {}),
             )
         if xlsx:
             with writing("results.xlsx", shown):

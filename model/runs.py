@@ -13,7 +13,6 @@ interface (:class:`Run`) as a run just simulated::
 
 from __future__ import annotations
 
-import json
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ from .sketch import StoredQuantiles
 from .tables import summary_table
 from .targets import load_registry
 from .timeline import YEARS
-from .verify import RERUN, RunError, check_checksums, check_files, check_run_manifest
+from .verify import RERUN, RunError, check_checksums, check_files, check_weights, read_run_manifest
 
 __all__ = ["KEPT_YEARLY", "RUN_FILES", "Run", "RunError", "SavedRun", "load_run"]
 
@@ -70,6 +69,12 @@ class Run:
         (:func:`model.calibration.calibration_table`); None for a run saved before it existed.
     joint, departments, districts : DataFrame
         The views of :mod:`model.views`.
+    weights : ndarray
+        float64 (replications,), summing to 1: the replications' weights given the observed
+        figures of a conditioned run (:mod:`model.conditioning`), 1 / replications each otherwise;
+        weight any custom statistic with them.
+    effective_replications : float
+        Kish's effective sample size (sum w)^2 / sum w^2 [-]; the replications when unweighted.
 
     ``series(id)`` gives a published series (:mod:`model.series`) per replication and year.
     """
@@ -90,6 +95,14 @@ class Run:
         """The resolved scenario as saved (``manifest["scenario"]``: levers, uncertainties,
         thresholds, links, titles)."""
         return self.manifest["scenario"]
+
+    @property
+    def weights(self) -> np.ndarray:
+        return np.full(self.replications, 1.0 / self.replications)
+
+    @property
+    def effective_replications(self) -> float:
+        return 1.0 / float(np.sum(np.square(self.weights)))
 
     def probability(self, target_id: str) -> float:
         """Share of replications meeting ``target_id``."""
@@ -164,6 +177,11 @@ class SavedRun(Run):
     calibration: pd.DataFrame | None = None
     kept: dict[str, np.ndarray] = field(default_factory=dict)
     stored: dict[str, np.ndarray] = field(default_factory=dict)  # a streamed run's quantiles
+    saved_weights: np.ndarray | None = None  # ``weight`` of replications.npz (a conditioned run)
+
+    @property
+    def weights(self) -> np.ndarray:
+        return super().weights if self.saved_weights is None else self.saved_weights
 
     def stored_quantiles(self) -> dict[str, np.ndarray]:
         return dict(self.stored)
@@ -200,28 +218,6 @@ class SavedRun(Run):
         return f"the saved run {self.path}" if self.path is not None else f"the saved run '{self.name}'"
 
 
-def _read_manifest(path: Path) -> dict[str, Any]:
-    manifest_file = path / "manifest.json"
-    try:
-        if manifest_file.is_symlink() or not manifest_file.is_file():
-            raise RunError(path, "manifest.json is not a regular file", RERUN)
-        if manifest_file.stat().st_size > 50_000_000:  # ours are a few hundred kB at most
-            raise RunError(path, "manifest.json is far larger than a run's manifest", RERUN)
-        with open(manifest_file, encoding="utf-8") as fh:
-            manifest = json.load(fh)
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-        if isinstance(exc, RunError):
-            raise
-        raise RunError(path, f"manifest.json cannot be read ({exc})", "run the scenario again to rewrite it") from exc
-    if not isinstance(manifest, dict):
-        raise RunError(path, "manifest.json is not a JSON object", "run the scenario again to rewrite it")
-    if manifest.get("kind") == "comparison":
-        raise RunError(path, "is a comparison of several runs, not one run",
-                       f"pass its runs instead, e.g. {path / 'runs' / 'NAME'}")
-    check_run_manifest(path, manifest)
-    return manifest
-
-
 #: Numeric columns of the CSV files a saved run reads back.
 _NUMERIC = {
     "trajectories.csv": ("mean", "p10", "p25", "p50", "p75", "p90"),
@@ -250,6 +246,7 @@ def _read_replications(path: Path) -> tuple[dict[str, np.ndarray], ...]:
     met: dict[str, np.ndarray] = {}
     kept: dict[str, np.ndarray] = {}
     stored: dict[str, np.ndarray] = {}
+    weights = None
     with open(path / "replications.npz", "rb") as fh:  # closed however np.load fails
         npz = np.load(fh, allow_pickle=False)  # pickles are never loaded
         if not isinstance(npz, np.lib.npyio.NpzFile):
@@ -265,7 +262,10 @@ def _read_replications(path: Path) -> tuple[dict[str, np.ndarray], ...]:
                     kept[target] = npz[key]
                 elif kind == "quantile":
                     stored[target] = npz[key]
-    return values, met, kept, stored
+                elif key == "weight":
+                    weights = npz[key]
+    return values, met, kept, stored, weights
+
 
 
 def _check_arrays(path: Path, manifest: dict[str, Any], values, met, stored) -> dict[str, np.ndarray]:
@@ -365,7 +365,7 @@ def load_run(path: str | Path) -> SavedRun:
             "run the scenario again with `python -m model run`",
         )
     check_files(path, "run")
-    manifest = _read_manifest(path)
+    manifest = read_run_manifest(path)
     missing = [f for f in RUN_FILES if not (path / f).is_file()]
     if missing:
         raise RunError(path, f"is incomplete: {', '.join(missing)} missing", "run the scenario again to rewrite it")
@@ -376,7 +376,7 @@ def load_run(path: str | Path) -> SavedRun:
             continue  # drivers.csv, calibration.csv: runs saved before they existed
         try:
             if name == "replications.npz":
-                values, met, kept, stored = _read_replications(path)
+                values, met, kept, stored, weights = _read_replications(path)
             else:
                 frames[name] = _read_csv(path, name)
         except RunError:
@@ -390,6 +390,7 @@ def load_run(path: str | Path) -> SavedRun:
                            "run the scenario again to rewrite it") from exc
     summary_file, trajectories, drivers = frames["summary.csv"], frames["trajectories.csv"], frames["drivers.csv"]
     run = SavedRun(path, manifest, trajectories, values, _check_arrays(path, manifest, values, met, stored), drivers,
-                   frames["calibration.csv"], _check_kept(path, manifest, kept), stored)
+                   frames["calibration.csv"], _check_kept(path, manifest, kept), stored,
+                   check_weights(path, manifest, weights))
     _check_summary(path, run, summary_file)
     return run

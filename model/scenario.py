@@ -20,6 +20,7 @@ import numpy as np
 
 from .distributions import Distribution
 from .links import LINKS
+from .observed import Observed, load_observed
 from .params import all_params
 from .timeline import YEARS
 from .tomlfile import Layer, ScenarioError, find_line, is_year, read_toml, suggest, toml_text
@@ -149,6 +150,10 @@ class Scenario:
         Target id -> threshold overriding a *reading* of the registry.
     links : dict
         Link name (see :mod:`model.links`) -> on/off; links not listed are on.
+    observed : Observed or None
+        The observed figures a run of the scenario is conditioned on (``observed`` of
+        ``[scenario]``, a path relative to the file that sets it; :mod:`model.conditioning`).
+        Not part of :meth:`hash`: the manifest records the file and its own hash.
     """
 
     name: str
@@ -163,6 +168,7 @@ class Scenario:
     overridden: frozenset[str] = frozenset()
     links: dict[str, bool] = field(default_factory=lambda: {name: True for name in LINKS})
     description_zh: str = ""
+    observed: Observed | None = None
 
     @property
     def enabled_links(self) -> frozenset[str]:
@@ -266,7 +272,27 @@ def load_scenario(path: str | Path, search_path: tuple[str | Path, ...] = ()) ->
         overridden=frozenset(given_levers | given_unc),
         links=links,
         description_zh=meta.get("description_zh", ""),
+        observed=_observed(layers),
     )
+
+
+def _observed(layers: list[Layer]) -> Observed | None:
+    """The figures named by ``observed`` in the nearest file of the chain that sets it, loaded
+    and checked (its errors name the observed file)."""
+    for layer in reversed(layers):
+        name = layer.doc["scenario"].get("observed")
+        if name is None:
+            continue
+        if not name.lower().endswith(".toml") or "\x00" in name:
+            raise ScenarioError(layer.path, "scenario.observed", f"{toml_text(name)} is not an observed-figures "
+                                "file; name a .toml file such as \"observed/2018-h1.toml\"",
+                                find_line(layer.text, "scenario.observed"))
+        path = layer.path.parent / name
+        if not _is_file(path):
+            raise ScenarioError(layer.path, "scenario.observed", f"{toml_text(name)} is not a file (the path is "
+                                f"relative to this scenario file: {path})", find_line(layer.text, "scenario.observed"))
+        return load_observed(path)
+    return None
 
 
 def default_scenario() -> Scenario:

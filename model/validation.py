@@ -31,7 +31,7 @@ from .tomlfile import (
 )
 
 TOP_KEYS = ("scenario", "levers", "uncertainties", "correlations", "targets", "links")
-META_KEYS = ("name", "title_zh", "title_en", "description", "description_zh", "extends")
+META_KEYS = ("name", "title_zh", "title_en", "description", "description_zh", "extends", "observed")
 REQUIRED_META = ("name", "title_zh", "title_en")
 CORRELATION_KEYS = ("between", "rank")
 #: Sections whose keys may be spelt several ways (quoted "a.b", dotted a.b, nested [x.a] b).

@@ -13,18 +13,21 @@ what can be checked without them is checked by :func:`model.runs.load_run`.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import re
 import stat
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .atomic import KINDS
 from .printable import printable
 from .validation import MAX_NAME, NAME_PATTERN
 
 __all__ = ["RunError", "check_checksums", "check_comparison_manifest", "check_files", "check_run_manifest",
-           "file_checksums", "sha256", "valid_name"]
+           "check_weights", "file_checksums", "read_run_manifest", "sha256", "valid_name"]
 
 RERUN = "rerun the scenario"
 
@@ -149,6 +152,11 @@ RUN_SCHEMA = {
     "seconds": (_is_number, "a number"),
     "streamed": (lambda v: isinstance(v, bool), "true or false (a run summarised block by block)"),
     "checksums": (lambda v: isinstance(v, dict), "a table of file names and SHA-256 sums"),
+    "observed_file": (lambda v: isinstance(v, str), "text (the observed-figures file the run is conditioned on)"),
+    "observed_sha256": (lambda v: isinstance(v, str) and re.fullmatch("[0-9a-f]{64}", v) is not None,
+                        "a SHA-256 sum (64 hex digits)"),
+    "observed_figures": (lambda v: _is_int(v, 1), "a whole number >= 1"),
+    "effective_replications": (lambda v: _is_number(v) and v >= 0, "a number >= 0"),
 }
 REQUIRED = ("scenario", "seed", "replications", "years", "targets")
 
@@ -210,3 +218,37 @@ def check_comparison_manifest(path: Path, manifest: dict[str, Any]) -> list[str]
     if len(set(names)) != len(names):
         raise RunError(path, "manifest.json: scenarios names one scenario twice", hint)
     return names
+
+
+def read_run_manifest(path: Path) -> dict[str, Any]:
+    """``path/manifest.json``: a regular file holding a run's manifest (:func:`check_run_manifest`)."""
+    manifest_file = path / "manifest.json"
+    try:
+        if manifest_file.is_symlink() or not manifest_file.is_file():
+            raise RunError(path, "manifest.json is not a regular file", RERUN)
+        if manifest_file.stat().st_size > 50_000_000:  # ours are a few hundred kB at most
+            raise RunError(path, "manifest.json is far larger than a run's manifest", RERUN)
+        with open(manifest_file, encoding="utf-8") as fh:
+            manifest = json.load(fh)
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        if isinstance(exc, RunError):
+            raise
+        raise RunError(path, f"manifest.json cannot be read ({exc})", "run the scenario again to rewrite it") from exc
+    if not isinstance(manifest, dict):
+        raise RunError(path, "manifest.json is not a JSON object", "run the scenario again to rewrite it")
+    if manifest.get("kind") == "comparison":
+        raise RunError(path, "is a comparison of several runs, not one run",
+                       f"pass its runs instead, e.g. {path / 'runs' / 'NAME'}")
+    check_run_manifest(path, manifest)
+    return manifest
+
+
+def check_weights(path: Path, manifest: dict[str, Any], weights: np.ndarray | None) -> np.ndarray | None:
+    """A conditioned run's weights: (replications,) non-negative numbers summing to 1."""
+    if weights is None:
+        return None
+    weights = weights.astype(float) if weights.dtype.kind in "fiu" else weights
+    if (weights.shape != (int(manifest["replications"]),) or weights.dtype.kind != "f"
+            or not np.all(np.isfinite(weights) & (weights >= 0)) or abs(weights.sum() - 1) > 1e-9):
+        raise RunError(path, "replications.npz: weight is not one weight >= 0 per replication summing to 1", RERUN)
+    return weights

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import difflib
 import os
 import re
@@ -14,6 +15,8 @@ from tqdm import tqdm
 
 from ..cluster import ClusterError, connect
 from ..engine import DEFAULT_REPLICATIONS, DEFAULT_SEED
+from ..observed import Observed, load_observed
+from ..scenario import Scenario
 from ..targets import load_registry
 
 
@@ -135,6 +138,40 @@ def add_scenario_path(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scenario-path", action="append", type=Path, default=[], metavar="DIR",
                         help="a folder whose .toml files `extends` may name besides the scenario's own folder tree "
                              "(repeatable)")
+
+
+def add_observed_option(parser: argparse.ArgumentParser) -> None:
+    """``--observed FILE``: condition every scenario simulated on the published figures of FILE."""
+    parser.add_argument("--observed", type=Path, default=None, metavar="FILE",
+                        help="condition the forecast on the published figures of this observed-figures file "
+                             "(e.g. observed/2018-h1.toml; replaces a scenario's own `observed`)")
+
+
+def with_observed(items: list, args) -> list:
+    """``items`` (scenarios, saved runs) with ``--observed`` set on every scenario, the file
+    checked before anything runs; a saved run must have been conditioned on the same file."""
+    if getattr(args, "observed", None) is None:
+        return items
+    observed = load_observed(args.observed)
+    out = []
+    for item in items:
+        if isinstance(item, Scenario):
+            out.append(dataclasses.replace(item, observed=observed))
+        elif item.manifest.get("observed_sha256") != observed.sha256:
+            raise UsageError(f"--observed: the saved run {item.name!r} is not conditioned on {args.observed} (a saved "
+                             "run cannot be conditioned afterwards); pass its scenario file instead")
+        else:
+            out.append(item)
+    return out
+
+
+def observed_line(results) -> str | None:
+    """What a conditioned run was conditioned on, for the line printed after it (None if not)."""
+    observed: Observed | None = getattr(results, "observed", None)
+    if observed is None:
+        return None
+    return (f"   conditioned on {len(observed)} published figure(s) of {observed.path}: "
+            f"{results.effective_replications:,.0f} effective replications of {results.replications:,}")
 
 
 def seed_value(text: str) -> int:

@@ -23,9 +23,11 @@ from .common import (
     UsageError,
     add_common_options,
     add_executor_options,
+    add_observed_option,
     add_sampling_options,
     check_target_ids,
     executor_options,
+    with_observed,
 )
 
 
@@ -43,6 +45,7 @@ def add_compare_parser(sub) -> None:
     )
     add_common_options(compare)
     add_executor_options(compare)
+    add_observed_option(compare)
     compare.add_argument("--xlsx", action="store_true", help="also write comparison.xlsx (Excel, Chinese headers)")
     compare.add_argument("--all", action="store_true", help="print district targets too")
 
@@ -73,12 +76,13 @@ def add_sweep_parser(sub) -> None:
     )
     add_common_options(sweep)
     add_executor_options(sweep)
+    add_observed_option(sweep)
 
 
 def cmd_compare(args) -> int:
     out = args.out
     try:
-        items = load_items(args.items, tuple(args.scenario_path))
+        items = with_observed(load_items(args.items, tuple(args.scenario_path)), args)
         out = check_out_dir(args.out or default_out(items))
         comparison = build_comparison(items, args.replications, args.seed, workers=args.workers,
                                       **executor_options(args))
@@ -109,7 +113,7 @@ def cmd_compare(args) -> int:
 
 def cmd_sweep(args) -> int:
     check_target_ids(args.targets or [], "--targets")
-    scenario = load_scenario(args.scenario, tuple(args.scenario_path))
+    scenario = with_observed([load_scenario(args.scenario, tuple(args.scenario_path))], args)[0]
     where = executor_options(args)
     out = args.out or Path("runs") / f"sweep-{scenario.name}-{args.lever.rpartition('.')[2]}"
     try:

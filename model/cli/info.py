@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from ..console import format_table
+from ..observed import load_observed
 from ..params import all_params
 from ..reference import markdown, toml_value
 from ..report.i18n import test_text, unit_label
@@ -13,6 +14,8 @@ from ..runs import RunError
 from ..scenario import ScenarioError, load_scenario
 from ..series import load_series
 from ..targets import load_registry
+from ..tomlfile import read_toml
+from ..validation import TOP_KEYS
 from .common import UsageError, add_scenario_path
 
 
@@ -31,8 +34,10 @@ def add_brief_parser(sub) -> None:
 
 def add_info_parser(sub) -> None:
     """The ``validate``, ``targets``, ``params`` and ``series`` commands."""
-    validate = sub.add_parser("validate", help="check scenario files without running them")
-    validate.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO.toml")
+    validate = sub.add_parser("validate", help="check scenario files (and observed-figures files) without running them")
+    validate.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO.toml|OBSERVED.toml",
+                          help="scenario files, and observed-figures files (no [scenario], [levers], "
+                               "[uncertainties], [correlations] or [links] table; [targets] or a [<series id>] one)")
     add_scenario_path(validate)
 
     targets = sub.add_parser("targets", help="print the target registry")
@@ -71,21 +76,41 @@ def cmd_brief(args) -> int:
     return 0
 
 
+def _is_observed(path: Path) -> bool:
+    """Whether ``path`` reads as an observed-figures file: no scenario table but ``[targets]`` or
+    a table named after a published series."""
+    if not path.name.lower().endswith(".toml"):
+        return False
+    try:
+        doc, _ = read_toml(path)
+    except ScenarioError:  # reported by load_scenario, which says more about what a scenario file is
+        return False
+    if any(key in doc for key in TOP_KEYS if key != "targets"):
+        return False
+    return any(key == "targets" or key in load_series() for key in doc)
+
+
+def _validate(path: Path, search_path: tuple[Path, ...]) -> str:
+    """The ``ok`` line of one good file (an error for a bad one)."""
+    if _is_observed(path):
+        observed = load_observed(path)
+        return f"ok  {path}  (observed figures: {len(observed)}, sha256 {observed.sha256[:12]})"
+    scenario = load_scenario(path, search_path)
+    chain = " <- ".join(Path(f).name for f in reversed(scenario.files))
+    extra = f"; observed {scenario.observed.path}: {len(scenario.observed)} figures" if scenario.observed else ""
+    return f"ok  {path}  ({scenario.name}: {chain}; {len(scenario.overridden)} values set, hash " \
+           f"{scenario.hash()[:12]}{extra})"
+
+
 def cmd_validate(args) -> int:
     """Check every file (not only up to the first bad one); exit 2 if any is bad."""
     bad = 0
     for path in args.scenarios:
         try:
-            scenario = load_scenario(path, tuple(args.scenario_path))
+            print(_validate(path, tuple(args.scenario_path)))
         except ScenarioError as exc:
             print(f"error: {exc}", file=sys.stderr)
             bad += 1
-            continue
-        chain = " <- ".join(Path(f).name for f in reversed(scenario.files))
-        print(
-            f"ok  {path}  ({scenario.name}: {chain}; {len(scenario.overridden)} values set, hash "
-            f"{scenario.hash()[:12]})"
-        )
     return 2 if bad else 0
 
 

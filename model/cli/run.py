@@ -25,12 +25,15 @@ from .common import (
     UsageError,
     add_common_options,
     add_executor_options,
+    add_observed_option,
     add_sampling_options,
     check_target_ids,
     executor_options,
     executor_text,
+    observed_line,
     positive,
     progress_bar,
+    with_observed,
 )
 
 
@@ -47,6 +50,7 @@ def add_run_parser(sub) -> None:
     )
     add_common_options(run)
     add_executor_options(run)
+    add_observed_option(run)
     run.add_argument(
         "--chunk-size",
         type=positive("chunk size"),
@@ -168,7 +172,7 @@ def _print_headline(headline: dict[str, list[str]], scenarios: list[Scenario]) -
 
 def cmd_run(args) -> int:
     check_target_ids(args.drivers or [], "--drivers")
-    scenarios = _load_all(args.scenarios, args.scenario_path)
+    scenarios = with_observed(_load_all(args.scenarios, args.scenario_path), args)
     dirs = _out_dirs(scenarios, args.out)
     where = executor_options(args)
     headline = {}
@@ -179,6 +183,8 @@ def cmd_run(args) -> int:
             results = simulate(scenario, args.replications, args.seed, workers=args.workers,
                                chunk_size=args.chunk_size, progress=bar.update, **where)
         saved = _save(results, out, args.xlsx)
+        if observed_line(results):
+            print(observed_line(results))
         _print_run(results, args)
         print(f"   saved to {saved}/  ({results.meta['seconds']:.1f} s)")
         headline[scenario.name] = _headline_cells(results)
