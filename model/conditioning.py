@@ -148,7 +148,8 @@ def _refusal(observed: Observed, effective: float, alone: dict[str, float], repl
                    f"check the figures, {looser}, or run more replications")
     else:
         needed = 1000 * math.ceil(1.2 * replications * MIN_EFFECTIVE / effective / 1000)
-        message = (f"conditioning on the {len(observed)} figures leaves {effective:.0f} effective replications of "
+        figures = "the figure" if len(observed) == 1 else f"the {len(observed)} figures"
+        message = (f"conditioning on {figures} leaves {effective:.0f} effective replications of "
                    f"{replications:,}, below the minimum {MIN_EFFECTIVE}; the most informative figure is this one "
                    f"(alone it leaves {alone[figure.key]:.0f}): run about {needed:,} replications (--replications), "
                    f"or {looser}")

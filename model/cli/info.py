@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from difflib import get_close_matches
 from pathlib import Path
 
 from ..console import format_table
@@ -78,7 +79,7 @@ def cmd_brief(args) -> int:
 
 def _is_observed(path: Path) -> bool:
     """Whether ``path`` reads as an observed-figures file: no scenario table but ``[targets]`` or
-    a table named after a published series."""
+    a table named (or nearly named: a misspelt id) after a published series."""
     if not path.name.lower().endswith(".toml"):
         return False
     try:
@@ -87,7 +88,9 @@ def _is_observed(path: Path) -> bool:
         return False
     if any(key in doc for key in TOP_KEYS if key != "targets"):
         return False
-    return any(key == "targets" or key in load_series() for key in doc)
+    series = list(load_series())
+    nearest = [get_close_matches(key, [*series, *TOP_KEYS], n=1, cutoff=0.6) for key in doc]
+    return any(key == "targets" or (near and near[0] in series) for key, near in zip(doc, nearest))
 
 
 def _validate(path: Path, search_path: tuple[Path, ...]) -> str:

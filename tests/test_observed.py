@@ -1,0 +1,272 @@
+"""Observed-figures files and the likelihood weights they give a run (issue 11 items 1-2)."""
+
+import datetime as dt
+import hashlib
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model import ConditioningError, ObservedError, load_observed, load_run, load_scenario, simulate
+from model.conditioning import MIN_EFFECTIVE, condition, effective_size
+from model.observed import PERIOD_MONTHS, partial_sd
+from model.series import series_spec
+from tests.paths import PLAN, ROOT
+
+SOURCE = 'source = "济源日报 2018-09-06", published = 2018-09-06'
+#: A scenario whose 2017 GDP growth is exactly 50 * industry.trend + 4 [%]: the industry and the
+#: rest of GDP each half of 2016 GDP, the rest growing 8 %, no common shock, no bad years.
+TOY = """[scenario]
+name = "toy"
+title_zh = "玩具"
+title_en = "Toy"
+{observed}
+[uncertainties.macro]
+"industry.trend" = {{ dist = "normal", mean = 0.07, sd = 0.01, low = -0.2, high = 0.3 }}
+"rest.trend" = 0.08
+"industry.share_2016" = 0.5
+"shock.sd" = 0.0
+"shock.bad_prob" = 0.0
+"""
+
+
+def write(tmp_path: Path, body: str, name: str = "obs.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def cli(*args, cwd, capsys, monkeypatch):
+    """Run the command line in this process: (exit status, stdout, stderr)."""
+    from model.cli import main
+
+    monkeypatch.chdir(cwd)
+    try:
+        code = main(list(args))
+    except SystemExit as exc:
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# -- good files ----------------------------------------------------------------------------------
+def test_shipped_example_loads_with_its_sources_and_half_year_sd():
+    observed = load_observed(ROOT / "observed" / "2018-h1.toml")
+    figures = {f.key: f for f in observed.figures}
+    assert set(figures) == {"gdp_growth.2018", "industrial_va_growth.2018"}
+    gdp = figures["gdp_growth.2018"]
+    assert (gdp.value, gdp.period, gdp.year, gdp.published) == (8.9, "H1", 2018, dt.date(2018, 9, 6))
+    assert "济源日报" in gdp.source and figures["industrial_va_growth.2018"].value == 8.1
+    assert gdp.sd == pytest.approx(series_spec("gdp_growth").sd / math.sqrt(0.5))
+    digest = hashlib.sha256((ROOT / "observed" / "2018-h1.toml").read_bytes()).hexdigest()
+    assert observed.sha256 == digest
+
+
+def test_values_defaults_periods_and_targets(tmp_path):
+    path = write(tmp_path, f"""
+[gdp_growth]
+2017 = 8.0
+2018 = {{ value = 8.9, period = "Jan-May", sd = 0.9, {SOURCE} }}
+[industrial_va_growth]
+2018 = {{ value = 8.1, period = "Q1" }}
+[targets]
+"overcapacity.zombie_survey.2017" = {{ done = 2017-06-28, published = 2017-07-03 }}
+"overcapacity.zombie_plan.2017" = {{ met = true, published = 2018-01-10 }}
+overcapacity.zombie_disposed.2018 = {{ value = 72, published = 2019-02-01 }}
+"green.green_factories.2018" = {{ value = 2 }}
+"smart.iim_pilots.2017" = {{ met = false }}
+"overcapacity.coal_power_plan.2017" = {{ done = false, on = 2017-05-31, published = 2017-06-02 }}
+""")
+    figures = {f.key: f for f in load_observed(path).figures}
+    full = figures["gdp_growth.2017"]
+    assert (full.value, full.period, full.fraction, full.sd) == (8.0, "year", 1.0, series_spec("gdp_growth").sd)
+    may = figures["gdp_growth.2018"]
+    assert (may.sd, may.fraction, may.source, may.line) == (0.9, 5 / 12, "济源日报 2018-09-06", 4)
+    assert figures["industrial_va_growth.2018"].sd == pytest.approx(0.5 / math.sqrt(0.25))
+    survey = figures["targets.overcapacity.zombie_survey.2017"]
+    assert survey.kind == "done" and survey.sd == pytest.approx(5 / 365) and survey.value == pytest.approx(2017.4904,
+                                                                                                          abs=1e-4)
+    assert figures["targets.overcapacity.zombie_plan.2017"].kind == "met"
+    # the target's own series gives the sd (zombie_disposed_share: 2 pp); a count its unit's (0.5)
+    assert figures["targets.overcapacity.zombie_disposed.2018"].sd == 2.0  # written dotted, read the same
+    assert figures["targets.green.green_factories.2018"].sd == 0.5
+    assert figures["targets.smart.iim_pilots.2017"].value == 0.0
+    assert figures["targets.overcapacity.coal_power_plan.2017"].kind == "not_done"
+    assert PERIOD_MONTHS["H1"] == 6 and PERIOD_MONTHS["Q1-Q3"] == PERIOD_MONTHS["Jan-Sep"] == 9
+    assert partial_sd(1.0, 3) == pytest.approx(2.0)
+
+
+# -- broken files --------------------------------------------------------------------------------
+#: case -> (body, key in the message, fragment of the message, line)
+BAD = {
+    "unknown_series": ("[gdp_grwth]\n2018 = 8.9\n", "gdp_grwth", "did you mean 'gdp_growth'", 1),
+    "year_before": ("[gdp_growth]\n2015 = 8.9\n", "gdp_growth.2015", "outside the model's years 2016-2020", 2),
+    "year_after": ("[techreform_investment_share]\n2021 = 30\n", "techreform_investment_share.2021",
+                   "outside the model's years", 2),
+    "year_without_value": ("[industrial_va_growth]\n2016 = 8\n", "industrial_va_growth.2016", "from 2017 on", 2),
+    "out_of_range": ("[techreform_investment_share]\n2018 = 130\n", "techreform_investment_share.2018.value",
+                     "outside the physical range", 2),
+    "negative_sd": ("[gdp_growth]\n\n2018 = { value = 8.9, sd = -0.5 }\n", "gdp_growth.2018.sd",
+                    "must be positive", 3),
+    "published_early": ("[gdp_growth]\n2018 = { value = 8.9, period = \"H1\", published = 2018-06-30 }\n",
+                        "gdp_growth.2018.published", "is not after the end of gdp_growth 2018 H1", 2),
+    "future": ("[gdp_growth]\n2018 = { value = 8.9, published = 2099-01-01 }\n", "gdp_growth.2018.published",
+               "is in the future", 2),
+    "single_quarter": ("[gdp_growth]\n2018 = { value = 8.9, period = \"Q2\" }\n", "gdp_growth.2018.period",
+                       "give H1", 2),
+    "unknown_key": ("[gdp_growth]\n2018 = { vaule = 8.9 }\n", "gdp_growth.2018.vaule", "did you mean 'value'", 2),
+    "unknown_target": ("[targets]\n\"overcapacity.zombie_survy.2017\" = { met = true }\n",
+                       "targets.overcapacity.zombie_survy.2017", "did you mean 'overcapacity.zombie_survey.2017'", 2),
+    "value_of_milestone": ("[targets]\n\"overcapacity.zombie_survey.2017\" = { value = 3 }\n",
+                           "targets.overcapacity.zombie_survey.2017.value", "is a milestone", 2),
+    "missed_before_deadline": ("[targets]\n\"green.green_factories.2018\" = { met = false, published = 2018-05-01 }\n",
+                               "targets.green.green_factories.2018.published", "is not after the end of the deadline",
+                               2),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_a_broken_file_gives_one_line_naming_file_key_line_and_fix(tmp_path, case):
+    body, key, fragment, line = BAD[case]
+    path = write(tmp_path, body)
+    with pytest.raises(ObservedError) as info:
+        load_observed(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}:{line}: {key}: "), message
+    assert fragment in message and "\n" not in message
+
+
+def test_a_period_not_ended_by_today_is_refused(tmp_path):
+    path = write(tmp_path, "[gdp_growth]\n2018 = { value = 8.9, period = \"H1\" }\n")
+    assert load_observed(path, today=dt.date(2018, 7, 15)).figures[0].value == 8.9
+    with pytest.raises(ObservedError, match=r"obs.toml:2: gdp_growth.2018: .* 2018-06-30, which has not passed"):
+        load_observed(path, today=dt.date(2018, 6, 30))
+
+
+@pytest.mark.parametrize("case", ["unknown_series", "negative_sd", "future"])
+def test_cli_refuses_a_broken_file_exit_2_nothing_written(tmp_path, case, capsys, monkeypatch):
+    body, key, fragment, _ = BAD[case]
+    bad = write(tmp_path, body)
+    scenario = write(tmp_path, TOY.format(observed=""), "toy.toml")
+    named = write(tmp_path, TOY.format(observed='observed = "obs.toml"').replace('"toy"', '"named"'), "named.toml")
+    out = tmp_path / "out"
+    for command in (["validate", str(bad)], ["validate", str(named)],
+                    ["run", str(scenario), "--observed", str(bad), "-n", "300", "--out", str(out)],
+                    ["run", str(named), "-n", "300", "--out", str(out)],
+                    ["compare", str(scenario), str(named), "-n", "300", "--out", str(out)],
+                    ["sweep", str(scenario), "techreform.subsidy_rate", "0.2", "--observed", str(bad), "-n", "300",
+                     "--out", str(out)]):
+        code, _, err = cli(*command, cwd=tmp_path, capsys=capsys, monkeypatch=monkeypatch)
+        lines = err.strip().splitlines()
+        assert code == 2 and len(lines) == 1 and "Traceback" not in err, (command, err)
+        assert str(bad) in lines[0] and key in lines[0] and fragment in lines[0]
+    assert not out.exists() and not (tmp_path / "runs").exists()
+
+
+def test_validate_checks_good_observed_files_and_a_scenarios_own(tmp_path, capsys, monkeypatch):
+    write(tmp_path, "[gdp_growth]\n2017 = 8.0\n")
+    named = write(tmp_path, TOY.format(observed='observed = "obs.toml"'), "toy.toml")
+    code, out, err = cli("validate", "obs.toml", str(named), cwd=tmp_path, capsys=capsys, monkeypatch=monkeypatch)
+    assert code == 0 and not err
+    assert "ok  obs.toml  (observed figures: 1" in out and "observed " in out.splitlines()[1]
+
+
+# -- weights ---------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def toy_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("toy")
+    (folder / "obs.toml").write_text("[gdp_growth]\n2017 = { value = 8.0, sd = 0.5 }\n", encoding="utf-8")
+    (folder / "toy.toml").write_text(TOY.format(observed='observed = "obs.toml"'), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def toy_run(toy_dir):
+    return simulate(load_scenario(toy_dir / "toy.toml"), 2000, 11)
+
+
+def test_weights_match_the_normal_normal_posterior(toy_run):
+    """u ~ N(0.07, 0.01^2) and the model's 2017 GDP growth is 50 u + 4 [%]; observing 8.0 with
+    sd 0.5 is observing (8 - 4) / 50 = 0.08 with sd 0.01, so u | y ~ N(0.075, 0.01^2 / 2).
+
+    Monte Carlo error: a self-normalised weighted mean has standard error about
+    sd_posterior / sqrt(ESS) (Owen 2013, ch. 9.3), a weighted sd about sd / sqrt(2 ESS); both
+    are asserted within 4 such errors (fixed seed)."""
+    u = toy_run.inputs["macro.industry.trend"]
+    assert np.allclose(toy_run.series("gdp_growth")[:, 1], 50 * u + 4)  # the closed form holds
+    w, ess = toy_run.weights, toy_run.effective_replications
+    assert w.dtype == np.float64 and w.shape == (2000,) and w.sum() == pytest.approx(1.0)
+    assert ess == pytest.approx(effective_size(w)) and 1000 < ess < 2000
+    mean = float(np.sum(w * u))
+    sd = math.sqrt(float(np.sum(w * (u - mean) ** 2)))
+    posterior_sd = 0.01 / math.sqrt(2)
+    assert abs(mean - 0.075) < 4 * posterior_sd / math.sqrt(ess)
+    assert abs(sd - posterior_sd) < 4 * posterior_sd / math.sqrt(2 * ess)
+    assert abs(float(u.mean()) - 0.07) < 4 * 0.01 / math.sqrt(2000)  # and unweighted, the prior's
+
+
+def test_weights_are_equal_without_observations(plan):
+    run = simulate(plan, 300, 5)
+    assert np.array_equal(run.weights, np.full(300, 1 / 300)) and run.effective_replications == pytest.approx(300)
+    assert "observed_file" not in run.manifest
+
+
+def test_too_few_effective_replications_is_refused_with_advice(toy_dir, capsys, monkeypatch):
+    tight = toy_dir / "tight.toml"
+    tight.write_text("[gdp_growth]\n2017 = { value = 8.0, sd = 0.005 }\n", encoding="utf-8")
+    with pytest.raises(ConditioningError) as info:
+        simulate(load_scenario(toy_dir / "toy.toml"), 1000, 11, observed=tight)
+    message = str(info.value)
+    assert message.startswith(f"{tight}:2: gdp_growth.2017: ") and f"below the minimum {MIN_EFFECTIVE}" in message
+    assert "--replications" in message and "looser sd (sd = 0.01)" in message
+    out = toy_dir / "refused"
+    code, _, err = cli("run", "toy.toml", "--observed", "tight.toml", "-n", "1000", "--out", str(out), cwd=toy_dir,
+                       capsys=capsys, monkeypatch=monkeypatch)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "below the minimum" in err and not out.exists()
+
+
+def test_an_outcome_keeps_only_the_replications_that_agree(plan, tmp_path):
+    run = simulate(plan, 1000, 5)
+    met = run.met["green.energy_intensity_cut.2017"]
+    assert 0.2 < met.mean() < 0.8  # both outcomes occur: the test below can fail
+    path = write(tmp_path, "[targets]\n\"green.energy_intensity_cut.2017\" = { met = true }\n")
+    done = condition(load_observed(path), run.indicators, run.values, run.met, 1000)
+    assert np.all(done.weights[~met] == 0) and np.allclose(done.weights[met], 1 / met.sum())
+    assert done.effective == pytest.approx(met.sum())
+
+
+def test_a_saved_run_keeps_its_weights_and_the_files_hash(toy_run, toy_dir, tmp_path, plan):
+    saved = load_run(toy_run.save(tmp_path / "toy"))
+    assert np.array_equal(saved.weights, toy_run.weights)
+    assert saved.effective_replications == pytest.approx(toy_run.effective_replications)
+    manifest = json.loads((tmp_path / "toy" / "manifest.json").read_text(encoding="utf-8"))
+    digest = hashlib.sha256((toy_dir / "obs.toml").read_bytes()).hexdigest()
+    assert manifest["observed_file"] == str(toy_dir / "obs.toml") and manifest["observed_sha256"] == digest
+    assert manifest["observed_figures"] == 1 and manifest["effective_replications"] > 1000
+    plain = load_run(simulate(plan, 200, 5).save(tmp_path / "plain"))
+    assert np.array_equal(plain.weights, np.full(200, 1 / 200))
+
+
+def test_the_cli_option_conditions_and_says_so(toy_dir, tmp_path, capsys, monkeypatch):
+    plain = write(tmp_path, TOY.format(observed=""), "plain.toml")
+    out = tmp_path / "run"
+    code, printed, err = cli("run", str(plain), "--observed", str(toy_dir / "obs.toml"), "-n", "1000", "--out",
+                             str(out), cwd=tmp_path, capsys=capsys, monkeypatch=monkeypatch)
+    assert code == 0, err
+    assert "conditioned on 1 published figure(s)" in printed and "effective replications of 1,000" in printed
+    assert load_run(out).effective_replications < 1000
+
+
+def test_streamed_runs_refuse_observed_figures(toy_dir):
+    with pytest.raises(ObservedError, match="streamed run .* cannot be conditioned"):
+        simulate(load_scenario(toy_dir / "toy.toml"), 300, 1, stream=True)
+
+
+def test_the_shipped_example_conditions_the_plan():
+    run = simulate(load_scenario(PLAN), 2000, 1, observed=ROOT / "observed" / "2018-h1.toml")
+    assert MIN_EFFECTIVE <= run.effective_replications < 2000
+    gdp = run.series("gdp_growth")[:, 2]
+    # the half-year figure (8.9) is above the forecast's mean: conditioning moves the mean up
+    assert float(np.sum(run.weights * gdp)) > float(gdp.mean()) + 0.5
