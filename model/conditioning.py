@@ -61,8 +61,11 @@ class ConditioningError(ObservedError):
 
 
 def equal_weights(replications: int) -> np.ndarray:
-    """Weights of a run without observations: 1 / replications each, float64 (replications,)."""
-    return np.full(replications, 1.0 / replications)
+    """Weights of a run without observations: 1 / replications each, float64 (replications,).
+
+    A read-only view of one number (no memory per replication: a streamed run of millions keeps
+    none)."""
+    return np.broadcast_to(np.float64(1.0 / replications), (replications,))
 
 
 def effective_size(weights: np.ndarray) -> float:

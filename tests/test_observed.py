@@ -259,6 +259,22 @@ def test_the_cli_option_conditions_and_says_so(toy_dir, tmp_path, capsys, monkey
     assert load_run(out).effective_replications < 1000
 
 
+def test_with_levers_keeps_the_figures_and_weighs_again(toy_run):
+    changed = toy_run.with_levers({"techreform.subsidy_rate": 0.2})
+    assert changed.observed is toy_run.observed
+    assert np.array_equal(changed.weights, toy_run.weights)  # the lever does not move 2017 GDP growth
+    assert changed.manifest["observed_sha256"] == toy_run.manifest["observed_sha256"]
+
+
+def test_compare_refuses_a_saved_run_not_conditioned_on_the_file(toy_dir, tmp_path, capsys, monkeypatch):
+    plain = write(tmp_path, TOY.format(observed=""), "plain.toml")
+    simulate(load_scenario(plain), 300, 1).save(tmp_path / "saved")
+    code, _, err = cli("compare", str(tmp_path / "saved"), str(plain), "--observed", str(toy_dir / "obs.toml"),
+                       "-n", "300", "--out", str(tmp_path / "cmp"), cwd=tmp_path, capsys=capsys,
+                       monkeypatch=monkeypatch)
+    assert code == 2 and "is not conditioned on" in err and not (tmp_path / "cmp").exists()
+
+
 def test_streamed_runs_refuse_observed_figures(toy_dir):
     with pytest.raises(ObservedError, match="streamed run .* cannot be conditioned"):
         simulate(load_scenario(toy_dir / "toy.toml"), 300, 1, stream=True)
