@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import modules as plan_modules
-from .distributions import correlation_matrix, gaussian_copula_normals, uniforms
+from .distributions import correlation_matrix, gaussian_copula_normals, ppf_rows, uniforms
 from .links import linked_for
 from .params import all_params, indicator_spec
 from .scenario import Scenario
@@ -43,12 +43,15 @@ def stream(seed: int, domain: int, block: int, name: str) -> np.random.Generator
 def sample_inputs(scenario: Scenario, seed: int, block: int, n: int) -> dict[str, np.ndarray]:
     """Draw every uncertainty of ``scenario`` for one block: ``"module.name"`` -> (n,)."""
     names = sorted(scenario.uncertainties)
-    z = {name: stream(seed, _UNCERTAINTY, block, name).standard_normal(n) for name in names}
+    z = np.empty((len(names), n))
+    for i, name in enumerate(names):
+        stream(seed, _UNCERTAINTY, block, name).standard_normal(n, out=z[i])
     if scenario.correlations:
         group, matrix = correlation_matrix(scenario.correlations)
-        mixed = gaussian_copula_normals(np.vstack([z[g] for g in group]), matrix)
-        z.update(zip(group, mixed))
-    return {name: scenario.uncertainties[name].ppf(uniforms(z[name])) for name in names}
+        at = [names.index(g) for g in group]
+        z[at] = gaussian_copula_normals(z[at], matrix)
+    values = ppf_rows([scenario.uncertainties[name] for name in names], uniforms(z))
+    return dict(zip(names, values))
 
 
 def run_modules(scenario: Scenario, draws: dict[str, np.ndarray], seed: int, block: int,
