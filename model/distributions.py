@@ -130,27 +130,37 @@ class Distribution:
     @cached_property
     def _frozen(self):
         # built once per Distribution: freezing a scipy distribution costs about a millisecond
+        family = self.scipy_family()
+        if family is None:
+            return None
+        law, shapes, loc, scale = family
+        return law(*shapes, loc=loc) if scale is None else law(*shapes, loc=loc, scale=scale)
+
+    def scipy_family(self) -> tuple[Any, tuple[float, ...], float, float] | None:
+        """``(scipy law, shape parameters, loc, scale)`` of the distribution before truncation
+        (``None`` for fixed/choice; ``scale`` is ``None`` for a discrete law): :meth:`frozen`
+        is ``law(*shapes, loc=loc, scale=scale)``."""
         p = self.p
         if self.kind == "uniform":
-            return stats.uniform(loc=p["low"], scale=p["high"] - p["low"])
+            return stats.uniform, (), p["low"], p["high"] - p["low"]
         if self.kind == "triangular":
             width = p["high"] - p["low"]
             c = (p["mode"] - p["low"]) / width if width > 0 else 0.5
-            return stats.triang(c, loc=p["low"], scale=width)
+            return stats.triang, (c,), p["low"], width
         if self.kind == "pert":
             width = p["high"] - p["low"]
             a = 1 + 4 * (p["mode"] - p["low"]) / width
             b = 1 + 4 * (p["high"] - p["mode"]) / width
-            return stats.beta(a, b, loc=p["low"], scale=width)
+            return stats.beta, (a, b), p["low"], width
         if self.kind == "normal":
-            return stats.norm(loc=p["mean"], scale=p["sd"])
+            return stats.norm, (), p["mean"], p["sd"]
         if self.kind == "lognormal":
-            return stats.lognorm(s=p["sigma"], scale=p["median"])
+            return stats.lognorm, (p["sigma"],), 0.0, p["median"]
         if self.kind == "beta":
             low, high = p.get("low", 0.0), p.get("high", 1.0)
-            return stats.beta(p["alpha"], p["beta"], loc=low, scale=high - low)
-        if self.kind == "poisson":
-            return stats.poisson(p["mean"])
+            return stats.beta, (p["alpha"], p["beta"]), low, high - low
+        if self.kind == "poisson":  # discrete: no scale
+            return stats.poisson, (p["mean"],), 0, None
         return None
 
     def support(self) -> tuple[float, float]:
@@ -209,6 +219,10 @@ class Distribution:
 
     def _cdf_bounds(self) -> tuple[float, float]:
         """CDF values that bound the truncated range (for a discrete law, P(X < low) below)."""
+        return self._bounds
+
+    @cached_property
+    def _bounds(self) -> tuple[float, float]:
         p, dist = self.p, self.frozen()
         below = p["low"] - 1 if self.kind == "poisson" and "low" in p else p.get("low")
         lo = float(dist.cdf(below)) if below is not None else 0.0
@@ -223,6 +237,52 @@ class Distribution:
         required, optional = SPEC_KEYS[self.kind]
         args = ", ".join(f"{k}={_fmt(p[k])}" for k in required + optional if k in p)
         return f"{self.kind}({args})"
+
+
+def ppf_rows(dists: list[Distribution], u: np.ndarray) -> np.ndarray:
+    """``Distribution.ppf`` of each row: row ``i`` of the result is ``dists[i].ppf(u[i])``.
+
+    ``u`` is ``(len(dists), n)``. The values are the same, number for number: the rows of one
+    law (scipy family, truncated or not) go through one scipy call with their parameters as
+    columns (scipy's ``ppf`` works elementwise, and a frozen law's is the same call with scalar
+    parameters), uniforms through their closed form, and fixed and choice laws row by row. One
+    call per family instead of one per uncertainty saves scipy's per-call overhead (~50 us).
+    """
+    out = np.empty(u.shape, dtype=float)
+    groups: dict[tuple, list[tuple[int, dict, tuple]]] = {}
+    for i, dist in enumerate(dists):
+        if dist.kind in ("fixed", "choice"):
+            out[i] = dist.ppf(u[i])
+            continue
+        p, family = dist.p, dist.scipy_family()
+        truncated = dist.kind in TRUNCATABLE and ("low" in p or "high" in p)
+        groups.setdefault((dist.kind, family[0].name, truncated), []).append((i, p, family))
+    for (kind, _, truncated), members in groups.items():
+        rows = [i for i, _, _ in members]
+
+        def column(values) -> np.ndarray:
+            return np.array(list(values), dtype=float)[:, None]
+
+        if kind == "uniform":  # Distribution.ppf's closed form
+            low = column(p["low"] for _, p, _ in members)
+            out[rows] = low + u[rows] * column(p["high"] - p["low"] for _, p, _ in members)
+            continue
+        q = u[rows]
+        if truncated:
+            bounds = [dists[i]._cdf_bounds() for i in rows]
+            q = column(lo for lo, _ in bounds) + q * column(hi - lo for lo, hi in bounds)
+        law, shapes, _, scale = members[0][2]
+        args = [column(f[1][k] for _, _, f in members) for k in range(len(shapes))]
+        loc = column(f[2] for _, _, f in members)
+        if scale is None:
+            x = law.ppf(q, *args, loc=loc)
+        else:
+            x = law.ppf(q, *args, loc=loc, scale=column(f[3] for _, _, f in members))
+        if truncated:
+            x = np.clip(x, column(p.get("low", -np.inf) for _, p, _ in members),
+                        column(p.get("high", np.inf) for _, p, _ in members))
+        out[rows] = x
+    return out
 
 
 def _fmt(v: Any) -> str:

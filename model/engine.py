@@ -62,7 +62,8 @@ STREAMED_BYTES = 150
 #: Memory a streamed run needs whatever its size [bytes]: its sketch (~900 columns of 2,048 bins:
 #: count, minimum, maximum, 44 MB) and one task's sketch arriving from a worker.
 SKETCH_BYTES = 100 * 2**20
-#: Seconds per replication and scenario on one worker (README benchmark: ~2,400 per second).
+#: Seconds per replication and scenario on one worker, for the estimates the command line quotes:
+#: conservative (the README benchmark: 6,300 per second idle, 2,400-3,000 under a load of 4-9).
 SECONDS_PER_REPLICATION = 1 / 2_400
 
 

@@ -23,7 +23,7 @@ from model.sweep import sweep
 from tests.paths import PLAN, SCENARIOS
 
 SEED = 11
-N = 4 * BLOCK + 137  # a partial last block
+N = 2 * BLOCK + 137  # a partial last block
 
 
 def assert_identical(a, b):

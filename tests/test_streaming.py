@@ -18,7 +18,7 @@ from model.runs import load_run
 from model.sketch import Layout, Sketch
 from model.tables import quantiles
 
-N = 4 * BLOCK + 137  # five blocks, the last one short
+N = 2 * BLOCK + 137  # three blocks, the last one short
 SEED = 11
 
 
@@ -79,9 +79,13 @@ def test_the_other_tables_follow(runs):
     shared = top_m.index.intersection(top_s.index)
     assert len(shared) > 10
     assert np.mean([top_m.loc[t, "uncertainty"] in top_s[t] for t in shared]) > 0.9
+    # (continuous inputs: a discrete one whose third ends exactly between two values, e.g. six equally
+    # likely values, may be cut one value apart by the draws and by the distribution; both are right)
     se = np.sqrt(2 * 0.25 / (N / 3))
     merged = memory.drivers.merge(streamed.drivers, on=["target_id", "uncertainty"])
-    assert (np.abs(merged["swing_x"] - merged["swing_y"]) < 4 * se).all()
+    continuous = merged["uncertainty"].map(lambda u: np.unique(memory.inputs[u]).size > 50)
+    assert continuous.sum() > 100
+    assert (np.abs(merged["swing_x"] - merged["swing_y"])[continuous] < 4 * se).all()
 
 
 def test_a_streamed_run_does_not_depend_on_the_workers(plan):

@@ -152,7 +152,8 @@ def _value_added(draws: Mapping[str, np.ndarray], shocks: np.ndarray, linked: Li
         own = 1.0 + growth[..., None] + sd * shocks
         return _macro_value_added(draws, linked, weights, own, plant_index) * kept
     factor = np.maximum(1.0 + growth[..., None] + sd * shocks, MIN_GROWTH_FACTOR)
-    cum = np.concatenate([np.ones((n, n_sec, 1)), np.cumprod(factor, axis=-1)], axis=-1)
+    cum = np.ones((n, n_sec, factor.shape[-1] + 1))
+    plants.running_product(factor, out=cum[..., 1:])
     return (weights / weights.sum(axis=1, keepdims=True))[..., None] * cum * plant_index * kept
 
 
@@ -172,7 +173,8 @@ def _macro_value_added(draws: Mapping[str, np.ndarray], linked: Linked, weights:
     loading = 1.0 + gap * (HEAVY[None, :, None] - 0.5)
     shock = linked.inputs["common_shock"][:, None, 1:]
     factor = np.maximum(own + loading * shock, MIN_GROWTH_FACTOR)
-    cum = np.concatenate([np.ones((n, n_sec, 1)), np.cumprod(factor, axis=-1)], axis=-1)
+    cum = np.ones((n, n_sec, factor.shape[-1] + 1))
+    plants.running_product(factor, out=cum[..., 1:])
     va = (weights / weights.sum(axis=1, keepdims=True))[..., None] * cum * plant_index
     return va * (linked.inputs["industry_index"] / va.sum(axis=1))[:, None, :]
 

@@ -141,9 +141,11 @@ def adoption_probability(base_prob, multiplier, effective_rate, elasticity):
     return -np.expm1(-hazard(base_prob, multiplier, effective_rate, elasticity))
 
 
-def _lognormal_mean_one(z, sigma):
-    """``exp(sigma z - sigma^2 / 2)``: mean one for standard normal ``z``."""
-    return np.exp(sigma * z - 0.5 * sigma * sigma)
+def _lognormal_mean_one(z, sigma, out=None):
+    """``exp(sigma z - sigma^2 / 2)``: mean one for standard normal ``z`` (into ``out`` if given)."""
+    out = np.multiply(sigma, z, out=out)
+    np.subtract(out, 0.5 * sigma * sigma, out=out)
+    return np.exp(out, out=out)
 
 
 def _by_district(x):
@@ -208,54 +210,84 @@ def _simulate_chunk(p, rate, floor_wan, cap_wan, kept, rng, out, rows, path=None
         level = np.cumprod(np.where(np.arange(_SIM + 1) == 0, 1.0, steps), axis=1)
     effort = np.ones((m, _SIM + 1))
     shortfall = np.full((m, _SIM + 1), np.nan)
+    floor32 = _float32_floor(floor_wan)
+    # (m, N_FIRMS) work arrays, reused every year (fresh arrays of this size cost page faults)
+    cost, cost_wan, sub, lam, work = (np.empty((m, N_FIRMS), dtype=f4) for _ in range(5))
+    adopt = np.empty((m, N_FIRMS), dtype=bool)
     for j in range(1, _SIM + 1):
         z_proj = rng.standard_normal((m, N_FIRMS), dtype=f4)
         e_draw = rng.standard_exponential((m, N_FIRMS), dtype=f4)
-        cost = size * _lognormal_mean_one(z_proj, q["project.sigma"])
-        if level is None:
-            cost *= (grow[:, None] ** j).astype(f4)  # [亿元]
-        else:
-            cost *= level[:, j, None].astype(f4)  # [亿元]
+        _lognormal_mean_one(z_proj, q["project.sigma"], out=cost)
+        np.multiply(size, cost, out=cost)
+        scale = (grow[:, None] ** j) if level is None else level[:, j, None]
+        np.multiply(cost, scale.astype(f4), out=cost)  # [亿元]
         grow_j = steps[:, j]
-        cost_wan = cost * f4(WAN_PER_YI)
-        sub = project_subsidy(cost_wan, float(rate[j]), floor_wan, cap_wan,
-                              q["project.equipment_rd_share"]).astype(f4)
+        np.multiply(cost, f4(WAN_PER_YI), out=cost_wan)
+        _subsidy32(cost_wan, float(rate[j]), floor32, cap_wan, q["project.equipment_rd_share"], sub, adopt)
         eps = q["response.elasticity"] * (q["response.first_year"] if j == 1 else f4(1))
-        lam = hazard0 * q["propensity.campaign_growth"] ** j
-        lam *= np.exp(-eps * np.log(np.maximum(f4(1) - sub / cost_wan, f4(1e-6))))
+        np.multiply(hazard0, q["propensity.campaign_growth"] ** j, out=lam)
+        # lam *= (1 - sub / cost_wan) ** -eps, as exp(-eps log(max(1 - e, 1e-6)))
+        np.divide(sub, cost_wan, out=work)
+        np.subtract(f4(1), work, out=work)
+        np.maximum(work, f4(1e-6), out=work)
+        np.log(work, out=work)
+        np.multiply(-eps, work, out=work)
+        np.exp(work, out=work)
+        np.multiply(lam, work, out=lam)
         other = other * grow_j * _lognormal_mean_one(z_other[:, j - 1], vol)
         other_j = other * kept[:, j]  # other investment of the capacity still open
-        adopt, d_tech, tech = _adopt(e_draw, lam, effort[:, j], cost, goal is not None)
+        d_tech, tech = _adopt(e_draw, lam, effort[:, j], cost, goal is not None, adopt, work)
         if goal is not None:  # the assessment of year j (in 2020: the in-year look at the goal)
             shortfall[:, j] = responsibility.shortfall(goal[j], 100.0 * tech / (tech + other_j))
             effort = _campaign(shortfall, p)
             if j == _SIM:  # final-year push: the same draws against the raised hazard
-                adopt, d_tech, tech = _adopt(e_draw, lam, effort[:, j], cost, True)
+                d_tech, tech = _adopt(e_draw, lam, effort[:, j], cost, True, adopt, work)
         ever |= adopt
         out["investment"][rows, j] = tech
         out["industrial_investment"][rows, j] = tech + other_j
-        out["firms"][rows, j] = adopt.sum(axis=1)
-        out["completed"][rows, j] = ever.sum(axis=1)
-        out["subsidy_outlay"][rows, j] = np.where(adopt, sub, f4(0)).sum(axis=1, dtype=np.float64)
+        out["firms"][rows, j] = np.count_nonzero(adopt, axis=1)
+        out["completed"][rows, j] = np.count_nonzero(ever, axis=1)
+        np.multiply(sub, adopt, out=work)  # the subsidy of the projects carried out (sub >= 0)
+        out["subsidy_outlay"][rows, j] = work.sum(axis=1, dtype=np.float64)
         out["district_investment"][rows, j] = d_tech
         out["district_industrial"][rows, j] = d_tech + other_j[:, None] * w
-        out["district_firms"][rows, j] = _by_district(adopt)
+        out["district_firms"][rows, j] = np.add.reduceat(adopt.view(np.uint8), _STARTS, axis=1, dtype=np.int32)
     out["campaign_effort"][rows] = effort
 
 
-def _adopt(e_draw, lam, effort, cost, feedback):
+def _float32_floor(floor_wan: float) -> np.float32:
+    """The smallest float32 ``>= floor_wan``: ``cost >= floor_wan`` for float32 ``cost`` is
+    ``cost >= _float32_floor(floor_wan)``, compared in float32."""
+    f = np.float32(floor_wan)
+    return f if float(f) >= floor_wan else np.nextafter(f, np.float32(np.inf))
+
+
+def _subsidy32(cost_wan, rate, floor32, cap_wan, eligible_share, out, mask):
+    """:func:`project_subsidy` of float32 projects ``cost_wan`` into ``out`` (float32), with
+    the same values: a product of two float32 numbers is exact in float64, rounding is
+    monotonic (so the cap can be applied after it), and the floor is compared exactly
+    (:func:`_float32_floor`). ``mask`` (bool, like ``cost_wan``) is scratch space."""
+    np.multiply(np.multiply(rate, eligible_share), cost_wan, out=out)
+    np.minimum(out, np.float32(cap_wan), out=out)
+    np.greater_equal(cost_wan, floor32, out=mask)
+    np.multiply(out, mask, out=out)  # out >= 0: the same as where(mask, out, 0)
+
+
+def _adopt(e_draw, lam, effort, cost, feedback, adopt, work):
     """Projects carried out in a year: adopt where the Exp(1) draw is below the hazard.
 
     ``effort`` (m,) multiplies the hazard when ``feedback`` is on (link
     ``responsibility_renovation``); off, the hazard is used as it is, so results are exactly
-    those without the link. Returns adopt (m, N_FIRMS), district and city tech-renovation
-    investment [亿元].
+    those without the link. Fills ``adopt`` (m, N_FIRMS) (``work``: float32 scratch of that
+    shape) and returns district and city tech-renovation investment [亿元].
     """
     if feedback:
-        lam = lam * effort[:, None].astype(np.float32)
-    adopt = e_draw < lam  # P = 1 - exp(-lam): an Exp(1) draw below the hazard
-    d_tech = _by_district(np.where(adopt, cost, np.float32(0)))
-    return adopt, d_tech, d_tech.sum(axis=1)
+        np.multiply(lam, effort[:, None].astype(np.float32), out=work)
+        lam = work
+    np.less(e_draw, lam, out=adopt)  # P = 1 - exp(-lam): an Exp(1) draw below the hazard
+    np.multiply(cost, adopt, out=work)  # cost > 0: the same as where(adopt, cost, 0)
+    d_tech = _by_district(work)
+    return d_tech, d_tech.sum(axis=1)
 
 
 def _campaign(shortfall, p):

@@ -104,20 +104,25 @@ def binomial_inverse(u: np.ndarray, trials: np.ndarray, p: np.ndarray) -> np.nda
     # count(v) = number of j >= 0 with CDF_q(j) < v  (for no flip: the inverse at v = u)
     # with flip: K = n - X; P(X <= k) >= u  <=>  CDF_q(n - k - 1) <= 1 - u, so
     #   X = n - #{j : CDF_q(j) <= 1 - u}; ties have probability zero and are ignored.
-    v = np.where(flip, 1.0 - u, u)
+    # with flip the test is CDF <= v, i.e. CDF < nextafter(v, inf) for floats: one comparison
+    v = np.where(flip, np.nextafter(1.0 - u, np.inf), u)
     ratio = np.divide(q, 1.0 - q, out=np.zeros_like(q), where=q < 1.0)
     term = (1.0 - q) ** n
     cdf = term.copy()
-    below = np.where(flip, cdf <= v, cdf < v) & (n > 0)
+    below = cdf < v
+    below &= n > 0
     count = below.astype(float)
     j = 0
     limit = int(n.max(initial=0.0))
-    while below.any() and j < limit:
+    while j < limit and below.any():
         term = term * (n - j) / (j + 1) * ratio
         j += 1
-        cdf = cdf + term
-        below &= np.where(flip, cdf <= v, cdf < v) & (j < n)
+        cdf += term
+        below &= cdf < v
         count += below
+    # a pool of n has no terms past j = n: capping the count at ceil(n) is the same as stopping
+    # each element's sum there (and saves a test per term); fmin keeps the 0 of a NaN pool
+    count = np.fmin(count, np.ceil(n))
     k = np.where(flip, n - count, count)
     if big.any():
         k[big] = stats.binom.ppf(u[big], trials[big], p[big])
