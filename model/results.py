@@ -134,15 +134,20 @@ class Results(Run):
         """Scenario name."""
         return self.scenario.name
 
+    @property
+    def condition_weights(self) -> np.ndarray | None:
+        """None unless the run is conditioned on observed figures; then :attr:`weights`."""
+        return None if self.observed is None else self.weights
+
     @cached_property
     def summary(self) -> pd.DataFrame:
         """One row per registry target, likelihood with its Wilson interval and quantiles."""
-        return summary_table(self.values, self.met, self.scenario.thresholds)
+        return summary_table(self.values, self.met, self.scenario.thresholds, self.condition_weights)
 
     @cached_property
     def trajectories(self) -> pd.DataFrame:
         """Quantiles of every yearly indicator per year (tidy: one row per indicator and year)."""
-        return trajectory_table(self.indicators)
+        return trajectory_table(self.indicators, self.condition_weights)
 
     @cached_property
     def drivers(self) -> pd.DataFrame | None:

@@ -92,13 +92,17 @@ class Run:
 
     @property
     def settings(self) -> dict[str, Any]:
-        """The resolved scenario as saved (``manifest["scenario"]``: levers, uncertainties,
-        thresholds, links, titles)."""
+        """The resolved scenario as saved (``manifest["scenario"]``: levers, uncertainties, ...)."""
         return self.manifest["scenario"]
 
     @property
     def weights(self) -> np.ndarray:
         return np.full(self.replications, 1.0 / self.replications)
+
+    @property
+    def condition_weights(self) -> np.ndarray | None:
+        """The weights the tables use: :attr:`weights` if conditioned on observed figures, else None."""
+        return None if "observed_file" not in self.manifest else self.weights
 
     @property
     def effective_replications(self) -> float:
@@ -204,7 +208,7 @@ class SavedRun(Run):
     @cached_property
     def summary(self) -> pd.DataFrame:
         values = StoredQuantiles(self.stored) if self.manifest.get("streamed") else self.values
-        return summary_table(values, self.met, self.settings.get("thresholds", {}))
+        return summary_table(values, self.met, self.settings.get("thresholds", {}), self.condition_weights)
 
     @cached_property
     def districts(self) -> pd.DataFrame:

@@ -43,8 +43,15 @@ def traffic_light(p: float) -> str:
     return "green" if p >= GREEN else "amber" if p >= AMBER else "red"
 
 
-def quantiles(values: np.ndarray, qs) -> np.ndarray:
-    """Quantiles over replications (axis 0), ignoring NaN; no interpolation, so +inf is kept."""
+def quantiles(values: np.ndarray, qs, weights: np.ndarray | None = None) -> np.ndarray:
+    """Quantiles over replications (axis 0), ignoring NaN; no interpolation, so +inf is kept.
+
+    With ``weights`` (a conditioned run's, :mod:`model.conditioning`) the weighted ``inverted_cdf``
+    quantile: the smallest value whose cumulative weight (over the replications where it is not
+    NaN, renormalised) reaches ``q``; equal weights give the unweighted figure.
+    """
+    if weights is not None:
+        return _weighted_quantiles(np.asarray(values, float), qs, np.asarray(weights, float))
     if np.isnan(values).all():
         return np.full((len(qs),) + values.shape[1:], np.nan)
     with warnings.catch_warnings():  # a year with no defined value (all NaN) gives NaN
@@ -52,22 +59,43 @@ def quantiles(values: np.ndarray, qs) -> np.ndarray:
         return np.nanquantile(values, qs, axis=0, method="inverted_cdf")
 
 
-def column_quantiles(source, key: str, qs) -> np.ndarray:
+def _weighted_quantiles(values: np.ndarray, qs, weights: np.ndarray) -> np.ndarray:
+    flat = values.reshape(len(values), -1)
+    out = np.full((len(qs), flat.shape[1]), np.nan)
+    for j in range(flat.shape[1]):
+        column = flat[:, j]
+        keep = ~np.isnan(column) & (weights > 0)
+        if not keep.any():
+            continue
+        order = np.argsort(column[keep], kind="stable")
+        sorted_values, cum = column[keep][order], np.cumsum(weights[keep][order])
+        cum /= cum[-1]
+        at = np.searchsorted(cum, np.asarray(qs, float) * (1 - 1e-12), side="left")
+        out[:, j] = sorted_values[np.minimum(at, len(cum) - 1)]
+    return out.reshape((len(qs),) + values.shape[1:])
+
+
+def column_quantiles(source, key: str, qs, weights: np.ndarray | None = None) -> np.ndarray:
     """:func:`quantiles` of ``source[key]``: ``source`` maps keys to per-replication arrays, or
     is a streamed run's summary (:class:`model.sketch.SketchView`) answering the same question."""
     if isinstance(source, Mapping):
-        return quantiles(np.asarray(source[key], float), qs)
+        return quantiles(np.asarray(source[key], float), qs, weights)
     return source.quantiles(key, qs)
 
 
-def column_mean(source, key: str):
-    """Mean of the finite values of ``source[key]`` over replications (NaN where none is finite)."""
+def column_mean(source, key: str, weights: np.ndarray | None = None):
+    """Mean of the finite values of ``source[key]`` over replications (NaN where none is finite),
+    weighted by ``weights`` when given."""
     if not isinstance(source, Mapping):
         return source.mean(key)
     arr = np.asarray(source[key], float)
     finite = np.isfinite(arr)
-    count = finite.sum(axis=0)
-    total = np.where(finite, arr, 0.0).sum(axis=0)
+    kept = np.where(finite, arr, 0.0)
+    if weights is None:
+        count, total = finite.sum(axis=0), kept.sum(axis=0)
+    else:
+        w = np.asarray(weights, float).reshape((len(arr),) + (1,) * (arr.ndim - 1))
+        count, total = (finite * w).sum(axis=0), (kept * w).sum(axis=0)
     return np.divide(total, count, out=np.full(np.shape(total), np.nan), where=count > 0)
 
 
@@ -84,7 +112,7 @@ def _target_row(t: Target, thresholds: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def summary_table(values: Mapping[str, np.ndarray], met: Mapping[str, np.ndarray],
-                  thresholds: Mapping[str, Any] | None = None) -> pd.DataFrame:
+                  thresholds: Mapping[str, Any] | None = None, weights: np.ndarray | None = None) -> pd.DataFrame:
     """One row per registry target: likelihood, Wilson 95 % interval, 10/50/90 % quantiles.
 
     Parameters
@@ -94,6 +122,10 @@ def summary_table(values: Mapping[str, np.ndarray], met: Mapping[str, np.ndarray
         ``values`` may be a streamed run's summary instead (:func:`column_quantiles`).
     thresholds : mapping, optional
         Target id -> threshold a scenario set (a reading), shown in ``test``.
+    weights : ndarray, optional
+        A conditioned run's replication weights (summing to 1): the likelihood is the weighted
+        share met, its Wilson interval counts the effective sample size ``1 / sum(w**2)``
+        (:mod:`model.conditioning`), and the quantiles are weighted.
 
     Returns
     -------
@@ -109,9 +141,13 @@ def summary_table(values: Mapping[str, np.ndarray], met: Mapping[str, np.ndarray
         row = _target_row(t, thresholds)
         if t.modelled and t.id in met:
             m = np.asarray(met[t.id])
-            k, n = int(m.sum()), m.size
+            if weights is None:
+                k, n = int(m.sum()), m.size
+            else:
+                n = 1.0 / float(np.sum(np.square(weights)))
+                k = float(np.sum(weights * m)) * n
             low, high = wilson(k, n)
-            q10, q50, q90 = column_quantiles(values, t.id, (0.1, 0.5, 0.9))
+            q10, q50, q90 = column_quantiles(values, t.id, (0.1, 0.5, 0.9), weights)
             row.update(probability=k / n, probability_low=low, probability_high=high, status=traffic_light(k / n))
             for col, q in zip(SUMMARY_QUANTILES, (q10, q50, q90)):
                 never = bool(t.is_milestone and q == np.inf)
@@ -121,7 +157,7 @@ def summary_table(values: Mapping[str, np.ndarray], met: Mapping[str, np.ndarray
     return pd.DataFrame(rows)
 
 
-def trajectory_table(indicators: Mapping[str, np.ndarray]) -> pd.DataFrame:
+def trajectory_table(indicators: Mapping[str, np.ndarray], weights: np.ndarray | None = None) -> pd.DataFrame:
     """Mean and 10/25/50/75/90 % quantiles of every yearly indicator per year (tidy, unrounded).
 
     ``indicators`` maps keys to ``(replications, years)`` arrays, or is a streamed run's summary
@@ -131,8 +167,8 @@ def trajectory_table(indicators: Mapping[str, np.ndarray]) -> pd.DataFrame:
         spec = indicator_spec(key)
         if spec.kind != "yearly":
             continue
-        qs = column_quantiles(indicators, key, QUANTILES)
-        means = column_mean(indicators, key)
+        qs = column_quantiles(indicators, key, QUANTILES, weights)
+        means = column_mean(indicators, key, weights)
         for j, year in enumerate(YEARS):
             rows.append({
                 "indicator": key, "year": year, "unit": spec.unit, "mean": float(means[j]),

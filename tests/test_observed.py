@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from model import ConditioningError, ObservedError, load_observed, load_run, load_scenario, simulate
@@ -286,3 +287,37 @@ def test_the_shipped_example_conditions_the_plan():
     gdp = run.series("gdp_growth")[:, 2]
     # the half-year figure (8.9) is above the forecast's mean: conditioning moves the mean up
     assert float(np.sum(run.weights * gdp)) > float(gdp.mean()) + 0.5
+
+
+# -- the tables of a conditioned run ----------------------------------------------------------------
+def test_weighted_quantiles_are_the_plain_ones_under_equal_weights_and_follow_the_weights():
+    from model.tables import quantiles
+
+    rng = np.random.default_rng(5)
+    values = rng.normal(size=(1001, 3))
+    values[rng.random((1001, 3)) < 0.05] = np.nan
+    values[:7, 0] = np.inf
+    qs = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
+    equal = np.full(1001, 1 / 1001)
+    assert np.array_equal(quantiles(values, qs), quantiles(values, qs, equal), equal_nan=True)
+    # closed form: weights 1..10 on the values 0..9, cumulative weight (k+1)(k+2)/110
+    w = np.arange(1, 11) / 55.0
+    got = quantiles(np.arange(10.0), (0.05, 0.5, 0.9), w)
+    assert list(got) == [1.0, 6.0, 9.0]  # 6/110 >= 0.05 at 1; 56/110 >= 0.5 at 6; 90/110 < 0.9 <= 110/110 at 9
+
+
+def test_a_conditioned_summary_is_the_weighted_share_with_an_effective_sample_interval(plan):
+    from model.stats import wilson
+
+    base = simulate(plan, 3000, seed=3)
+    conditioned = simulate(plan, 3000, seed=3, observed=ROOT / "observed" / "2018-h1.toml")
+    goal = "green.energy_intensity_cut.2020"
+    row = conditioned.summary.set_index("target_id").loc[goal]
+    w, ess = conditioned.weights, conditioned.effective_replications
+    assert row["probability"] == pytest.approx(float(np.sum(w * conditioned.met[goal])), rel=1e-12)
+    low, high = wilson(row["probability"] * ess, ess)
+    assert (row["probability_low"], row["probability_high"]) == pytest.approx((low, high), rel=1e-12)
+    # fewer effective replications: a wider interval than the same run unconditioned
+    plain = base.summary.set_index("target_id").loc[goal]
+    assert row["probability_high"] - row["probability_low"] > plain["probability_high"] - plain["probability_low"]
+    pd.testing.assert_frame_equal(base.summary, simulate(plan, 3000, seed=3).summary)
