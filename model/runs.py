@@ -149,7 +149,7 @@ class Run:
     @cached_property
     def joint(self) -> pd.DataFrame:
         """Every target of each plan, the three headline goals together, count met (:func:`views.joint`)."""
-        return views.joint(self.met)
+        return views.joint(self.met, weights=self.condition_weights)
 
     @cached_property
     def departments(self) -> pd.DataFrame:
@@ -159,7 +159,7 @@ class Run:
     @cached_property
     def districts(self) -> pd.DataFrame:
         """The 2017 district targets with the city total (:func:`views.districts`)."""
-        return views.districts(self.values, self.met)
+        return views.districts(self.values, self.met, weights=self.condition_weights)
 
 
 @dataclass(frozen=True, eq=False)
@@ -216,7 +216,7 @@ class SavedRun(Run):
         read back from ``districts.csv``."""
         if self.manifest.get("streamed") and self.path is not None:
             return pd.read_csv(self.path / "districts.csv", encoding="utf-8-sig")
-        return views.districts(self.values, self.met)
+        return views.districts(self.values, self.met, weights=self.condition_weights)
 
     def _label(self) -> str:
         return f"the saved run {self.path}" if self.path is not None else f"the saved run '{self.name}'"

@@ -61,3 +61,19 @@ def round_outward(low, high, decimals: int = 4):
     """``(low, high)`` rounded to ``decimals`` away from the interval's inside (NaN stays NaN)."""
     scale = 10.0**decimals
     return np.floor(np.asarray(low, float) * scale) / scale, np.ceil(np.asarray(high, float) * scale) / scale
+
+
+def share_interval(mask, weights=None) -> tuple[float, float, float]:
+    """Share of replications where ``mask`` holds, with its Wilson interval.
+
+    With ``weights`` (a conditioned run's, summing to 1) the weighted share, its interval on the
+    effective sample size ``1 / sum(w**2)`` (:mod:`model.conditioning`).
+    """
+    mask = np.asarray(mask, bool)
+    if weights is None:
+        k, n = int(mask.sum()), mask.size
+    else:
+        n = 1.0 / float(np.sum(np.square(weights)))
+        k = float(np.sum(weights * mask)) * n
+    low, high = wilson(k, n)
+    return k / n, float(low), float(high)

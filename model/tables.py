@@ -21,7 +21,7 @@ import pandas as pd
 
 from .params import indicator_spec
 from .printable import cell_text
-from .stats import round_outward, wilson
+from .stats import round_outward, share_interval
 from .targets import Target, load_registry
 from .timeline import YEARS, to_date
 
@@ -140,15 +140,9 @@ def summary_table(values: Mapping[str, np.ndarray], met: Mapping[str, np.ndarray
     for t in load_registry():
         row = _target_row(t, thresholds)
         if t.modelled and t.id in met:
-            m = np.asarray(met[t.id])
-            if weights is None:
-                k, n = int(m.sum()), m.size
-            else:
-                n = 1.0 / float(np.sum(np.square(weights)))
-                k = float(np.sum(weights * m)) * n
-            low, high = wilson(k, n)
+            p, low, high = share_interval(met[t.id], weights)
             q10, q50, q90 = column_quantiles(values, t.id, (0.1, 0.5, 0.9), weights)
-            row.update(probability=k / n, probability_low=low, probability_high=high, status=traffic_light(k / n))
+            row.update(probability=p, probability_low=low, probability_high=high, status=traffic_light(p))
             for col, q in zip(SUMMARY_QUANTILES, (q10, q50, q90)):
                 never = bool(t.is_milestone and q == np.inf)
                 row[col] = float(q) if np.isfinite(q) or not t.is_milestone else np.nan

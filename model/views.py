@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .plans import HEADLINE_2020, PLANS
-from .stats import wilson
+from .stats import share_interval
 from .tables import column_mean, column_quantiles
 from .targets import Target, load_registry
 
@@ -43,7 +43,8 @@ def _n(met: Mapping[str, np.ndarray]) -> int:
     return len(next(iter(met.values())))
 
 
-def joint(met: Mapping[str, np.ndarray], registry: tuple[Target, ...] | None = None) -> pd.DataFrame:
+def joint(met: Mapping[str, np.ndarray], registry: tuple[Target, ...] | None = None,
+          weights: np.ndarray | None = None) -> pd.DataFrame:
     """Joint likelihoods over groups of targets.
 
     Parameters
@@ -52,6 +53,8 @@ def joint(met: Mapping[str, np.ndarray], registry: tuple[Target, ...] | None = N
         Target id -> bool array (n,) for every modelled target.
     registry : tuple of Target, optional
         Defaults to the package registry.
+    weights : ndarray, optional
+        A conditioned run's replication weights (:func:`model.stats.share_interval`).
 
     Returns
     -------
@@ -66,8 +69,8 @@ def joint(met: Mapping[str, np.ndarray], registry: tuple[Target, ...] | None = N
     registry = load_registry() if registry is None else registry
     n = _n(met)
     plan_level = [t for t in registry if not t.is_district]
-    rows = [_group_row(met, n, *group) for group in _joint_groups(registry)]
-    rows.append(_met_count_row(met, n, plan_level))
+    rows = [_group_row(met, n, weights, *group) for group in _joint_groups(registry)]
+    rows.append(_met_count_row(met, n, plan_level, weights))
     return pd.DataFrame(rows).reindex(columns=_JOINT_COLUMNS)
 
 
@@ -89,26 +92,27 @@ def _joint_groups(registry: tuple[Target, ...]) -> list[tuple[str, str, str, lis
     return groups
 
 
-def _group_row(met: Mapping[str, np.ndarray], n: int, view: str, zh: str, en: str, targets: list[Target]) -> dict:
+def _group_row(met: Mapping[str, np.ndarray], n: int, weights, view: str, zh: str, en: str,
+               targets: list[Target]) -> dict:
     """Likelihood (with its Wilson interval) that every modelled target of a group is met."""
     ids = [t.id for t in targets if t.id in met]
     row = {"view": view, "name_zh": zh, "name_en": en, "targets": len(targets), "modelled": len(ids)}
     if ids:
-        k = int(_all_met(met, ids, n).sum())
-        low, high = wilson(k, n)
-        row.update(probability=k / n, probability_low=low, probability_high=high)
+        p, low, high = share_interval(_all_met(met, ids, n), weights)
+        row.update(probability=p, probability_low=low, probability_high=high)
     return row
 
 
-def _met_count_row(met: Mapping[str, np.ndarray], n: int, plan_level: list[Target]) -> dict:
+def _met_count_row(met: Mapping[str, np.ndarray], n: int, plan_level: list[Target], weights=None) -> dict:
     """The number of plan-level targets met per replication: mean and 10/50/90 % quantiles."""
     ids = [t.id for t in plan_level if t.id in met]
     count = np.zeros(n)
     for target_id in ids:
         count += met[target_id]
-    q10, q50, q90 = np.quantile(count, (0.1, 0.5, 0.9), method="inverted_cdf")
+    q10, q50, q90 = column_quantiles({"count": count}, "count", (0.1, 0.5, 0.9), weights)
+    mean = column_mean({"count": count}, "count", weights)
     return {"view": "met_count", "name_zh": "实现的市级目标个数", "name_en": "Number of plan-level targets met",
-            "targets": len(plan_level), "modelled": len(ids), "mean": float(count.mean()),
+            "targets": len(plan_level), "modelled": len(ids), "mean": float(mean),
             "p10": float(q10), "p50": float(q50), "p90": float(q90)}
 
 
@@ -174,7 +178,8 @@ def departments(summary: pd.DataFrame, registry: tuple[Target, ...] | None = Non
 
 
 def districts(
-    values: Mapping[str, np.ndarray], met: Mapping[str, np.ndarray], registry: tuple[Target, ...] | None = None
+    values: Mapping[str, np.ndarray], met: Mapping[str, np.ndarray], registry: tuple[Target, ...] | None = None,
+    weights: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """The 2017 district targets of the tech-renovation annex, with the city total.
 
@@ -204,7 +209,7 @@ def districts(
             t = kinds[kind]
             row[f"{kind}.target"] = float(t.threshold)
             if t.id in values:
-                row.update(_describe(kind, values, t.id, _share(met[t.id])))
+                row.update(_describe(kind, values, t.id, _share(met[t.id], weights), weights))
         rows.append(row)
     total = {"district": "total", "name_zh": "合计", "name_en": "Total"}
     quotas = district_quotas(registry)
@@ -213,8 +218,8 @@ def districts(
         total[f"{kind}.target"] = quotas.get(kind, np.nan)
         key = f"total.{kind}"
         if key in sums:
-            share = met[key] if key in met else _share(np.asarray(sums[key]) >= quotas[kind])
-            total.update(_describe(kind, sums, key, share))
+            share = met[key] if key in met else _share(np.asarray(sums[key]) >= quotas[kind], weights)
+            total.update(_describe(kind, sums, key, share, weights))
     rows.append(total)
     return pd.DataFrame(rows)
 
@@ -251,15 +256,18 @@ def district_totals(values: Mapping[str, np.ndarray], registry: tuple[Target, ..
     return sums
 
 
-def _share(met) -> float:
-    """A share met: of a bool array, or already a share (a streamed run's count over replications)."""
-    return float(np.mean(met)) if np.ndim(met) else float(met)
+def _share(met, weights=None) -> float:
+    """A share met: of a bool array (weighted with ``weights``), or already a share (a streamed
+    run's count over replications)."""
+    if not np.ndim(met):
+        return float(met)
+    return float(np.mean(met)) if weights is None else float(np.sum(weights * np.asarray(met, bool)))
 
 
-def _describe(kind: str, source, key: str, probability: float) -> dict[str, float]:
-    q10, q90 = column_quantiles(source, key, (0.1, 0.9))
+def _describe(kind: str, source, key: str, probability: float, weights=None) -> dict[str, float]:
+    q10, q90 = column_quantiles(source, key, (0.1, 0.9), weights)
     return {
-        f"{kind}.mean": float(column_mean(source, key)),
+        f"{kind}.mean": float(column_mean(source, key, weights)),
         f"{kind}.p10": float(q10),
         f"{kind}.p90": float(q90),
         f"{kind}.probability": probability,

@@ -13,6 +13,7 @@ import pytest
 from model import ConditioningError, ObservedError, load_observed, load_run, load_scenario, simulate
 from model.conditioning import MIN_EFFECTIVE, condition, effective_size
 from model.observed import PERIOD_MONTHS, partial_sd
+from model.plans import HEADLINE_2020
 from model.series import series_spec
 from tests.paths import PLAN, ROOT
 
@@ -321,3 +322,16 @@ def test_a_conditioned_summary_is_the_weighted_share_with_an_effective_sample_in
     plain = base.summary.set_index("target_id").loc[goal]
     assert row["probability_high"] - row["probability_low"] > plain["probability_high"] - plain["probability_low"]
     pd.testing.assert_frame_equal(base.summary, simulate(plan, 3000, seed=3).summary)
+
+
+def test_the_joint_and_district_views_of_a_conditioned_run_are_weighted(plan):
+    run = simulate(plan, 3000, seed=3, observed=ROOT / "observed" / "2018-h1.toml")
+    w = run.weights
+    joint = run.joint.set_index("view")
+    together = np.logical_and.reduce([run.met[g] for g in HEADLINE_2020])
+    assert joint.loc["headline_2020", "probability"] == pytest.approx(float(np.sum(w * together)), abs=1e-12)
+    count = sum(run.met[t].astype(float) for t in run.met if not t.startswith("techreform.district."))
+    assert joint.loc["met_count", "mean"] == pytest.approx(float(np.sum(w * count)), rel=1e-9)
+    district = run.districts.iloc[0]
+    first = next(t for t in run.met if t.startswith("techreform.district.") and "industrial_investment" in t)
+    assert district["industrial_investment.probability"] == pytest.approx(float(np.sum(w * run.met[first])), abs=1e-12)
