@@ -270,7 +270,8 @@ def series_columns(indicators: Mapping[str, np.ndarray]) -> dict[str, np.ndarray
     return out
 
 
-def calibration_table(scenario: str, indicators: Mapping[str, np.ndarray]) -> pd.DataFrame:
+def calibration_table(scenario: str, indicators: Mapping[str, np.ndarray],
+                      weights: np.ndarray | None = None) -> pd.DataFrame:
     """One row per published series and year shown (:data:`YEARS_SHOWN`), columns :data:`COLUMNS`.
 
     Parameters
@@ -280,6 +281,8 @@ def calibration_table(scenario: str, indicators: Mapping[str, np.ndarray]) -> pd
     indicators : mapping
         Yearly indicator arrays, shape (replications, len(YEARS)), of a run; or a streamed run's
         summary of the series themselves (:func:`series_columns`, :mod:`model.streaming`).
+    weights : ndarray, optional
+        A conditioned run's replication weights: weighted quantiles (:func:`model.tables.quantiles`).
 
     Returns
     -------
@@ -294,7 +297,8 @@ def calibration_table(scenario: str, indicators: Mapping[str, np.ndarray]) -> pd
     for series_id, (reference, city) in load_reference().items():
         spec = load_series()[series_id]
         held = series_id in series
-        qs = column_quantiles(series, series_id, LEVELS) if held else np.full((len(LEVELS), len(YEARS_SHOWN)), np.nan)
+        missing = np.full((len(LEVELS), len(YEARS_SHOWN)), np.nan)
+        qs = column_quantiles(series, series_id, LEVELS, weights) if held else missing
         for j, year in enumerate(YEARS_SHOWN):
             rows.append(_row(scenario, spec, reference, city, year, qs[:, j]))
     frame = pd.DataFrame(rows, columns=list(COLUMNS))

@@ -31,7 +31,7 @@ import pandas as pd
 
 from .modules.green import FEEDBACK_LINK
 from .plans import HEADLINE_GOALS
-from .stats import wilson
+from .stats import share_interval, wilson
 from .timeline import YEARS, year_index
 
 __all__ = ["FEEDBACK_LINK", "GOAL", "INDICATORS", "OUTSIDE_FILE", "BaseRate", "OutsideView", "base_rate",
@@ -148,11 +148,25 @@ def base_rate(path: Path = OUTSIDE_FILE) -> BaseRate:
                     published.isoformat() if isinstance(published, dt.date) else str(published))
 
 
-def _share(mask: np.ndarray, of: np.ndarray | None = None) -> float:
-    """Share of ``mask`` among ``of`` (all when None); NaN when ``of`` is empty."""
+def _share(mask: np.ndarray, of: np.ndarray | None = None, weights: np.ndarray | None = None) -> float:
+    """Share of ``mask`` among ``of`` (all when None), weighted by ``weights`` when given; NaN
+    when ``of`` is empty (or weighs nothing)."""
+    w = np.ones(mask.shape[0]) if weights is None else np.asarray(weights, float)
     if of is not None:
-        mask = mask[of]
-    return float(mask.mean()) if mask.size else math.nan
+        mask, w = mask[of], w[of]
+    total = float(w.sum())
+    return float(np.sum(w * mask)) / total if mask.size and total > 0 else math.nan
+
+
+def _weighted_mean_median(x: np.ndarray, w: np.ndarray | None) -> tuple[float, float]:
+    if not x.size:
+        return math.nan, math.nan
+    if w is None:
+        return float(x.mean()), float(np.median(x))
+    order = np.argsort(x, kind="stable")
+    cum = np.cumsum(w[order]) / w.sum()
+    # the weighted median: the first value reaching half the weight (the inverted CDF at 0.5)
+    return float(np.sum(w * x) / w.sum()), float(x[order][np.searchsorted(cum, 0.5 * (1 - 1e-12))])
 
 
 def _lost_yi(yearly: Mapping[str, np.ndarray], gdp_link: bool) -> np.ndarray | None:
@@ -171,7 +185,7 @@ def _lost_yi(yearly: Mapping[str, np.ndarray], gdp_link: bool) -> np.ndarray | N
 
 
 def escalation(met: np.ndarray, yearly: Mapping[str, np.ndarray], *, feedback: bool,
-               gdp_link: bool = True, base: BaseRate | None = None) -> OutsideView:
+               gdp_link: bool = True, base: BaseRate | None = None, weights: np.ndarray | None = None) -> OutsideView:
     """The outside view from the replications (the pure core of :func:`outside_view`).
 
     Parameters
@@ -188,14 +202,18 @@ def escalation(met: np.ndarray, yearly: Mapping[str, np.ndarray], *, feedback: b
         Whether the link ``production_limits_gdp`` was on (the GDP held is then after the loss).
     base : BaseRate, optional
         Default :func:`base_rate`.
+    weights : ndarray, optional
+        A conditioned run's replication weights: every share and mean is weighted, the
+        likelihood's interval counts the effective sample size (:func:`model.stats.share_interval`).
     """
     met = np.asarray(met, bool)
     n = met.size
     base = base_rate() if base is None else base
     recorded = all(k in yearly for k in INDICATORS[:3])
     nan_years = {y: math.nan for y in ASSESSED}
-    common = {"base": base, "replications": n, "likelihood": _share(met),
-              "likelihood_interval": wilson(int(met.sum()), n), "feedback": feedback, "recorded": recorded}
+    likelihood, low, high = share_interval(met, weights)
+    common = {"base": base, "replications": n, "likelihood": likelihood,
+              "likelihood_interval": (low, high), "feedback": feedback, "recorded": recorded}
     if not recorded:
         return OutsideView(**common, behind=nan_years, met_if_behind=nan_years, limited_if_behind_met=math.nan,
                            limited=math.nan, limited_by_year=dict.fromkeys(YEARS[2:], math.nan),
@@ -206,20 +224,24 @@ def escalation(met: np.ndarray, yearly: Mapping[str, np.ndarray], *, feedback: b
     any_limit = limit.any(axis=1)
     behind = {y: shortfall[:, year_index(y)] > BEHIND for y in ASSESSED}
     loss = np.asarray(yearly["green.limit_output_loss"], float).sum(axis=1)[any_limit]
+    w = None if weights is None else np.asarray(weights, float)
+    w_limited = None if w is None else w[any_limit]
     lost_yi = _lost_yi(yearly, gdp_link)
     first = behind[ASSESSED[0]]
+    loss_mean, loss_median = _weighted_mean_median(loss, w_limited)
+    lost_mean = (_weighted_mean_median(lost_yi.sum(axis=1)[any_limit], w_limited)[0]
+                 if lost_yi is not None and loss.size else math.nan)
     return OutsideView(
         **common,
-        behind={y: _share(b) for y, b in behind.items()},
-        met_if_behind={y: _share(met, b) for y, b in behind.items()},
-        limited_if_behind_met=_share(any_limit, first & met),
-        limited=_share(any_limit),
-        limited_by_year={y: _share(limit[:, year_index(y)]) for y in YEARS[2:]},
-        met_with_limits=_share(any_limit, met),
-        loss_mean=float(loss.mean()) if loss.size else math.nan,
-        loss_median=float(np.median(loss)) if loss.size else math.nan,
-        lost_yi_mean=(float(lost_yi.sum(axis=1)[any_limit].mean()) if lost_yi is not None and loss.size
-                      else math.nan),
+        behind={y: _share(b, weights=w) for y, b in behind.items()},
+        met_if_behind={y: _share(met, b, w) for y, b in behind.items()},
+        limited_if_behind_met=_share(any_limit, first & met, w),
+        limited=_share(any_limit, weights=w),
+        limited_by_year={y: _share(limit[:, year_index(y)], weights=w) for y in YEARS[2:]},
+        met_with_limits=_share(any_limit, met, w),
+        loss_mean=loss_mean,
+        loss_median=loss_median,
+        lost_yi_mean=lost_mean,
     )
 
 
@@ -227,7 +249,7 @@ def outside_view(run) -> OutsideView:
     """The outside view of a run (:class:`model.results.Results` or :class:`model.runs.SavedRun`)."""
     links = run.settings.get("links", {})
     return escalation(run.met[GOAL], run.kept_yearly(), feedback=bool(links.get(FEEDBACK_LINK, True)),
-                      gdp_link=bool(links.get(GDP_LINK, True)))
+                      gdp_link=bool(links.get(GDP_LINK, True)), weights=run.condition_weights)
 
 
 # -- the sentence ---------------------------------------------------------------------------------

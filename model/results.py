@@ -166,7 +166,7 @@ class Results(Run):
     @cached_property
     def calibration(self) -> pd.DataFrame:
         """The published series for 2017 and 2018 against the outside view (:mod:`model.calibration`)."""
-        return calibration_table(self.name, self.indicators)
+        return calibration_table(self.name, self.indicators, self.condition_weights)
 
     @cached_property
     def manifest(self) -> dict[str, Any]:

@@ -335,3 +335,18 @@ def test_the_joint_and_district_views_of_a_conditioned_run_are_weighted(plan):
     district = run.districts.iloc[0]
     first = next(t for t in run.met if t.startswith("techreform.district.") and "industrial_investment" in t)
     assert district["industrial_investment.probability"] == pytest.approx(float(np.sum(w * run.met[first])), abs=1e-12)
+
+
+def test_the_outside_view_and_calibration_of_a_conditioned_run_are_weighted(plan):
+    from model.outside import GOAL, outside_view
+
+    run = simulate(plan, 3000, seed=3, observed=ROOT / "observed" / "2018-h1.toml")
+    view = outside_view(run)
+    assert view.likelihood == pytest.approx(float(np.sum(run.weights * run.met[GOAL])), abs=1e-12)
+    limited = (run.kept_yearly()["green.production_limit"] > 0).any(axis=1)
+    assert view.limited == pytest.approx(float(np.sum(run.weights * limited)), abs=1e-12)
+    # the published 2018 GDP growth was observed (+8.9 % in H1): its conditioned median moves towards it
+    plain = simulate(plan, 3000, seed=3).calibration
+    cond = run.calibration
+    pick = (plain["series_id"] == "gdp_growth") & (plain["year"] == 2018)
+    assert float(cond.loc[pick, "p50"].iloc[0]) > float(plain.loc[pick, "p50"].iloc[0])
