@@ -92,7 +92,7 @@ def target_reach(enabled: frozenset[str], target_ids) -> dict[str, frozenset[str
 
 
 def screen(inputs: Mapping[str, np.ndarray], met: Mapping[str, np.ndarray],
-           reach: Mapping[str, frozenset[str]] | None = None) -> pd.DataFrame:
+           reach: Mapping[str, frozenset[str]] | None = None, weights: np.ndarray | None = None) -> pd.DataFrame:
     """Swing of every target's likelihood across every varying input that can reach it.
 
     Parameters
@@ -103,6 +103,8 @@ def screen(inputs: Mapping[str, np.ndarray], met: Mapping[str, np.ndarray],
         ``target_id`` -> bool, shape (n,).
     reach : mapping, optional
         ``target_id`` -> the modules whose inputs may drive it; every input when omitted.
+    weights : ndarray, optional
+        A conditioned run's replication weights (:meth:`ThirdCounts.of`).
 
     With fewer than :data:`MIN_REPLICATIONS` replications the table is empty.
 
@@ -122,7 +124,7 @@ def screen(inputs: Mapping[str, np.ndarray], met: Mapping[str, np.ndarray],
     if not names:
         return pd.DataFrame(columns=COLUMNS)
     counts = ThirdCounts.of(np.array([masks[k][0] for k in names]), np.array([masks[k][1] for k in names]),
-                            np.column_stack([met[t] for t in targets]))
+                            np.column_stack([met[t] for t in targets]), weights)
     return swings(names, targets, counts, reach)
 
 
@@ -140,11 +142,27 @@ class ThirdCounts:
     k_high: np.ndarray
 
     @classmethod
-    def of(cls, low: np.ndarray, high: np.ndarray, met: np.ndarray) -> ThirdCounts:
-        """From masks ``(inputs, n)`` and met flags ``(n, targets)``."""
+    def of(cls, low: np.ndarray, high: np.ndarray, met: np.ndarray, weights: np.ndarray | None = None) -> ThirdCounts:
+        """From masks ``(inputs, n)`` and met flags ``(n, targets)``.
+
+        With ``weights`` (a conditioned run's) the counts are effective ones: each third's
+        weighted share met, over its effective size ``(sum w)^2 / sum w^2``, so the swings and
+        their intervals (:func:`swings`) read as for equal weights.
+        """
         outcome = met.astype(float)
         low, high = low.astype(float), high.astype(float)
-        return cls(low.sum(axis=1), high.sum(axis=1), low @ outcome, high @ outcome)
+        if weights is None:
+            return cls(low.sum(axis=1), high.sum(axis=1), low @ outcome, high @ outcome)
+        w = np.asarray(weights, float)
+        sizes, counts = [], []
+        for mask in (low, high):
+            total, squares = mask @ w, mask @ (w * w)
+            size = np.divide(total * total, squares, out=np.zeros_like(total), where=squares > 0)
+            share = np.divide((mask * w) @ outcome, total[:, None], out=np.zeros((len(total), outcome.shape[1])),
+                              where=total[:, None] > 0)
+            sizes.append(size)
+            counts.append(np.clip(share, 0.0, 1.0) * size[:, None])  # a sum of weights may round past 1
+        return cls(sizes[0], sizes[1], counts[0], counts[1])
 
     def add(self, other: ThirdCounts) -> None:
         for name in ("n_low", "n_high", "k_low", "k_high"):

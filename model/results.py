@@ -161,7 +161,7 @@ class Results(Run):
         if not self.inputs:
             return None
         reach = drivers_mod.target_reach(self.scenario.enabled_links, self.met)
-        return drivers_mod.top_drivers(drivers_mod.screen(self.inputs, self.met, reach))
+        return drivers_mod.top_drivers(drivers_mod.screen(self.inputs, self.met, reach, self.condition_weights))
 
     @cached_property
     def calibration(self) -> pd.DataFrame:

@@ -350,3 +350,18 @@ def test_the_outside_view_and_calibration_of_a_conditioned_run_are_weighted(plan
     cond = run.calibration
     pick = (plain["series_id"] == "gdp_growth") & (plain["year"] == 2018)
     assert float(cond.loc[pick, "p50"].iloc[0]) > float(plain.loc[pick, "p50"].iloc[0])
+
+
+def test_drivers_of_a_conditioned_run_use_weighted_thirds(plan):
+    from model.drivers import _terciles, screen
+
+    run = simulate(plan, 3000, seed=3, observed=ROOT / "observed" / "2018-h1.toml")
+    goal, key = "green.energy_intensity_cut.2020", "green.growth.other"
+    met, inputs = {goal: run.met[goal]}, {key: run.inputs[key]}
+    equal = screen(inputs, met, weights=np.full(3000, 1 / 3000))
+    pd.testing.assert_frame_equal(equal, screen(inputs, met), rtol=1e-9)
+    weighted = screen(inputs, met, weights=run.weights).iloc[0]
+    low, high = _terciles(run.inputs[key])
+    w = run.weights
+    assert weighted["probability_low"] == pytest.approx(np.sum(w * low * run.met[goal]) / np.sum(w * low), rel=1e-9)
+    assert weighted["probability_high"] == pytest.approx(np.sum(w * high * run.met[goal]) / np.sum(w * high), rel=1e-9)
