@@ -51,7 +51,7 @@ import pandas as pd
 
 from .atomic import OutDirError, atomic_directory, check_replaceable, writing
 from .engine import DEFAULT_REPLICATIONS, DEFAULT_SEED, simulate
-from .paired import paired_interval
+from .paired import paired_interval, weighted_paired_change
 from .printable import printable
 from .report.excel import write_workbook
 from .results import MODEL_VERSION, save_run
@@ -251,6 +251,9 @@ def _changes(ref: Run, run: Run, ids: list[str]) -> dict[str, np.ndarray]:
     """Paired change against the reference for the modelled targets ``ids``."""
     a = np.column_stack([ref.met[i] for i in ids])
     b = np.column_stack([run.met[i] for i in ids])
+    if ref.condition_weights is not None or run.condition_weights is not None:  # conditioned runs
+        change, low, high = weighted_paired_change(a, b, ref.weights, run.weights)
+        return {"change": change, "change_low": low, "change_high": high}
     counts = [np.sum(a & b, axis=0), np.sum(a & ~b, axis=0), np.sum(~a & b, axis=0), np.sum(~a & ~b, axis=0)]
     change = (counts[2] - counts[1]) / a.shape[0]
     low, high = paired_interval(*counts)

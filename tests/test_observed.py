@@ -365,3 +365,24 @@ def test_drivers_of_a_conditioned_run_use_weighted_thirds(plan):
     w = run.weights
     assert weighted["probability_low"] == pytest.approx(np.sum(w * low * run.met[goal]) / np.sum(w * low), rel=1e-9)
     assert weighted["probability_high"] == pytest.approx(np.sum(w * high * run.met[goal]) / np.sum(w * high), rel=1e-9)
+
+
+def test_the_change_between_conditioned_runs_is_weighted_with_a_delta_method_interval(plan):
+    from model.compare import compare
+    from model.paired import weighted_paired_change
+    from model.stats import z_quantile
+
+    # closed form: two replications of weight 1/2; the reference meets in one, the new one in both
+    change, low, high = weighted_paired_change(np.array([[True], [False]]), np.array([[True], [True]]),
+                                               np.array([0.5, 0.5]), np.array([0.5, 0.5]))
+    half = z_quantile() * np.sqrt(2 * 0.25 ** 2)  # w(b - p_b) - w(a - p_a) = -1/4, +1/4
+    assert (change[0], low[0], high[0]) == pytest.approx((0.5, 0.5 - half, min(1.0, 0.5 + half)))
+    observed = load_observed(ROOT / "observed" / "2018-h1.toml")
+    baseline = load_scenario(ROOT / "scenarios" / "baseline.toml")
+    runs = [simulate(s, 2000, seed=3, observed=observed) for s in (baseline, plan)]
+    table = compare(runs)
+    goal = "green.energy_intensity_cut.2020"
+    row = table[(table["scenario"] == "plan") & (table["target_id"] == goal)].iloc[0]
+    expected = np.sum(runs[1].weights * runs[1].met[goal]) - np.sum(runs[0].weights * runs[0].met[goal])
+    assert row["change"] == pytest.approx(expected, abs=1e-12)
+    assert row["change_low"] < row["change"] < row["change_high"]
