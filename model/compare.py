@@ -248,12 +248,11 @@ def compare(items, replications: int | None = None, seed: int | None = None, wor
 
 # -- the table ----------------------------------------------------------------------------------
 def _changes(ref: Run, run: Run, ids: list[str]) -> dict[str, np.ndarray]:
-    """Paired change against the reference for the modelled targets ``ids``."""
+    """Paired change against the reference for the modelled targets ``ids`` (weighted when conditioned)."""
     a = np.column_stack([ref.met[i] for i in ids])
     b = np.column_stack([run.met[i] for i in ids])
     if ref.condition_weights is not None or run.condition_weights is not None:  # conditioned runs
-        change, low, high = weighted_paired_change(a, b, ref.weights, run.weights)
-        return {"change": change, "change_low": low, "change_high": high}
+        return dict(zip(CHANGE_FIELDS, weighted_paired_change(a, b, ref.weights, run.weights)))
     counts = [np.sum(a & b, axis=0), np.sum(a & ~b, axis=0), np.sum(~a & b, axis=0), np.sum(~a & ~b, axis=0)]
     change = (counts[2] - counts[1]) / a.shape[0]
     low, high = paired_interval(*counts)
@@ -294,9 +293,7 @@ def comparison_manifest(comparison: Comparison) -> dict[str, Any]:
     """Provenance of a comparison directory (``"kind": "comparison"``)."""
     ref = comparison.runs[0].manifest
     manifest = {
-        "kind": "comparison",
-        "scenarios": comparison.names,
-        "reference": comparison.reference,
+        "kind": "comparison", "scenarios": comparison.names, "reference": comparison.reference,
         "seed": comparison.seed,
         "replications": comparison.replications,
         "years": list(ref["years"]),
