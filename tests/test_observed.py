@@ -257,7 +257,10 @@ def test_the_cli_option_conditions_and_says_so(toy_dir, tmp_path, capsys, monkey
     code, printed, err = cli("run", str(plain), "--observed", str(toy_dir / "obs.toml"), "-n", "1000", "--out",
                              str(out), cwd=tmp_path, capsys=capsys, monkeypatch=monkeypatch)
     assert code == 0, err
-    assert "conditioned on 1 published figure(s)" in printed and "effective replications of 1,000" in printed
+    flat = " ".join(printed.split())  # the line is wrapped at 80 columns
+    assert "conditioned on 1 published figure(s)" in flat and "effective replications of 1,000" in flat
+    assert "项公布数据修正预测" in "".join(printed.split())  # Chinese first (then English), wrapped too
+    assert printed.index("已按") < printed.index("conditioned on")
     assert load_run(out).effective_replications < 1000
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from tqdm import tqdm
 
 from ..cluster import ClusterError, connect
+from ..console import wrap
 from ..engine import DEFAULT_REPLICATIONS, DEFAULT_SEED
 from ..observed import Observed, load_observed
 from ..scenario import Scenario
@@ -170,8 +171,11 @@ def observed_line(results) -> str | None:
     observed: Observed | None = getattr(results, "observed", None)
     if observed is None:
         return None
-    return (f"   conditioned on {len(observed)} published figure(s) of {observed.path}: "
-            f"{results.effective_replications:,.0f} effective replications of {results.replications:,}")
+    ess, n = f"{results.effective_replications:,.0f}", f"{results.replications:,}"
+    zh = f"已按{observed.path}中{len(observed)}项公布数据修正预测：有效模拟次数{ess}（共{n}次）"
+    en = (f"conditioned on {len(observed)} published figure(s) of {observed.path}: {ess} effective "
+          f"replications of {n}")
+    return "\n".join(wrap(zh) + wrap(en))
 
 
 def seed_value(text: str) -> int:
