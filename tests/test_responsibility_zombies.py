@@ -23,13 +23,13 @@ from model.modules import overcapacity
 from model.modules.responsibility import ZOMBIE_ASSESSMENTS, responsibility_zombies, zombie_path
 from model.processes import zombie, zombie_simpy, zombie_twin
 from tests.paths import PLAN
-from tests.test_zombie import (
+from tests.zombie_inputs import (
     assert_same_times,
     court_reorder_inputs,
     default_draws,
     default_levers,
-    firm_params,
     fund_wait_inputs,
+    queue_inputs,
 )
 
 LINK = "responsibility_zombies"
@@ -239,11 +239,7 @@ def random_feedback(n, rng, times=(2018.4, 2018.9), when_accepted=False):
 @pytest.mark.parametrize("when_accepted", [False, True])
 def test_twin_gives_the_simpy_times_with_the_feedback(seed, work_order, when_accepted):
     n = 40
-    rng = np.random.default_rng(seed)
-    count = rng.integers(0, 50, n)
-    count[0] = 0  # an empty replication
-    start = 2018.0 + rng.uniform(-0.1, 0.3, n)
-    inputs = zombie.draw_inputs(rng, count, start, firm_params(n, rng), work_order)
+    rng, _, inputs = queue_inputs(seed, work_order, n)
     fb = random_feedback(n, rng, when_accepted=when_accepted)
     args = (3, 2, 800.0, [0.0, 0.0, 1500.0, 1500.0, 1500.0])  # a fund that runs short
     ref = zombie_simpy.simulate_simpy_detail(inputs, *args, feedback=fb)

@@ -11,47 +11,18 @@ import numpy as np
 import pytest
 
 from model.modules import overcapacity
-from model.params import module_params
 from model.processes import zombie, zombie_simpy, zombie_twin
 from model.timeline import YEARS
-
-DECLARED = module_params("overcapacity")
-
-
-def default_draws(n, seed):
-    """Uncertainties sampled independently from the defaults declared in overcapacity.toml."""
-    rng = np.random.default_rng(seed)
-    return {name: spec.default.ppf(rng.random(n)) for name, spec in DECLARED.uncertainties.items()}
-
-
-def default_levers(**changes):
-    out = {}
-    for name, spec in DECLARED.levers.items():
-        value = spec.default
-        if spec.schedule:  # the file gives the whole schedule; the engine passes an array
-            value = np.array([value[str(y)] for y in YEARS], float) if isinstance(value, dict) \
-                else np.full(len(YEARS), float(value))
-        out[name] = value
-    out.update(changes)
-    return out
-
-
-def firm_params(n, rng):
-    """Per-firm parameters that make every feature bite (short scale, small fund in tests)."""
-    def u(lo, hi):
-        return rng.uniform(lo, hi, n)
-    return zombie.FirmParams(
-        share_shell=u(0.05, 0.3), share_court=u(0.3, 0.6), share_merger=u(0.3, 0.8),
-        share_fund=u(0.4, 0.9), prep_median=u(0.2, 0.5), prep_median_shell=u(0.05, 0.15),
-        shell_median=u(0.1, 0.3), debt_median=u(0.3, 0.7), merger_median=u(0.5, 1.0),
-        court_median=u(0.8, 2.0), spread=np.full(n, 0.5), cost_median=u(100, 400),
-        cost_spread=np.full(n, 1.0))
-
-
-def assert_same_times(a, b):
-    for field in ("team_done", "funded", "done"):
-        np.testing.assert_allclose(getattr(a, field), getattr(b, field), rtol=0, atol=1e-9,
-                                   equal_nan=True, err_msg=field)
+from tests.zombie_inputs import (
+    DECLARED,
+    assert_same_times,
+    court_reorder_inputs,
+    default_draws,
+    default_levers,
+    firm_params,
+    fund_wait_inputs,
+    queue_inputs,
+)
 
 
 # ------------------------------------------------------------------ (a) M/M/c vs Erlang C
@@ -91,11 +62,8 @@ def test_simpy_mmc_queue_matches_erlang_c():
 @pytest.mark.parametrize("poisson", [False, True])
 def test_twin_gives_the_simpy_times(seed, work_order, poisson):
     n = 40
-    rng = np.random.default_rng(seed)
-    count = rng.integers(0, 50, n)
-    count[0] = 0  # an empty replication
-    start = 2018.0 + rng.uniform(-0.1, 0.3, n)
-    inputs = zombie.draw_inputs(rng, count, start, firm_params(n, rng), work_order)
+    rng, start, inputs = queue_inputs(seed, work_order, n)
+    count = inputs.count
     if poisson:  # staggered arrivals instead of all at the plan; order = arrival then rule
         k = inputs.arrival.shape[1]
         arrival = start[:, None] + np.cumsum(rng.exponential(0.05, (n, k)), axis=1)
@@ -115,17 +83,6 @@ def test_twin_gives_the_simpy_times(seed, work_order, poisson):
     started = np.where(court, ref.done, np.nan) - inputs.court_time
     assert np.nansum(started > ref.funded + 1e-9) >= 2, "no firm waited for the court"
     assert np.isinf(ref.done).any(), "the fund never ran dry"
-
-
-def fund_wait_inputs() -> zombie.ZombieInputs:
-    """Three bankruptcies A, B, C (team time 0.3, 0.1, 0.2 yr; court 0.5, 0.2, 0.1 yr), each
-    costing 100, one replication: with an empty fund they all wait for the top-up of t = 1."""
-    def one(a):
-        return np.array([a], float)
-    return zombie.ZombieInputs(
-        np.array([3]), one([0.0, 0.0, 0.0]), np.array([[3, 3, 3]]), one([0.3, 0.1, 0.2]),
-        one([0.0, 0.0, 0.0]), one([0.5, 0.2, 0.1]), one([100.0, 100.0, 100.0]),
-        np.array([[0, 1, 2]]))
 
 
 def test_simultaneous_grants_reach_the_court_in_fund_queue_order():
@@ -223,17 +180,6 @@ def test_more_teams_never_lower_the_share_without_fund_or_court_queues(defaults)
     means = [run(teams=t)["zombie_disposed"].mean(axis=0) for t in (3, 10, 30)]
     for low, high in itertools.pairwise(means):
         assert np.all(high >= low - 1e-9)
-
-
-def court_reorder_inputs() -> zombie.ZombieInputs:
-    """Three firms, one replication: X (shell, long preparation), S (court 0.1 yr) and L (court
-    5 yr), work order X, S, L, all arriving at 0: the case where more preparation capacity lets
-    the long court case L take the only court slot before the short one S."""
-    def one(a):
-        return np.array([a], float)
-    return zombie.ZombieInputs(
-        np.array([3]), one([0.0, 0.0, 0.0]), np.array([[0, 3, 3]]), one([1.0, 0.5, 0.3]),
-        one([0.1, 0.0, 0.0]), one([0.0, 0.1, 5.0]), one([0.0, 0.0, 0.0]), np.array([[0, 1, 2]]))
 
 
 def test_more_teams_can_lower_the_share_when_the_court_queue_reorders():
