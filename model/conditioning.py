@@ -41,6 +41,7 @@ import numpy as np
 
 from .observed import Figure, Observed, ObservedError
 from .series import series_values
+from .stats import effective_size, equal_weights
 from .timeline import year_index
 
 __all__ = ["MIN_EFFECTIVE", "Conditioning", "ConditioningError", "condition", "condition_run", "effective_size",
@@ -58,20 +59,6 @@ MIN_EFFECTIVE = 200
 class ConditioningError(ObservedError):
     """The figures leave too few effective replications: the message names the most informative
     figure and says what to do (the command line prints it and exits 2)."""
-
-
-def equal_weights(replications: int) -> np.ndarray:
-    """Weights of a run without observations: 1 / replications each, float64 (replications,).
-
-    A read-only view of one number (no memory per replication: a streamed run of millions keeps
-    none)."""
-    return np.broadcast_to(np.float64(1.0 / replications), (replications,))
-
-
-def effective_size(weights: np.ndarray) -> float:
-    """Kish's effective sample size (sum w)^2 / sum w^2 of ``weights`` (0 when all are 0)."""
-    total = float(np.sum(weights))
-    return 0.0 if total <= 0 else total * total / float(np.sum(np.square(weights)))
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ import pandas as pd
 from .modules.green import FEEDBACK_LINK
 from .plans import HEADLINE_GOALS
 from .stats import share_interval, wilson
+from .tables import quantiles
 from .timeline import YEARS, year_index
 
 __all__ = ["FEEDBACK_LINK", "GOAL", "INDICATORS", "OUTSIDE_FILE", "BaseRate", "OutsideView", "base_rate",
@@ -158,15 +159,13 @@ def _share(mask: np.ndarray, of: np.ndarray | None = None, weights: np.ndarray |
     return float(np.sum(w * mask)) / total if mask.size and total > 0 else math.nan
 
 
-def _weighted_mean_median(x: np.ndarray, w: np.ndarray | None) -> tuple[float, float]:
+def _mean_median(x: np.ndarray, w: np.ndarray | None) -> tuple[float, float]:
+    """Mean and median of ``x``; weighted (the median as the inverted CDF at 0.5) with ``w``."""
     if not x.size:
         return math.nan, math.nan
     if w is None:
         return float(x.mean()), float(np.median(x))
-    order = np.argsort(x, kind="stable")
-    cum = np.cumsum(w[order]) / w.sum()
-    # the weighted median: the first value reaching half the weight (the inverted CDF at 0.5)
-    return float(np.sum(w * x) / w.sum()), float(x[order][np.searchsorted(cum, 0.5 * (1 - 1e-12))])
+    return float(np.sum(w * x) / w.sum()), float(quantiles(x, (0.5,), w)[0])
 
 
 def _lost_yi(yearly: Mapping[str, np.ndarray], gdp_link: bool) -> np.ndarray | None:
@@ -228,8 +227,8 @@ def escalation(met: np.ndarray, yearly: Mapping[str, np.ndarray], *, feedback: b
     w_limited = None if w is None else w[any_limit]
     lost_yi = _lost_yi(yearly, gdp_link)
     first = behind[ASSESSED[0]]
-    loss_mean, loss_median = _weighted_mean_median(loss, w_limited)
-    lost_mean = (_weighted_mean_median(lost_yi.sum(axis=1)[any_limit], w_limited)[0]
+    loss_mean, loss_median = _mean_median(loss, w_limited)
+    lost_mean = (_mean_median(lost_yi.sum(axis=1)[any_limit], w_limited)[0]
                  if lost_yi is not None and loss.size else math.nan)
     return OutsideView(
         **common,

@@ -29,12 +29,13 @@ from . import drivers as drivers_mod
 from .atomic import atomic_directory, writing
 from .blocks import BLOCK, BlockResult, evaluate, plan_blocks, run_modules
 from .calibration import QUANTILE_COLUMNS, calibration_table
-from .conditioning import condition_run, equal_weights
+from .conditioning import condition_run
 from .observed import Observed
 from .outside import outside_table, outside_view
 from .report.excel import write_workbook
 from .runs import Run
 from .scenario import Scenario
+from .stats import equal_weights
 from .tables import (
     interval_csv,
     rounded_csv,

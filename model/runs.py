@@ -28,6 +28,7 @@ from .outside import INDICATORS as KEPT_YEARLY
 from .printable import printable
 from .series import series_values
 from .sketch import StoredQuantiles
+from .stats import effective_size, equal_weights, share_interval
 from .tables import summary_table
 from .targets import load_registry
 from .timeline import YEARS
@@ -97,7 +98,7 @@ class Run:
 
     @property
     def weights(self) -> np.ndarray:
-        return np.full(self.replications, 1.0 / self.replications)
+        return equal_weights(self.replications)
 
     @property
     def condition_weights(self) -> np.ndarray | None:
@@ -106,11 +107,11 @@ class Run:
 
     @property
     def effective_replications(self) -> float:
-        return 1.0 / float(np.sum(np.square(self.weights)))
+        return effective_size(self.weights)
 
     def probability(self, target_id: str) -> float:
-        """Share of replications meeting ``target_id``."""
-        return float(self.met[target_id].mean())
+        """Share of replications meeting ``target_id`` (weighted, when conditioned)."""
+        return share_interval(self.met[target_id], self.condition_weights)[0]
 
     def series(self, series_id: str) -> np.ndarray:
         """A published series (``python -m model series`` lists them), per replication and year.
@@ -134,8 +135,7 @@ class Run:
         return None
 
     def kept_yearly(self) -> dict[str, np.ndarray]:
-        """The yearly indicators a saved run keeps (:data:`KEPT_YEARLY`, what :mod:`model.outside`
-        reads), per replication ``(replications, years)``; those the run holds."""
+        """Those of :data:`KEPT_YEARLY` (what :mod:`model.outside` reads) the run holds, ``(replications, years)``."""
         indicators = self._yearly_indicators() or {}
         return {k: indicators[k] for k in KEPT_YEARLY if k in indicators}
 

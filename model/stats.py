@@ -63,17 +63,32 @@ def round_outward(low, high, decimals: int = 4):
     return np.floor(np.asarray(low, float) * scale) / scale, np.ceil(np.asarray(high, float) * scale) / scale
 
 
+def equal_weights(replications: int) -> np.ndarray:
+    """Weights of a run without observations: 1 / replications each, float64 (replications,).
+
+    A read-only view of one number (no memory per replication: a streamed run of millions keeps
+    none)."""
+    return np.broadcast_to(np.float64(1.0 / replications), (replications,))
+
+
+def effective_size(weights: np.ndarray) -> float:
+    """Kish's effective sample size (sum w)^2 / sum w^2 of ``weights`` (0 when all are 0;
+    :mod:`model.conditioning`)."""
+    total = float(np.sum(weights))
+    return 0.0 if total <= 0 else total * total / float(np.sum(np.square(weights)))
+
+
 def share_interval(mask, weights=None) -> tuple[float, float, float]:
     """Share of replications where ``mask`` holds, with its Wilson interval.
 
     With ``weights`` (a conditioned run's, summing to 1) the weighted share, its interval on the
-    effective sample size ``1 / sum(w**2)`` (:mod:`model.conditioning`).
+    :func:`effective_size`.
     """
     mask = np.asarray(mask, bool)
     if weights is None:
         k, n = int(mask.sum()), mask.size
     else:
-        n = 1.0 / float(np.sum(np.square(weights)))
+        n = effective_size(weights)
         k = float(np.sum(weights * mask)) * n
     low, high = wilson(k, n)
     return k / n, float(low), float(high)

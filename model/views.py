@@ -259,9 +259,7 @@ def district_totals(values: Mapping[str, np.ndarray], registry: tuple[Target, ..
 def _share(met, weights=None) -> float:
     """A share met: of a bool array (weighted with ``weights``), or already a share (a streamed
     run's count over replications)."""
-    if not np.ndim(met):
-        return float(met)
-    return float(np.mean(met)) if weights is None else float(np.sum(weights * np.asarray(met, bool)))
+    return share_interval(met, weights)[0] if np.ndim(met) else float(met)
 
 
 def _describe(kind: str, source, key: str, probability: float, weights=None) -> dict[str, float]:
