@@ -40,6 +40,13 @@ COLUMNS = ["target_id", "uncertainty", "probability_low", "probability_high", "s
            "swing_high", "significant"]
 
 
+def smallest_third(n: int) -> int:
+    """Fewest replications a third of ``n`` may hold to be screened (5 %, and at least
+    :data:`MIN_REPLICATIONS` // 3): an input that nearly always takes one value says nothing about
+    the rest."""
+    return max(MIN_REPLICATIONS // 3, n // 20)
+
+
 def _terciles(x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """Masks of the lowest and the highest third of ``x``, cut at values, not at ranks.
 
@@ -56,7 +63,7 @@ def _terciles(x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     c_low, c_high = xs[third - 1], xs[n - third]
     low = x <= c_low
     high = x > c_low if c_high <= c_low else x >= c_high
-    if min(low.sum(), high.sum()) < max(MIN_REPLICATIONS // 3, n // 20):
+    if min(low.sum(), high.sum()) < smallest_third(n):
         return None
     return low, high
 

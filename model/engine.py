@@ -38,7 +38,7 @@ from .conditioning import condition_run, refuse_stream
 from .observed import Observed, as_observed
 from .results import Results, _meta
 from .scenario import Scenario
-from .streaming import Aggregate, PackedFlags, StreamedResults, StreamLayout, summarise
+from .streaming import Aggregate, PackedFlags, StreamedResults, StreamLayout, aggregate, summarise
 
 #: Default replications: a Wilson 95 % interval around p = 0.5 has half-width
 #: 1.96 * sqrt(0.25 / 10_000) = 0.98 percentage points.
@@ -126,21 +126,23 @@ def _context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context()
 
 
-def _run_task(scenario: Scenario, seed: int, blocks: list[tuple[int, int]]) -> list[BlockResult]:
-    """Run some blocks; in a worker, stop early (returning what is done) once the parent says so."""
-    done = []
+def _blocks(scenario: Scenario, seed: int, blocks: list[tuple[int, int]]) -> Iterator[tuple[int, BlockResult]]:
+    """Run some blocks in turn; in a worker, stop early (after the block under way) once the
+    parent says so."""
     for b, n in blocks:
         if _STOP is not None and _STOP.is_set():
-            break
-        done.append(run_block(scenario, seed, b, n))
-    return done
+            return
+        yield b, run_block(scenario, seed, b, n)
+
+
+def _run_task(scenario: Scenario, seed: int, blocks: list[tuple[int, int]]) -> list[BlockResult]:
+    """Run some blocks and return what is done."""
+    return [result for _, result in _blocks(scenario, seed, blocks)]
 
 
 def _stream_task(scenario: Scenario, seed: int, layout: StreamLayout, blocks: list[tuple[int, int]]) -> Aggregate:
     """Run some blocks of a streamed run and return their summary, not their replications."""
-    if _STOP is not None and _STOP.is_set():
-        return Aggregate(layout)
-    return summarise(scenario, seed, layout, blocks)
+    return aggregate(layout, _blocks(scenario, seed, blocks))
 
 
 def _spooled_task(spool: str, work: Callable[[list[tuple[int, int]]], Any], blocks: list[tuple[int, int]]) -> str:

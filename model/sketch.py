@@ -55,10 +55,11 @@ class Layout:
         """Bins from a pilot block: ``key`` -> ``(n,)`` or ``(n, k)`` numbers."""
         keys = tuple(arrays)
         cols = _columns(arrays, keys)
-        finite = np.where(np.isfinite(cols), cols, np.nan)
-        with np.errstate(all="ignore"):
-            low = np.nanmin(np.where(np.isnan(finite).all(axis=0), 0.0, finite), axis=0)
-            high = np.nanmax(np.where(np.isnan(finite).all(axis=0), 0.0, finite), axis=0)
+        finite = np.isfinite(cols)
+        low = np.where(finite, cols, np.inf).min(axis=0)
+        high = np.where(finite, cols, -np.inf).max(axis=0)
+        none = ~finite.any(axis=0)  # a column with no finite value in the pilot: bins around 0
+        low[none], high[none] = 0.0, 0.0
         size = np.maximum(1.0, np.maximum(np.abs(low), np.abs(high)))
         span = np.maximum(high - low, MIN_SPAN * size)
         widths = tuple(1 if np.ndim(arrays[k]) == 1 else np.shape(arrays[k])[1] for k in keys)

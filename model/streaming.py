@@ -22,7 +22,7 @@ blocks, never their replications; aggregates merge in any order with the same re
 from __future__ import annotations
 
 from collections import ChainMap
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -81,11 +81,6 @@ class PackedFlags(Mapping):
 
     def __len__(self) -> int:
         return len(self.targets)
-
-    def count(self, key: str) -> int:
-        """How many replications meet ``key``."""
-        row = self._row[key]
-        return int(sum(np.unpackbits(bits[row], count=n).sum() for n, bits in self.blocks.values()))
 
 
 def _columns(result: BlockResult) -> dict[str, np.ndarray]:
@@ -166,9 +161,14 @@ class Aggregate:
 
 def summarise(scenario: Scenario, seed: int, layout: StreamLayout, blocks: list[tuple[int, int]]) -> Aggregate:
     """Run ``blocks`` and summarise them (what a worker does for a streamed run)."""
+    return aggregate(layout, ((b, run_block(scenario, seed, b, n)) for b, n in blocks))
+
+
+def aggregate(layout: StreamLayout, results: Iterable[tuple[int, BlockResult]]) -> Aggregate:
+    """The :class:`Aggregate` of (block index, its results), one block in memory at a time."""
     out = Aggregate(layout)
-    for b, n in blocks:
-        out.add(b, run_block(scenario, seed, b, n))
+    for b, result in results:
+        out.add(b, result)
     return out
 
 
@@ -203,8 +203,7 @@ class StreamedResults(Results):
     def drivers(self) -> pd.DataFrame | None:
         agg, n = self.aggregate, self.replications
         thirds = agg.thirds
-        smallest = max(drivers_mod.MIN_REPLICATIONS // 3, n // 20)
-        keep = np.minimum(thirds.n_low, thirds.n_high) >= smallest
+        keep = np.minimum(thirds.n_low, thirds.n_high) >= drivers_mod.smallest_third(n)
         if n < drivers_mod.MIN_REPLICATIONS or not keep.any():
             return drivers_mod.top_drivers(pd.DataFrame(columns=drivers_mod.COLUMNS))
         names = [k for k, ok in zip(agg.layout.inputs, keep) if ok]
