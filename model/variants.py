@@ -42,6 +42,8 @@ def _plain_name(name: str) -> str:
 
 
 def _slug(value: Any) -> str:
+    if isinstance(value, dict):  # a yearly schedule: 2017-0_2018-6000
+        return "_".join(f"{year}-{_slug(v)}" for year, v in value.items())
     text = str(value).lower() if isinstance(value, bool) else str(value)
     return re.sub(r"[^A-Za-z0-9_.\-]+", "_", text)
 
@@ -52,15 +54,15 @@ def lever_variant(scenario: Scenario, key: str, value: Any) -> Scenario:
     Raises
     ------
     ScenarioError
-        Unknown lever (with the nearest name), a schedule or table given, or a value of the
-        wrong type or out of the declared range.
+        Unknown lever (with the nearest name), a table given for a lever that is not a yearly
+        schedule, or a value of the wrong type or out of the declared range.
     """
     specs = _lever_specs()
     if key not in specs:
         raise ScenarioError(
             ORIGIN, f"levers.{key}", f"unknown lever{suggest(key, specs)}; `python -m model params` lists them"
         )
-    if isinstance(value, (dict, list)):
+    if isinstance(value, list) or (isinstance(value, dict) and not specs[key].schedule):
         raise ScenarioError(
             ORIGIN,
             f"levers.{key}",
