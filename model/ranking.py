@@ -37,13 +37,14 @@ from .engine import DEFAULT_REPLICATIONS, DEFAULT_SEED, simulate
 from .paired import paired_change
 from .params import LeverSpec, all_params, indicator_spec
 from .plans import HEADLINE_2020
+from .report.i18n import value_label
 from .results import Results
 from .scenario import Scenario, ScenarioError, schedule_array
 from .tables import quantiles
 from .targets import load_registry
 from .variants import ORIGIN, value_text
 
-__all__ = ["Ranking", "planned_levers", "rank_levers"]
+__all__ = ["Ranking", "end_text", "planned_levers", "rank_levers"]
 
 PLAN_YEARS = slice(1, None)  # 2017-2020: the columns of a yearly array after the base year 2016
 
@@ -78,6 +79,19 @@ def lever_cost(results: Results, spec: LeverSpec, value: Any) -> tuple[float, st
         return float(value), spec.about.unit
     total = np.asarray(results.indicators[cost], float)[:, PLAN_YEARS].sum(axis=1)
     return float(quantiles(total, [0.5], results.condition_weights)[0]), indicator_spec(cost).unit
+
+
+def end_text(spec: LeverSpec, value: Any, lang: str) -> str:
+    """An end of a planning range as a planner reads it: 实施/不实施 as 是/否, a choice in words,
+    a decimal year as its month (2017-07), a yearly schedule by its value from its last year."""
+    if isinstance(value, dict):
+        value = float(schedule_array(value)[-1])
+    if isinstance(value, (bool, str)):
+        return value_label(value, lang)
+    if spec.about.unit == "decimal year":
+        year = int(value)
+        return f"{year}-{min(12, int((value - year) * 12) + 1):02d}"
+    return f"{value:g}"
 
 
 @dataclass

@@ -36,9 +36,12 @@ def value_text(value: Any) -> str:
     return toml_value(value)
 
 
-def _plain_name(name: str) -> str:
+def plain_name(name: str) -> str:
     """A lever's name without its bracketed gloss: short enough for a chart legend."""
-    return re.sub(r"\s*[（(][^）)]*[）)]", "", name).strip() or name
+    plain, previous = name, None
+    while plain != previous:  # innermost brackets first, so nested ones go too
+        plain, previous = re.sub(r"\s*[（(][^（()）]*[）)]", "", plain), plain
+    return plain.strip() or name
 
 
 def _slug(value: Any) -> str:
@@ -78,8 +81,8 @@ def lever_variant(scenario: Scenario, key: str, value: Any) -> Scenario:
     return dataclasses.replace(
         scenario,
         name=f"{leaf}={_slug(value)}",
-        title_zh=f"{_plain_name(specs[key].about.zh)} = {text}",
-        title_en=f"{_plain_name(specs[key].about.en)} = {text}",
+        title_zh=f"{plain_name(specs[key].about.zh)} = {text}",
+        title_en=f"{plain_name(specs[key].about.en)} = {text}",
         description=f"As {scenario.name!r}, with {key} = {text}.",
         description_zh=f"同“{scenario.name}”，仅{specs[key].about.zh}（{key}）= {text}。",
         levers={**scenario.levers, key: value},

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from model import load_scenario, simulate
+from model.analysis import read_analysis
+from model.cli import main
 from model.params import all_params, indicator_spec
 from model.ranking import planned_levers, rank_levers
 from model.scenario import ScenarioError
+from model.tables import display_width
 from model.variants import lever_variant
+from model.verify import RunError
 from tests.paths import PLAN
 
 N, SEED = 1_500, 3
@@ -79,3 +84,49 @@ def test_a_lever_without_a_planning_range_or_unknown_is_refused_by_name(plan):
         planned_levers(["techreform.response.path"])
     with pytest.raises(ScenarioError, match=r"levers\.techreform\.subsidy_rat\b"):
         planned_levers(["techreform.subsidy_rat"])
+
+
+# -- the command ------------------------------------------------------------------------------------
+def test_cli_levers_writes_the_table_the_charts_and_a_verified_manifest(tmp_path, capsys):
+    out = tmp_path / "levers"
+    args = ["levers", str(PLAN), "-n", "500", "--levers", "overcapacity.teams", "green.p_multiplier",
+            "--targets", ZOMBIES, "--out", str(out), "--lang", "en"]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "Which measures matter most" in printed and "5 -> 20" in printed
+    assert max(display_width(line) for line in printed.splitlines() if str(out) not in line) <= 80
+    raw = (out / "levers.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM, for spreadsheet programs
+    table = pd.read_csv(out / "levers.csv", encoding="utf-8-sig")
+    assert list(table["lever"]) == ["overcapacity.teams", "green.p_multiplier"]  # by the size of the effect
+    manifest = read_analysis(out)
+    assert manifest["analysis"] == "levers" and manifest["replications"] == 500
+    assert {"tornado.zh.png", "tornado.en.svg", "levers.csv"} <= set(manifest["files"])
+    assert main(args) == 0  # a rerun replaces its own analysis
+    capsys.readouterr()
+    (out / "levers.csv").write_text("edited", encoding="utf-8")
+    with pytest.raises(RunError, match="levers.csv does not match its checksum"):
+        read_analysis(out)
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--levers", "techreform.subsidy_rat"], "no such lever"),
+    (["--levers", "green.response.path"], "not a measure"),
+    (["--targets", "green.energy_intensity_cut.2021"], "not a modelled target id"),
+    (["--top", "0"], "--top"),
+])
+def test_cli_levers_bad_arguments_exit_2_with_one_line_and_write_nothing(tmp_path, capsys, extra, message):
+    out = tmp_path / "levers"
+    assert main(["levers", str(PLAN), "-n", "300", "--out", str(out), *extra]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+    assert not out.exists()
+
+
+def test_cli_levers_never_replaces_a_folder_that_is_not_an_analysis(tmp_path, capsys):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me", encoding="utf-8")
+    assert main(["levers", str(PLAN), "-n", "300", "--levers", "overcapacity.teams", "--out", str(out)]) == 2
+    assert "not an analysis" in capsys.readouterr().err
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "keep me"
