@@ -7,12 +7,16 @@ Public API::
     results.summary          # DataFrame: one row per target
     conditioned = simulate(scenario, 10_000, 1, observed="observed/2018-h1.toml")
     conditioned.weights      # per replication, given the published figures (model.conditioning)
+    rank_levers(scenario, 4_000).table      # which measures matter most (model.ranking)
+    seek_goal(scenario, "overcapacity.teams", "overcapacity.zombie_disposed.2019", 0.8)  # model.goal
 """
 
 from .compare import compare
 from .conditioning import ConditioningError
 from .engine import DEFAULT_REPLICATIONS, DEFAULT_SEED, simulate
+from .goal import Goal, seek_goal
 from .observed import Observed, ObservedError, load_observed
+from .ranking import Ranking, rank_levers
 from .results import Results
 from .runs import Run, SavedRun, load_run
 from .scenario import Scenario, ScenarioError, load_scenario
@@ -22,8 +26,10 @@ __all__ = [
     "DEFAULT_REPLICATIONS",
     "DEFAULT_SEED",
     "ConditioningError",
+    "Goal",
     "Observed",
     "ObservedError",
+    "Ranking",
     "Results",
     "Run",
     "SavedRun",
@@ -35,6 +41,8 @@ __all__ = [
     "load_registry",
     "load_run",
     "load_scenario",
+    "rank_levers",
+    "seek_goal",
     "simulate",
 ]
 __version__ = "0.1.0"

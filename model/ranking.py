@@ -42,7 +42,7 @@ from .results import Results
 from .scenario import Scenario, ScenarioError, schedule_array
 from .tables import quantiles
 from .targets import load_registry
-from .variants import ORIGIN, value_text
+from .variants import value_text
 
 __all__ = ["Ranking", "end_text", "planned_levers", "rank_levers"]
 
@@ -59,11 +59,11 @@ def planned_levers(keys: Sequence[str] | None = None) -> list[LeverSpec]:
     out = []
     for key in keys:
         if key not in by_key:
-            raise ScenarioError(ORIGIN, f"levers.{key}", "no such lever; `python -m model params` lists them")
+            raise ScenarioError("levers", f"levers.{key}", "no such lever; `python -m model params` lists them")
         spec = by_key[key]
         if spec.planning is None or not spec.planning.ranked:
             why = spec.planning.why if spec.planning is not None else "it declares no planning range"
-            raise ScenarioError(ORIGIN, f"levers.{key}", f"has no planning range to rank: {why}")
+            raise ScenarioError("levers", f"levers.{key}", f"has no planning range to rank: {why}")
         out.append(spec)
     return out
 
@@ -136,7 +136,7 @@ def rank_levers(scenario: Scenario, replications: int = DEFAULT_REPLICATIONS, se
     known = {t.id for t in load_registry() if t.modelled}
     for target_id in targets:
         if target_id not in known:
-            raise ScenarioError(ORIGIN, "targets", f"{target_id!r} is not a modelled target id")
+            raise ScenarioError("levers", "targets", f"{target_id!r} is not a modelled target id")
     if base is None:
         base = simulate(scenario, replications, seed, workers=workers, stream=False)
     ids = list(targets)

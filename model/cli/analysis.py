@@ -1,4 +1,4 @@
-"""``python -m model levers`` (and the other analyses): what it takes and why it fails."""
+"""``python -m model levers`` and ``goal`` (and the other analyses): what it takes and why it fails."""
 
 from __future__ import annotations
 
@@ -10,9 +10,13 @@ import pandas as pd
 from ..analysis import analysis_manifest, save_analysis
 from ..atomic import OutDirError, WriteError, check_replaceable
 from ..console import format_table, pct, wrap
+from ..engine import simulate
+from ..goal import lever_spec, search_range, seek_goal
+from ..params import all_params, indicator_spec
 from ..plans import HEADLINE_2020
 from ..ranking import end_text, planned_levers, rank_levers
 from ..report.analysis_charts import tornado
+from ..report.i18n import unit_label
 from ..scenario import load_scenario
 from ..tables import display_width
 from ..targets import load_registry
@@ -139,4 +143,93 @@ def cmd_levers(args) -> int:
     print("\n".join(wrap(note)))
     print("\n".join(wrap(f"{'已保存至' if zh else 'saved to'} {saved}/ (levers.csv, tornado.zh/en.png/svg, "
                          "manifest.json)")))
+    return 0
+
+
+def add_goal_parser(sub) -> None:
+    """The ``goal`` command."""
+    goal = sub.add_parser("goal", help="how far a lever must go for a target's likelihood to reach a level "
+                                       "(common random numbers, bisection, a confirming interval; goal.json)")
+    goal.add_argument("scenario", type=Path, metavar="SCENARIO.toml")
+    goal.add_argument("lever", metavar="MODULE.LEVER")
+    goal.add_argument("--target", required=True, metavar="ID", help="a modelled target id")
+    goal.add_argument("--probability", type=float, default=0.8, help="the likelihood to reach (default 0.8)")
+    goal.add_argument("--within", type=float, nargs=2, default=None, metavar=("LOW", "HIGH"),
+                      help="search range (default: the lever's planning range; inside the range the lever allows)")
+    goal.add_argument("--out", type=Path, default=None, help="output directory for goal.json "
+                                                             "(default runs/<name>-goal-<lever>)")
+    add_sampling_options(goal, "replications of the scenario's run, on which the lever is moved")
+    add_common_options(goal)
+    add_observed_option(goal)
+    add_lang_option(goal)
+
+
+def goal_lines(goal, lang: str) -> list[str]:
+    """What ``goal`` found, in plain sentences of ``lang``."""
+    spec = next(s for p in all_params().values() for s in p.levers.values() if s.key == goal.lever)
+    target = next(t for t in load_registry() if t.id == goal.target)
+    zh = lang == "zh"
+    name = plain_name(spec.about.zh if zh else spec.about.en)
+    unit = unit_label(spec.about.unit, lang, after_number=True)
+    level, p = pct(goal.target_probability), pct(goal.probability)
+    band = f"{pct(goal.probability_low)}–{pct(goal.probability_high)}"
+    lines = [f"目标：{target.name_zh}（{target.deadline.year}年）达标可能性达到 {level}" if zh else
+             f"goal: {target.name_en} ({target.deadline.year}) met with a likelihood of {level}",
+             f"措施：{name}，搜索范围 {goal.low:g}–{goal.high:g} {unit}" if zh else
+             f"measure: {name}, searched over {goal.low:g}-{goal.high:g} {unit}"]
+    if not goal.reachable:
+        end = goal.high if goal.direction == "increase" else goal.low
+        lines.append(f"结果：在此范围内无法达到；{end:g} 时仅 {p}（95% 区间 {band}）" if zh else
+                     f"result: not reachable within the range; at {end:g} only {p} (95 % interval {band})")
+        return lines
+    other = goal.value - goal.resolution if goal.direction == "increase" else goal.value + goal.resolution
+    lines.append(f"结果：{goal.value:g} {unit}时达到 {p}（95% 区间 {band}），{other:g} 时未达到" if zh else
+                 f"result: {goal.value:g} {unit} reaches {p} (95 % interval {band}); {other:g} does not")
+    if not goal.confident:
+        lines.append("注意：区间下限低于目标可能性，增加模拟次数可使结论更可靠" if zh else
+                     "note: the interval reaches below the level; more replications would settle it")
+    if goal.cost is not None:
+        amount = f"{goal.cost:,.0f} {unit_label(goal.cost_unit, lang, after_number=True)}"
+        if spec.planning.cost == "value":
+            lines.append(f"成本：{amount}" if zh else f"cost: {amount}")
+        else:  # an outlay indicator, summed over the plan's years, median over replications
+            what = indicator_spec(spec.planning.cost)
+            lines.append(f"成本：{what.zh}2017–2020年合计 {amount}（中位数）" if zh else
+                         f"cost: {what.en}, 2017-2020 in all, {amount} (median)")
+    return lines
+
+
+def cmd_goal(args) -> int:
+    check_target_ids([args.target], "--target")
+    scenario = with_observed([load_scenario(args.scenario, tuple(args.scenario_path))], args)[0]
+    spec_check = {"probability": args.probability}
+    if not 0.0 < args.probability < 1.0:
+        raise UsageError(f"--probability: must lie strictly between 0 and 1, found {args.probability:g}")
+    search_range(lever_spec(args.lever), args.within)  # a bad lever or range: one line, exit 2, before running
+    out = args.out or Path("runs") / f"{scenario.name}-goal-{args.lever.rpartition('.')[2]}"
+    try:
+        out = check_replaceable(out, "analysis")
+    except OutDirError as exc:
+        raise UsageError(str(exc)) from None
+    with progress_bar(0) as bar:
+        bar.set_description("seeking")
+        bar.unit = " runs"
+        base = simulate(scenario, args.replications, args.seed, workers=args.workers, stream=False)
+        goal = seek_goal(scenario, args.lever, args.target, args.probability, within=args.within, base=base,
+                         progress=bar.update)
+    manifest = analysis_manifest("goal", base, {"lever": args.lever, "target": args.target, **spec_check,
+                                                "within": args.within})
+    try:
+        saved = save_analysis(out, manifest, documents={"goal.json": goal.as_dict()})
+    except WriteError as exc:
+        raise UsageError(str(exc)) from exc
+    lang = args.lang or default_lang()
+    zh = lang == "zh"
+    title = (f"目标倒推：{scenario.name}，{args.replications:,} 次模拟，种子 {args.seed}，共同随机数" if zh else
+             f"What it takes: {scenario.name}, {args.replications:,} replications, seed {args.seed}, common random "
+             "numbers")
+    print("\n" + "\n".join(wrap(title, indent="== ", hang="")))
+    for line in goal_lines(goal, lang):
+        print("\n".join(wrap(line)))
+    print("\n".join(wrap(f"{'已保存至' if zh else 'saved to'} {saved}/ (goal.json, manifest.json)")))
     return 0

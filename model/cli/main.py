@@ -1,4 +1,4 @@
-"""Command line: ``python -m model {run,compare,sweep,brief,validate,targets,params,series,calibration,levers}``.
+"""Command line: ``python -m model {run,compare,sweep,brief,validate,targets,params,series,calibration,levers,goal}``.
 
 Exit status: 0 success, 2 bad input (one clear line on stderr, nothing written), 1 internal error.
 """
@@ -15,7 +15,7 @@ from ..budget import check_budget
 from ..cluster import ClusterError, ClusterFault
 from ..engine import DEFAULT_REPLICATIONS, WorkerError
 from ..scenario import ScenarioError
-from .analysis import add_analysis_parsers, cmd_levers
+from .analysis import add_analysis_parsers, add_goal_parser, cmd_goal, cmd_levers
 from .calibration import add_calibration_parser, cmd_calibration
 from .common import Parser, UsageError
 from .compare import add_compare_parser, add_sweep_parser, cmd_compare, cmd_sweep
@@ -38,7 +38,7 @@ def build_parser() -> Parser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     for add in (add_run_parser, add_compare_parser, add_sweep_parser, add_brief_parser, add_info_parser,
-                add_calibration_parser, add_analysis_parsers):
+                add_calibration_parser, add_analysis_parsers, add_goal_parser):
         add(sub)
     return parser
 
@@ -54,6 +54,7 @@ COMMANDS = {
     "series": cmd_series,
     "calibration": cmd_calibration,
     "levers": cmd_levers,
+    "goal": cmd_goal,
 }
 
 
@@ -72,7 +73,7 @@ def _check_replications(args) -> None:
     scenario at each value plus the scenario as written.
     """
     replications = getattr(args, "replications", None)
-    kept = {"run": 1, "calibration": 1, "levers": 3, "compare": len(getattr(args, "items", ())),
+    kept = {"run": 1, "calibration": 1, "levers": 3, "goal": 2, "compare": len(getattr(args, "items", ())),
             "sweep": len(getattr(args, "values", ())) + 1}.get(args.command)
     if kept is None:
         return
