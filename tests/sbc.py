@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from model import load_scenario, simulate
-from model.conditioning import ConditioningError, condition
+from model.conditioning import MIN_EFFECTIVE, ConditioningError, condition, log_likelihood
 from model.engine import DEFAULT_SEED, IN_MEMORY_MAX
 from model.observed import PERIOD_MONTHS, Figure, Observed, partial_sd
 from model.plans import HEADLINE_2020, HEADLINE_GOALS
@@ -42,7 +42,8 @@ from tests.paths import PLAN
 
 FORECAST_SEED = DEFAULT_SEED  # the forecast a planner runs
 TRUTH_SEED = 7  # another seed: the truths are replications the forecast has never seen
-NOISE_SEED = 11  # the measurement errors of the published figures, and the randomised PIT
+NOISE_SEED = 11  # the measurement errors of the published figures
+PIT_SEED = 12  # the uniforms of the randomised PIT (a stream of their own: the figures stay those of NOISE_SEED)
 FORECAST_REPLICATIONS = IN_MEMORY_MAX  # the largest run that keeps its replications to weight
 #: 400 truths: the two-sided 99 % binomial band of an 80 % coverage is +/- 2.576 * sqrt(0.16 / 400)
 #: = +/- 5.2 points, narrow enough to see a 70 % or 90 % coverage; one truth costs ~0.05 s.
@@ -58,20 +59,32 @@ CENTRAL = (0.1, 0.9)  # the central 80 % interval
 HEADLINE_INDICATORS = tuple(indicator for indicator, _ in HEADLINE_GOALS)
 
 
-def figures_sd() -> tuple[float, ...]:
-    """The stated sd of each of :data:`FIGURES` (the default an observed file would give)."""
+#: Larger sets, for the measurement of what likelihood weighting can take (``python -m tests.sbc``)
+HEADLINE_SERIES = ("industrial_energy_intensity_change", "techreform_investment_share", "zombie_disposed_share")
+WIDER = {
+    "the three headline series, 2017 and H1 2018 (6 figures)":
+        tuple((s, y, p) for y, p in ((2017, "year"), (2018, "H1")) for s in HEADLINE_SERIES),
+    "every modelled series, 2017 and H1 2018 (20 figures)":
+        tuple((s, y, p) for y, p in ((2017, "year"), (2018, "H1")) for s, spec in load_series().items()
+              if spec.modelled),
+}
+
+
+def figures_sd(figures=FIGURES) -> tuple[float, ...]:
+    """The stated sd of each of ``figures`` (the default an observed file would give)."""
     specs = load_series()
-    return tuple(partial_sd(specs[s].sd, PERIOD_MONTHS[period]) for s, _, period in FIGURES)
+    return tuple(partial_sd(specs[s].sd, PERIOD_MONTHS[period]) for s, _, period in figures)
 
 
-def publish(truth_series: dict[str, np.ndarray], j: int, rng: np.random.Generator) -> Observed:
+def publish(truth_series: dict[str, np.ndarray], j: int, rng: np.random.Generator, figures=FIGURES) -> Observed:
     """The figures of truth ``j`` as an observed file would give them: the truth's full-year value
-    of each of :data:`FIGURES` plus a normal error of its stated sd (as the likelihood assumes)."""
-    figures = []
-    for (series, year, period), sd in zip(FIGURES, figures_sd(), strict=True):
+    of each of ``figures`` (series, year, period) plus a normal error of its stated sd (as the
+    likelihood assumes)."""
+    published = []
+    for (series, year, period), sd in zip(figures, figures_sd(figures), strict=True):
         value = float(truth_series[series][j, year_index(year)] + rng.normal(0.0, sd))
-        figures.append(Figure(f"{series}.{year}", "series", series, value, sd, year, period))
-    return Observed(f"<truth {j}>", "", tuple(figures))
+        published.append(Figure(f"{series}.{year}", "series", series, value, sd, year, period))
+    return Observed(f"<truth {j}>", "", tuple(published))
 
 
 def randomised_pit(values: np.ndarray, weights: np.ndarray, truth: float, u: float) -> float:
@@ -121,14 +134,14 @@ def forecast_and_truths(truths: int = TRUTHS, replications: int = FORECAST_REPLI
 
 def calibrate(forecast: Results, truth: Results) -> Calibration:
     """Condition ``forecast`` on each truth's published figures and score it (the module docstring)."""
-    rng = np.random.default_rng(NOISE_SEED)
+    rng, pit_rng = np.random.default_rng(NOISE_SEED), np.random.default_rng(PIT_SEED)
     truth_series = {s: series_values(s, truth.indicators) for s in {s for s, _, _ in FIGURES}}
     final = {i: forecast.indicators[i][:, -1] for i in HEADLINE_INDICATORS}  # 2020
     before = {t: float(np.mean(forecast.met[t])) for t in HEADLINE_2020}
     refused, effective, pit, inside, after, brier_b = 0, [], [], [], [], []
     for j in range(truth.replications):
         observed = publish(truth_series, j, rng)
-        u = rng.random(len(HEADLINE_INDICATORS))  # drawn for every truth, so the streams never shift
+        u = pit_rng.random(len(HEADLINE_INDICATORS))  # drawn for every truth, so the stream never shifts
         try:
             weights = condition(observed, forecast.indicators, forecast.values, forecast.met,
                                 forecast.replications).weights
@@ -172,5 +185,33 @@ def markdown(result: Calibration) -> str:
     return "\n".join(lines)
 
 
+def effective_sizes(forecast: Results, truth: Results, figures) -> np.ndarray:
+    """The ESS conditioning ``forecast`` on each truth's ``figures`` leaves (refused or not):
+    the sum of :func:`model.conditioning.log_likelihood` over the figures, normalised."""
+    rng = np.random.default_rng(NOISE_SEED)
+    names = {s for s, _, _ in figures}
+    truth_series = {s: series_values(s, truth.indicators) for s in names}
+    model_series = {s: series_values(s, forecast.indicators) for s in names}
+    out = []
+    for j in range(truth.replications):
+        total = sum(log_likelihood(f, model_series[f.id][:, year_index(f.year)])
+                    for f in publish(truth_series, j, rng, figures).figures)
+        top = np.max(total)
+        out.append(effective_size(np.exp(total - top)) if np.isfinite(top) else 0.0)
+    return np.array(out)
+
+
+def wider_markdown(forecast: Results, truth: Results) -> str:
+    """What likelihood weighting leaves of the forecast with the test's and with wider figure sets."""
+    lines = [f"| figures published per truth | ESS of {forecast.replications:,}: median | 5 % | "
+             f"refused (ESS < {MIN_EFFECTIVE}) |", "|---|---|---|---|"]
+    for name, figures in {"the test's (4 figures)": FIGURES, **WIDER}.items():
+        ess = effective_sizes(forecast, truth, figures)
+        lines.append(f"| {name} | {np.median(ess):,.0f} | {np.percentile(ess, 5):,.0f} | "
+                     f"{np.mean(ess < MIN_EFFECTIVE):.0%} |")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
-    print(markdown(calibrate(*forecast_and_truths())))
+    runs = forecast_and_truths()
+    print(markdown(calibrate(*runs)), wider_markdown(*runs), sep="\n\n")

@@ -21,7 +21,7 @@ from tests.sbc import FIGURES, HEADLINE_INDICATORS, TRUTHS, calibrate, forecast_
 #: calibrated given any event of the data, so leaving the refused truths out keeps the expected
 #: coverage at 80 % and the conditioned Brier score below the unconditioned one. But a refused
 #: truth is one the tool cannot answer for a planner: more than 1 in 10 and the test would check a
-#: tool that fails on such figures too often. (Measured: 16 of 400, truths in the tails of the
+#: tool that fails on such figures too often. (Measured: 8 of 400, truths in the tails of the
 #: forecast, whose figures few replications come near.)
 MAX_REFUSED = 0.10
 #: Goals whose 2020 indicator has no atom in the forecast: for them "the truth lies in the weighted
@@ -39,7 +39,7 @@ def test_conditioning_is_calibrated():
     assert np.all(result.effective >= MIN_EFFECTIVE)
 
     # (a) Coverage counts over independent truths are binomial(n, 0.8) for a calibrated forecast:
-    # two-sided 99 % band 0.8 +/- 2.576 sqrt(0.16 / n) (+/- 5.3 points at n = 384). A weighted
+    # two-sided 99 % band 0.8 +/- 2.576 sqrt(0.16 / n) (+/- 5.2 points at n = 392). A weighted
     # forecast holds ~1/ESS of its weight per replication (ESS >= 200, median ~6,000), so the
     # discreteness of its quantiles moves the coverage by far less than the band.
     band = result.band(0.99)
