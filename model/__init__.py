@@ -7,6 +7,7 @@ Public API::
     results.summary          # DataFrame: one row per target
     conditioned = simulate(scenario, 10_000, 1, observed="observed/2018-h1.toml")
     conditioned.weights      # per replication, given the published figures (model.conditioning)
+    score(results, "observed/2018-h1.toml")   # Brier, log score, PIT, CRPS against outcomes (model.scorecard)
 """
 
 from .compare import compare
@@ -16,6 +17,7 @@ from .observed import Observed, ObservedError, load_observed
 from .results import Results
 from .runs import Run, SavedRun, load_run
 from .scenario import Scenario, ScenarioError, load_scenario
+from .scorecard import score
 from .targets import Target, load_registry
 
 __all__ = [
@@ -35,6 +37,7 @@ __all__ = [
     "load_registry",
     "load_run",
     "load_scenario",
+    "score",
     "simulate",
 ]
 __version__ = "0.1.0"
