@@ -47,7 +47,7 @@ from .tables import quantiles
 from .targets import Target, is_met, load_registry
 from .timeline import decimal_year, to_date
 
-__all__ = ["COLUMNS", "Scored", "score", "score_run", "skipped", "summary_lines"]
+__all__ = ["COLUMNS", "Scored", "naive_basis", "run_figures", "score", "score_run", "skipped", "summary_lines"]
 
 #: Columns of ``score.csv``, in order.
 COLUMNS = (
@@ -66,7 +66,7 @@ class Scored:
     skipped: tuple[tuple[str, str], ...]  # (figure key, reason)
 
 
-def _run_figures(run: Run) -> tuple[Figure, ...] | None:
+def run_figures(run: Run) -> tuple[Figure, ...] | None:
     """The figures the run is conditioned on (none when unconditioned); None when they cannot be
     read back (a saved run whose observed file moved or changed since)."""
     observed = getattr(run, "observed", None)
@@ -179,7 +179,7 @@ def _series_row(figure: Figure, run: Run, known, cache: dict) -> dict | str:
 
 def score_run(run: Run, observed: Observed) -> Scored:
     """Score ``run`` against the figures of ``observed`` (see the module docstring)."""
-    known = _run_figures(run)
+    known = run_figures(run)
     registry = {t.id: t for t in load_registry()}
     rows, left_out, cache = [], [], {}
     for figure in observed.figures:

@@ -12,6 +12,7 @@ from scipy import stats
 from model import load_run, load_scenario, score, simulate
 from model.cli import main
 from model.observed import load_observed
+from model.report.brief import render_html
 from model.score import (
     BRIER_REFERENCE,
     brier,
@@ -233,3 +234,21 @@ def test_score_csv_path_is_documented():
     text = (ROOT / "docs" / "progress-tracking.md").read_text(encoding="utf-8")
     assert "python -m model score" in text and "naive" in text and "1/(2N)" in text
     assert Path(ROOT / "README.md").read_text(encoding="utf-8").count("python -m model score") >= 1
+
+
+def test_the_brief_of_a_conditioned_run_sets_forecast_beside_published(tmp_path):
+    shipped = ROOT / "observed" / "2018-h1.toml"
+    conditioned = simulate(load_scenario(PLAN), REPLICATIONS, SEED, observed=shipped)
+    conditioned.save(tmp_path / "cond")
+    x, sd = conditioned.series("gdp_growth")[:, 2], 0.5 / math.sqrt(0.5)
+    percentile = f"{100 * mixture_pit(x, None, 8.9, sd):.0f}"
+    for lang, heading, period in (("zh", "预测与公布数据对比", "2018 上半年"), ("en", "Forecast vs published figures",
+                                                                         "2018 H1")):
+        html = render_html(tmp_path / "cond", lang, with_charts=False)
+        assert heading in html and period in html
+        row = html[html.index('<table class="observed">'):]
+        row = row[:row.index("</tr>", row.index("<tbody>"))]
+        assert "8.9" in row and f'<td class="num">{percentile}</td>' in row
+    saved_plan = tmp_path / "plan"
+    simulate(load_scenario(PLAN), 500, SEED).save(saved_plan)
+    assert "Forecast vs published" not in render_html(saved_plan, "en", with_charts=False)
