@@ -1,4 +1,5 @@
-"""Command line: ``python -m model {run,compare,sweep,brief,validate,targets,params,series,calibration,levers,goal}``.
+"""Command line: ``python -m model {run,compare,sweep,brief,score,validate,targets,params,series,calibration,
+levers,goal}``.
 
 Exit status: 0 success, 2 bad input (one clear line on stderr, nothing written), 1 internal error.
 """
@@ -29,6 +30,7 @@ from .info import (
     cmd_validate,
 )
 from .run import add_run_parser, cmd_run
+from .score import add_score_parser, cmd_score
 
 
 def build_parser() -> Parser:
@@ -37,8 +39,8 @@ def build_parser() -> Parser:
         description="Likelihood of meeting the targets of Jiyuan's 2017 industrial action plans.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (add_run_parser, add_compare_parser, add_sweep_parser, add_brief_parser, add_info_parser,
-                add_calibration_parser, add_analysis_parsers, add_goal_parser):
+    for add in (add_run_parser, add_compare_parser, add_sweep_parser, add_brief_parser, add_score_parser,
+                add_info_parser, add_calibration_parser, add_analysis_parsers, add_goal_parser):
         add(sub)
     return parser
 
@@ -48,6 +50,7 @@ COMMANDS = {
     "compare": cmd_compare,
     "sweep": cmd_sweep,
     "run": cmd_run,
+    "score": cmd_score,
     "validate": cmd_validate,
     "targets": cmd_targets,
     "params": cmd_params,

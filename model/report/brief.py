@@ -29,6 +29,7 @@ from . import charts
 from .assumptions import assumptions
 from .fonts import LATIN_FAMILY, cjk_font
 from .i18n import LANGS, load_locale
+from .observed_brief import observed_block
 from .outside_brief import outside_block
 
 __all__ = ["FORMATS", "make_brief", "render_html"]
@@ -153,6 +154,7 @@ def _context(source: bd.Source, lang: str, with_charts: bool = True) -> dict[str
         "print_limit": PRINT_LIMIT,
         "charts": _charts(source, lang, shorts) if with_charts else [],
         "outside": outside_block(runs, lang),
+        "observed": observed_block(ref, lang) if source.kind == "run" else None,  # a comparison has no room
         "loc_outside": load_locale(lang)["outside"],
     }
 
