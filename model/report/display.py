@@ -20,11 +20,13 @@ from pathlib import Path
 import pandas as pd
 from pandas.io.formats.style import Styler
 
+from ..params import module_params
+from ..sweep import first_reaching
 from ..tables import traffic_light
 from ..targets import load_registry
 from . import brief_data as bd
 from .charts import COLOURS, target_label
-from .i18n import load_locale, target_name
+from .i18n import load_locale, target_name, unit_label
 
 __all__ = [
     "change_text",
@@ -35,6 +37,7 @@ __all__ = [
     "joint_view",
     "percent_text",
     "summary_view",
+    "sweep_view",
     "wide_view",
 ]
 
@@ -81,12 +84,19 @@ def _light_style(light: str) -> str:
     return f"background-color: {BACKGROUND[light]}; color: {COLOURS[light]}" if light in BACKGROUND else ""
 
 
-def _styled(frame: pd.DataFrame, numeric: Sequence[str] = ()) -> Styler:
+def _styled(frame: pd.DataFrame, numeric: Sequence[str] = (), nowrap: Sequence[str] = ()) -> Styler:
+    """Left-aligned text, ``numeric`` columns right-aligned, neither they nor ``nowrap`` broken
+    across lines, and the first column (a name) at least 14 characters wide."""
     right = [c for c in numeric if c in frame.columns]
+    whole = [c for c in nowrap if c in frame.columns]
     style = frame.style.hide(axis="index").set_properties(**{"text-align": "left"})
+    style = style.set_properties(subset=[frame.columns[0]], **{"min-width": "14em"})
     if right:
         style = style.set_properties(subset=right, **{"text-align": "right", "white-space": "nowrap"})
-    return style.set_table_styles([{"selector": "th", "props": "text-align: left"}])
+    if whole:
+        style = style.set_properties(subset=whole, **{"white-space": "nowrap"})
+    return style.set_table_styles([{"selector": "th", "props": "text-align: left"},
+                                   {"selector": "caption", "props": "text-align: left; padding: 4px 0"}])
 
 
 def summary_view(summary: pd.DataFrame, lang: str = "zh", *, districts: bool = False, sort: bool = True) -> Styler:
@@ -115,7 +125,7 @@ def summary_view(summary: pd.DataFrame, lang: str = "zh", *, districts: bool = F
                           for s, p, lo, hi in zip(shown, rows["probability"], rows["probability_low"],
                                                   rows["probability_high"])], columns=cols)
     lights = pd.Series([s["light"] for s in shown], index=frame.index)
-    style = _styled(frame, numeric=cols[3:6])
+    style = _styled(frame, numeric=cols[3:6], nowrap=cols[1:3] + cols[6:7])
     return style.apply(lambda col: [_light_style(x) for x in lights], subset=[loc["col_light"]])
 
 
@@ -165,7 +175,8 @@ def _labels(target_ids) -> dict[str, Mapping]:
     return {i: by_id[i] for i in target_ids if i in by_id}
 
 
-def wide_view(frame: pd.DataFrame, lang: str = "zh", *, passthrough: Mapping[str, pd.Series] | None = None) -> Styler:
+def wide_view(frame: pd.DataFrame, lang: str = "zh", *, passthrough: Mapping[str, pd.Series] | None = None,
+              caption: str = "") -> Styler:
     """A table of likelihoods with one row per target id (the index) and one column per
     scenario or lever value: target names with their deadline year, percentages.
 
@@ -177,6 +188,8 @@ def wide_view(frame: pd.DataFrame, lang: str = "zh", *, passthrough: Mapping[str
     passthrough : mapping, optional
         Column heading -> values by target id shown as they are (e.g. the first lever value
         reaching 80 %).
+    caption : str
+        A line above the table (what the columns are).
     """
     loc = load_locale(lang)["brief"]
     labels = _labels(frame.index)
@@ -185,7 +198,7 @@ def wide_view(frame: pd.DataFrame, lang: str = "zh", *, passthrough: Mapping[str
         out[str(col)] = [percent_text(p) for p in frame[col]]
     for heading, values in (passthrough or {}).items():
         out[heading] = ["" if pd.isna(v) else str(v) for v in pd.Series(values).reindex(frame.index)]
-    return _styled(out, numeric=out.columns[1:])
+    return _styled(out, numeric=out.columns[1:]).set_caption(caption)
 
 
 def change_view(rows: pd.DataFrame, lang: str = "zh") -> Styler:
@@ -223,3 +236,33 @@ class Framed:
     def _repr_html_(self) -> str:
         return (f'<iframe srcdoc="{html.escape(self.html, quote=True)}" '
                 f'style="width: 100%; height: {self.height}; border: 1px solid #c8d3e0;"></iframe>')
+
+
+def _lever_value(value: str, unit: str, lang: str) -> str:
+    """A swept value as a reader writes it: shares as percentages, other values with their unit."""
+    try:
+        x = float(value)
+    except ValueError:
+        return str(value)
+    if unit == "share":
+        return f"{100 * x:g}%"
+    label = unit_label(unit, lang, after_number=True)
+    return f"{x:g}" + (f" {label}" if label and label != "-" else "")
+
+
+def sweep_view(swept: pd.DataFrame, lang: str = "zh", top: int = 10, level: float = 0.80) -> Styler:
+    """A sweep (:func:`model.sweep.sweep_table`): the ``top`` targets the lever moves most, their
+    likelihood at each value, and the first value reaching ``level`` (or that none did)."""
+    loc = load_locale(lang)["table"]
+    lever = str(swept["lever"].iloc[0])
+    module, _, name = lever.partition(".")
+    spec = module_params(module).levers[name]
+    wide = swept.pivot(index="target_id", columns="value", values="probability")
+    wide = wide[list(dict.fromkeys(swept["value"]))]
+    moved = (wide.max(axis=1) - wide.min(axis=1)).sort_values(ascending=False, kind="stable")
+    shown = wide.loc[moved[moved > 0].index[:top]]
+    first = first_reaching(swept, level).reindex(shown.index)
+    first = first.map(lambda v: loc["none_80"] if pd.isna(v) else _lever_value(v, spec.about.unit, lang))
+    caption = f"{spec.about.zh if lang == 'zh' else spec.about.en} ({lever})"
+    return wide_view(shown.rename(columns=lambda v: _lever_value(v, spec.about.unit, lang)), lang,
+                     passthrough={loc["col_first_80"]: first}, caption=caption)
