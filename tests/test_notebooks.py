@@ -9,8 +9,9 @@ notebook passes when:
   ``_dir`` (the test points it at a temporary folder);
 - every code cell that calls a chart function of :mod:`model.report.charts` (one returning a
   Figure) is tagged ``chart`` in its cell metadata;
-- executed, every cell tagged ``chart`` has an ``image/png`` output, and no cell shows a figure
-  as text (``<Figure size 640x360 with 1 Axes>``).
+- executed, every cell tagged ``chart`` has an ``image/png`` output, no cell shows a figure as
+  text only (``<Figure size 640x360 with 1 Axes>``), and every cell showing a figure (whatever
+  made it) is tagged ``chart``.
 """
 
 from __future__ import annotations
@@ -115,9 +116,13 @@ def test_notebook_runs_top_to_bottom_with_its_charts(path, tmp_path, monkeypatch
     blank = [s.splitlines()[0] for s in charts_expected
              if not any("image/png" in o.get("data", {}) for o in shown[s]["outputs"])]
     assert blank == [], f"{path.name}: chart cells without an image/png output"
-    as_text = [_source(c).splitlines()[0] for c in executed for o in c["outputs"]
-               if FIGURE_AS_TEXT.search("".join(o.get("data", {}).get("text/plain", "")))
-               and "image/png" not in o.get("data", {})]
+    figures = [(c, o) for c in executed for o in c["outputs"]
+               if FIGURE_AS_TEXT.search("".join(o.get("data", {}).get("text/plain", "")))]
+    as_text = [_source(c).splitlines()[0] for c, o in figures if "image/png" not in o.get("data", {})]
     assert as_text == [], f"{path.name}: figures shown as text"
+    # a figure from anywhere (not only model.report.charts) shows its size in text/plain beside the
+    # picture: the cell showing it must be tagged, so the tags cannot fall behind the notebook
+    untagged = sorted({_source(c).splitlines()[0] for c, _ in figures if "chart" not in _tags(c)})
+    assert untagged == [], f"{path.name}: cells showing a figure without the tag 'chart'"
     if folders:
         assert any((tmp_path / "out").rglob("*"))
