@@ -36,9 +36,15 @@ KINDS: dict[str, frozenset[str]] = {
     }) | _BRIEF_FILES,
     "comparison": frozenset({"comparison.csv", "comparison.xlsx", "sweep.csv", "manifest.json"}) | _BRIEF_FILES,
     "calibration": frozenset({"calibration.csv", "manifest.json"}),
+    "analysis": frozenset({  # python -m model levers / goal / sensitivity / discover
+        "levers.csv", "goal.json", "goal.csv", "sensitivity.csv", "discover.csv", "manifest.json",
+        *(f"{chart}.{lang}.{fmt}" for chart in ("tornado", "sensitivity", "discover")
+          for lang in ("zh", "en") for fmt in ("png", "svg")),
+    }),
 }
 #: Each kind as a message names it.
-_WHAT = {"run": "a run", "comparison": "a comparison", "calibration": "a calibration report"}
+_WHAT = {"run": "a run", "comparison": "a comparison", "calibration": "a calibration report",
+         "analysis": "an analysis"}
 
 #: Keys every run manifest holds (older runs have no ``kind``).
 _RUN_KEYS = ("scenario", "seed", "replications", "targets")
@@ -71,7 +77,8 @@ def writing(name: str, shown: str | Path) -> Iterator[None]:
 
 
 def _manifest_kind(path: Path) -> str | None:
-    """``"run"``, ``"comparison"`` or ``"calibration"`` if ``path/manifest.json`` is one of ours, else None."""
+    """``"run"``, ``"comparison"``, ``"calibration"`` or ``"analysis"`` if ``path/manifest.json`` is one of
+    ours, else None."""
     manifest_file = path / "manifest.json"
     if manifest_file.is_symlink() or not manifest_file.is_file():
         return None
@@ -84,7 +91,7 @@ def _manifest_kind(path: Path) -> str | None:
     if not isinstance(manifest, dict):
         return None
     kind = manifest.get("kind", "run")
-    if kind in ("comparison", "calibration"):
+    if kind in ("comparison", "calibration", "analysis"):
         return kind if isinstance(manifest.get("scenarios"), list) else None
     if kind == "run" and all(k in manifest for k in _RUN_KEYS) and isinstance(manifest["scenario"], dict):
         return "run"

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from . import modules as plan_modules
 from .distributions import correlation_matrix, gaussian_copula_normals, ppf_rows, uniforms
-from .links import linked_for
+from .links import Before, linked_for
 from .params import all_params, indicator_spec
+from .replay import Recording, StreamMismatch
 from .scenario import Scenario
 from .targets import Target, deadline_value, is_met, load_registry
 
@@ -57,16 +59,27 @@ def sample_inputs(scenario: Scenario, seed: int, block: int, n: int) -> dict[str
     return dict(zip(names, values))
 
 
+@dataclass(frozen=True)
+class Earlier:
+    """An earlier run of the same block and draws under other levers: its scenario and its
+    indicators (``"module.indicator"`` -> array)."""
+
+    scenario: Scenario
+    indicators: dict[str, np.ndarray]
+
+
 def run_modules(scenario: Scenario, draws: dict[str, np.ndarray], seed: int, block: int,
-                changed: frozenset[str] | None = None, previous: dict[str, np.ndarray] | None = None,
+                earlier: Earlier | None = None, streams: dict[str, Recording] | None = None,
                 ) -> dict[str, np.ndarray]:
     """Run every plan module on one block, in order, feeding enabled links between them.
 
-    With ``previous`` (``"module.indicator"`` -> array, as an earlier run of the same block under
-    other levers produced them), a module is run again only if it is in ``changed`` (its levers
-    moved) or what the links bring it differs from what they brought it then; otherwise it would
-    compute exactly its previous indicators (the same draws, stream, levers and linked inputs),
-    which are taken instead. Returns ``"module.indicator"`` -> array.
+    With ``earlier``, a module whose levers and linked inputs are those it had then would compute
+    exactly its earlier indicators (the same draws, stream, levers and linked inputs, compared
+    value by value), which are taken instead; a module that must run again and defines
+    ``simulate_again`` (:class:`model.links.Before`) is given what it had then, to reuse the
+    parts its changes cannot reach. With ``streams`` (module -> :class:`model.replay.Recording`
+    of its stream of this block, filled in as modules run), a module's random numbers are read
+    back instead of drawn again. Returns ``"module.indicator"`` -> array.
     """
     indicators: dict[str, np.ndarray] = {}
     params = all_params()
@@ -74,14 +87,25 @@ def run_modules(scenario: Scenario, draws: dict[str, np.ndarray], seed: int, blo
     for name in plan_modules.MODULE_NAMES:
         declared = params[name]
         linked = linked_for(name, enabled, indicators, draws)
-        if previous is not None and name not in (changed or frozenset()) and \
-                _same_inputs(linked.inputs, linked_for(name, enabled, previous, draws).inputs):
-            indicators.update({k: v for k, v in previous.items() if k.split(".", 1)[0] == name})
-            continue
-        module_draws = {u: draws[f"{name}.{u}"] for u in declared.uncertainties}
-        out = plan_modules.load(name).simulate(
-            scenario.lever_values(name), module_draws, stream(seed, _MODULE, block, name), linked
-        )
+        levers = scenario.lever_values(name)
+        before = None if earlier is None else Before(
+            earlier.scenario.lever_values(name),
+            linked_for(name, earlier.scenario.enabled_links, earlier.indicators, draws),
+            {k.split(".", 1)[1]: v for k, v in earlier.indicators.items() if k.split(".", 1)[0] == name})
+        if before is not None and before.same(levers, linked):
+            out = dict(before.indicators)
+        else:
+            args = (plan_modules.load(name), levers, {u: draws[f"{name}.{u}"] for u in declared.uncertainties},
+                    linked, before)
+            fresh = partial(stream, seed, _MODULE, block, name)
+            if streams is None:
+                out = _simulate(*args, fresh())
+            else:
+                try:
+                    out = _simulate(*args, streams.setdefault(name, Recording(fresh())).player())
+                except StreamMismatch:  # it draws differently now: a fresh stream, recorded anew
+                    streams[name] = Recording(fresh())
+                    out = _simulate(*args, streams[name].player())
         undeclared = set(out) - set(declared.indicators)
         if undeclared:
             raise RuntimeError(f"module {name} returned undeclared indicators {sorted(undeclared)}")
@@ -89,8 +113,9 @@ def run_modules(scenario: Scenario, draws: dict[str, np.ndarray], seed: int, blo
     return indicators
 
 
-def _same_inputs(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> bool:
-    return a.keys() == b.keys() and all(np.array_equal(a[k], b[k], equal_nan=True) for k in a)
+def _simulate(module, levers, draws, linked, before, rng) -> dict[str, np.ndarray]:
+    again = None if before is None else getattr(module, "simulate_again", None)
+    return module.simulate(levers, draws, rng, linked) if again is None else again(levers, draws, rng, linked, before)
 
 
 def evaluate(targets: tuple[Target, ...], indicators: dict[str, np.ndarray], thresholds: dict[str, float]):

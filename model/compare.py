@@ -51,7 +51,7 @@ import pandas as pd
 
 from .atomic import OutDirError, atomic_directory, check_replaceable, writing
 from .engine import DEFAULT_REPLICATIONS, DEFAULT_SEED, simulate
-from .paired import paired_interval, weighted_paired_change
+from .paired import paired_change, paired_interval
 from .printable import printable
 from .report.excel import write_workbook
 from .results import MODEL_VERSION, save_run
@@ -252,12 +252,10 @@ def _changes(ref: Run, run: Run, ids: list[str]) -> dict[str, np.ndarray]:
     a = np.column_stack([ref.met[i] for i in ids])
     b = np.column_stack([run.met[i] for i in ids])
     if ref.condition_weights is not None or run.condition_weights is not None:  # conditioned runs
-        return dict(zip(CHANGE_FIELDS, weighted_paired_change(a, b, ref.weights, run.weights)))
-    counts = [np.sum(a & b, axis=0), np.sum(a & ~b, axis=0), np.sum(~a & b, axis=0), np.sum(~a & ~b, axis=0)]
-    change = (counts[2] - counts[1]) / a.shape[0]
-    low, high = paired_interval(*counts)
+        return dict(zip(CHANGE_FIELDS, paired_change(a, b, ref.weights, run.weights)))
+    change, low, high = paired_change(a, b)
     if run.manifest.get("scenario_hash") == ref.manifest.get("scenario_hash"):
-        same = (counts[1] == 0) & (counts[2] == 0)  # identical content and draws: identical replications
+        same = ~np.any(a != b, axis=0)  # identical content and draws: identical replications
         low, high = np.where(same, 0.0, low), np.where(same, 0.0, high)
     return {"change": change, "change_low": low, "change_high": high}
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -41,6 +42,37 @@ class Linked:
 
     enabled: frozenset[str] = frozenset()
     inputs: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Whether two lever values (scalars, strings, bools or yearly arrays) or linked arrays are
+    the same value (NaN equal to NaN)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.array_equal(np.asarray(a, float), np.asarray(b, float), equal_nan=True)
+    return type(a) is type(b) and a == b
+
+
+@dataclass(frozen=True)
+class Before:
+    """What a module had in an earlier run of the same block and draws under other levers."""
+
+    levers: Mapping[str, Any]
+    linked: Linked
+    indicators: Mapping[str, np.ndarray]
+
+    def moved(self, levers: Mapping[str, Any]) -> frozenset[str]:
+        """Names of the levers whose value differs from then."""
+        return frozenset(k for k in levers if not same_value(levers[k], self.levers[k]))
+
+    def linked_moved(self, linked: Linked) -> frozenset[str]:
+        """Names of the linked inputs that differ from then (all of them if other links are on)."""
+        if linked.enabled != self.linked.enabled or linked.inputs.keys() != self.linked.inputs.keys():
+            return frozenset(linked.inputs) | frozenset(self.linked.inputs) | {"<links>"}
+        return frozenset(k for k in linked.inputs if not same_value(linked.inputs[k], self.linked.inputs[k]))
+
+    def same(self, levers: Mapping[str, Any], linked: Linked) -> bool:
+        """Whether the module would compute exactly its earlier indicators."""
+        return not self.moved(levers) and not self.linked_moved(linked)
 
 
 #: No links at all (the default when a module is called directly).

@@ -9,7 +9,7 @@ import numpy as np
 
 from .stats import CONFIDENCE, wilson, z_quantile
 
-__all__ = ["paired_interval", "weighted_paired_change"]
+__all__ = ["paired_change", "paired_interval", "weighted_paired_change"]
 
 
 def paired_interval(both, only_ref, only_new, neither, confidence: float = CONFIDENCE) -> tuple[np.ndarray, np.ndarray]:
@@ -76,3 +76,24 @@ def weighted_paired_change(ref: np.ndarray, new: np.ndarray, w_ref: np.ndarray, 
     half = z_quantile(confidence) * np.sqrt(variance)
     change = p_b - p_a
     return change, np.clip(change - half, -1.0, 1.0), np.clip(change + half, -1.0, 1.0)
+
+
+def paired_change(ref: np.ndarray, new: np.ndarray, w_ref: np.ndarray | None = None, w_new: np.ndarray | None = None,
+                  confidence: float = CONFIDENCE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Change in likelihood ``p_new - p_ref`` of paired met flags, with its interval.
+
+    ``ref``, ``new``: bool ``(n, targets)``, the same replications in the same order. Without
+    weights, Newcombe's interval from the four counts (:func:`paired_interval`); with the runs'
+    weights (conditioned runs), :func:`weighted_paired_change`.
+    """
+    ref, new = np.asarray(ref, bool), np.asarray(new, bool)
+    if w_ref is not None or w_new is not None:
+        equal = np.full(ref.shape[0], 1.0 / ref.shape[0])
+        change, low, high = weighted_paired_change(ref, new, equal if w_ref is None else w_ref,
+                                                   equal if w_new is None else w_new, confidence)
+    else:
+        counts = [np.sum(ref & new, axis=0), np.sum(ref & ~new, axis=0), np.sum(~ref & new, axis=0),
+                  np.sum(~ref & ~new, axis=0)]
+        change = (counts[2] - counts[1]) / ref.shape[0]
+        low, high = paired_interval(*counts, confidence=confidence)
+    return change, low, high

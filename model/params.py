@@ -32,6 +32,24 @@ class Provenance:
 
 
 @dataclass(frozen=True)
+class Planning:
+    """A lever's planning range (``planning = { low, high, why }``): the low and high end of what
+    a city could realistically set, with the reasoning; without ``low`` and ``high``, ``why``
+    says why the lever is not a measure to rank (a reading of a target, a yardstick, a date
+    already past). ``cost``: ``"value"`` (the lever's value is its cost, in its unit) or
+    ``"module.indicator"`` (a yearly outlay, summed over the plan's years), else None."""
+
+    why: str
+    low: Any = None
+    high: Any = None
+    cost: str | None = None
+
+    @property
+    def ranked(self) -> bool:
+        return self.low is not None
+
+
+@dataclass(frozen=True)
 class LeverSpec:
     module: str
     name: str
@@ -41,6 +59,7 @@ class LeverSpec:
     integer: bool = False
     choices: tuple[str, ...] | None = None
     schedule: bool = False
+    planning: Planning | None = None
 
     @property
     def key(self) -> str:
@@ -119,6 +138,21 @@ def _range(where: str, entry: dict[str, Any]) -> tuple[float, float] | None:
     return float(r[0]), float(r[1])
 
 
+def _planning(where: str, entry: dict[str, Any]) -> Planning | None:
+    plan, cost = entry.get("planning"), entry.get("cost")
+    if plan is None:
+        if cost is not None:
+            raise DeclarationError(f"{where}: 'cost' needs a 'planning' range")
+        return None
+    if not (isinstance(plan, dict) and isinstance(plan.get("why"), str) and set(plan) <= {"low", "high", "why"}):
+        raise DeclarationError(f"{where}.planning: give {{ low, high, why }} or {{ why }} (why it is not ranked)")
+    if ("low" in plan) != ("high" in plan) or ("low" in plan and plan["low"] == plan["high"]):
+        raise DeclarationError(f"{where}.planning: give both 'low' and 'high', and make them differ")
+    if cost is not None and not (isinstance(cost, str) and (cost == "value" or "." in cost)):
+        raise DeclarationError(f"{where}.cost: 'value' or 'module.indicator'")
+    return Planning(plan["why"], plan.get("low"), plan.get("high"), cost)
+
+
 def parse_declarations(module: str, doc: dict[str, Any]) -> ModuleParams:
     """Build :class:`ModuleParams` from a parsed parameter file."""
     unknown = set(doc) - {"levers", "uncertainties", "indicators"}
@@ -139,6 +173,7 @@ def parse_declarations(module: str, doc: dict[str, Any]) -> ModuleParams:
             bool(entry.get("integer", False)),
             tuple(choices) if choices else None,
             bool(entry.get("schedule", False)),
+            _planning(where, entry),
         )
     uncertainties: dict[str, UncertaintySpec] = {}
     for name, entry in flatten_entries(doc.get("uncertainties", {})).items():

@@ -27,11 +27,12 @@ import pandas as pd
 
 from . import drivers as drivers_mod
 from .atomic import atomic_directory, writing
-from .blocks import BLOCK, BlockResult, evaluate, plan_blocks, run_modules
+from .blocks import BLOCK, BlockResult, Earlier, evaluate, plan_blocks, run_modules
 from .calibration import QUANTILE_COLUMNS, calibration_table
 from .conditioning import condition_run
 from .observed import Observed
 from .outside import outside_table, outside_view
+from .replay import REPLAY_BYTES, Recording
 from .report.excel import write_workbook
 from .runs import Run
 from .scenario import Scenario
@@ -79,6 +80,9 @@ class Results(Run):
     #: per replication, summing to 1 (:mod:`model.conditioning`); None given: equal
     weights: np.ndarray | None = field(default=None, kw_only=True)
     observed: Observed | None = field(default=None, kw_only=True)  # the figures the weights condition on
+    #: block -> module -> its recorded stream (:mod:`model.replay`), kept by :meth:`with_levers` for
+    #: the next lever move on this run and on the runs it returns; None: too large to keep
+    _streams: dict[int, dict[str, Recording]] | None = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.weights is None:
@@ -99,7 +103,8 @@ class Results(Run):
         Draws never depend on levers, so every sampled input and every module stream is reused:
         only the modules whose levers change, and the modules downstream whose linked inputs
         changed with them, are run again (block by block, as :func:`model.simulate` runs them,
-        :func:`model.blocks.run_modules`); the others keep their indicators. The result is
+        :func:`model.blocks.run_modules`), and a module that can reuses the parts of its earlier
+        indicators the change cannot reach (``simulate_again``); the others keep their indicators. The result is
         identical to a fresh :func:`model.simulate` of the changed scenario with the same seed
         and replications (``tests/test_with_levers.py``). A conditioned run is weighted again by
         the same observed figures.
@@ -113,18 +118,28 @@ class Results(Run):
         if not self.inputs:
             raise ValueError("this run holds no sampled inputs to re-evaluate; simulate it again")
         scenario = levers_variant(self.scenario, changes)
-        changed = frozenset(key.split(".", 1)[0] for key in changes)
         started = time.time()
-        registry, parts = load_registry(), []
-        for b, n in plan_blocks(self.replications):
+        registry, parts, kept, blocks = load_registry(), [], set(self.indicators), plan_blocks(self.replications)
+        for b, n in blocks:
             rows = slice(b * BLOCK, b * BLOCK + n)
             draws = {k: v[rows] for k, v in self.inputs.items()}
-            previous = {k: v[rows] for k, v in self.indicators.items()}
-            indicators = run_modules(scenario, draws, self.seed, b, changed=changed, previous=previous)
+            earlier = Earlier(self.scenario, {k: v[rows] for k, v in self.indicators.items()})
+            streams = None if self._streams is None else self._streams.setdefault(b, {})
+            indicators = run_modules(scenario, draws, self.seed, b, earlier, streams)
+            if streams is not None and sum(r.nbytes for r in streams.values()) * len(blocks) > REPLAY_BYTES:
+                self._streams = None  # the recordings of every block would not fit: draw afresh
+            kept &= {k for k, v in indicators.items() if v is earlier.indicators[k]}  # taken as they were
             values, met = evaluate(registry, indicators, scenario.thresholds)
             parts.append(BlockResult(indicators, values, met, draws))
-        results = Results.from_blocks(scenario, parts, seed=self.seed, replications=self.replications,
-                                      workers=1, started=started, finished=time.time())
+
+        def cat(attr: str, k: str) -> np.ndarray:
+            return np.concatenate([getattr(part, attr)[k] for part in parts])
+        results = Results(  # indicators no block changed, and the inputs, are this run's own arrays
+            scenario, self.seed, self.replications,
+            {k: self.indicators[k] if k in kept else cat("indicators", k) for k in parts[0].indicators},
+            {k: cat("values", k) for k in parts[0].values}, {k: cat("met", k) for k in parts[0].met},
+            _meta(1, started, time.time()), self.inputs)
+        results._streams = self._streams
         if self.observed is not None:  # the same figures, on the changed forecast
             condition_run(results, self.observed)
         return results

@@ -36,12 +36,17 @@ def value_text(value: Any) -> str:
     return toml_value(value)
 
 
-def _plain_name(name: str) -> str:
+def plain_name(name: str) -> str:
     """A lever's name without its bracketed gloss: short enough for a chart legend."""
-    return re.sub(r"\s*[（(][^）)]*[）)]", "", name).strip() or name
+    plain, previous = name, None
+    while plain != previous:  # innermost brackets first, so nested ones go too
+        plain, previous = re.sub(r"\s*[（(][^（()）]*[）)]", "", plain), plain
+    return plain.strip() or name
 
 
 def _slug(value: Any) -> str:
+    if isinstance(value, dict):  # a yearly schedule: 2017-0_2018-6000
+        return "_".join(f"{year}-{_slug(v)}" for year, v in value.items())
     text = str(value).lower() if isinstance(value, bool) else str(value)
     return re.sub(r"[^A-Za-z0-9_.\-]+", "_", text)
 
@@ -52,15 +57,15 @@ def lever_variant(scenario: Scenario, key: str, value: Any) -> Scenario:
     Raises
     ------
     ScenarioError
-        Unknown lever (with the nearest name), a schedule or table given, or a value of the
-        wrong type or out of the declared range.
+        Unknown lever (with the nearest name), a table given for a lever that is not a yearly
+        schedule, or a value of the wrong type or out of the declared range.
     """
     specs = _lever_specs()
     if key not in specs:
         raise ScenarioError(
             ORIGIN, f"levers.{key}", f"unknown lever{suggest(key, specs)}; `python -m model params` lists them"
         )
-    if isinstance(value, (dict, list)):
+    if isinstance(value, list) or (isinstance(value, dict) and not specs[key].schedule):
         raise ScenarioError(
             ORIGIN,
             f"levers.{key}",
@@ -76,8 +81,8 @@ def lever_variant(scenario: Scenario, key: str, value: Any) -> Scenario:
     return dataclasses.replace(
         scenario,
         name=f"{leaf}={_slug(value)}",
-        title_zh=f"{_plain_name(specs[key].about.zh)} = {text}",
-        title_en=f"{_plain_name(specs[key].about.en)} = {text}",
+        title_zh=f"{plain_name(specs[key].about.zh)} = {text}",
+        title_en=f"{plain_name(specs[key].about.en)} = {text}",
         description=f"As {scenario.name!r}, with {key} = {text}.",
         description_zh=f"同“{scenario.name}”，仅{specs[key].about.zh}（{key}）= {text}。",
         levers={**scenario.levers, key: value},

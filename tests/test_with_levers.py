@@ -42,6 +42,9 @@ def assert_same_run(a, b):
     {"overcapacity.teams": 20},
     {"green.p_multiplier": 2.0},
     {"overcapacity.work_order": "simplest_first", "innovation.fund.guided": 20000.0},
+    {"overcapacity.polluter_teams": 40},  # the closures move, the zombie queue is reused
+    {"overcapacity.closures_ordered": False},
+    {"overcapacity.teams": 20, "overcapacity.closures_ordered": False},  # both parts move
 ], ids=lambda c: "+".join(c))
 def test_identical_to_a_fresh_run_of_the_changed_scenario(plan, base, changes):
     moved = base.with_levers(changes)
@@ -50,6 +53,15 @@ def test_identical_to_a_fresh_run_of_the_changed_scenario(plan, base, changes):
     assert moved.scenario.levers == fresh.scenario.levers
     assert any(not np.array_equal(moved.met[k], base.met[k]) for k in base.met)  # the lever acted
     assert moved.summary.equals(fresh.summary)
+
+
+def test_moves_in_a_row_replay_the_streams_and_stay_identical(plan, base):
+    """A move of a moved run: the module streams recorded by the first move are replayed."""
+    first = base.with_levers({"techreform.subsidy_cap": 900.0})
+    assert base._streams and first._streams is base._streams
+    second = first.with_levers({"green.p_multiplier": 2.0})
+    changes = {"techreform.subsidy_cap": 900.0, "green.p_multiplier": 2.0}
+    assert_same_run(second, simulate(levers_variant(plan, changes), N, SEED))
 
 
 def test_only_the_reached_modules_run_again(base, monkeypatch):

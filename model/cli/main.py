@@ -1,4 +1,4 @@
-"""Command line: ``python -m model {run,compare,sweep,brief,validate,targets,params,series,calibration}``.
+"""Command line: ``python -m model {run,compare,sweep,brief,validate,targets,params,series,calibration,levers}``.
 
 Exit status: 0 success, 2 bad input (one clear line on stderr, nothing written), 1 internal error.
 """
@@ -15,6 +15,7 @@ from ..budget import check_budget
 from ..cluster import ClusterError, ClusterFault
 from ..engine import DEFAULT_REPLICATIONS, WorkerError
 from ..scenario import ScenarioError
+from .analysis import add_analysis_parsers, cmd_levers
 from .calibration import add_calibration_parser, cmd_calibration
 from .common import Parser, UsageError
 from .compare import add_compare_parser, add_sweep_parser, cmd_compare, cmd_sweep
@@ -37,7 +38,7 @@ def build_parser() -> Parser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     for add in (add_run_parser, add_compare_parser, add_sweep_parser, add_brief_parser, add_info_parser,
-                add_calibration_parser):
+                add_calibration_parser, add_analysis_parsers):
         add(sub)
     return parser
 
@@ -52,6 +53,7 @@ COMMANDS = {
     "params": cmd_params,
     "series": cmd_series,
     "calibration": cmd_calibration,
+    "levers": cmd_levers,
 }
 
 
@@ -70,7 +72,7 @@ def _check_replications(args) -> None:
     scenario at each value plus the scenario as written.
     """
     replications = getattr(args, "replications", None)
-    kept = {"run": 1, "calibration": 1, "compare": len(getattr(args, "items", ())),
+    kept = {"run": 1, "calibration": 1, "levers": 3, "compare": len(getattr(args, "items", ())),
             "sweep": len(getattr(args, "values", ())) + 1}.get(args.command)
     if kept is None:
         return

@@ -25,6 +25,11 @@ Contract every module follows (the engine relies on nothing else):
   - returns indicator name -> array: ``(n, len(YEARS))`` for yearly indicators (value at the
     end of each year, see ``model.timeline``), ``(n,)`` for event times (decimal years) or for
     values at a target's own deadline. Every returned indicator is declared in the params file.
+* optionally ``simulate_again(levers, draws, rng, linked, before) -> dict``: exactly what
+  ``simulate`` returns, given ``before`` (a :class:`model.links.Before`: the levers, linked inputs and
+  indicators of an earlier run of the same block and draws), whose indicators it may reuse where
+  what moved since cannot reach them. :meth:`model.results.Results.with_levers` calls it;
+  ``tests/test_with_levers.py`` checks it against a fresh run.
 """
 
 from __future__ import annotations
@@ -73,3 +78,4 @@ class FloatDraws(Mapping):
 
     def __len__(self) -> int:
         return len(self._draws)
+

@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from model.links import NO_LINKS, Linked
+from model.links import NO_LINKS, Before, Linked
 from model.modules import FloatDraws
 from model.modules.responsibility import ZOMBIE_ASSESSMENTS, responsibility_zombies, zombie_path
 from model.modules.sectors import SECTORS
@@ -262,16 +262,16 @@ def closure_indicators(levers: Mapping[str, Any], draws: Mapping[str, np.ndarray
     cement = closures.percent_closed(units, (OCT31, *ends), by_weight=True)
     # 二(三) coal power: survey and plan milestones, then closures spread over close_years
     power_survey, power_plan, power_closed = _coal_power(d)
-    # 二(五) small polluters: teams close them, then revival and patrols
-    closed, ever, still_open = _small_polluters(levers, d, g_poll, close, n)
-    shut = closures.amount_by(closed, (MAY31, *ends))
-    if not levers["closures_ordered"]:  # a baseline without the plan: nothing is closed
-        # (every draw above is still made, so scenarios keep common random numbers)
+    if levers["closures_ordered"]:
+        # 二(五) small polluters: teams close them, then revival and patrols
+        closed, ever, still_open = _small_polluters(levers, d, g_poll, close, n)
+        shut = closures.amount_by(closed, (MAY31, *ends))
+    else:  # a baseline without the plan: nothing closes (the polluters' child is theirs alone)
         cut, removed, cement = np.zeros_like(cut), np.zeros_like(removed), np.zeros_like(cement)
         power_survey = power_plan = np.full(n, np.inf)
         power_closed = np.zeros_like(power_closed)
-        closed, shut, ever = np.full_like(closed, np.inf), np.zeros_like(shut), np.zeros_like(ever)
-        still_open = np.full_like(still_open, float(POLLUTERS))  # never shut, all still operating
+        closed, shut, ever = np.full((n, 1), np.inf), np.zeros((n, 1 + len(ends))), np.zeros((n, len(ends)))
+        still_open = np.full((n, len(ends)), float(POLLUTERS))  # never shut, all still operating
     named = _named_exits(d, cut, removed, cement, power_closed, shut)
     out = {
         "coal_cut_oct2017": cut[:, 0], "coal_cut": cut[:, 1:],
@@ -328,15 +328,41 @@ def _named_exits(d: Mapping[str, np.ndarray], cut, removed, cement, power_closed
     return named
 
 
-def _run(levers: Mapping[str, Any], draws: Mapping[str, np.ndarray], rng: np.random.Generator,
-         queue: Callable[..., zombie.ZombieTimes],
-         close: Callable[[np.ndarray, float, int], np.ndarray], linked: Linked = NO_LINKS) -> dict[str, np.ndarray]:
-    survey, plan, inputs = draw(levers, draws, rng)  # spawns the zombie children of rng first
+def _zombies(levers: Mapping[str, Any], draws: Mapping[str, np.ndarray], rng: np.random.Generator,
+             queue: Callable[..., zombie.ZombieTimes], linked: Linked) -> dict[str, np.ndarray]:
+    """Indicators of the zombie disposal; spawns its children of ``rng`` (the first ones)."""
+    survey, plan, inputs = draw(levers, draws, rng)
     reading = str(levers["court_cases_count"])
     fb, response = feedback(draws, linked, reading == "when_accepted")
     times = queue(inputs, **_queue_arguments(levers), feedback=fb)
-    out = indicators(survey, plan, inputs, times, reading, None if fb is None else response)
+    return indicators(survey, plan, inputs, times, reading, None if fb is None else response)
+
+
+#: Levers of the zombie disposal (:func:`_zombies`); the closures read the others.
+ZOMBIE_LEVERS = frozenset({"teams", "court_capacity", "fund_initial", "fund_topup", "work_order", "court_cases_count"})
+
+
+def _run(levers: Mapping[str, Any], draws: Mapping[str, np.ndarray], rng: np.random.Generator,
+         queue: Callable[..., zombie.ZombieTimes],
+         close: Callable[[np.ndarray, float, int], np.ndarray], linked: Linked = NO_LINKS) -> dict[str, np.ndarray]:
+    out = _zombies(levers, draws, rng, queue, linked)
     out.update(closure_indicators(levers, draws, rng, close, linked))
+    return out
+
+
+def simulate_again(levers: Mapping[str, Any], draws: Mapping[str, np.ndarray], rng: np.random.Generator,
+                   linked: Linked, before: Before) -> dict[str, np.ndarray]:
+    """:func:`simulate`, reusing the zombie disposal's earlier indicators when none of its levers
+    moved and the links into the module are those of then, or the closures' when none of theirs
+    and none of their linked inputs did (the module contract, ``model.modules``)."""
+    moved, links_moved = before.moved(levers), before.linked_moved(linked)
+    out = dict(before.indicators)
+    if moved & ZOMBIE_LEVERS or linked.enabled != before.linked.enabled:
+        out.update(_zombies(levers, draws, rng, zombie_twin.simulate_vectorised_detail, linked))
+    else:  # the same children as the zombies' draw, so the closures draw from the same streams
+        rng.spawn(zombie.CHILDREN)
+    if moved - ZOMBIE_LEVERS or links_moved:
+        out.update(closure_indicators(levers, draws, rng, polluters.close_vectorised, linked))
     return out
 
 

@@ -201,6 +201,10 @@ def work_order_index(
     return np.lexsort(keys, axis=-1)
 
 
+#: Child generators :func:`draw_inputs` spawns from its ``rng`` (one per random array).
+CHILDREN = 6
+
+
 def draw_inputs(
     rng: np.random.Generator,
     count: np.ndarray,
@@ -240,7 +244,7 @@ def draw_inputs(
         raise ValueError(f"count must lie in [0, {k}]")
     u_route, u_fund, z_prep, z_route, z_court, z_cost = (
         g.random((k, n)).T if i < 2 else g.standard_normal((k, n)).T
-        for i, g in enumerate(rng.spawn(6))
+        for i, g in enumerate(rng.spawn(CHILDREN))
     )
     p = {f.name: np.asarray(getattr(params, f.name), float)[:, None] for f in fields(params)}
     to_court = p["share_shell"] + (1 - p["share_shell"]) * p["share_court"]
