@@ -26,15 +26,15 @@ import papermill
 import pytest
 from matplotlib.figure import Figure
 
-from model.report import charts
+from model.report import analysis_charts, charts
 from tests.paths import ROOT
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-#: the functions of model.report.charts that draw a chart (their return annotation is Figure)
+#: the public functions of the chart modules that draw a chart (their return annotation is Figure)
 CHART_FUNCTIONS = sorted(
-    name for name in charts.__all__
-    if callable(getattr(charts, name))
-    and inspect.signature(getattr(charts, name)).return_annotation in (Figure, "Figure")
+    name for module in (charts, analysis_charts) for name, func in inspect.getmembers(module, inspect.isfunction)
+    if not name.startswith("_") and func.__module__ == module.__name__
+    and inspect.signature(func).return_annotation in (Figure, "Figure")
 )
 DRAWS = re.compile(r"\b(?:charts\.)?(" + "|".join(CHART_FUNCTIONS) + r")\s*\(")
 FIGURE_AS_TEXT = re.compile(r"<(?:Figure size|matplotlib\.figure\.Figure|model\.report\.\w+\.Chart)")
@@ -65,7 +65,7 @@ def _parameters(book: dict) -> set[str]:
 
 def test_the_chart_functions_are_known():
     # the static check below is only as good as this list: the bar, dot, fan and zombie charts
-    assert {"fan_chart", "zombie_chart", "likelihood_bars", "comparison_dots"} <= set(CHART_FUNCTIONS)
+    assert {"fan_chart", "zombie_chart", "likelihood_bars", "comparison_dots", "tornado"} <= set(CHART_FUNCTIONS)
 
 
 def test_the_planner_notebooks_exist_without_outputs():
@@ -85,7 +85,7 @@ def test_every_cell_that_draws_is_tagged_chart(path):
     drawing = [i for i, c in enumerate(cells) if DRAWS.search(_source(c))]
     untagged = [i for i in drawing if "chart" not in _tags(cells[i])]
     assert untagged == [], f"{path.name}: code cells {untagged} draw a chart but are not tagged 'chart'"
-    if "model.report import charts" in "".join(_source(c) for c in cells):
+    if re.search(r"model\.report import .*\bcharts\b", "".join(_source(c) for c in cells)):
         assert drawing, f"{path.name} imports the charts but no cell is recognised as drawing one"
 
 
