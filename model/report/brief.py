@@ -27,7 +27,7 @@ from ..runs import Run
 from . import brief_data as bd
 from . import charts
 from .assumptions import assumptions
-from .fonts import LATIN_FAMILY, cjk_font
+from .fonts import LATIN_FAMILY, SCREEN_FAMILIES, cjk_font
 from .i18n import LANGS, load_locale
 from .observed_brief import observed_block
 from .outside_brief import outside_block
@@ -139,6 +139,7 @@ def _context(source: bd.Source, lang: str, with_charts: bool = True) -> dict[str
         "title": scenarios[0]["title"] if source.kind == "run" else t("comparison_title", n=len(runs)),
         "today": dt.date.today().isoformat(),
         "font_family": _font_stack(lang),
+        "screen_font_family": _font_stack(lang, screen=True),
         "headline": rows,
         "headline_final": bd.HEADLINE_FINAL,
         "at_risk": bd.at_risk(ref.summary, lang),
@@ -176,10 +177,12 @@ def _short_titles(scenarios: list[dict[str, Any]]) -> list[str]:
     return short if len(set(short)) == len(short) else [s["title"] for s in scenarios]
 
 
-def _font_stack(lang: str) -> Markup:
-    """CSS font-family: the Chinese font first (its Latin letters are narrower than DejaVu's)."""
+def _font_stack(lang: str, screen: bool = False) -> Markup:
+    """CSS font-family: the Chinese font first (its Latin letters are narrower than DejaVu's);
+    on ``screen`` Windows' Chinese fonts (Microsoft YaHei, SimHei) before the one found here."""
     family = cjk_font()
-    names = ([family] if family else []) + [LATIN_FAMILY]
+    names = [*(SCREEN_FAMILIES if screen else ()), *([family] if family else []), LATIN_FAMILY]
+    names = list(dict.fromkeys(names))  # a found font that is one of Windows' appears once
     return Markup(", ".join(f'"{n}"' for n in names) + ", sans-serif")
 
 
