@@ -46,7 +46,7 @@ def test_variant_sets_one_lever_and_renames(plan):
         ("overcapacity.work_order", "fastest", '"fifo"'),
         ("overcapacity.teams", 2.5, "whole number"),
         ("techreform.subsidy_cap", {"2017": 300.0}, "one value per run"),  # a table for a lever that is not a schedule
-        ("techreform.subsidy_rate", {"2017": 1.5}, "subsidy_rate.2017: 1.5 is outside"),  # a schedule is checked year by year
+        ("techreform.subsidy_rate", {"2017": 1.5}, "subsidy_rate.2017: 1.5 is outside"),
     ],
 )
 def test_bad_values_are_refused_before_running(plan, key, value, message):
