@@ -8,7 +8,7 @@ Public API::
     conditioned = simulate(scenario, 10_000, 1, observed="observed/2018-h1.toml")
     conditioned.weights      # per replication, given the published figures (model.conditioning)
     rank_levers(scenario, 4_000).table      # which measures matter most (model.ranking)
-    seek_goal(scenario, "overcapacity.teams", "overcapacity.zombie_disposed.2019", 0.8)  # model.goal
+    seek_goal(scenario, "overcapacity.teams", target_id, 0.8)   # how far a lever must go (model.goal)
     score(results, "observed/2018-h1.toml")   # Brier, log score, PIT, CRPS against outcomes (model.scorecard)
 """
 
