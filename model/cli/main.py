@@ -19,6 +19,7 @@ from .analysis import add_analysis_parsers, add_goal_parser, cmd_goal, cmd_lever
 from .calibration import add_calibration_parser, cmd_calibration
 from .common import Parser, UsageError
 from .compare import add_compare_parser, add_sweep_parser, cmd_compare, cmd_sweep
+from .discover import add_discover_parser, cmd_discover
 from .info import (
     add_brief_parser,
     add_info_parser,
@@ -38,7 +39,7 @@ def build_parser() -> Parser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     for add in (add_run_parser, add_compare_parser, add_sweep_parser, add_brief_parser, add_info_parser,
-                add_calibration_parser, add_analysis_parsers, add_goal_parser):
+                add_calibration_parser, add_analysis_parsers, add_goal_parser, add_discover_parser):
         add(sub)
     return parser
 
@@ -55,6 +56,7 @@ COMMANDS = {
     "calibration": cmd_calibration,
     "levers": cmd_levers,
     "goal": cmd_goal,
+    "discover": cmd_discover,
 }
 
 
