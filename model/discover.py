@@ -34,6 +34,8 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -47,6 +49,7 @@ from .report.i18n import unit_label
 from .results import Results
 from .scenario import Scenario
 from .stats import effective_size
+from .targets import load_registry
 from .variants import plain_name
 
 with warnings.catch_warnings():  # ema_workbench warns that ipyparallel is missing: we run no cluster
@@ -157,6 +160,16 @@ def discovery_inputs(results: Results, target: str) -> pd.DataFrame:
     return pd.DataFrame({k: np.asarray(results.inputs[k], float) for k in keys})
 
 
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """ema_workbench 2.5 calls pandas in ways pandas now deprecates (``inplace``, chained
+    assignment): those warnings are about its code, not ours, and say nothing of the results."""
+    with warnings.catch_warnings():
+        for category in (DeprecationWarning, FutureWarning, PendingDeprecationWarning):
+            warnings.simplefilter("ignore", category)
+        yield
+
+
 def _inside(x: pd.DataFrame, lims: pd.DataFrame) -> np.ndarray:
     values = x.to_numpy()
     return np.all((values >= lims.loc[0].to_numpy(float)) & (values <= lims.loc[1].to_numpy(float)), axis=1)
@@ -237,10 +250,10 @@ def discover(source: Scenario | Results, target: str, *, replications: int = DEF
     """
     if not 0.0 < threshold < 1.0 or not 0.0 < alpha < 1.0:
         raise ValueError(f"threshold and alpha must lie strictly between 0 and 1, found {threshold:g}, {alpha:g}")
+    if target not in {t.id for t in load_registry() if t.modelled}:
+        raise ValueError(f"{target!r} is not a modelled target id (python -m model targets lists them)")
     results = source if isinstance(source, Results) else simulate(source, replications, seed, workers=workers,
                                                                   stream=False)
-    if target not in results.met:
-        raise ValueError(f"{target!r} is not a modelled target of this run")
     if not results.inputs:
         raise ValueError("this run holds no sampled inputs; simulate it again")
     x, failed, resampled = _sample(results, target)
@@ -255,10 +268,11 @@ def discover(source: Scenario | Results, target: str, *, replications: int = DEF
                          1.0, empty, flat, 0)
     # ema's threshold only counts cases of interest (y >= it) and refuses a final box below it:
     # the smallest positive float counts the failures and keeps the trajectory (the choice is ours)
-    prim = Prim(x, failed.astype(int), threshold=np.nextafter(0.0, 1.0))
-    box = prim.find_box()
-    chosen, reached = _choose(box.peeling_trajectory, used)
-    chosen, dropped = _significant(box, chosen, x, alpha)
+    with _quiet():
+        prim = Prim(x, failed.astype(int), threshold=np.nextafter(0.0, 1.0))
+        box = prim.find_box()
+        chosen, reached = _choose(box.peeling_trajectory, used)
+        chosen, dropped = _significant(box, chosen, x, alpha)
     trajectory = box.peeling_trajectory[["id", "coverage", "density", "mass", "res_dim"]].rename(columns={"id": "box"})
     trajectory = trajectory.astype({"box": int, "res_dim": int}).reset_index(drop=True)
     table = _box_table(results.scenario, box.box_lims[chosen], box.box_lims[0], box.qp[chosen])
