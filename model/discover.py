@@ -353,10 +353,13 @@ def box_display(found: Discovery, lang: str = "zh") -> pd.DataFrame:
     rows = []
     for _, row in found.box.iterrows():
         qps = [q for q in (row["qp_low"], row["qp_high"]) if pd.notna(q)]
+        scale, sign = (100.0, "%") if row["unit"] in PERCENT_UNITS else (1.0, "")  # as the sentence says it
+
+        def num(v: float) -> str:
+            return "" if pd.isna(v) else number(scale * v) + sign
         rows.append({"不确定因素" if zh else "uncertainty": row["name_zh"] if zh else row["name_en"],
-                     "下限" if zh else "low": "" if pd.isna(row["low"]) else number(row["low"]),
-                     "上限" if zh else "high": "" if pd.isna(row["high"]) else number(row["high"]),
-                     "取值范围" if zh else "range": f"{number(row['range_low'])}–{number(row['range_high'])}",
+                     "下限" if zh else "low": num(row["low"]), "上限" if zh else "high": num(row["high"]),
+                     "取值范围" if zh else "range": f"{num(row['range_low'])}–{num(row['range_high'])}",
                      "qp": (f"{max(qps):.3f}" if max(qps) >= 0.001 else "<0.001") if qps else ""})
     return pd.DataFrame(rows, columns=["不确定因素", "下限", "上限", "取值范围", "qp"] if zh else
                         ["uncertainty", "low", "high", "range", "qp"])

@@ -95,7 +95,8 @@ def test_cli_discover_end_to_end(tmp_path, capsys):
     assert main(["discover", str(PLAN), "--target", TARGET, "-n", "800", "--out", str(out), "--lang", "en"]) == 0
     printed = capsys.readouterr().out
     assert "The goal mostly fails when" in printed or "do not concentrate" in printed
-    assert max(display_width(line) for line in printed.splitlines()) <= 80
+    # every line fits 80 columns but the one naming the output folder (a temporary path cannot wrap)
+    assert max(display_width(line) for line in printed.splitlines() if str(out) not in line) <= 80
     manifest = read_analysis(out)
     assert manifest["analysis"] == "discover" and manifest["settings"]["target"] == TARGET
     assert {"discover.csv", "discover.zh.png", "discover.en.svg"} <= set(manifest["files"])
