@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -121,3 +123,17 @@ def test_bad_arguments_exit_2_and_write_nothing(tmp_path, capsys, args, message)
     else:
         assert main(argv + args) == 2
     assert message in capsys.readouterr().err and not (tmp_path / "bad").exists()
+
+
+def test_the_brief_of_the_same_run_says_why_the_goal_fails(tmp_path, capsys):
+    run, found = tmp_path / "run", tmp_path / "discover"
+    common = ["-n", "800", "--seed", "11"]
+    assert main(["run", str(PLAN), *common, "--out", str(run)]) == 0
+    assert main(["discover", str(PLAN), "--target", "green.energy_intensity_cut.2020", *common,
+                 "--out", str(found)]) == 0
+    assert main(["brief", str(run), "--analysis", str(found), "--format", "html", "--lang", "en"]) == 0
+    capsys.readouterr()
+    page = (run / "brief.en.html").read_text(encoding="utf-8")
+    sentence = read_analysis(found)["settings"]["sentences"]["en"]
+    assert sentence.startswith("The goal") and "Why the goals may fail" in page
+    assert sentence in html.unescape(page)

@@ -8,7 +8,7 @@ from pathlib import Path
 from ..analysis import analysis_manifest, save_analysis
 from ..atomic import OutDirError, WriteError, check_replaceable
 from ..console import format_table, wrap
-from ..discover import THRESHOLD, box_display, discover
+from ..discover import THRESHOLD, box_display, box_sentence, discover
 from ..engine import simulate
 from ..report.discover_chart import discovery_chart
 from ..scenario import load_scenario
@@ -85,7 +85,8 @@ def cmd_discover(args) -> int:
     manifest = analysis_manifest("discover", base, {"target": args.target, "threshold": args.threshold,
                                                     "density_threshold": found.density_threshold,
                                                     "replications_in_prim": found.replications,
-                                                    "resampled": found.resampled, "dropped": found.dropped})
+                                                    "resampled": found.resampled, "dropped": found.dropped,
+                                                    "sentences": {c: box_sentence(found, c) for c in ("zh", "en")}})
     figures = {f"discover.{code}": discovery_chart(found, lang=code) for code in ("zh", "en")}
     try:
         saved = save_analysis(out, manifest, {"discover.csv": found.csv()}, figures)

@@ -1,6 +1,8 @@
 """The brief's sections from analyses of the same run (``python -m model brief RUN --analysis DIR``).
 
-``levers`` (:mod:`model.ranking`): "哪些措施最管用 / Which measures matter most", the three
+``discover`` (:mod:`model.discover`, one analysis per goal): "目标为何可能落空 / Why the goals may
+fail", each goal's first PRIM box in one plain sentence. ``levers`` (:mod:`model.ranking`):
+"哪些措施最管用 / Which measures matter most", the three
 measures with the largest effect on each goal, their planning range, the likelihood at both
 ends and the paired change, and the tornado chart. An analysis belongs to a run when its
 scenario hash, seed and replications are the run's (and its observed figures, if any); any other
@@ -68,6 +70,16 @@ def levers_block(path: Path, lang: str) -> dict[str, Any]:
     return {"goals": goals, "chart": _image(chart) if chart.is_file() else None}
 
 
+def discover_item(manifest: dict[str, Any], lang: str) -> dict[str, Any]:
+    """The target and the plain sentence of a ``discover`` analysis (``python -m model discover``)."""
+    settings = manifest.get("settings", {})
+    target = {t.id: t for t in load_registry()}.get(settings.get("target"))
+    sentence = settings.get("sentences", {}).get(lang, "")
+    name = "" if target is None else (f"{target.name_zh}（{target.deadline.year}年）" if lang == "zh" else
+                                      f"{target.name_en} ({target.deadline.year})")
+    return {"name": name, "sentence": sentence}
+
+
 def analysis_blocks(run: Run, paths: list[Path] | tuple[Path, ...], lang: str) -> dict[str, Any]:
     """``{"levers": ...}`` from the analysis directories ``paths`` of ``run`` (each checked)."""
     blocks: dict[str, Any] = {}
@@ -76,7 +88,9 @@ def analysis_blocks(run: Run, paths: list[Path] | tuple[Path, ...], lang: str) -
         _check_same_run(run, manifest, path)
         if manifest["analysis"] == "levers":
             blocks["levers"] = levers_block(path, lang)
+        elif manifest["analysis"] == "discover":  # one per target: their sentences, in the order given
+            blocks.setdefault("discover", []).append(discover_item(manifest, lang))
         else:
             raise RunError(path, f"is a {manifest['analysis']!r} analysis, which the brief does not show yet",
-                           "pass a levers analysis")
+                           "pass a levers or discover analysis")
     return blocks
