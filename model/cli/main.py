@@ -1,4 +1,5 @@
-"""Command line: ``python -m model {run,compare,sweep,brief,validate,targets,params,series,calibration,levers,goal}``.
+"""Command line: ``python -m model {run,compare,sweep,brief,validate,targets,params,series,calibration,levers,goal,
+sensitivity}``.
 
 Exit status: 0 success, 2 bad input (one clear line on stderr, nothing written), 1 internal error.
 """
@@ -29,6 +30,7 @@ from .info import (
     cmd_validate,
 )
 from .run import add_run_parser, cmd_run
+from .sensitivity import add_sensitivity_parser, cmd_sensitivity
 
 
 def build_parser() -> Parser:
@@ -38,7 +40,7 @@ def build_parser() -> Parser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     for add in (add_run_parser, add_compare_parser, add_sweep_parser, add_brief_parser, add_info_parser,
-                add_calibration_parser, add_analysis_parsers, add_goal_parser):
+                add_calibration_parser, add_analysis_parsers, add_goal_parser, add_sensitivity_parser):
         add(sub)
     return parser
 
@@ -55,6 +57,7 @@ COMMANDS = {
     "calibration": cmd_calibration,
     "levers": cmd_levers,
     "goal": cmd_goal,
+    "sensitivity": cmd_sensitivity,
 }
 
 
