@@ -125,7 +125,8 @@ def test_cli_sensitivity_writes_the_table_the_charts_and_a_verified_manifest(tmp
     out = tmp_path / "sens"
     assert main(["sensitivity", str(PLAN), "--targets", ZOMBIE, "--n", "64", "--out", str(out), "--lang", "en"]) == 0
     printed = capsys.readouterr().out
-    assert max(display_width(line) for line in printed.splitlines()) <= 80, printed
+    # every line fits 80 columns but the saved-to path (pytest's tmp path is long and has no space)
+    assert max(display_width(line) for line in printed.splitlines() if str(out) not in line) <= 80, printed
     assert "Overcapacity" in printed and "1 - sum S1" in printed
     manifest = read_analysis(out)
     assert manifest["analysis"] == "sensitivity" and manifest["settings"]["n"] == 64
