@@ -2,6 +2,7 @@
 # Set up the project on a fresh Debian machine with Python 3.11, then do one job:
 #   ./setup.sh run  [extra arguments for `python -m model run`]   run the shipped scenarios
 #   ./setup.sh test [extra arguments for pytest]                  run the tests
+#   ./setup.sh explore [extra arguments for voila]                serve the lever explorer page
 #   ./setup.sh                                                    only set up
 # Set-up is idempotent: a virtual environment in .venv with the locked dependencies
 # (requirements.lock), and system packages only where missing (needs root and apt-get).
@@ -59,6 +60,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt_install "${missing[@]}" || say "warning: PDF briefs need: ${missing[*]}"
 fi
 
+# Debian's chromium: the tests look at the lever explorer page in a real browser
+if ! command -v chromium >/dev/null 2>&1; then
+  apt_install chromium || say "warning: the explorer page test needs Debian's chromium"
+fi
+
 # --- virtual environment with the locked dependencies -----------------------------------------
 stamp=.venv/.installed-$(sha256sum requirements.lock pyproject.toml | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
@@ -82,5 +88,8 @@ case "$job" in
          exec .venv/bin/python -m model run scenarios/baseline.toml scenarios/plan.toml \
               scenarios/accelerated.toml scenarios/pessimistic.toml --workers "$workers" "$@" ;;
   test)  exec .venv/bin/python -m pytest -n 2 "$@" ;;
-  *)     say "unknown job '$job' (use: run, test)"; exit 2 ;;
+  explore) # the lever explorer as a page without code, on this machine only (forward the port over ssh)
+         say "lever explorer: open http://127.0.0.1:8866/ (Ctrl-C stops it)"
+         exec .venv/bin/voila notebooks/05_explore_levers.ipynb --no-browser --port=8866 --Voila.ip=127.0.0.1 "$@" ;;
+  *)     say "unknown job '$job' (use: run, test, explore)"; exit 2 ;;
 esac

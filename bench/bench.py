@@ -9,6 +9,11 @@ alone on inputs already sampled; the whole-model figure times ``model.simulate``
 every module, target evaluation, summaries). Peak memory is the largest heap size numpy and
 Python allocated during one whole-model run (tracemalloc), and the process's peak resident set.
 
+Conditioning (issue 11, item 6): a run of ``--conditioned`` replications (default 100,000) is
+weighted by ten observed figures (2017 and 2018 full-year values of five published series,
+written to a temporary observed file); the time of :func:`model.conditioning.condition_run` is
+printed as a share of the simulation time of that run, medians of three.
+
 The random-number cost (issue 12, item 1) is measured in the same process: one whole-model run
 whose every random stream (:func:`model.blocks.stream`) is wrapped so that each generator call is
 timed and its numbers counted; the ratio is the plain whole-model time over the time inside
@@ -36,7 +41,9 @@ import model.blocks  # noqa: E402
 from model import load_scenario, simulate  # noqa: E402
 from model import modules as plan_modules  # noqa: E402
 from model.blocks import sample_inputs, stream  # noqa: E402
+from model.conditioning import condition_run  # noqa: E402
 from model.links import linked_for  # noqa: E402
+from model.observed import load_observed  # noqa: E402
 from model.params import all_params  # noqa: E402
 
 #: The levers the benchmark moves on a finished run: every module's, the widest-reaching first.
@@ -113,6 +120,32 @@ def large_run(scenario_path: str, n: int, workers: int) -> tuple[float, float]:
     return float(seconds), int(rss) / 1024
 
 
+#: The benchmark's ten observed figures: five series, 2017 and 2018, each at the run's median
+#: with an sd wide enough (about half the forecast's spread) to leave well over the minimum
+#: effective sample size at 100,000 replications; the time does not depend on the values.
+OBSERVED_SERIES = {"gdp_growth": 1.5, "industrial_va_growth": 2.0, "techreform_investment_share": 3.0,
+                   "hightech_firms": 2.0, "industrial_energy_intensity_change": 2.0}
+
+
+def conditioning_cost(scenario, n: int, seed: int, repeats: int = 3) -> tuple[float, float, float]:
+    """Median seconds to simulate ``n`` replications and to condition them on ten figures, and the
+    effective replications left."""
+    simulated = median_time(lambda: simulate(scenario, n, seed), repeats)
+    results = simulate(scenario, n, seed)
+    lines = []
+    for series_id, sd in OBSERVED_SERIES.items():
+        values = np.nanmedian(results.series(series_id)[:, 1:3], axis=0)  # 2017, 2018
+        lines += [f"[{series_id}]"] + [f"{year} = {{ value = {values[year - 2017]:.3f}, sd = {sd} }}"
+                                      for year in (2017, 2018)]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.toml"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        observed = load_observed(path)
+    assert len(observed) == 10
+    conditioned = median_time(lambda: condition_run(results, observed), repeats)
+    return simulated, conditioned, results.effective_replications
+
+
 def kept_bytes(results) -> float:
     """Bytes a finished run keeps per replication: every array it holds, bits for a streamed run."""
     arrays = [a for part in (results.indicators, results.values, results.inputs) for a in part.values()]
@@ -133,6 +166,8 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=1_000_000,
                         help="replications of the streamed run timed at the end (0: skip it)")
     parser.add_argument("--large-workers", type=int, default=2)
+    parser.add_argument("--conditioned", type=int, default=100_000,
+                        help="replications of the run conditioned on ten observed figures (0: skip it)")
     args = parser.parse_args()
     n, seed = args.replications, 1
     scenario = load_scenario(args.scenario)
@@ -206,6 +241,11 @@ def main() -> None:
     streamed = simulate(scenario, n, seed, stream=True)
     print(f"kept per replication: {kept_bytes(results):,.0f} bytes in memory, "
           f"{kept_bytes(streamed):,.0f} bytes streamed (bits and float32)")
+    if args.conditioned:
+        simulated, conditioned, ess = conditioning_cost(scenario, args.conditioned, seed)
+        print(f"conditioning {args.conditioned:,} replications on ten observed figures: {conditioned:.3f} s = "
+              f"{100 * conditioned / simulated:.1f} % of their simulation ({simulated:.1f} s; medians of 3; "
+              f"{ess:,.0f} effective replications)")
     if args.large:
         seconds, rss = large_run(args.scenario, args.large, args.large_workers)
         print(f"streamed run of {args.large:,} replications, {args.large_workers} workers (python -m model run): "

@@ -8,7 +8,8 @@ Public API::
     conditioned = simulate(scenario, 10_000, 1, observed="observed/2018-h1.toml")
     conditioned.weights      # per replication, given the published figures (model.conditioning)
     rank_levers(scenario, 4_000).table      # which measures matter most (model.ranking)
-    seek_goal(scenario, "overcapacity.teams", "overcapacity.zombie_disposed.2019", 0.8)  # model.goal
+    seek_goal(scenario, "overcapacity.teams", target_id, 0.8)   # how far a lever must go (model.goal)
+    score(results, "observed/2018-h1.toml")   # Brier, log score, PIT, CRPS against outcomes (model.scorecard)
 """
 
 from .compare import compare
@@ -20,6 +21,7 @@ from .ranking import Ranking, rank_levers
 from .results import Results
 from .runs import Run, SavedRun, load_run
 from .scenario import Scenario, ScenarioError, load_scenario
+from .scorecard import score
 from .targets import Target, load_registry
 
 __all__ = [
@@ -43,6 +45,7 @@ __all__ = [
     "load_scenario",
     "rank_levers",
     "seek_goal",
+    "score",
     "simulate",
 ]
 __version__ = "0.1.0"

@@ -22,10 +22,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["KINDS", "OutDirError", "WriteError", "atomic_directory", "check_replaceable", "writing"]
+__all__ = ["ADDED_LATER", "KINDS", "OutDirError", "WriteError", "atomic_directory", "check_replaceable", "writing"]
 
 #: The files a brief adds to a run or comparison directory (``python -m model brief``).
 _BRIEF_FILES = frozenset(f"brief.{lang}.{fmt}" for lang in ("zh", "en") for fmt in ("html", "pdf"))
+#: Files added to a finished run directory afterwards (briefs, ``python -m model score``): they
+#: are made from the run's checksummed files and carry no checksum of their own.
+ADDED_LATER = _BRIEF_FILES | {"score.csv"}
 
 #: Kind of output -> the files (not folders) such a directory may hold.
 KINDS: dict[str, frozenset[str]] = {
@@ -33,7 +36,7 @@ KINDS: dict[str, frozenset[str]] = {
         "summary.csv", "trajectories.csv", "joint.csv", "departments.csv", "districts.csv",
         "drivers.csv", "calibration.csv", "outside_view.csv", "replications.npz", "results.xlsx",
         "manifest.json",
-    }) | _BRIEF_FILES,
+    }) | ADDED_LATER,
     "comparison": frozenset({"comparison.csv", "comparison.xlsx", "sweep.csv", "manifest.json"}) | _BRIEF_FILES,
     "calibration": frozenset({"calibration.csv", "manifest.json"}),
     "analysis": frozenset({  # python -m model levers / goal / sensitivity / discover

@@ -45,7 +45,7 @@ from .stats import effective_size, equal_weights
 from .timeline import year_index
 
 __all__ = ["MIN_EFFECTIVE", "Conditioning", "ConditioningError", "condition", "condition_run", "effective_size",
-           "equal_weights", "refuse_stream"]
+           "equal_weights", "model_values", "refuse_stream"]
 
 #: Smallest effective sample size a conditioned run may have. With 200 effective replications a
 #: likelihood near 50 % has a Wilson 95 % interval of about +/- 6.9 points, the widest that still
@@ -70,9 +70,11 @@ class Conditioning:
     alone: dict[str, float]
 
 
-def _model_values(figure: Figure, indicators: Mapping[str, np.ndarray], values: Mapping[str, np.ndarray],
-                  met: Mapping[str, np.ndarray], series: dict[str, np.ndarray]) -> np.ndarray:
-    """The model's value of ``figure`` per replication (met: 1.0 / 0.0)."""
+def model_values(figure: Figure, indicators: Mapping[str, np.ndarray], values: Mapping[str, np.ndarray],
+                 met: Mapping[str, np.ndarray], series: dict[str, np.ndarray]) -> np.ndarray:
+    """The model's value of ``figure`` per replication (met: 1.0 / 0.0); ``series`` caches the
+    series computed so far (the one mapping of a figure to replications: conditioning and
+    :mod:`model.scorecard` both use it)."""
     if figure.kind == "series":
         if figure.id not in series:
             series[figure.id] = series_values(figure.id, indicators)
@@ -118,7 +120,7 @@ def condition(observed: Observed, indicators: Mapping[str, np.ndarray], values: 
     total = np.zeros(replications)
     alone: dict[str, float] = {}
     for figure in observed.figures:
-        log_l = log_likelihood(figure, _model_values(figure, indicators, values, met, series))
+        log_l = log_likelihood(figure, model_values(figure, indicators, values, met, series))
         alone[figure.key] = effective_size(_normalised(log_l))
         total += log_l
     weights = _normalised(total)

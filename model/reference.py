@@ -49,6 +49,15 @@ def _origin(about) -> str:
     return f"**source**: {about.source}" if about.source else f"*assumption*: {about.assumption}"
 
 
+def _planning(spec) -> str:
+    plan = spec.planning
+    if plan is None:
+        return ""
+    ends = f"`{toml_value(plan.low)}` to `{toml_value(plan.high)}`; " if plan.ranked else "not ranked: "
+    cost = f" Cost: {plan.cost}." if plan.cost else ""
+    return f"{ends}{plan.why}{cost}"
+
+
 def markdown() -> str:
     """The whole reference as Markdown."""
     out = [
@@ -66,10 +75,11 @@ def markdown() -> str:
     ]
     for module, declared in all_params().items():
         out += [f"## `{module}`", "", f"### `[levers.{module}]`", "",
-                "| key | default | unit | allowed | name | 名称 | origin |", "|---|---|---|---|---|---|---|"]
+                "| key | default | unit | allowed | planning range (`levers`, `goal`) | name | 名称 | origin |",
+                "|---|---|---|---|---|---|---|---|"]
         for spec in declared.levers.values():
             out.append(f"| `{spec.name}` | `{_cell(toml_value(spec.default))}` | {_cell(spec.about.unit)} | "
-                       f"{_cell(_allowed(spec))} | "
+                       f"{_cell(_allowed(spec))} | {_cell(_planning(spec))} | "
                        f"{_cell(spec.about.en)} | {_cell(spec.about.zh)} | {_cell(_origin(spec.about))} |")
         out += ["", f"### `[uncertainties.{module}]`", "",
                 "| key | default | unit | allowed | name | 名称 | origin |", "|---|---|---|---|---|---|---|"]

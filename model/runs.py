@@ -26,7 +26,7 @@ import pandas as pd
 from . import views
 from .outside import INDICATORS as KEPT_YEARLY
 from .printable import printable
-from .series import series_values
+from .series import series_indicators, series_values
 from .sketch import StoredQuantiles
 from .stats import effective_size, equal_weights, share_interval
 from .tables import summary_table
@@ -135,9 +135,10 @@ class Run:
         return None
 
     def kept_yearly(self) -> dict[str, np.ndarray]:
-        """Those of :data:`KEPT_YEARLY` (what :mod:`model.outside` reads) the run holds, ``(replications, years)``."""
+        """Those of :data:`KEPT_YEARLY` (what :mod:`model.outside` reads) and the series' indicators
+        (:func:`~model.series.series_indicators`) the run holds, ``(replications, years)``."""
         indicators = self._yearly_indicators() or {}
-        return {k: indicators[k] for k in KEPT_YEARLY if k in indicators}
+        return {k: indicators[k] for k in (*KEPT_YEARLY, *series_indicators()) if k in indicators}
 
     def _label(self) -> str:
         return f"run '{self.name}'"
@@ -168,8 +169,8 @@ class SavedRun(Run):
 
     The summary is computed from the saved replications (exactly as the run computed it);
     trajectories and drivers are read from their CSV files (rounded to 4 decimals there). The
-    few yearly indicators of :data:`KEPT_YEARLY` are kept per replication in
-    ``replications.npz`` (``yearly/<indicator>``; empty for runs saved before they were kept).
+    yearly indicators of :data:`KEPT_YEARLY` and of the published series are kept per replication
+    in ``replications.npz`` (``yearly/<indicator>``; absent in runs saved before they were kept).
     """
 
     path: Path | None
@@ -190,8 +191,8 @@ class SavedRun(Run):
     def stored_quantiles(self) -> dict[str, np.ndarray]:
         return dict(self.stored)
 
-    def kept_yearly(self) -> dict[str, np.ndarray]:
-        return dict(self.kept)
+    def _yearly_indicators(self) -> dict[str, np.ndarray] | None:
+        return dict(self.kept) or None
 
     @property
     def name(self) -> str:
@@ -262,14 +263,13 @@ def _read_replications(path: Path) -> tuple[dict[str, np.ndarray], ...]:
                     values[target] = npz[key]
                 elif kind == "met":
                     met[target] = npz[key]
-                elif kind == "yearly" and target in KEPT_YEARLY:
+                elif kind == "yearly" and target in (*KEPT_YEARLY, *series_indicators()):
                     kept[target] = npz[key]
                 elif kind == "quantile":
                     stored[target] = npz[key]
                 elif key == "weight":
                     weights = npz[key]
     return values, met, kept, stored, weights
-
 
 
 def _check_arrays(path: Path, manifest: dict[str, Any], values, met, stored) -> dict[str, np.ndarray]:

@@ -28,7 +28,7 @@ from .tomlfile import suggest
 
 __all__ = [
     "COMPUTATIONS", "PUBLISHED", "SERIES_FILE", "CalibrationNote", "Computation", "SeriesError", "SeriesSpec",
-    "compute", "load_series", "series_spec", "series_values",
+    "compute", "load_series", "series_indicators", "series_spec", "series_values",
 ]
 
 SERIES_FILE = Path(__file__).parent / "data" / "series.toml"
@@ -286,6 +286,13 @@ def load_series(path: Path = SERIES_FILE) -> dict[str, SeriesSpec]:
     return {series_id: _parse(series_id, entry) for series_id, entry in doc["series"].items()}
 
 
+@cache
+def series_indicators(path: Path = SERIES_FILE) -> tuple[str, ...]:
+    """Every indicator a modelled series is computed from, once each in file order: a saved run
+    keeps them per replication (``replications.npz``), so its series can be read and scored."""
+    return tuple(dict.fromkeys(k for spec in load_series(path).values() for k in spec.indicators))
+
+
 def series_spec(series_id: str, path: Path = SERIES_FILE) -> SeriesSpec:
     """The declaration of ``series_id``; :class:`SeriesError` with a did-you-mean if unknown."""
     table = load_series(path)
@@ -319,7 +326,7 @@ def series_values(series_id: str, indicators: Mapping[str, np.ndarray] | None, *
         raise SeriesError(
             f"{run} holds no yearly indicators, so series '{series_id}' (from {', '.join(spec.indicators) or 'none'}) "
             "cannot be computed: a saved run's replications.npz keeps each target's value at its deadline, "
-            "met/not met and the few indicators of the outside view (model.outside) only. "
-            "Simulate the scenario again (model.simulate) to read series"
+            "met/not met, the indicators of the outside view (model.outside) and, since runs kept them, those "
+            "of the published series. Simulate the scenario again (model.simulate) to read series"
         )
     return compute(spec, indicators or {})

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .atomic import KINDS
+from .atomic import ADDED_LATER, KINDS
 from .printable import printable
 from .validation import MAX_NAME, NAME_PATTERN
 
@@ -111,7 +111,7 @@ def check_checksums(path: Path, manifest: dict[str, Any], kind: str, hint: str =
         if sha256(path / name) != digest:
             raise RunError(path, f"{name} does not match its checksum", hint)
     unlisted = sorted(n for n in KINDS[kind] - set(checksums) - {"manifest.json"}
-                      if not n.startswith("brief.") and (path / n).exists())  # briefs are added later
+                      if n not in ADDED_LATER and (path / n).exists())  # briefs, score.csv: added later
     if unlisted:
         raise RunError(path, f"{unlisted[0]} has no checksum in manifest.json (it was added or the list edited)", hint)
     return True

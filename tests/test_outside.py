@@ -141,7 +141,7 @@ def test_brief_shows_base_rate_and_sentence(runs, lang):
     html = render_html(saved.path, lang, with_charts=False)
     view = outside_view(saved)
     block = html[html.index('<div class="outside">'):]
-    block = block[:block.index("</div>")]
+    block = block[:block.index("</p>\n</div>")]  # to the block's own end (its table has a scroll wrapper)
     # the model's likelihood and the base rate side by side, then the run's sentence and the context
     assert f"{100 * view.likelihood:.1f}%" in block and "96.8%" in block and "83.8–99.4%" in block
     assert str(escape(sentence(view, lang))) in block and "19.71" in block

@@ -130,3 +130,20 @@ def test_cli_levers_never_replaces_a_folder_that_is_not_an_analysis(tmp_path, ca
     assert main(["levers", str(PLAN), "-n", "300", "--levers", "overcapacity.teams", "--out", str(out)]) == 2
     assert "not an analysis" in capsys.readouterr().err
     assert (out / "notes.txt").read_text(encoding="utf-8") == "keep me"
+
+
+def test_the_brief_of_the_same_run_shows_which_measures_matter_most(tmp_path, capsys):
+    run, levers, other = tmp_path / "run", tmp_path / "levers", tmp_path / "other"
+    common = ["-n", "400", "--seed", "11"]
+    assert main(["run", str(PLAN), *common, "--out", str(run)]) == 0
+    assert main(["levers", str(PLAN), *common, "--levers", "overcapacity.teams", "green.p_multiplier",
+                 "--out", str(levers)]) == 0
+    assert main(["brief", str(run), "--analysis", str(levers), "--format", "html", "--lang", "en"]) == 0
+    page = (run / "brief.en.html").read_text(encoding="utf-8")
+    assert "Which measures matter most" in page and "Working teams preparing disposals" in page
+    assert "data:image/png;base64," in page.split("Which measures matter most", 1)[1]  # the tornado chart
+    assert main(["levers", str(PLAN), "-n", "400", "--seed", "12", "--levers", "overcapacity.teams",
+                 "--out", str(other)]) == 0
+    capsys.readouterr()
+    assert main(["brief", str(run), "--analysis", str(other), "--format", "html"]) == 2
+    assert "is an analysis of another run (seed 12" in capsys.readouterr().err

@@ -13,7 +13,7 @@ import pytest
 from model import load_run, simulate
 from model.cli.main import main
 from model.params import DeclarationError, indicator_spec
-from model.series import COMPUTATIONS, SERIES_FILE, SeriesError, compute, load_series, series_spec
+from model.series import COMPUTATIONS, SERIES_FILE, SeriesError, compute, load_series, series_spec, series_values
 from model.timeline import YEARS
 
 N = 100
@@ -158,14 +158,19 @@ def test_unknown_id_names_the_nearest_series(results):
         results.series("nothing_like_it")
 
 
-def test_a_saved_run_says_it_holds_no_yearly_indicators(results, tmp_path):
+def test_a_saved_run_reads_its_series_as_the_run_gave_them(results, tmp_path):
     saved = load_run(results.save(tmp_path / "plan"))
-    with pytest.raises(SeriesError, match=r"saved run .*plan holds no yearly indicators.*macro\.gdp_growth"):
-        saved.series("gdp_growth")
+    for series_id in ("gdp_growth", "industrial_va_growth", "techreform_investment_share"):
+        np.testing.assert_array_equal(saved.series(series_id), results.series(series_id))
     with pytest.raises(SeriesError, match="did you mean 'rd_intensity'"):  # the id is checked first
         saved.series("rd_intensty")
     with pytest.raises(SeriesError, match="not modelled yet"):
         saved.series("fixed_investment_growth")
+
+
+def test_a_run_without_yearly_indicators_says_so():
+    with pytest.raises(SeriesError, match=r"saved run .*plan holds no yearly indicators.*macro\.gdp_growth"):
+        series_values("gdp_growth", None, run="the saved run runs/plan")
 
 
 # -- the command ----------------------------------------------------------------------------------

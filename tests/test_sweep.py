@@ -45,7 +45,8 @@ def test_variant_sets_one_lever_and_renames(plan):
         ("green.inspection", 2, "true or false"),
         ("overcapacity.work_order", "fastest", '"fifo"'),
         ("overcapacity.teams", 2.5, "whole number"),
-        ("techreform.subsidy_rate", {"2017": 0.3}, "one value per run"),
+        ("techreform.subsidy_cap", {"2017": 300.0}, "one value per run"),  # a table for a lever that is not a schedule
+        ("techreform.subsidy_rate", {"2017": 1.5}, "subsidy_rate.2017: 1.5 is outside"),
     ],
 )
 def test_bad_values_are_refused_before_running(plan, key, value, message):

@@ -26,6 +26,8 @@ def add_brief_parser(sub) -> None:
     brief.add_argument("source", type=Path, metavar="RUN_OR_COMPARISON_DIR")
     brief.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the brief (default zh)")
     brief.add_argument("--format", default="html,pdf", help="comma-separated: html, pdf (default html,pdf)")
+    brief.add_argument("--analysis", action="append", type=Path, default=[], metavar="DIR",
+                       help="an analysis of the same run to add as a section (python -m model levers; repeatable)")
     brief.add_argument(
         "--out",
         default=None,  # text, not Path: a trailing "/" means a directory
@@ -67,7 +69,7 @@ def cmd_brief(args) -> int:
     if bad or not formats:
         raise UsageError(f"--format: expected some of {', '.join(FORMATS)} separated by commas, found {args.format!r}")
     try:
-        paths = make_brief(args.source, lang=args.lang, formats=formats, out=args.out)
+        paths = make_brief(args.source, lang=args.lang, formats=formats, out=args.out, analyses=args.analysis)
     except RunError as exc:
         raise UsageError(str(exc)) from exc
     except OSError as exc:

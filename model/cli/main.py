@@ -1,5 +1,5 @@
-"""Command line: ``python -m model {run,compare,sweep,brief,validate,targets,params,series,calibration,levers,goal,
-sensitivity}``.
+"""Command line: ``python -m model {run,compare,sweep,brief,score,validate,targets,params,series,calibration,
+levers,goal,discover,sensitivity}``.
 
 Exit status: 0 success, 2 bad input (one clear line on stderr, nothing written), 1 internal error.
 """
@@ -20,6 +20,7 @@ from .analysis import add_analysis_parsers, add_goal_parser, cmd_goal, cmd_lever
 from .calibration import add_calibration_parser, cmd_calibration
 from .common import Parser, UsageError
 from .compare import add_compare_parser, add_sweep_parser, cmd_compare, cmd_sweep
+from .discover import add_discover_parser, cmd_discover
 from .info import (
     add_brief_parser,
     add_info_parser,
@@ -30,6 +31,7 @@ from .info import (
     cmd_validate,
 )
 from .run import add_run_parser, cmd_run
+from .score import add_score_parser, cmd_score
 from .sensitivity import add_sensitivity_parser, cmd_sensitivity
 
 
@@ -39,8 +41,9 @@ def build_parser() -> Parser:
         description="Likelihood of meeting the targets of Jiyuan's 2017 industrial action plans.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (add_run_parser, add_compare_parser, add_sweep_parser, add_brief_parser, add_info_parser,
-                add_calibration_parser, add_analysis_parsers, add_goal_parser, add_sensitivity_parser):
+    for add in (add_run_parser, add_compare_parser, add_sweep_parser, add_brief_parser, add_score_parser,
+                add_info_parser, add_calibration_parser, add_analysis_parsers, add_goal_parser, add_discover_parser,
+                add_sensitivity_parser):
         add(sub)
     return parser
 
@@ -50,6 +53,7 @@ COMMANDS = {
     "compare": cmd_compare,
     "sweep": cmd_sweep,
     "run": cmd_run,
+    "score": cmd_score,
     "validate": cmd_validate,
     "targets": cmd_targets,
     "params": cmd_params,
@@ -57,6 +61,7 @@ COMMANDS = {
     "calibration": cmd_calibration,
     "levers": cmd_levers,
     "goal": cmd_goal,
+    "discover": cmd_discover,
     "sensitivity": cmd_sensitivity,
 }
 
@@ -76,7 +81,8 @@ def _check_replications(args) -> None:
     scenario at each value plus the scenario as written.
     """
     replications = getattr(args, "replications", None)
-    kept = {"run": 1, "calibration": 1, "levers": 3, "goal": 2, "compare": len(getattr(args, "items", ())),
+    kept = {"run": 1, "calibration": 1, "levers": 3, "goal": 2, "discover": 1,
+            "compare": len(getattr(args, "items", ())),
             "sweep": len(getattr(args, "values", ())) + 1}.get(args.command)
     if kept is None:
         return

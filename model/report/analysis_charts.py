@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 from ..ranking import end_text, planned_levers
 from ..targets import load_registry
 from ..variants import plain_name
+from .chart_figure import Chart
 from .charts import FAN, _styled, _wrap, target_label
 from .i18n import load_locale
 
@@ -36,7 +37,7 @@ def tornado(table: pd.DataFrame, targets, *, lang: str = "zh", count: int = 8) -
     specs = {spec.key: spec for spec in planned_levers()}
     targets = list(targets)
     heights = [min(count, int((table["target_id"] == t).sum())) for t in targets]
-    fig = Figure(figsize=(7.2, 1.2 + sum(0.34 * h + 0.8 for h in heights)), layout="constrained")
+    fig = Chart(figsize=(7.2, 1.2 + sum(0.34 * h + 0.8 for h in heights)), layout="constrained")
     axes = fig.subplots(len(targets), 1, squeeze=False, height_ratios=[h + 2 for h in heights])[:, 0]
     for ax, target_id in zip(axes, targets):
         rows = table[table["target_id"] == target_id].sort_values("rank").head(count).iloc[::-1]

@@ -26,9 +26,11 @@ from markupsafe import Markup
 from ..runs import Run
 from . import brief_data as bd
 from . import charts
+from .analysis_brief import analysis_blocks
 from .assumptions import assumptions
-from .fonts import LATIN_FAMILY, cjk_font
+from .fonts import LATIN_FAMILY, SCREEN_FAMILIES, cjk_font
 from .i18n import LANGS, load_locale
+from .observed_brief import observed_block
 from .outside_brief import outside_block
 
 __all__ = ["FORMATS", "make_brief", "render_html"]
@@ -138,6 +140,7 @@ def _context(source: bd.Source, lang: str, with_charts: bool = True) -> dict[str
         "title": scenarios[0]["title"] if source.kind == "run" else t("comparison_title", n=len(runs)),
         "today": dt.date.today().isoformat(),
         "font_family": _font_stack(lang),
+        "screen_font_family": _font_stack(lang, screen=True),
         "headline": rows,
         "headline_final": bd.HEADLINE_FINAL,
         "at_risk": bd.at_risk(ref.summary, lang),
@@ -153,7 +156,9 @@ def _context(source: bd.Source, lang: str, with_charts: bool = True) -> dict[str
         "print_limit": PRINT_LIMIT,
         "charts": _charts(source, lang, shorts) if with_charts else [],
         "outside": outside_block(runs, lang),
+        "observed": observed_block(ref, lang) if source.kind == "run" else None,  # a comparison has no room
         "loc_outside": load_locale(lang)["outside"],
+        "loc_analysis": load_locale(lang)["analysis"],
     }
 
 
@@ -174,18 +179,23 @@ def _short_titles(scenarios: list[dict[str, Any]]) -> list[str]:
     return short if len(set(short)) == len(short) else [s["title"] for s in scenarios]
 
 
-def _font_stack(lang: str) -> Markup:
-    """CSS font-family: the Chinese font first (its Latin letters are narrower than DejaVu's)."""
+def _font_stack(lang: str, screen: bool = False) -> Markup:
+    """CSS font-family: the Chinese font first (its Latin letters are narrower than DejaVu's);
+    on ``screen`` Windows' Chinese fonts (Microsoft YaHei, SimHei) before the one found here."""
     family = cjk_font()
-    names = ([family] if family else []) + [LATIN_FAMILY]
+    names = [*(SCREEN_FAMILIES if screen else ()), *([family] if family else []), LATIN_FAMILY]
+    names = list(dict.fromkeys(names))  # a found font that is one of Windows' appears once
     return Markup(", ".join(f'"{n}"' for n in names) + ", sans-serif")
 
 
-def render_html(path: str | Path, lang: str = "zh", with_charts: bool = True) -> str:
-    """The brief of a run or comparison directory as one self-contained HTML document."""
+def render_html(path: str | Path, lang: str = "zh", with_charts: bool = True, analyses=()) -> str:
+    """The brief of a run or comparison directory as one self-contained HTML document, with the
+    sections of ``analyses`` (analysis directories of the same run, :mod:`.analysis_brief`)."""
     load_locale(lang)  # a clear error for an unknown language before anything else
     source = bd.load_source(path)
-    return _environment().get_template("brief.html.j2").render(**_context(source, lang, with_charts))
+    context = _context(source, lang, with_charts)
+    context["analysis"] = analysis_blocks(source.runs[0], tuple(analyses), lang) if analyses else {}
+    return _environment().get_template("brief.html.j2").render(**context)
 
 
 def _out_paths(source_dir: Path, lang: str, formats: tuple[str, ...], out: str | Path | None) -> dict[str, Path]:
@@ -213,7 +223,8 @@ def _out_paths(source_dir: Path, lang: str, formats: tuple[str, ...], out: str |
 
 
 def make_brief(
-    run_or_comparison_dir: str | Path, lang: str = "zh", formats=FORMATS, out: str | Path | None = None
+    run_or_comparison_dir: str | Path, lang: str = "zh", formats=FORMATS, out: str | Path | None = None,
+    analyses=(),
 ) -> list[Path]:
     """Write the brief of a run or a comparison as HTML and/or PDF.
 
@@ -228,6 +239,8 @@ def make_brief(
         Output file; its suffix is replaced per format. A directory (existing, or written
         with a trailing slash) means ``brief.<lang>.<format>`` inside it. Default: inside
         ``run_or_comparison_dir``. The directory must exist: it is not created.
+    analyses : sequence of str or Path
+        Analysis directories of the same run (``python -m model levers``): their sections.
 
     Returns
     -------
@@ -248,7 +261,7 @@ def make_brief(
     if bad or not formats:
         raise ValueError(f"formats must be some of {', '.join(FORMATS)}, found {', '.join(bad) or 'none'}")
     paths = _out_paths(Path(run_or_comparison_dir), lang, formats, out)
-    html = render_html(run_or_comparison_dir, lang)
+    html = render_html(run_or_comparison_dir, lang, analyses=analyses)
     written = []
     for fmt, path in paths.items():
         tmp = path.with_name(f".{path.name}.partial")

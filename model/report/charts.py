@@ -1,7 +1,8 @@
 """Charts of a run or a comparison, as matplotlib Figures (usable in notebooks).
 
-Every function returns a :class:`matplotlib.figure.Figure` built with the object-oriented API
-(no pyplot state); the Chinese font is chosen when the chart is made
+Every function returns a :class:`~model.report.chart_figure.Chart`, a
+:class:`matplotlib.figure.Figure` built with the object-oriented API (no pyplot state) that
+Jupyter shows as an image; the Chinese font is chosen when the chart is made
 (:func:`model.report.fonts.font_rc`) through ``rc_context``, never globally. :func:`save`
 writes PNG and SVG (text as paths, so Chinese shows anywhere). Labels come from the locale
 tables, target names from the registry.
@@ -29,6 +30,7 @@ from matplotlib.patches import Patch
 
 from ..tables import traffic_light
 from ..targets import load_registry
+from .chart_figure import Chart
 from .fonts import font_rc
 from .i18n import load_locale, target_name, test_text, unit_label
 
@@ -208,7 +210,7 @@ def fan_chart(
     """
     loc = load_locale(lang)["chart"]
     rows = _indicator_rows(trajectories, indicator)
-    fig = Figure(figsize=size, layout="constrained")
+    fig = Chart(figsize=size, layout="constrained")
     ax = fig.add_subplot()
     _fan(ax, rows, loc)
     targets = _targets_on(indicator, thresholds, lang)
@@ -235,7 +237,7 @@ def zombie_chart(
     """
     loc = load_locale(lang)["chart"]
     rows = _indicator_rows(trajectories, ZOMBIE)
-    fig = Figure(figsize=size, layout="constrained")
+    fig = Chart(figsize=size, layout="constrained")
     ax = fig.add_subplot()
     _fan(ax, rows, loc)
     targets = _targets_on(ZOMBIE, thresholds, lang)
@@ -296,7 +298,7 @@ def likelihood_bars(
     labels = [target_label(r, lang, wrap=True) for _, r in rows.iterrows()]
     lines = max((label.count("\n") + 1 for label in labels), default=1)
     # rows as tall as the longest wrapped label, so labels never run into each other
-    fig = Figure(figsize=size or (7.2, bars_height(len(rows), lines)), layout="constrained")
+    fig = Chart(figsize=size or (7.2, bars_height(len(rows), lines)), layout="constrained")
     ax = fig.add_subplot()
     _percent_axis(ax, loc)
     if rows.empty:
@@ -347,7 +349,7 @@ def comparison_dots(
     labels = list(summaries)
     first = _modelled(summaries[labels[0]], include_districts, targets).sort_values("probability", kind="stable")
     ids = list(first["target_id"])
-    fig = Figure(
+    fig = Chart(
         figsize=size or (7.2, dots_height(len(ids), label_lines(first, lang), len(labels))), layout="constrained"
     )
     ax = fig.add_subplot()

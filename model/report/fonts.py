@@ -32,6 +32,9 @@ CJK_FAMILIES = (
     "Droid Sans Fallback",
     "Arial Unicode MS",
 )
+#: Chinese fonts of Windows (and macOS) a screen reader of the HTML brief most likely has,
+#: tried before the font found here (which the PDF embeds).
+SCREEN_FAMILIES = ("Microsoft YaHei", "微软雅黑", "SimHei", "黑体", "PingFang SC")
 #: Latin fallback after the CJK font (matplotlib falls back glyph by glyph).
 LATIN_FAMILY = "DejaVu Sans"
 
