@@ -51,6 +51,16 @@ def sample_inputs(scenario: Scenario, seed: int, block: int, n: int) -> dict[str
     z = np.empty((len(names), n))
     for i, name in enumerate(names):
         stream(seed, _UNCERTAINTY, block, name).standard_normal(n, out=z[i])
+    return inputs_from_normals(scenario, z)
+
+
+def inputs_from_normals(scenario: Scenario, z: np.ndarray) -> dict[str, np.ndarray]:
+    """Every uncertainty of ``scenario`` from independent standard normals ``z`` (one row per
+    uncertainty, in sorted name order, one column per replication): the correlated ones mixed by
+    the Gaussian copula of ``scenario.correlations``, then each through its distribution's ppf.
+    :func:`sample_inputs` and :mod:`model.sensitivity` both map through it."""
+    names = sorted(scenario.uncertainties)
+    z = np.array(z, dtype=float)
     if scenario.correlations:
         group, matrix = correlation_matrix(scenario.correlations)
         at = [names.index(g) for g in group]

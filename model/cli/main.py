@@ -1,5 +1,5 @@
 """Command line: ``python -m model {run,compare,sweep,brief,score,validate,targets,params,series,calibration,
-levers,goal,discover}``.
+levers,goal,discover,sensitivity}``.
 
 Exit status: 0 success, 2 bad input (one clear line on stderr, nothing written), 1 internal error.
 """
@@ -32,6 +32,7 @@ from .info import (
 )
 from .run import add_run_parser, cmd_run
 from .score import add_score_parser, cmd_score
+from .sensitivity import add_sensitivity_parser, cmd_sensitivity
 
 
 def build_parser() -> Parser:
@@ -41,7 +42,8 @@ def build_parser() -> Parser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     for add in (add_run_parser, add_compare_parser, add_sweep_parser, add_brief_parser, add_score_parser,
-                add_info_parser, add_calibration_parser, add_analysis_parsers, add_goal_parser, add_discover_parser):
+                add_info_parser, add_calibration_parser, add_analysis_parsers, add_goal_parser, add_discover_parser,
+                add_sensitivity_parser):
         add(sub)
     return parser
 
@@ -60,6 +62,7 @@ COMMANDS = {
     "levers": cmd_levers,
     "goal": cmd_goal,
     "discover": cmd_discover,
+    "sensitivity": cmd_sensitivity,
 }
 
 
