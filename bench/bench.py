@@ -42,9 +42,14 @@ from model import load_scenario, simulate  # noqa: E402
 from model import modules as plan_modules  # noqa: E402
 from model.blocks import sample_inputs, stream  # noqa: E402
 from model.conditioning import condition_run  # noqa: E402
+from model.discover import discover  # noqa: E402
+from model.goal import seek_goal  # noqa: E402
 from model.links import linked_for  # noqa: E402
 from model.observed import load_observed  # noqa: E402
 from model.params import all_params  # noqa: E402
+from model.plans import HEADLINE_2020  # noqa: E402
+from model.ranking import rank_levers  # noqa: E402
+from model.sensitivity import sensitivity  # noqa: E402
 
 #: The levers the benchmark moves on a finished run: every module's, the widest-reaching first.
 LEVERS = (("overcapacity.closures_ordered", False), ("overcapacity.polluter_teams", 30),
@@ -166,6 +171,8 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=1_000_000,
                         help="replications of the streamed run timed at the end (0: skip it)")
     parser.add_argument("--large-workers", type=int, default=2)
+    parser.add_argument("--analyses", action=argparse.BooleanOptionalAction, default=True,
+                        help="time levers, goal, discover and sensitivity once each (default on)")
     parser.add_argument("--conditioned", type=int, default=100_000,
                         help="replications of the run conditioned on ten observed figures (0: skip it)")
     args = parser.parse_args()
@@ -231,6 +238,19 @@ def main() -> None:
     results.with_levers(dict(LEVERS[:1]))  # the exits: every module but macro and smart records
     recorded = sum(r.nbytes for block in results._streams.values() for r in block.values())
     print(f"recorded module streams after moving {LEVERS[0][0]}: {recorded / n:,.0f} bytes per replication")
+
+    if args.analyses:  # issue 13's analyses, on this run's draws where they take a run
+        analyses = {
+            "levers (every ranked lever, both ends)": lambda: rank_levers(scenario, base=results),
+            "goal (zombie teams, 2019 goal at 80 %)": lambda: seek_goal(
+                scenario, "overcapacity.teams", HEADLINE_2020[-1], 0.8, within=(1, 100), base=results),
+            "discover (PRIM, energy goal)": lambda: discover(results, HEADLINE_2020[0]),
+            "sensitivity (Sobol', n 256, groups)": lambda: sensitivity(scenario, n=256, seed=seed),
+        }
+        for label, run in analyses.items():
+            start = time.perf_counter()
+            run()
+            print(f"{'analysis ' + label:<48}{time.perf_counter() - start:>8.1f} s (once)")
 
     tracemalloc.start()
     simulate(scenario, n, seed)
