@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..analysis import analysis_manifest, save_analysis
-from ..atomic import OutDirError, WriteError, check_replaceable
+from ..atomic import WriteError
 from ..console import format_table, pct, wrap
 from ..engine import simulate
 from ..goal import lever_spec, search_range, seek_goal
@@ -26,6 +26,7 @@ from .common import (
     add_common_options,
     add_observed_option,
     add_sampling_options,
+    analysis_out,
     check_target_ids,
     progress_bar,
     with_observed,
@@ -115,13 +116,8 @@ def cmd_levers(args) -> int:
     scenario = with_observed([load_scenario(args.scenario, tuple(args.scenario_path))], args)[0]
     out = args.out or Path("runs") / f"{scenario.name}-levers"
     lang = args.lang or default_lang()
-    try:
-        out = check_replaceable(out, "analysis")
-    except OutDirError as exc:
-        raise UsageError(str(exc)) from None
-    with progress_bar(len(specs)) as bar:
-        bar.set_description("moving levers")
-        bar.unit = " levers"
+    out = analysis_out(out)
+    with progress_bar(len(specs), "moving levers", " levers") as bar:
         ranking = rank_levers(scenario, args.replications, args.seed, targets, [s.key for s in specs],
                               workers=args.workers, progress=bar.update)
     manifest = analysis_manifest("levers", ranking.base, {"targets": targets, "levers": [s.key for s in specs]})
@@ -207,13 +203,8 @@ def cmd_goal(args) -> int:
         raise UsageError(f"--probability: must lie strictly between 0 and 1, found {args.probability:g}")
     search_range(lever_spec(args.lever), args.within)  # a bad lever or range: one line, exit 2, before running
     out = args.out or Path("runs") / f"{scenario.name}-goal-{args.lever.rpartition('.')[2]}"
-    try:
-        out = check_replaceable(out, "analysis")
-    except OutDirError as exc:
-        raise UsageError(str(exc)) from None
-    with progress_bar(0) as bar:
-        bar.set_description("seeking")
-        bar.unit = " runs"
+    out = analysis_out(out)
+    with progress_bar(0, "seeking", " runs") as bar:
         base = simulate(scenario, args.replications, args.seed, workers=args.workers, stream=False)
         goal = seek_goal(scenario, args.lever, args.target, args.probability, within=args.within, base=base,
                          progress=bar.update)

@@ -13,6 +13,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from ..atomic import OutDirError, check_replaceable
 from ..cluster import ClusterError, connect
 from ..console import wrap
 from ..engine import DEFAULT_REPLICATIONS, DEFAULT_SEED
@@ -195,12 +196,19 @@ def check_target_ids(ids: list[str], option: str) -> None:
             raise UsageError(f"{option}: {target_id!r} is not a modelled target id; {hint}")
 
 
+def analysis_out(out: Path) -> Path:
+    """An analysis's ``--out``, checked before anything runs (one of ours, or new)."""
+    try:
+        return check_replaceable(out, "analysis")
+    except OutDirError as exc:
+        raise UsageError(str(exc)) from None
+
+
 class _Bar(tqdm):
     monitor_interval = 0  # no monitor thread: the workers are forked from this process
 
 
-def progress_bar(total: int) -> tqdm:
-    """A progress bar of replications on stderr: only on a terminal, only once a run has taken a
-    second, and cleared at the end so the printed tables stay clean."""
-    return _Bar(total=total, desc="simulating", unit=" replications", file=sys.stderr, disable=None,
-                delay=1.0, leave=False)
+def progress_bar(total: int, desc: str = "simulating", unit: str = " replications") -> tqdm:
+    """A progress bar (of replications, by default) on stderr: only on a terminal, only once a
+    run has taken a second, and cleared at the end so the printed tables stay clean."""
+    return _Bar(total=total, desc=desc, unit=unit, file=sys.stderr, disable=None, delay=1.0, leave=False)

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..analysis import analysis_manifest, save_analysis
-from ..atomic import OutDirError, WriteError, check_replaceable
+from ..atomic import WriteError
 from ..console import format_table, wrap
 from ..discover import THRESHOLD, box_display, box_sentence, discover
 from ..engine import simulate
@@ -19,6 +19,7 @@ from .common import (
     add_common_options,
     add_observed_option,
     add_sampling_options,
+    analysis_out,
     check_target_ids,
     observed_line,
     progress_bar,
@@ -71,13 +72,8 @@ def cmd_discover(args) -> int:
     scenario = with_observed([load_scenario(args.scenario, tuple(args.scenario_path))], args)[0]
     out = args.out or Path("runs") / f"{scenario.name}-discover-{args.target}"
     lang = args.lang or default_lang()
-    try:
-        out = check_replaceable(out, "analysis")
-    except OutDirError as exc:
-        raise UsageError(str(exc)) from None
-    with progress_bar(2) as bar:
-        bar.set_description("simulating, then PRIM")
-        bar.unit = " steps"
+    out = analysis_out(out)
+    with progress_bar(2, "simulating, then PRIM", " steps") as bar:
         base = simulate(scenario, args.replications, args.seed, workers=args.workers, stream=False)
         bar.update()
         found = discover(base, args.target, threshold=args.threshold)

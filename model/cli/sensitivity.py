@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..analysis import analysis_manifest, save_analysis
-from ..atomic import OutDirError, WriteError, check_replaceable
+from ..atomic import WriteError
 from ..console import format_table, wrap
 from ..plans import HEADLINE_2020
 from ..report.sensitivity_charts import factor_label, sensitivity_chart
@@ -17,7 +17,7 @@ from ..scenario import load_scenario
 from ..sensitivity import DEFAULT_N, GROUPINGS, METHODS, NOISE, check_n, factors, runs_needed, sensitivity
 from ..targets import load_registry
 from .analysis import _cut, add_lang_option, default_lang
-from .common import UsageError, add_scenario_path, check_target_ids, positive, progress_bar, seed_value
+from .common import UsageError, add_scenario_path, analysis_out, check_target_ids, positive, progress_bar, seed_value
 
 FACTOR_WIDTH = 28  # display columns of a factor's name in the terminal table (80 columns in all)
 DEFAULT_SEED = 20170711
@@ -108,14 +108,9 @@ def cmd_sensitivity(args) -> int:
         raise UsageError(f"--groups: {exc}") from None
     out = args.out or Path("runs") / f"{scenario.name}-sensitivity"
     lang = args.lang or default_lang()
-    try:
-        out = check_replaceable(out, "analysis")
-    except OutDirError as exc:
-        raise UsageError(str(exc)) from None
+    out = analysis_out(out)
     started = time.time()
-    with progress_bar(runs_needed(args.method, n, len(space.group_names))) as bar:
-        bar.set_description(args.method)
-        bar.unit = " runs"
+    with progress_bar(runs_needed(args.method, n, len(space.group_names)), args.method, " runs") as bar:
         result = sensitivity(scenario, args.method, targets, n, args.seed, args.groups, progress=bar.update)
     base = Results(scenario, args.seed, result.runs, {}, {}, {}, meta=_meta(1, started, time.time()))
     manifest = analysis_manifest("sensitivity", base, {
