@@ -25,12 +25,12 @@ Groups keep it tractable: ``groups="module"`` (the default) makes one group per 
 above :data:`MAX_FACTORS` factors. Morris' ``sigma`` is not defined for a group of several
 factors (SALib gives NaN).
 
-The model is run on the sampled inputs block by block (:func:`model.blocks.run_modules`), with
-common random numbers within each base point of the design (:func:`plan_model`): the rows of one
-base point share the modules' own random events (which firm renovates, which plant closes), so
-they cancel from the differences the estimators take and an ``ST`` is not inflated by them. Those
-random events are not attributed to any input: the Sobol' analysis evaluates the base sample once
-more with other module streams and reports
+The model is run on the sampled inputs block by block (:func:`model.blocks.run_modules` on
+slices of at most :data:`model.blocks.BLOCK` rows, slice ``b`` with the module streams of block
+``b`` of the seed). The modules' own random events (which firm renovates, which plant closes)
+are then not attributed to any input: they are noise. SALib's first-order estimator is unbiased
+under independent noise, its total-order one is not: each ``ST`` includes the noise's share. So
+the Sobol' analysis evaluates the base sample once more with other module streams and reports
 the noise's share (half the mean squared difference of the two evaluations over the variance,
 with a bootstrap interval) as the factor ``random events``; ``1 - sum(S1)`` is the share of
 variance no group explains alone (interactions plus random events), :attr:`Sensitivity.unexplained`.
@@ -147,42 +147,27 @@ def unit_inputs(scenario: Scenario, names: tuple[str, ...], u: np.ndarray) -> di
     return inputs_from_normals(scenario, z)
 
 
-def plan_model(scenario: Scenario, seed: int, target_ids, names: tuple[str, ...], progress: Progress = None,
-               stride: int = 1) -> Model:
+def plan_model(scenario: Scenario, seed: int, target_ids, names: tuple[str, ...], progress: Progress = None) -> Model:
     """The plan model as a :data:`Model`: each target's deadline value and met flag (0/1).
 
-    Common random numbers across a design: the sample's rows come in runs of ``stride`` that
-    belong to one base point (Saltelli: A, AB_1 ... AB_D, B; Morris: a trajectory), so row ``k``
-    of every run is evaluated with row ``k``'s matrix, each matrix in slices of at most
-    :data:`BLOCK` rows with the module streams of block ``b`` of ``seed``. The rows of one base
-    point thus share the modules' random events (which firm renovates, which plant closes; a
-    module draws them by position, in shapes that do not depend on its inputs' values), and a
-    difference between them is the factors' effect, not noise. Evaluation 1 counts its blocks on
-    from 2**31: other streams than any run's or evaluation 0's.
+    Slice ``b`` of at most :data:`BLOCK` rows runs with the module streams of block ``b`` of
+    ``seed`` (evaluation 1 with blocks counted on from 2**31, other streams than any run's).
     """
     registry = {t.id: t for t in load_registry()}
     targets = tuple(registry[t] for t in target_ids)
 
-    def matrix(rows: np.ndarray, evaluation: int) -> dict[tuple[str, str], np.ndarray]:
+    def run(u: np.ndarray, evaluation: int) -> dict[tuple[str, str], np.ndarray]:
         parts: dict[tuple[str, str], list[np.ndarray]] = {}
-        for b, start in enumerate(range(0, len(rows), BLOCK)):
-            block = rows[start:start + BLOCK]
-            indicators = run_modules(scenario, unit_inputs(scenario, names, block), seed, b + evaluation * 2**31)
+        for b, start in enumerate(range(0, len(u), BLOCK)):
+            rows = u[start:start + BLOCK]
+            indicators = run_modules(scenario, unit_inputs(scenario, names, rows), seed, b + evaluation * 2**31)
             values, met = evaluate(targets, indicators, scenario.thresholds)
             for t in target_ids:
                 parts.setdefault((t, "value"), []).append(values[t])
                 parts.setdefault((t, "met"), []).append(met[t].astype(float))
             if progress is not None:
-                progress(len(block))
+                progress(len(rows))
         return {key: np.concatenate(p) for key, p in parts.items()}
-
-    def run(u: np.ndarray, evaluation: int) -> dict[tuple[str, str], np.ndarray]:
-        step = stride if evaluation == 0 and len(u) % stride == 0 else 1
-        out: dict[tuple[str, str], np.ndarray] = {}
-        for k in range(step):  # the k-th row of every base point, as one matrix
-            for key, y in matrix(u[k::step], evaluation).items():
-                out.setdefault(key, np.empty(len(u)))[k::step] = y
-        return out
 
     return run
 
@@ -307,6 +292,5 @@ def sensitivity(scenario: Scenario, method: str = "sobol", targets=None, n: int 
     n = DEFAULT_N.get(method, 0) if n is None else n
     check_n(method, n)
     space = factors(scenario, groups)
-    stride = len(space.group_names) + (2 if method == "sobol" else 1)  # rows per base point (analyse)
-    model = plan_model(scenario, seed, list(targets), space.names, progress, stride)
+    model = plan_model(scenario, seed, list(targets), space.names, progress)
     return analyse(space, model, method, n, seed)

@@ -19,7 +19,7 @@ from scipy import stats
 from model import load_scenario
 from model.analysis import read_analysis
 from model.cli import main
-from model.sensitivity import NOISE, Factors, analyse, factors, sensitivity, unit_inputs
+from model.sensitivity import NOISE, Factors, analyse, factors, unit_inputs
 from model.tables import display_width
 from tests.paths import PLAN
 
@@ -158,18 +158,3 @@ def test_cli_sensitivity_bad_arguments_exit_2_with_one_line_and_write_nothing(tm
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
     assert not out.exists()
-
-
-def test_common_random_numbers_give_a_group_that_cannot_reach_the_target_no_share(plan):
-    # the zombie queue reads only overcapacity's inputs: with the random events shared by the runs
-    # of each base point, moving any other group changes not one replication, so its S1 and ST
-    # are exactly 0 (without common random numbers they were the noise's share, about 0.3 at n 128)
-    target = "overcapacity.zombie_disposed.2019"
-    found = sensitivity(plan, n=32, targets=[target], seed=3).table
-    rows = found[(found["target_id"] == target) & (found["factor"] != NOISE)].set_index(["output", "factor"])
-    others = [f for f in rows.index.get_level_values("factor").unique() if f != "overcapacity"]
-    assert others and "overcapacity" in rows.index.get_level_values("factor")
-    for output in ("value", "met"):
-        assert rows.loc[(output, "overcapacity"), "ST"] > 0.3
-        for factor in others:
-            assert rows.loc[(output, factor), ["S1", "ST"]].abs().max() == 0.0, (output, factor)

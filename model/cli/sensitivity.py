@@ -132,11 +132,10 @@ def cmd_sensitivity(args) -> int:
     print(sensitivity_text(result, targets, lang, args.top) + "\n")
     if args.method == "sobol":
         note = ("S1：该组单独解释的方差占比；ST：含交互作用的总占比（+-：自助法 95% 区间半宽）。"
-                "“模块内随机事件”不归于任何输入；同一基点的各次模拟共用这些随机事件（共同随机数），"
-                "故各组的 ST 只含其与随机事件的交互。" if zh else
+                "“模块内随机事件”不归于任何输入，其占比也包含在每组的 ST 中。" if zh else
                 "S1: the share of variance a group explains alone; ST: with its interactions (+-: half-width of the "
-                "bootstrap 95 % interval). The modules' random events belong to no input; the runs of one base "
-                "point share them (common random numbers), so a group's ST holds only its interactions with them.")
+                "bootstrap 95 % interval). The modules' random events belong to no input; their share is also in "
+                "every group's ST.")
     else:
         note = ("mu*：输入在其分布内移动一格时结果的平均绝对变化（+-：自助法 95% 区间半宽）。" if zh else
                 "mu*: the mean absolute change of the output for one step of an input through its distribution "
