@@ -38,6 +38,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -53,13 +54,16 @@ from .stats import effective_size
 from .targets import load_registry
 from .variants import plain_name
 
-# ema_workbench warns on import that ipyparallel and altair are missing (we use neither): imported
-# at module level with those warnings ignored for the import only (import_module: the statement stays
-# unindented for tests/test_runs.py, which reads an indented import as a function-local one)
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", UserWarning)
-    warnings.simplefilter("ignore", ImportWarning)
-    Prim = importlib.import_module("ema_workbench.analysis.prim").Prim
+
+@cache
+def _prim() -> type:
+    """EMA Workbench's ``Prim``, imported on first use: the import takes about 4 s (scikit-learn,
+    statsmodels, seaborn), which every other command would pay at start-up. It warns that
+    ipyparallel and altair are missing (we use neither): those warnings are ignored for it only."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", ImportWarning)
+        return importlib.import_module("ema_workbench.analysis.prim").Prim
 
 __all__ = ["Discovery", "discover", "discover_headline", "discovery_inputs"]
 
@@ -274,7 +278,7 @@ def discover(source: Scenario | Results, target: str, *, replications: int = DEF
     # ema's threshold only counts cases of interest (y >= it) and refuses a final box below it:
     # the smallest positive float counts the failures and keeps the trajectory (the choice is ours)
     with _quiet():
-        prim = Prim(x, failed.astype(int), threshold=np.nextafter(0.0, 1.0))
+        prim = _prim()(x, failed.astype(int), threshold=np.nextafter(0.0, 1.0))
         box = prim.find_box()
         chosen, reached = _choose(box.peeling_trajectory, used)
         chosen, dropped = _significant(box, chosen, x, alpha)
