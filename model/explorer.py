@@ -24,7 +24,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from .engine import DEFAULT_SEED, simulate
-from .params import all_params
+from .params import lever_specs
 from .plans import HEADLINE_2020, PLANS
 from .report import charts
 from .report.display import percent_text
@@ -73,10 +73,6 @@ CONTROLS: tuple[Control, ...] = (
 )
 
 
-def _specs() -> dict[str, Any]:
-    return {spec.key: spec for params in all_params().values() for spec in params.levers.values()}
-
-
 def scalar(value: Any) -> Any:
     """A lever value as one control shows it (a yearly schedule by its 2020 value)."""
     return float(schedule_array(value)[-1]) if isinstance(value, dict) else value
@@ -99,7 +95,7 @@ class Explorer:
                  seed: int = DEFAULT_SEED, lang: str = "zh") -> None:
         self.replications, self.seed, self.lang = replications, seed, lang
         self.paths = list(scenarios or shown_scenarios())
-        specs = _specs()
+        specs = lever_specs()
         zh = lang == "zh"
         self.picker = widgets.Dropdown(options=[(p.stem, str(p)) for p in self.paths],
                                        description="情景" if zh else "Scenario")
@@ -124,21 +120,27 @@ class Explorer:
         self.base: Results | None = None
         self.current: Results | None = None
         self.scenario: Scenario | None = None
+        self._loading = False  # controls set by load() are not moves
+        for box in self.controls.values():
+            box.observe(self._moved, names="value")
         self.load(self.paths[0])
         self.picker.observe(lambda change: self.load(Path(change["new"])), names="value")
-        for box in self.controls.values():
-            box.observe(lambda change: self.update(), names="value")
+
+    def _moved(self, change) -> None:
+        if not self._loading:
+            self.update()
 
     # -- state ------------------------------------------------------------------------------------
     def load(self, path: Path) -> None:
         """Simulate ``path``, set the controls to its levers, record the module streams."""
         self.scenario = load_scenario(path)
         self.base = simulate(self.scenario, self.replications, self.seed, stream=False)
-        for key, box in self.controls.items():
-            with box.hold_trait_notifications():
-                box.unobserve_all("value")
+        self._loading = True
+        try:
+            for key, box in self.controls.items():
                 box.value = scalar(self.scenario.levers[key])
-                box.observe(lambda change: self.update(), names="value")
+        finally:
+            self._loading = False
         for key in ("overcapacity.closures_ordered", "techreform.subsidy_cap"):  # every module but macro
             flipped = not self.scenario.levers[key] if isinstance(self.scenario.levers[key], bool) else \
                 scalar(self.scenario.levers[key]) + 1

@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from .engine import DEFAULT_REPLICATIONS, DEFAULT_SEED, simulate
-from .params import LeverSpec, all_params
+from .params import LeverSpec, lever_specs
 from .ranking import lever_cost
 from .results import Results
 from .scenario import Scenario, ScenarioError
@@ -104,7 +104,7 @@ def grid_search(likelihood: Callable[[float], float], low: float, high: float, l
 
 def lever_spec(key: str) -> LeverSpec:
     """The declaration of a numeric lever ``key`` (ScenarioError naming it otherwise)."""
-    specs = {spec.key: spec for params in all_params().values() for spec in params.levers.values()}
+    specs = lever_specs()
     if key not in specs:
         raise ScenarioError(WHERE, f"levers.{key}", "no such lever; `python -m model params` lists them")
     spec = specs[key]

@@ -211,6 +211,11 @@ def all_params() -> dict[str, ModuleParams]:
     return {name: module_params(name) for name in MODULE_NAMES}
 
 
+def lever_specs() -> dict[str, LeverSpec]:
+    """Every module's levers by ``"module.name"``, in engine order."""
+    return {spec.key: spec for params in all_params().values() for spec in params.levers.values()}
+
+
 def indicator_spec(key: str) -> IndicatorSpec:
     """Look up ``module.indicator``."""
     module, _, name = key.partition(".")

@@ -35,7 +35,7 @@ import pandas as pd
 
 from .engine import DEFAULT_REPLICATIONS, DEFAULT_SEED, simulate
 from .paired import paired_change
-from .params import LeverSpec, all_params, indicator_spec
+from .params import LeverSpec, indicator_spec, lever_specs
 from .plans import HEADLINE_2020
 from .report.i18n import value_label
 from .results import Results
@@ -51,11 +51,10 @@ PLAN_YEARS = slice(1, None)  # 2017-2020: the columns of a yearly array after th
 
 def planned_levers(keys: Sequence[str] | None = None) -> list[LeverSpec]:
     """The levers with a planning range, in module order (``keys``: only these, each checked)."""
-    ranked = [spec for params in all_params().values() for spec in params.levers.values()
-              if spec.planning is not None and spec.planning.ranked]
+    by_key = lever_specs()
+    ranked = [spec for spec in by_key.values() if spec.planning is not None and spec.planning.ranked]
     if keys is None:
         return ranked
-    by_key = {spec.key: spec for params in all_params().values() for spec in params.levers.values()}
     out = []
     for key in keys:
         if key not in by_key:

@@ -54,6 +54,7 @@ from SALib.util import extract_group_names
 from scipy import special
 
 from .blocks import BLOCK, evaluate, inputs_from_normals, run_modules
+from .engine import DEFAULT_SEED
 from .plans import HEADLINE_2020
 from .scenario import Scenario
 from .targets import load_registry
@@ -276,7 +277,7 @@ def analyse(space: Factors, model: Model, method: str = "sobol", n: int = 1024, 
     return Sensitivity(method, n, runs, table, pd.DataFrame(unexplained))
 
 
-def sensitivity(scenario: Scenario, method: str = "sobol", targets=None, n: int | None = None, seed: int = 20170711,
+def sensitivity(scenario: Scenario, method: str = "sobol", targets=None, n: int | None = None, seed: int = DEFAULT_SEED,
                 groups: str = "module", progress: Progress = None) -> Sensitivity:
     """Global sensitivity of ``targets`` (default :data:`model.plans.HEADLINE_2020`) in
     ``scenario`` to its uncertainties: :func:`analyse` on :func:`plan_model`.

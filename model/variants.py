@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .params import all_params
+from .params import lever_specs
 from .reference import toml_value
 from .scenario import Scenario, ScenarioError
 from .tomlfile import found, suggest
@@ -20,10 +20,6 @@ from .validation import check_lever
 __all__ = ["ORIGIN", "lever_variant", "levers_variant", "value_text"]
 
 ORIGIN = "sweep"  # the "file" named in errors about a value given on the command line
-
-
-def _lever_specs() -> dict[str, Any]:
-    return {spec.key: spec for p in all_params().values() for spec in p.levers.values()}
 
 
 def value_text(value: Any) -> str:
@@ -60,7 +56,7 @@ def lever_variant(scenario: Scenario, key: str, value: Any) -> Scenario:
         Unknown lever (with the nearest name), a table given for a lever that is not a yearly
         schedule, or a value of the wrong type or out of the declared range.
     """
-    specs = _lever_specs()
+    specs = lever_specs()
     if key not in specs:
         raise ScenarioError(
             ORIGIN, f"levers.{key}", f"unknown lever{suggest(key, specs)}; `python -m model params` lists them"

@@ -12,8 +12,7 @@ from ..atomic import WriteError
 from ..console import format_table, pct, wrap
 from ..engine import simulate
 from ..goal import lever_spec, search_range, seek_goal
-from ..params import all_params, indicator_spec
-from ..plans import HEADLINE_2020
+from ..params import indicator_spec, lever_specs
 from ..ranking import end_text, planned_levers, rank_levers
 from ..report.analysis_charts import tornado
 from ..report.i18n import unit_label
@@ -28,6 +27,7 @@ from .common import (
     add_sampling_options,
     analysis_out,
     check_target_ids,
+    chosen_targets,
     progress_bar,
     with_observed,
 )
@@ -108,10 +108,7 @@ def levers_text(table: pd.DataFrame, targets, lang: str, top: int) -> str:
 
 
 def cmd_levers(args) -> int:
-    targets = args.targets or list(HEADLINE_2020)
-    check_target_ids(targets, "--targets")
-    if args.top < 1:
-        raise UsageError(f"--top: give at least 1, found {args.top}")
+    targets = chosen_targets(args)
     specs = planned_levers(args.levers)  # an unknown or unranked lever: one line, exit 2
     scenario = with_observed([load_scenario(args.scenario, tuple(args.scenario_path))], args)[0]
     out = args.out or Path("runs") / f"{scenario.name}-levers"
@@ -162,7 +159,7 @@ def add_goal_parser(sub) -> None:
 
 def goal_lines(goal, lang: str) -> list[str]:
     """What ``goal`` found, in plain sentences of ``lang``."""
-    spec = next(s for p in all_params().values() for s in p.levers.values() if s.key == goal.lever)
+    spec = lever_specs()[goal.lever]
     target = next(t for t in load_registry() if t.id == goal.target)
     zh = lang == "zh"
     name = plain_name(spec.about.zh if zh else spec.about.en)

@@ -18,6 +18,7 @@ from ..cluster import ClusterError, connect
 from ..console import wrap
 from ..engine import DEFAULT_REPLICATIONS, DEFAULT_SEED
 from ..observed import Observed, load_observed
+from ..plans import HEADLINE_2020
 from ..scenario import Scenario
 from ..targets import load_registry
 
@@ -194,6 +195,15 @@ def check_target_ids(ids: list[str], option: str) -> None:
             near = difflib.get_close_matches(target_id, known, n=1)
             hint = f"did you mean {near[0]!r}?" if near else "`python -m model targets` lists the ids"
             raise UsageError(f"{option}: {target_id!r} is not a modelled target id; {hint}")
+
+
+def chosen_targets(args) -> list[str]:
+    """An analysis's ``--targets`` (default: the three headline goals of 2020) and ``--top``, checked."""
+    targets = args.targets or list(HEADLINE_2020)
+    check_target_ids(targets, "--targets")
+    if args.top < 1:
+        raise UsageError(f"--top: give at least 1, found {args.top}")
+    return targets
 
 
 def analysis_out(out: Path) -> Path:

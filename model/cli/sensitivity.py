@@ -10,17 +10,24 @@ import pandas as pd
 from ..analysis import analysis_manifest, save_analysis
 from ..atomic import WriteError
 from ..console import format_table, wrap
-from ..plans import HEADLINE_2020
+from ..engine import DEFAULT_SEED
 from ..report.sensitivity_charts import factor_label, sensitivity_chart
 from ..results import Results, _meta
 from ..scenario import load_scenario
 from ..sensitivity import DEFAULT_N, GROUPINGS, METHODS, NOISE, check_n, factors, runs_needed, sensitivity
 from ..targets import load_registry
 from .analysis import _cut, add_lang_option, default_lang
-from .common import UsageError, add_scenario_path, analysis_out, check_target_ids, positive, progress_bar, seed_value
+from .common import (
+    UsageError,
+    add_scenario_path,
+    analysis_out,
+    chosen_targets,
+    positive,
+    progress_bar,
+    seed_value,
+)
 
 FACTOR_WIDTH = 28  # display columns of a factor's name in the terminal table (80 columns in all)
-DEFAULT_SEED = 20170711
 
 
 def add_sensitivity_parser(sub) -> None:
@@ -92,10 +99,7 @@ def sensitivity_text(result, targets, lang: str, top: int) -> str:
 
 
 def cmd_sensitivity(args) -> int:
-    targets = args.targets or list(HEADLINE_2020)
-    check_target_ids(targets, "--targets")
-    if args.top < 1:
-        raise UsageError(f"--top: give at least 1, found {args.top}")
+    targets = chosen_targets(args)
     n = DEFAULT_N[args.method] if args.n is None else args.n
     try:
         check_n(args.method, n)
