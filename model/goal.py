@@ -35,6 +35,7 @@ from .results import Results
 from .scenario import Scenario, ScenarioError
 from .stats import share_interval
 from .targets import load_registry
+from .tomlfile import suggest
 
 WHERE = "goal"  # what errors name as the source of a bad value (the command line of goal)
 
@@ -106,7 +107,8 @@ def lever_spec(key: str) -> LeverSpec:
     """The declaration of a numeric lever ``key`` (ScenarioError naming it otherwise)."""
     specs = lever_specs()
     if key not in specs:
-        raise ScenarioError(WHERE, f"levers.{key}", "no such lever; `python -m model params` lists them")
+        raise ScenarioError(WHERE, f"levers.{key}",
+                                f"no such lever{suggest(key, specs)}; `python -m model params` lists them")
     spec = specs[key]
     if spec.choices is not None or isinstance(spec.default, bool):
         raise ScenarioError(WHERE, f"levers.{key}", "takes a choice, not a number; goal seeks a number "

@@ -42,6 +42,7 @@ from .results import Results
 from .scenario import Scenario, ScenarioError, schedule_array
 from .tables import quantiles
 from .targets import load_registry
+from .tomlfile import suggest
 from .variants import value_text
 
 __all__ = ["Ranking", "end_text", "planned_levers", "rank_levers"]
@@ -58,7 +59,8 @@ def planned_levers(keys: Sequence[str] | None = None) -> list[LeverSpec]:
     out = []
     for key in keys:
         if key not in by_key:
-            raise ScenarioError("levers", f"levers.{key}", "no such lever; `python -m model params` lists them")
+            raise ScenarioError("levers", f"levers.{key}",
+                                f"no such lever{suggest(key, by_key)}; `python -m model params` lists them")
         spec = by_key[key]
         if spec.planning is None or not spec.planning.ranked:
             why = spec.planning.why if spec.planning is not None else "it declares no planning range"
