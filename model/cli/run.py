@@ -177,7 +177,7 @@ def cmd_run(args) -> int:
     where = executor_options(args)
     headline = {}
     for scenario, out in zip(scenarios, dirs):
-        print(printable(f"\n== {scenario.name}: {scenario.title_zh} / {scenario.title_en}"))
+        print("\n" + printable(f"== {scenario.name}: {scenario.title_zh} / {scenario.title_en}"))
         print(f"   {args.replications} replications, seed {args.seed}, {executor_text(args)}")
         with progress_bar(args.replications) as bar:
             results = simulate(scenario, args.replications, args.seed, workers=args.workers,
