@@ -20,7 +20,7 @@ from . import modules as plan_modules
 from .distributions import correlation_matrix, gaussian_copula_normals, ppf_rows, uniforms
 from .links import Before, linked_for
 from .params import all_params, indicator_spec
-from .replay import Recording, StreamMismatch
+from .replay import REPLAY_BYTES, Recording, StreamMismatch
 from .scenario import Scenario
 from .targets import Target, deadline_value, is_met, load_registry
 
@@ -151,11 +151,31 @@ class BlockResult:
     inputs: dict[str, np.ndarray]
 
 
-def run_block(scenario: Scenario, seed: int, block: int, n: int) -> BlockResult:
+def run_block(scenario: Scenario, seed: int, block: int, n: int,
+              streams: dict[str, Recording] | None = None) -> BlockResult:
+    """Sample, simulate and evaluate one block; with ``streams`` (empty), record each module's
+    random stream into it (:func:`run_modules`) for later lever moves."""
     draws = sample_inputs(scenario, seed, block, n)
-    indicators = run_modules(scenario, draws, seed, block)
+    indicators = run_modules(scenario, draws, seed, block, streams=streams)
     values, met = evaluate(load_registry(), indicators, scenario.thresholds)
     return BlockResult(indicators, values, met, draws)
+
+
+def run_recorded(scenario: Scenario, seed: int, blocks: list[tuple[int, int]], progress=None,
+                 ) -> tuple[list[BlockResult], dict[int, dict[str, Recording]] | None]:
+    """Run ``blocks`` in this process, recording each module's stream of every block
+    (:mod:`model.replay`) for the lever moves to come: (their results, block -> module ->
+    recording), the recordings None once they would not fit in :data:`REPLAY_BYTES`."""
+    parts: list[BlockResult] = []
+    streams: dict[int, dict[str, Recording]] | None = {}
+    for b, n in blocks:
+        parts.append(run_block(scenario, seed, b, n, None if streams is None else streams.setdefault(b, {})))
+        held = 0 if streams is None else sum(r.nbytes for block in streams.values() for r in block.values())
+        if held * len(blocks) > REPLAY_BYTES * len(parts):  # at this rate, every block's would not fit
+            streams = None
+        if progress is not None:
+            progress(n)
+    return parts, streams
 
 
 def plan_blocks(replications: int) -> list[tuple[int, int]]:

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .blocks import BLOCK, BlockResult, plan_blocks, run_block
+from .blocks import BLOCK, BlockResult, plan_blocks, run_block, run_recorded
 from .cluster import run_dask, run_tasks
 from .conditioning import condition_run, refuse_stream
 from .observed import Observed, as_observed
@@ -283,6 +283,7 @@ def simulate(
     executor: str = "local",
     scheduler: str | None = None,
     observed: Observed | str | Path | None = None,
+    replay: bool = False,
 ):
     """Simulate ``scenario`` and evaluate every modelled target.
 
@@ -319,6 +320,11 @@ def simulate(
         Observed figures (:func:`model.load_observed`) to condition the run on: ``Results.weights``
         are then the replications' likelihood weights (:mod:`model.conditioning`). Default: the
         scenario's own (``observed`` of its ``[scenario]`` table), if any.
+    replay : bool
+        Record every module's random stream while simulating (in this process: one worker, local,
+        in memory), so that even the first :meth:`Results.with_levers` move replays its modules'
+        random numbers instead of drawing and recording them (:mod:`model.replay`; the lever
+        explorer's base runs). About 30 kB per replication while it fits in ``REPLAY_BYTES``.
 
     Returns
     -------
@@ -345,6 +351,8 @@ def simulate(
     blocks = plan_blocks(replications)
     if stream is None:
         stream = replications > IN_MEMORY_MAX
+    if replay and (workers > 1 or executor != "local" or stream):
+        raise ValueError("replay records streams in this process: one worker, local executor, not streamed")
     observed = as_observed(scenario.observed if observed is None else observed)
     if stream and observed is not None:
         raise refuse_stream(observed, replications)
@@ -352,12 +360,16 @@ def simulate(
     if stream:
         results = _simulate_streamed(scenario, seed, replications, blocks, how, started)
     else:
-        done = dict(how.run((_run_task, run_tasks), scenario, (seed,), blocks))
-        parts = [block for i in range(len(done)) for block in done[i]]
+        if replay:
+            parts, recorded = run_recorded(scenario, seed, blocks, progress)
+        else:
+            done, recorded = dict(how.run((_run_task, run_tasks), scenario, (seed,), blocks)), {}
+            parts = [block for i in range(len(done)) for block in done[i]]
         results = Results.from_blocks(
             scenario, parts, seed=seed, replications=replications, workers=workers,
             started=started, finished=time.time(),
         )
+        results._streams = recorded
         if observed is not None:
             condition_run(results, observed)
     results.meta["executor"] = executor

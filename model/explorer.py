@@ -134,7 +134,7 @@ class Explorer:
     def load(self, path: Path) -> None:
         """Simulate ``path``, set the controls to its levers, record the module streams."""
         self.scenario = load_scenario(path)
-        self.base = simulate(self.scenario, self.replications, self.seed, stream=False)
+        self.base = simulate(self.scenario, self.replications, self.seed, stream=False, replay=True)
         self._loading = True
         try:
             for key, box in self.controls.items():

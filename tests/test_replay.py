@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import model.blocks
 import model.results
 from model import load_scenario, simulate
 from model.blocks import run_modules, sample_inputs
 from model.replay import Recording, StreamMismatch
+from model.variants import levers_variant
 from tests.paths import PLAN
 
 
@@ -90,3 +92,31 @@ def test_a_run_too_large_to_record_draws_afresh_with_the_same_numbers(monkeypatc
     again = moved.with_levers({"techreform.subsidy_cap": 900.0})
     for key in moved.indicators:
         np.testing.assert_array_equal(again.indicators[key], moved.indicators[key], err_msg=key)
+
+
+def test_a_run_simulated_with_replay_records_every_module_and_changes_no_number(monkeypatch):
+    plan = load_scenario(PLAN)
+    plain, recorded = simulate(plan, 3000, 4), simulate(plan, 3000, 4, replay=True)
+    for key in plain.indicators:
+        np.testing.assert_array_equal(recorded.indicators[key], plain.indicators[key], err_msg=key)
+    assert sorted(recorded._streams) == [0, 1] and set(recorded._streams[1]) == plain_modules(plain.indicators)
+    # the first move replays what simulate recorded: no module draws from its live generator
+    monkeypatch.setattr(Recording, "_draw", lambda *a: pytest.fail("a module drew afresh on a replayed run"))
+    moved = recorded.with_levers({"overcapacity.closures_ordered": False})
+    fresh = simulate(levers_variant(plan, {"overcapacity.closures_ordered": False}), 3000, 4)
+    for key in fresh.indicators:
+        np.testing.assert_array_equal(moved.indicators[key], fresh.indicators[key], err_msg=key)
+
+
+def test_replay_is_refused_where_streams_cannot_be_recorded_in_this_process():
+    plan = load_scenario(PLAN)
+    with pytest.raises(ValueError, match="one worker"):
+        simulate(plan, 600, 4, workers=2, replay=True)
+    with pytest.raises(ValueError, match="one worker"):
+        simulate(plan, 600, 4, stream=True, replay=True)
+
+
+def test_a_recording_too_large_to_keep_is_dropped_during_the_run(monkeypatch):
+    monkeypatch.setattr(model.blocks, "REPLAY_BYTES", 1)
+    recorded = simulate(load_scenario(PLAN), 600, 4, replay=True)
+    assert recorded._streams is None
