@@ -40,6 +40,7 @@ from .overlay_chart import overlay_fan
 __all__ = ["FORMATS", "brief_context", "make_brief", "render_html"]
 
 FORMATS = ("html", "pdf", "docx")
+DEFAULT_FORMATS = ("html", "pdf")  # docx on request: it is the one a planner edits
 TEMPLATES = Path(__file__).parent / "templates"
 HEADLINE_INDICATORS = tuple(indicator for indicator, _ in bd.HEADLINE_GOALS)
 PRINT_LIMIT = 24  # changed uncertainties listed in the PDF (the HTML lists all)
@@ -272,7 +273,7 @@ def _out_paths(source_dir: Path, lang: str, formats: tuple[str, ...], out: str |
 
 
 def make_brief(
-    run_or_comparison_dir: str | Path, lang: str = "zh", formats=FORMATS, out: str | Path | None = None,
+    run_or_comparison_dir: str | Path, lang: str = "zh", formats=DEFAULT_FORMATS, out: str | Path | None = None,
     analyses=(), focus: str | None = None,
 ) -> list[Path]:
     """Write the brief of a run or a comparison as HTML, PDF and/or an editable Word file.
