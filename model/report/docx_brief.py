@@ -17,6 +17,7 @@ from typing import Any
 
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.image.image import Image
 from docx.shared import Mm
 
 from .docx_style import TEXT_WIDTH_MM, heading, page_setup, paragraph, table
@@ -24,10 +25,20 @@ from .docx_style import TEXT_WIDTH_MM, heading, page_setup, paragraph, table
 __all__ = ["write_docx"]
 
 SEP = {"zh": "", "en": " "}
+MAX_CHART_MM = 190  # [mm] tallest full-width chart: the 225 mm 版心 less a heading and a caption
 
 
 def _picture(uri: str) -> io.BytesIO:
     return io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))
+
+
+def _add_chart(doc, uri: str) -> None:
+    """A chart at the text width, or smaller so that it fits the page with its caption."""
+    data = _picture(uri)
+    image = Image.from_blob(data.getvalue())
+    width = min(TEXT_WIDTH_MM, MAX_CHART_MM * image.px_width / image.px_height)
+    doc.add_picture(data, width=Mm(width))
+    doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
 
 
 def _f(loc: dict[str, Any], key: str, **values: Any) -> str:
@@ -145,7 +156,7 @@ def _charts(doc, c: dict[str, Any]) -> None:
                 note += SEP[lang] + _f(loc, "dots_subset" if multi else "bars_subset", shown=chart["shown"],
                                        total=chart["total"])
             paragraph(doc, note, lang, "note")
-            doc.add_picture(_picture(chart["uri"]), width=Mm(TEXT_WIDTH_MM))
+            _add_chart(doc, chart["uri"])
     if fans:
         note = loc["chart_fans"] + (" " + c["loc_front"]["chart_fans_focus"].format(name=c["focus"]["title"])
                                     if multi else "")
@@ -183,7 +194,7 @@ def _levers_analysis(doc, c: dict[str, Any]) -> None:
                 la["col_interval"]], rows, lang)
     paragraph(doc, la["levers_note"], lang, "note")
     if block.get("chart"):
-        doc.add_picture(_picture(block["chart"]), width=Mm(TEXT_WIDTH_MM))
+        _add_chart(doc, block["chart"])
 
 
 def _assumptions(doc, c: dict[str, Any]) -> None:

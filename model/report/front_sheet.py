@@ -84,7 +84,7 @@ def _risks(run: Run, weak: dict, lang: str, exclude, drivers) -> tuple[str, list
               if r["id"] not in HEADLINE_2020][:RISKS]
     if others:
         items = [loc["risk_item"].format(name=r["name"], year=r["year"], p=r["p"]) for r in others]
-        text += loc["risks_targets"].format(items=_join(items, loc))
+        text += ("" if lang == "zh" else " ") + loc["risks_targets"].format(items=_join(items, loc))
     return text, others, [d["name"] for d in (goal or {}).get("drivers", [])[:DRIVERS]]
 
 
