@@ -65,6 +65,11 @@ if ! command -v chromium >/dev/null 2>&1; then
   apt_install chromium || say "warning: the explorer page test needs Debian's chromium"
 fi
 
+# LibreOffice Writer without a GUI: the tests convert the Word brief (brief --format docx) to PDF
+if ! command -v soffice >/dev/null 2>&1; then
+  apt_install libreoffice-writer-nogui || say "warning: the Word brief's conversion test needs libreoffice-writer-nogui"
+fi
+
 # --- virtual environment with the locked dependencies -----------------------------------------
 stamp=.venv/.installed-$(sha256sum requirements.lock pyproject.toml | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then

@@ -22,10 +22,13 @@ from .common import UsageError, add_scenario_path
 
 def add_brief_parser(sub) -> None:
     """The ``brief`` command and its options."""
-    brief = sub.add_parser("brief", help="write the policy brief (HTML, PDF) of a saved run or comparison")
+    brief = sub.add_parser("brief", help="write the policy brief (HTML, PDF, Word) of a saved run or comparison")
     brief.add_argument("source", type=Path, metavar="RUN_OR_COMPARISON_DIR")
     brief.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the brief (default zh)")
-    brief.add_argument("--format", default="html,pdf", help="comma-separated: html, pdf (default html,pdf)")
+    brief.add_argument("--format", default="html,pdf",
+                       help="comma-separated: html, pdf, docx (an editable Word brief; default html,pdf)")
+    brief.add_argument("--focus", default=None, metavar="NAME",
+                       help="the scenario a comparison brief is about (default: plan when present, else the first)")
     brief.add_argument("--analysis", action="append", type=Path, default=[], metavar="DIR",
                        help="an analysis of the same run to add as a section (python -m model levers; repeatable)")
     brief.add_argument(
@@ -69,7 +72,8 @@ def cmd_brief(args) -> int:
     if bad or not formats:
         raise UsageError(f"--format: expected some of {', '.join(FORMATS)} separated by commas, found {args.format!r}")
     try:
-        paths = make_brief(args.source, lang=args.lang, formats=formats, out=args.out, analyses=args.analysis)
+        paths = make_brief(args.source, lang=args.lang, formats=formats, out=args.out, analyses=args.analysis,
+                           focus=args.focus)
     except RunError as exc:
         raise UsageError(str(exc)) from exc
     except OSError as exc:

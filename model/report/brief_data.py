@@ -190,10 +190,12 @@ def weakest_headline(summary: pd.DataFrame, lang: str) -> tuple[dict[str, Any] |
     return target_row(rows[0], lang), target_row(rows[-1], lang)
 
 
-def at_risk(summary: pd.DataFrame, lang: str, n: int | None = None) -> list[dict[str, Any]]:
-    """The ``n`` (default :data:`AT_RISK`) plan-level modelled targets with the lowest likelihood."""
+def at_risk(summary: pd.DataFrame, lang: str, n: int | None = None, exclude=()) -> list[dict[str, Any]]:
+    """The ``n`` (default :data:`AT_RISK`) plan-level modelled targets with the lowest likelihood,
+    leaving out the ids in ``exclude`` (targets settled by construction: :func:`.focus.by_construction`)."""
     plan = _plan_level(summary)
-    rows = plan[plan["probability"].notna()].sort_values("probability", kind="stable").head(n or AT_RISK)
+    rows = plan[plan["probability"].notna() & ~plan["target_id"].isin(list(exclude))]
+    rows = rows.sort_values("probability", kind="stable").head(n or AT_RISK)
     return [target_row(r, lang) for _, r in rows.iterrows()]
 
 
