@@ -273,7 +273,7 @@ def write_run_tables(run: Run, out: Path, shown: str | Path | None = None) -> No
     for name, table in tables.items():
         frame = table()
         with writing(name, shown):
-            write_csv(frame, out / name)
+            write_csv(frame, out / name, fractions=("value",) if name == "outside_view.csv" else ())
 
 
 def _git_commit() -> str | None:
