@@ -9,17 +9,32 @@ import pandas as pd
 from .drivers import MIN_REPLICATIONS
 from .outside import ASSESSED, GOAL, outside_view, sentence
 from .plans import PLANS
+from .readable import cut, display_width, percent_text
 from .results import Results
 from .runs import Run
 from .stats import round_outward
 from .sweep import first_reaching
-from .tables import display_width, milestone_text
+from .tables import milestone_text
 from .timeline import YEARS
 
 
-def format_table(columns: dict[str, list[str]], right: tuple[str, ...] = ()) -> str:
-    """Plain-text table; text columns left-aligned, ``right`` columns right-aligned."""
+def format_table(columns: dict[str, list[str]], right: tuple[str, ...] = (), width: int | None = None,
+                 shrink: str | None = None, fold: bool = False) -> str:
+    """Plain-text table; text columns left-aligned, ``right`` columns right-aligned.
+
+    With ``width`` and ``shrink`` (a column of names), that column's cells are cut (``...``), or
+    with ``fold`` continued on the next lines, so that every line fits in ``width`` display
+    columns (CJK characters count two); the column keeps at least 8 columns.
+    """
     widths = {name: max([display_width(name)] + [display_width(v) for v in values]) for name, values in columns.items()}
+    if width is not None and shrink in columns:
+        over = sum(widths.values()) + 2 * (len(columns) - 1) - width
+        if over > 0:
+            fit = max(8, widths[shrink] - over)
+            if fold:
+                return _folded(columns, right, width, shrink, fit)
+            columns = {**columns, shrink: [cut(v, fit) for v in columns[shrink]]}
+            widths[shrink] = max([display_width(shrink)] + [display_width(v) for v in columns[shrink]])
 
     def cell(name: str, value: str) -> str:
         pad = " " * (widths[name] - display_width(value))
@@ -32,8 +47,21 @@ def format_table(columns: dict[str, list[str]], right: tuple[str, ...] = ()) -> 
     return "\n".join(lines)
 
 
+def _folded(columns: dict[str, list[str]], right: tuple[str, ...], width: int, shrink: str, fit: int) -> str:
+    """:func:`format_table` with the cells of ``shrink`` folded onto lines of ``fit`` columns."""
+    pieces = [wrap(v, indent="", width=fit, hang=" ") for v in columns[shrink]]
+    rows: dict[str, list[str]] = {name: [] for name in columns}
+    for i, folded in enumerate(pieces):
+        for k, piece in enumerate(folded):
+            for name in columns:
+                rows[name].append(piece if name == shrink else columns[name][i] if k == 0 else "")
+    return format_table(rows, right)
+
+
 def pct(x: float) -> str:
-    return "" if pd.isna(x) else f"{100 * x:.1f}%"
+    """A likelihood as people read it (:func:`model.readable.percent_text`: never 0.0% for a
+    non-zero value)."""
+    return percent_text(x)
 
 
 def interval(low: float, high: float) -> str:
@@ -81,23 +109,28 @@ def _trajectory(results: Results, key: str) -> pd.DataFrame:
     return table[table["indicator"] == key].set_index("year")
 
 
-def outlay(results: Results) -> str:
+def outlay(results: Results, lang: str = "en") -> str:
     """What the tech-renovation post-subsidy costs: median and 10-90 % per year [亿元]."""
     rows = _trajectory(results, "techreform.subsidy_outlay")
     parts = []
     for year in YEARS[1:]:
         p10, p50, p90 = (float(rows.loc[year, c]) / 1e4 for c in ("p10", "p50", "p90"))  # 万元 -> 亿元
         parts.append(f"{year} {p50:.2f} ({p10:.2f}-{p90:.2f})")
+    if lang == "zh":
+        return "技术改造事后奖补支出（亿元，中位数及10%–90%）：" + "，".join(parts)
     return "tech-renovation post-subsidy outlay, 亿元 median (10-90 %): " + ", ".join(parts)
 
 
-def decomposition(results: Results) -> str:
+def decomposition(results: Results, lang: str = "en") -> str:
     """Energy-intensity cut by 2020 split into structure and efficiency effects (medians)."""
     last = YEARS[-1]
     total, structure, efficiency = (
         float(_trajectory(results, f"green.{k}").loc[last, "p50"])
         for k in ("energy_intensity_cut", "structure_effect", "efficiency_effect")
     )
+    if lang == "zh":
+        return (f"到{last}年单位工业增加值能耗下降（中位数）：合计 {total:.1f}%，其中结构调整 {structure:.1f}%，"
+                f"行业内能效提升 {efficiency:.1f}%（两者相乘组合）")
     return (f"energy-intensity cut by {last}, medians: {total:.1f} % in all; structural shift "
             f"{structure:.1f} %, efficiency within sectors {efficiency:.1f} % (they combine multiplicatively)")
 
@@ -127,9 +160,10 @@ def _share(x: float) -> str:
     return "n/a" if pd.isna(x) else f"{100 * x:.1f}%"
 
 
-def outside_lines(run: Run) -> list[str]:
+def outside_lines(run: Run, lang: str | None = None) -> list[str]:
     """The 2020 energy goal beside the base rate of the record, and why they differ
-    (:mod:`model.outside`), in lines of at most :data:`WIDTH` columns."""
+    (:mod:`model.outside`), in lines of at most :data:`WIDTH` columns: the figures and both
+    sentences, or with ``lang`` the sentence of that language (and in English the figures)."""
     v = outside_view(run)
     b, (lo, hi), (blo, bhi) = v.base, v.likelihood_interval, v.base.interval
     facts = [f"outside view of {GOAL}: model {_share(v.likelihood)} (95% {interval(lo, hi)}); base rate "
@@ -144,23 +178,35 @@ def outside_lines(run: Run) -> list[str]:
                      f"{_share(v.met_with_limits)} needed limits; loss where limited: mean "
                      f"{v.loss_mean:.1f}%, median {v.loss_median:.1f}% of a year's above-scale "
                      f"industrial value added" + ("" if pd.isna(v.lost_yi_mean) else f" ({v.lost_yi_mean:.1f} 亿元)"))
+    texts = facts + [sentence(v, "zh"), sentence(v, "en")]
+    if lang is not None:
+        texts = [sentence(v, "zh")] if lang == "zh" else facts + [sentence(v, "en")]
     out = []
-    for text in facts + [sentence(v, "zh"), sentence(v, "en")]:
+    for text in texts:
         out += wrap(text)
     return out
 
 
-def joint_lines(results: Run) -> list[str]:
+def joint_lines(results: Run, lang: str = "en") -> list[str]:
     """The plans as a whole: joint likelihoods and how many plan-level targets are met."""
     j = results.joint.set_index("view")
     count = j.loc["met_count"]
+    zh = lang == "zh"
     plans = [
-        f"{view.split('.', 1)[1]} {pct(row.probability)}"
-        + ("" if row.modelled == row.targets else f" ({int(row.modelled)}/{int(row.targets)} modelled)")
+        f"{PLANS.get(view.split('.', 1)[1], (view,))[0] if zh else view.split('.', 1)[1]} {pct(row.probability)}"
+        + ("" if row.modelled == row.targets else
+           f"（已建模{int(row.modelled)}/{int(row.targets)}）" if zh else
+           f" ({int(row.modelled)}/{int(row.targets)} modelled)")
         for view, row in j.iterrows()
         if view.startswith("plan.") and row.modelled
     ]
     head = j.loc["headline_2020"]
+    if lang == "zh":
+        return [f"规划层面目标达成数：平均 {count['mean']:.1f}/{int(count['modelled'])}（10%–90%："
+                f"{count['p10']:.0f}–{count['p90']:.0f}）",
+                "各规划全部目标达成：" + "，".join(plans),
+                f"三项主要目标（2020年）同时达成：{pct(head['probability'])}"
+                f"（{interval(head['probability_low'], head['probability_high'])}）"]
     return [
         f"plan-level targets met: mean {count['mean']:.1f} of {int(count['modelled'])} modelled (10-90 %: "
         f"{count['p10']:.0f}-{count['p90']:.0f})",
