@@ -9,12 +9,14 @@ import pandas as pd
 from .drivers import MIN_REPLICATIONS
 from .outside import ASSESSED, GOAL, outside_view, sentence
 from .plans import PLANS
-from .readable import cut, display_width, percent_text
+from .readable import cut, display_width, lever_text, percent_text, test_label
+from .report.i18n import load_locale
 from .results import Results
 from .runs import Run
 from .stats import round_outward
 from .sweep import first_reaching
 from .tables import milestone_text
+from .targets import load_registry
 from .timeline import YEARS
 
 
@@ -298,15 +300,18 @@ def drivers_text(results: Run, target_ids) -> str:
 
 
 def sweep_text(
-    tidy: pd.DataFrame, reference: pd.DataFrame, reference_text: str, targets=None, top: int = 12, level: float = 0.80
+    tidy: pd.DataFrame, reference: pd.DataFrame, reference_text: str, targets=None, top: int = 12, level: float = 0.80,
+    lang: str = "en", unit: str = "", width: int | None = None,
 ) -> str:
     """A sweep as a table: likelihood of each target at each value (``*`` the scenario's own value).
 
     ``tidy`` is :func:`model.sweep.sweep_table` (values as text), ``reference`` holds
     ``target_id, probability`` of the scenario as written and ``reference_text`` its value of the
     lever. Without ``targets`` the ``top`` plan-level targets whose likelihood varies most are
-    shown.
+    shown, by name in ``lang``, values with the lever's ``unit`` (shares as percentages), the
+    table fitted to ``width`` columns.
     """
+    t = load_locale(lang)["terminal"]
     values = list(dict.fromkeys(tidy["value"]))
     by_value = {v: part.set_index("target_id")["probability"] for v, part in tidy.groupby("value", sort=False)}
     ids = list(dict.fromkeys(tidy["target_id"]))
@@ -320,14 +325,20 @@ def sweep_text(
         spread = spread[spread > 0]  # under common random numbers an unmoved target is exactly equal
         shown = list(spread.sort_values(ascending=False, kind="stable").head(top).index)
         if not shown:
-            return "   no plan-level target's likelihood changes across these values"
+            return "   " + t["sweep_unmoved"]
     reach = first_reaching(tidy, level)
-    tests = tidy.drop_duplicates("target_id").set_index("target_id")["test"]
-    columns: dict[str, list[str]] = {"target": shown, "test": [str(tests[t]) for t in shown]}
+    rows = tidy.drop_duplicates("target_id").set_index("target_id")
+    names = rows["name_zh"] if lang == "zh" else rows["name_en"]
+    units = {x.id: x.unit for x in load_registry()}
+    columns: dict[str, list[str]] = {
+        t["col_target"]: [str(names.get(x, x)) for x in shown],
+        t["col_test"]: [test_label(str(rows.at[x, "test"]), units.get(x, ""), lang) for x in shown]}
     own = tidy.loc[tidy["is_reference"], "value"]
     if own.empty:
-        columns[f"as written ({reference_text})"] = [pct(base[t]) for t in shown]
+        columns[t["as_written"].format(value=reference_text)] = [pct(base[x]) for x in shown]
     for v in values:
-        columns[f"{v}{'*' if v in set(own) else ''}"] = [pct(by_value[v][t]) for t in shown]
-    columns[f"first value reaching {level:.0%}"] = ["" if pd.isna(reach.get(t)) else str(reach[t]) for t in shown]
-    return format_table(columns, right=tuple(c for c in columns if c not in ("target", "test")))
+        columns[f"{lever_text(v, unit, lang)}{'*' if v in set(own) else ''}"] = [pct(by_value[v][x]) for x in shown]
+    columns[t["first_80"].format(level=f"{level:.0%}")] = [
+        "" if pd.isna(reach.get(x)) else lever_text(reach[x], unit, lang) for x in shown]
+    return format_table(columns, right=tuple(c for c in columns if c not in (t["col_target"], t["col_test"])),
+                        width=width, shrink=t["col_target"], fold=True)

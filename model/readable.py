@@ -22,12 +22,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .report.i18n import load_locale, unit_label, value_label
+from .report.i18n import load_locale, test_text, unit_label, value_label
 from .timeline import to_date
 
 __all__ = [
     "FRACTION_DECIMALS", "TINY", "VALUE_DECIMALS", "change_text", "csv_rounded", "cut", "display_width",
-    "is_fraction_column", "lever_text", "light_text", "month_text", "number_text", "percent_text",
+    "is_fraction_column", "lever_text", "light_text", "test_label", "month_text", "number_text", "percent_text",
 ]
 
 TINY = 0.0005  # a fraction below this shows as 0.0 at one decimal of a percentage
@@ -94,7 +94,8 @@ def lever_text(value: Any, unit: str, lang: str = "en") -> str:
     try:
         x = float(value)
     except (TypeError, ValueError):
-        return value_label(value, lang)
+        text = str(value)
+        return value_label(text[1:-1] if len(text) > 1 and text[0] == text[-1] == '"' else text, lang)
     if not math.isfinite(x):
         return str(value)
     if unit == "decimal year":
@@ -106,6 +107,13 @@ def lever_text(value: Any, unit: str, lang: str = "en") -> str:
     if not label or label == "-":
         return text
     return f"{text}{label}" if label == "%" else f"{text} {label}"
+
+
+def test_label(test: str, unit: str, lang: str) -> str:
+    """A target's test for the terminal: ≥ and its unit in ``lang`` (``≥ 2 个``), a bare count in
+    English (``≥ 2``, not ``≥ 2 count``)."""
+    text = test_text(test, unit, lang)
+    return text[: -len(" count")] if lang == "en" and unit == "count" and text.endswith(" count") else text
 
 
 def light_text(status: str, lang: str) -> str:

@@ -18,8 +18,8 @@ import pandas as pd
 from .console import WIDTH, format_table, interval, wrap
 from .drivers import MIN_REPLICATIONS
 from .plans import HEADLINE_2020, PLANS
-from .readable import change_text, display_width, light_text, number_text, percent_text
-from .report.i18n import load_locale, test_text
+from .readable import change_text, display_width, light_text, number_text, percent_text, test_label
+from .report.i18n import load_locale
 from .runs import Run
 from .tables import milestone_text
 from .targets import load_registry
@@ -50,12 +50,6 @@ def _median(row) -> str:
     return number_text(row["median"], 2)
 
 
-def _test(test: str, unit: str, lang: str) -> str:
-    """A target's test with ≥ and its unit (``≥ 2 个``; a bare count in English: ``≥ 2``)."""
-    text = test_text(test, unit, lang)
-    return text[: -len(" count")] if lang == "en" and unit == "count" and text.endswith(" count") else text
-
-
 def target_table(rows: pd.DataFrame, lang: str, width: int, *, full: bool = False,
                  interval_column: bool = False) -> str:
     """Rows of a summary as a table of ``width`` columns: name, deadline, test, likelihood,
@@ -65,7 +59,7 @@ def target_table(rows: pd.DataFrame, lang: str, width: int, *, full: bool = Fals
     columns = {
         t["col_target"]: [_name(r, lang) for _, r in rows.iterrows()],
         t["col_deadline"]: [str(d) for d in rows["deadline"]],
-        t["col_test"]: [_test(x, u, lang) for x, u in zip(rows["test"], rows["unit"])],
+        t["col_test"]: [test_label(x, u, lang) for x, u in zip(rows["test"], rows["unit"])],
         t["col_p"]: [percent_text(p) for p in rows["probability"]],
     }
     if interval_column or full:
@@ -170,7 +164,7 @@ def targets_table(targets, lang: str, width: int | None = None) -> str:
         t["col_id"]: [x.id for x in targets],
         t["col_target"]: [x.name_zh if lang == "zh" else x.name_en for x in targets],
         t["col_deadline"]: [x.deadline.isoformat() for x in targets],
-        t["col_test"]: [_test(x.test(), x.unit, lang) + (t["reading"] if x.reading else "") for x in targets],
+        t["col_test"]: [test_label(x.test(), x.unit, lang) + (t["reading"] if x.reading else "") for x in targets],
     }
     wide = {**columns, t["col_modelled_by"]: [x.indicator if x.modelled else t["not_modelled_yet"] for x in targets],
             t["col_responsible"]: ["、".join(x.responsible) for x in targets]}
@@ -178,3 +172,50 @@ def targets_table(targets, lang: str, width: int | None = None) -> str:
     if max(display_width(line) for line in text.split("\n")) <= width:  # room for what models it and who
         return text
     return format_table(columns, width=width, shrink=t["col_target"])
+
+
+def _label(row, lang: str) -> str:
+    year = str(row["deadline"])[:4]
+    return f"{_name(row, lang)}（{year}年）" if lang == "zh" else f"{_name(row, lang)} ({year})"
+
+
+def _points(change: float, low: float, high: float) -> str:
+    if pd.isna(change):
+        return ""
+    return f"{change_text(change)} [{change_text(low)}, {change_text(high)}]"
+
+
+def compare_table(table: pd.DataFrame, lang: str, top: int = 10, show_all: bool = False,
+                  width: int | None = None) -> tuple[str, int]:
+    """The long comparison table (:func:`model.compare.comparison_table`) for the terminal:
+    modelled targets, largest |change| first, the ``top`` marked ``*``; names with their
+    deadline year, a likelihood column per scenario, a change column (percentage points, paired
+    95 % interval) per scenario but the reference. District targets only with ``show_all``.
+
+    Returns the table and the number of district rows left out.
+    """
+    width = width or terminal_width()
+    t = load_locale(lang)["terminal"]
+    names = list(dict.fromkeys(table["scenario"]))
+    order = list(dict.fromkeys(table["target_id"]))
+    by = {n: table[table["scenario"] == n].set_index("target_id").reindex(order) for n in names}
+    rows = by[names[0]][by[names[0]]["probability"].notna()]
+    districts = rows.index.str.contains(".district.", regex=False)
+    hidden = 0 if show_all else int(districts.sum())
+    if not show_all:
+        rows = rows[~districts]
+    changes = pd.concat([by[n]["change"].reindex(rows.index).abs() for n in names[1:]], axis=1)
+    score = changes.max(axis=1) if names[1:] else pd.Series(0.0, index=rows.index)
+    ids = list(score.sort_values(ascending=False, kind="mergesort").index)
+    columns: dict[str, list[str]] = {
+        " ": ["*" if i < top and s > 0 else "" for i, s in enumerate(score[ids])],
+        t["col_target"]: [_label(rows.loc[i], lang) for i in ids],
+    }
+    for n in names:
+        columns[n] = [percent_text(p) for p in by[n].loc[ids, "probability"]]
+    for n in names[1:]:
+        part = by[n].loc[ids]
+        columns[phrase(lang, "col_change", name=n, reference=names[0])] = [
+            _points(c, lo, hi) for c, lo, hi in zip(part["change"], part["change_low"], part["change_high"])]
+    right = tuple(c for c in columns if c not in (" ", t["col_target"]))
+    return format_table(columns, right=right, width=width, shrink=t["col_target"], fold=True), hidden
