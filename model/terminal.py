@@ -171,7 +171,15 @@ def targets_table(targets, lang: str, width: int | None = None) -> str:
     text = format_table(wide)
     if max(display_width(line) for line in text.split("\n")) <= width:  # room for what models it and who
         return text
-    return format_table(columns, width=width, shrink=t["col_target"])
+    text = format_table(columns, width=width, shrink=t["col_target"], fold=True)
+    if max(display_width(line) for line in text.split("\n")) <= width:
+        return text
+    lines = []  # too narrow for a table: the id, deadline and test, then the name below them
+    for i, x in enumerate(targets):
+        lines += wrap("  ".join(columns[k][i] for k in (t["col_id"], t["col_deadline"], t["col_test"])),
+                      indent="", hang="    ", width=width)
+        lines += wrap(columns[t["col_target"]][i], indent="    ", hang="", width=width)
+    return "\n".join(lines)
 
 
 def _label(row, lang: str) -> str:
