@@ -32,9 +32,9 @@ __all__ = [
 
 TINY = 0.0005  # a fraction below this shows as 0.0 at one decimal of a percentage
 #: Decimals of the floats a CSV file holds: fractions (likelihoods, changes, shares: 0.0001 is
-#: one replication in 10,000) and every other value (亿元, counts, per cent: 0.001 is far below
-#: what any input is known to).
-FRACTION_DECIMALS, VALUE_DECIMALS = 4, 3
+#: one replication in 10,000) and every other value (亿元, counts, per cent; 4 as well, so that a
+#: saved run's trajectories read back as they were, and one rule holds for every file).
+FRACTION_DECIMALS, VALUE_DECIMALS = 4, 4
 
 
 def percent_text(p: float | None) -> str:

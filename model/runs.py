@@ -29,7 +29,7 @@ from .printable import printable
 from .series import series_indicators, series_values
 from .sketch import StoredQuantiles
 from .stats import effective_size, equal_weights, share_interval
-from .tables import summary_table
+from .tables import SCALE_COLUMN, summary_table
 from .targets import load_registry
 from .timeline import YEARS
 from .verify import RERUN, RunError, check_checksums, check_files, check_weights, read_run_manifest
@@ -234,7 +234,7 @@ _CALIBRATION_TEXT = ("series_id", "name_zh", "name_en", "status", "reason_zh", "
 
 
 def _read_csv(path: Path, name: str) -> pd.DataFrame:
-    frame = pd.read_csv(path / name, encoding="utf-8-sig")
+    frame = pd.read_csv(path / name, encoding="utf-8-sig").drop(columns=[SCALE_COLUMN], errors="ignore")
     for col in _NUMERIC.get(name, ()) + (_CALIBRATION_TEXT if name == "calibration.csv" else ()):
         if col not in frame.columns:
             raise RunError(path, f"{name} has no {col} column", RERUN)

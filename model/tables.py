@@ -199,7 +199,7 @@ def interval_csv(frame: pd.DataFrame, prefixes=("probability",)) -> pd.DataFrame
 
 
 def summary_csv(summary: pd.DataFrame) -> pd.DataFrame:
-    """``summary.csv``: intervals rounded outwards, quantiles to 3 decimals, milestones as
+    """``summary.csv``: intervals rounded outwards, quantiles to 4 decimals, milestones as
     ISO dates or ``never``; the ``*_never`` flags folded into the text."""
     out = interval_csv(summary)
     milestone = summary["unit"] == "date"
@@ -263,7 +263,7 @@ def wide_table(table: pd.DataFrame) -> pd.DataFrame:
         columns.update({(n, c): by[n][c].to_numpy() for c in CHANGE_FIELDS})
     wide = pd.DataFrame(columns)
     wide.columns = pd.MultiIndex.from_tuples(wide.columns)
-    # medians for reading (milestones as dates, 3 decimals): the one place the wide view is formatted
+    # medians for reading (milestones as dates, 4 decimals): the one place the wide view is formatted
     milestone = base["unit"].to_numpy() == "date"
     for n in names:
         never = by[n]["median_never"].to_numpy()
