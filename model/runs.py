@@ -216,7 +216,7 @@ class SavedRun(Run):
         """As the run computed it; a streamed run keeps no values per replication, so its table is
         read back from ``districts.csv``."""
         if self.manifest.get("streamed") and self.path is not None:
-            return pd.read_csv(self.path / "districts.csv", encoding="utf-8-sig")
+            return _read_csv(self.path, "districts.csv")
         return views.districts(self.values, self.met, weights=self.condition_weights)
 
     def _label(self) -> str:

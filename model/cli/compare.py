@@ -102,7 +102,7 @@ def cmd_compare(args) -> int:
         with progress_bar(total) as bar:
             comparison = build_comparison(items, args.replications, args.seed, workers=args.workers,
                                           progress=bar.update, **executor_options(args))
-        saved = save_comparison(comparison, out, xlsx=args.xlsx, lang=lang)
+        saved = save_comparison(comparison, out, xlsx=args.xlsx)  # the workbook: Chinese headers, as before
     except (CompareError, RunError, WriteError) as exc:
         raise UsageError(str(exc)) from exc
     except OSError as exc:
