@@ -268,7 +268,7 @@ def _locked(out: Path) -> Iterator[None]:
 
 
 @contextmanager
-def atomic_directory(out_dir: str | Path, kind: str) -> Iterator[Path]:
+def atomic_directory(out_dir: str | Path, kind: str, keep_previous: Path | None = None) -> Iterator[Path]:
     """Yield a temporary sibling of ``out_dir`` to write into; on success it replaces ``out_dir``.
 
     ``out_dir`` is checked with :func:`check_replaceable` first and again right before the
@@ -276,9 +276,10 @@ def atomic_directory(out_dir: str | Path, kind: str) -> Iterator[Path]:
     next to ``out_dir`` refuses a second writer. The temporary directory
     (``.<name>.partial-<pid>-*``) gets the permissions of an ordinary folder and is renamed into
     place only when the ``with`` block finishes; an existing ``out_dir`` is swapped out first and
-    removed after. On any error (or interruption) the temporary directory is removed and
-    ``out_dir`` is left as it was; what a killed writer left behind is tidied the next time.
-    Callers write their manifest last.
+    removed after, or, with ``keep_previous`` (a path that does not exist), renamed there and
+    kept. On any error (or interruption) the temporary directory is removed and ``out_dir`` is
+    left as it was; what a killed writer left behind is tidied the next time. Callers write
+    their manifest last.
     """
     out = check_replaceable(out_dir, kind)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -290,6 +291,10 @@ def atomic_directory(out_dir: str | Path, kind: str) -> Iterator[Path]:
             os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; outputs are shared like any folder
             yield tmp
             check_replaceable(out, kind)  # it may have changed while we wrote
+            if keep_previous is not None and out.exists():
+                if keep_previous.exists() or keep_previous.is_symlink():
+                    raise OutDirError(f"--out: {keep_previous} exists, so the previous run cannot be moved there")
+                os.rename(out, keep_previous)  # kept, not deleted (a crash now loses nothing)
             if not out.exists():
                 os.replace(tmp, out)
             elif exchange(tmp, out):  # one atomic step: there is always a complete run at out

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -203,7 +204,8 @@ def _settings(loaded: list[Scenario | Run], replications: int | None, seed: int 
 
 
 def build_comparison(items, replications: int | None = None, seed: int | None = None, workers: int = 1,
-                     executor: str = "local", scheduler: str | None = None) -> Comparison:
+                     executor: str = "local", scheduler: str | None = None,
+                     progress: Callable[[int], None] | None = None) -> Comparison:
     """Run what needs running, check the runs can be paired, and build the table.
 
     Parameters
@@ -219,6 +221,8 @@ def build_comparison(items, replications: int | None = None, seed: int | None = 
         Processes for each simulation.
     executor, scheduler : str, optional
         Where to simulate, as for :func:`model.simulate` (the same numbers either way).
+    progress : callable, optional
+        Called with the number of replications just finished, as :func:`model.simulate` calls it.
 
     Raises
     ------
@@ -230,8 +234,8 @@ def build_comparison(items, replications: int | None = None, seed: int | None = 
         raise CompareError("give at least two scenarios or runs to compare")
     _check_names([x.name for x in loaded])  # before simulating anything
     seed, replications = _settings(loaded, replications, seed)
-    runs = [simulate(x, replications, seed, workers=workers, executor=executor, scheduler=scheduler)
-            if isinstance(x, Scenario) else x for x in loaded]
+    runs = [simulate(x, replications, seed, workers=workers, executor=executor, scheduler=scheduler,
+                     progress=progress) if isinstance(x, Scenario) else x for x in loaded]
     _check(runs)
     return Comparison(tuple(runs), comparison_table(runs), seed, replications)
 
@@ -353,45 +357,3 @@ def save_comparison(
         with writing("manifest.json", out), open(tmp / "manifest.json", "w", encoding="utf-8") as fh:
             json.dump({**manifest, "checksums": file_checksums(tmp)}, fh, ensure_ascii=False, indent=2, default=str)
     return out
-
-
-# -- printing -------------------------------------------------------------------------------------
-def _points(change: float, low: float, high: float) -> str:
-    if pd.isna(change):
-        return ""
-    return f"{100 * change:+.1f} [{100 * low:+.1f}, {100 * high:+.1f}]"
-
-
-def display_columns(
-    table: pd.DataFrame, top: int = 10, show_all: bool = False
-) -> tuple[dict[str, list[str]], tuple[str, ...], int]:
-    """Columns for a plain-text table of the long ``table``: modelled targets, largest |change| first.
-
-    The ``top`` targets whose likelihood changes most (largest |change| over the scenarios)
-    are marked ``*``; district targets are left out unless ``show_all``. Returns the columns,
-    the right-aligned column names and the number of district rows left out.
-    """
-    names = list(dict.fromkeys(table["scenario"]))
-    probability = table.pivot(index="target_id", columns="scenario", values="probability")
-    change = table.pivot(index="target_id", columns="scenario", values="change")
-    order = list(dict.fromkeys(table["target_id"]))
-    ref = table[table["scenario"] == names[0]].set_index("target_id").reindex(order)
-    rows = ref[ref["probability"].notna()]
-    districts = rows.index.str.contains(".district.", regex=False)
-    hidden = 0 if show_all else int(districts.sum())
-    if not show_all:
-        rows = rows[~districts]
-    score = change.reindex(rows.index)[names[1:]].abs().max(axis=1) if names[1:] else pd.Series(0.0, index=rows.index)
-    ids = list(score.sort_values(ascending=False, kind="mergesort").index)
-    marks = ["*" if i < top and s > 0 else "" for i, s in enumerate(score[ids])]
-    columns: dict[str, list[str]] = {" ": marks, "target": ids, "deadline": list(rows.loc[ids, "deadline"])}
-    for n in names:
-        columns[n] = [f"{100 * p:.1f}%" for p in probability.loc[ids, n]]
-    by = {n: table[table["scenario"] == n].set_index("target_id") for n in names[1:]}
-    for n in names[1:]:
-        part = by[n].loc[ids]
-        columns[f"{n} - {names[0]} (points, 95%)"] = [
-            _points(c, lo, hi) for c, lo, hi in zip(part["change"], part["change_low"], part["change_high"])
-        ]
-    right = tuple(c for c in columns if c not in (" ", "target", "deadline"))
-    return columns, right, hidden

@@ -9,17 +9,34 @@ import pandas as pd
 from .drivers import MIN_REPLICATIONS
 from .outside import ASSESSED, GOAL, outside_view, sentence
 from .plans import PLANS
+from .readable import cut, display_width, lever_text, percent_text, test_label
+from .report.i18n import load_locale
 from .results import Results
 from .runs import Run
 from .stats import round_outward
 from .sweep import first_reaching
-from .tables import display_width, milestone_text
+from .tables import milestone_text
+from .targets import load_registry
 from .timeline import YEARS
 
 
-def format_table(columns: dict[str, list[str]], right: tuple[str, ...] = ()) -> str:
-    """Plain-text table; text columns left-aligned, ``right`` columns right-aligned."""
+def format_table(columns: dict[str, list[str]], right: tuple[str, ...] = (), width: int | None = None,
+                 shrink: str | None = None, fold: bool = False) -> str:
+    """Plain-text table; text columns left-aligned, ``right`` columns right-aligned.
+
+    With ``width`` and ``shrink`` (a column of names), that column's cells are cut (``...``), or
+    with ``fold`` continued on the next lines, so that every line fits in ``width`` display
+    columns (CJK characters count two); the column keeps at least 8 columns.
+    """
     widths = {name: max([display_width(name)] + [display_width(v) for v in values]) for name, values in columns.items()}
+    if width is not None and shrink in columns:
+        over = sum(widths.values()) + 2 * (len(columns) - 1) - width
+        if over > 0:
+            fit = max(8, widths[shrink] - over)
+            if fold:
+                return _folded(columns, right, width, shrink, fit)
+            columns = {**columns, shrink: [cut(v, fit) for v in columns[shrink]]}
+            widths[shrink] = max([display_width(shrink)] + [display_width(v) for v in columns[shrink]])
 
     def cell(name: str, value: str) -> str:
         pad = " " * (widths[name] - display_width(value))
@@ -32,8 +49,21 @@ def format_table(columns: dict[str, list[str]], right: tuple[str, ...] = ()) -> 
     return "\n".join(lines)
 
 
+def _folded(columns: dict[str, list[str]], right: tuple[str, ...], width: int, shrink: str, fit: int) -> str:
+    """:func:`format_table` with the cells of ``shrink`` folded onto lines of ``fit`` columns."""
+    pieces = [wrap(v, indent="", width=fit, hang=" ") for v in columns[shrink]]
+    rows: dict[str, list[str]] = {name: [] for name in columns}
+    for i, folded in enumerate(pieces):
+        for k, piece in enumerate(folded):
+            for name in columns:
+                rows[name].append(piece if name == shrink else columns[name][i] if k == 0 else "")
+    return format_table(rows, right)
+
+
 def pct(x: float) -> str:
-    return "" if pd.isna(x) else f"{100 * x:.1f}%"
+    """A likelihood as people read it (:func:`model.readable.percent_text`: never 0.0% for a
+    non-zero value)."""
+    return percent_text(x)
 
 
 def interval(low: float, high: float) -> str:
@@ -81,23 +111,28 @@ def _trajectory(results: Results, key: str) -> pd.DataFrame:
     return table[table["indicator"] == key].set_index("year")
 
 
-def outlay(results: Results) -> str:
+def outlay(results: Results, lang: str = "en") -> str:
     """What the tech-renovation post-subsidy costs: median and 10-90 % per year [亿元]."""
     rows = _trajectory(results, "techreform.subsidy_outlay")
     parts = []
     for year in YEARS[1:]:
         p10, p50, p90 = (float(rows.loc[year, c]) / 1e4 for c in ("p10", "p50", "p90"))  # 万元 -> 亿元
         parts.append(f"{year} {p50:.2f} ({p10:.2f}-{p90:.2f})")
+    if lang == "zh":
+        return "技术改造事后奖补支出（亿元，中位数及10%–90%）：" + "，".join(parts)
     return "tech-renovation post-subsidy outlay, 亿元 median (10-90 %): " + ", ".join(parts)
 
 
-def decomposition(results: Results) -> str:
+def decomposition(results: Results, lang: str = "en") -> str:
     """Energy-intensity cut by 2020 split into structure and efficiency effects (medians)."""
     last = YEARS[-1]
     total, structure, efficiency = (
         float(_trajectory(results, f"green.{k}").loc[last, "p50"])
         for k in ("energy_intensity_cut", "structure_effect", "efficiency_effect")
     )
+    if lang == "zh":
+        return (f"到{last}年单位工业增加值能耗下降（中位数）：合计 {total:.1f}%，其中结构调整 {structure:.1f}%，"
+                f"行业内能效提升 {efficiency:.1f}%（两者相乘组合）")
     return (f"energy-intensity cut by {last}, medians: {total:.1f} % in all; structural shift "
             f"{structure:.1f} %, efficiency within sectors {efficiency:.1f} % (they combine multiplicatively)")
 
@@ -127,9 +162,10 @@ def _share(x: float) -> str:
     return "n/a" if pd.isna(x) else f"{100 * x:.1f}%"
 
 
-def outside_lines(run: Run) -> list[str]:
+def outside_lines(run: Run, lang: str | None = None) -> list[str]:
     """The 2020 energy goal beside the base rate of the record, and why they differ
-    (:mod:`model.outside`), in lines of at most :data:`WIDTH` columns."""
+    (:mod:`model.outside`), in lines of at most :data:`WIDTH` columns: the figures and both
+    sentences, or with ``lang`` the sentence of that language (and in English the figures)."""
     v = outside_view(run)
     b, (lo, hi), (blo, bhi) = v.base, v.likelihood_interval, v.base.interval
     facts = [f"outside view of {GOAL}: model {_share(v.likelihood)} (95% {interval(lo, hi)}); base rate "
@@ -144,23 +180,35 @@ def outside_lines(run: Run) -> list[str]:
                      f"{_share(v.met_with_limits)} needed limits; loss where limited: mean "
                      f"{v.loss_mean:.1f}%, median {v.loss_median:.1f}% of a year's above-scale "
                      f"industrial value added" + ("" if pd.isna(v.lost_yi_mean) else f" ({v.lost_yi_mean:.1f} 亿元)"))
+    texts = facts + [sentence(v, "zh"), sentence(v, "en")]
+    if lang is not None:
+        texts = [sentence(v, "zh")] if lang == "zh" else facts + [sentence(v, "en")]
     out = []
-    for text in facts + [sentence(v, "zh"), sentence(v, "en")]:
+    for text in texts:
         out += wrap(text)
     return out
 
 
-def joint_lines(results: Run) -> list[str]:
+def joint_lines(results: Run, lang: str = "en") -> list[str]:
     """The plans as a whole: joint likelihoods and how many plan-level targets are met."""
     j = results.joint.set_index("view")
     count = j.loc["met_count"]
+    zh = lang == "zh"
     plans = [
-        f"{view.split('.', 1)[1]} {pct(row.probability)}"
-        + ("" if row.modelled == row.targets else f" ({int(row.modelled)}/{int(row.targets)} modelled)")
+        f"{PLANS.get(view.split('.', 1)[1], (view,))[0] if zh else view.split('.', 1)[1]} {pct(row.probability)}"
+        + ("" if row.modelled == row.targets else
+           f"（已建模{int(row.modelled)}/{int(row.targets)}）" if zh else
+           f" ({int(row.modelled)}/{int(row.targets)} modelled)")
         for view, row in j.iterrows()
         if view.startswith("plan.") and row.modelled
     ]
     head = j.loc["headline_2020"]
+    if lang == "zh":
+        return [f"规划层面目标达成数：平均 {count['mean']:.1f}/{int(count['modelled'])}（10%–90%："
+                f"{count['p10']:.0f}–{count['p90']:.0f}）",
+                "各规划全部目标达成：" + "，".join(plans),
+                f"三项主要目标（2020年）同时达成：{pct(head['probability'])}"
+                f"（{interval(head['probability_low'], head['probability_high'])}）"]
     return [
         f"plan-level targets met: mean {count['mean']:.1f} of {int(count['modelled'])} modelled (10-90 %: "
         f"{count['p10']:.0f}-{count['p90']:.0f})",
@@ -252,15 +300,18 @@ def drivers_text(results: Run, target_ids) -> str:
 
 
 def sweep_text(
-    tidy: pd.DataFrame, reference: pd.DataFrame, reference_text: str, targets=None, top: int = 12, level: float = 0.80
+    tidy: pd.DataFrame, reference: pd.DataFrame, reference_text: str, targets=None, top: int = 12, level: float = 0.80,
+    lang: str = "en", unit: str = "", width: int | None = None,
 ) -> str:
     """A sweep as a table: likelihood of each target at each value (``*`` the scenario's own value).
 
     ``tidy`` is :func:`model.sweep.sweep_table` (values as text), ``reference`` holds
     ``target_id, probability`` of the scenario as written and ``reference_text`` its value of the
     lever. Without ``targets`` the ``top`` plan-level targets whose likelihood varies most are
-    shown.
+    shown, by name in ``lang``, values with the lever's ``unit`` (shares as percentages), the
+    table fitted to ``width`` columns.
     """
+    t = load_locale(lang)["terminal"]
     values = list(dict.fromkeys(tidy["value"]))
     by_value = {v: part.set_index("target_id")["probability"] for v, part in tidy.groupby("value", sort=False)}
     ids = list(dict.fromkeys(tidy["target_id"]))
@@ -274,14 +325,20 @@ def sweep_text(
         spread = spread[spread > 0]  # under common random numbers an unmoved target is exactly equal
         shown = list(spread.sort_values(ascending=False, kind="stable").head(top).index)
         if not shown:
-            return "   no plan-level target's likelihood changes across these values"
+            return "   " + t["sweep_unmoved"]
     reach = first_reaching(tidy, level)
-    tests = tidy.drop_duplicates("target_id").set_index("target_id")["test"]
-    columns: dict[str, list[str]] = {"target": shown, "test": [str(tests[t]) for t in shown]}
+    rows = tidy.drop_duplicates("target_id").set_index("target_id")
+    names = rows["name_zh"] if lang == "zh" else rows["name_en"]
+    units = {x.id: x.unit for x in load_registry()}
+    columns: dict[str, list[str]] = {
+        t["col_target"]: [str(names.get(x, x)) for x in shown],
+        t["col_test"]: [test_label(str(rows.at[x, "test"]), units.get(x, ""), lang) for x in shown]}
     own = tidy.loc[tidy["is_reference"], "value"]
     if own.empty:
-        columns[f"as written ({reference_text})"] = [pct(base[t]) for t in shown]
+        columns[t["as_written"].format(value=reference_text)] = [pct(base[x]) for x in shown]
     for v in values:
-        columns[f"{v}{'*' if v in set(own) else ''}"] = [pct(by_value[v][t]) for t in shown]
-    columns[f"first value reaching {level:.0%}"] = ["" if pd.isna(reach.get(t)) else str(reach[t]) for t in shown]
-    return format_table(columns, right=tuple(c for c in columns if c not in ("target", "test")))
+        columns[f"{lever_text(v, unit, lang)}{'*' if v in set(own) else ''}"] = [pct(by_value[v][x]) for x in shown]
+    columns[t["first_80"].format(level=f"{level:.0%}")] = [
+        "" if pd.isna(reach.get(x)) else lever_text(reach[x], unit, lang) for x in shown]
+    return format_table(columns, right=tuple(c for c in columns if c not in (t["col_target"], t["col_test"])),
+                        width=width, shrink=t["col_target"], fold=True)

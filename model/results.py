@@ -213,12 +213,13 @@ class Results(Run):
         return self.indicators
 
     # -- saving ------------------------------------------------------------------------------------
-    def save(self, out_dir: str | Path, xlsx: bool = False) -> Path:
+    def save(self, out_dir: str | Path, xlsx: bool = False, keep_previous: Path | None = None) -> Path:
         """Write the run directory (:func:`save_run`)."""
-        return save_run(self, out_dir, xlsx=xlsx)
+        return save_run(self, out_dir, xlsx=xlsx, keep_previous=keep_previous)
 
 
-def save_run(run: Run, out_dir: str | Path, xlsx: bool = False, shown: str | Path | None = None) -> Path:
+def save_run(run: Run, out_dir: str | Path, xlsx: bool = False, shown: str | Path | None = None,
+             keep_previous: Path | None = None) -> Path:
     """Write summary.csv, trajectories.csv, joint.csv, departments.csv, districts.csv,
     outside_view.csv (:mod:`model.outside`), drivers.csv, calibration.csv, replications.npz, with
     ``xlsx`` results.xlsx, and manifest.json of ``run`` to ``out_dir``.
@@ -229,9 +230,11 @@ def save_run(run: Run, out_dir: str | Path, xlsx: bool = False, shown: str | Pat
     :func:`model.runs.load_run` compares. A file that cannot be written raises
     :class:`~model.atomic.WriteError` naming it and ``shown`` (default ``out_dir``: the
     directory as the user knows it); the previous run at ``out_dir`` is then left in place.
+    With ``keep_previous`` a previous run at ``out_dir`` is moved there instead of deleted
+    (:func:`model.atomic.atomic_directory`).
     """
     shown = out_dir if shown is None else shown
-    with atomic_directory(out_dir, "run") as tmp:
+    with atomic_directory(out_dir, "run", keep_previous) as tmp:
         write_run_tables(run, tmp, shown)
         with writing("replications.npz", shown):
             np.savez_compressed(
@@ -273,7 +276,7 @@ def write_run_tables(run: Run, out: Path, shown: str | Path | None = None) -> No
     for name, table in tables.items():
         frame = table()
         with writing(name, shown):
-            write_csv(frame, out / name)
+            write_csv(frame, out / name, fractions=("value",) if name == "outside_view.csv" else ())
 
 
 def _git_commit() -> str | None:

@@ -29,7 +29,7 @@ from .printable import printable
 from .series import series_indicators, series_values
 from .sketch import StoredQuantiles
 from .stats import effective_size, equal_weights, share_interval
-from .tables import summary_table
+from .tables import SCALE_COLUMN, summary_table
 from .targets import load_registry
 from .timeline import YEARS
 from .verify import RERUN, RunError, check_checksums, check_files, check_weights, read_run_manifest
@@ -216,7 +216,7 @@ class SavedRun(Run):
         """As the run computed it; a streamed run keeps no values per replication, so its table is
         read back from ``districts.csv``."""
         if self.manifest.get("streamed") and self.path is not None:
-            return pd.read_csv(self.path / "districts.csv", encoding="utf-8-sig")
+            return _read_csv(self.path, "districts.csv")
         return views.districts(self.values, self.met, weights=self.condition_weights)
 
     def _label(self) -> str:
@@ -234,7 +234,7 @@ _CALIBRATION_TEXT = ("series_id", "name_zh", "name_en", "status", "reason_zh", "
 
 
 def _read_csv(path: Path, name: str) -> pd.DataFrame:
-    frame = pd.read_csv(path / name, encoding="utf-8-sig")
+    frame = pd.read_csv(path / name, encoding="utf-8-sig").drop(columns=[SCALE_COLUMN], errors="ignore")
     for col in _NUMERIC.get(name, ()) + (_CALIBRATION_TEXT if name == "calibration.csv" else ()):
         if col not in frame.columns:
             raise RunError(path, f"{name} has no {col} column", RERUN)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import tomllib
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -42,7 +43,7 @@ def parse_value(text: str) -> Any:
 
 def sweep(
     scenario: Scenario, key: str, values, replications: int | None = None, seed: int | None = None, workers: int = 1,
-    executor: str = "local", scheduler: str | None = None,
+    executor: str = "local", scheduler: str | None = None, progress: Callable[[int], None] | None = None,
 ) -> Comparison:
     """Run ``scenario`` at each value of lever ``key`` (common random numbers).
 
@@ -54,7 +55,7 @@ def sweep(
         ``"module.name"`` of a lever.
     values : sequence
         Values to try (each validated against the lever's declaration before anything runs).
-    replications, seed, workers, executor, scheduler
+    replications, seed, workers, executor, scheduler, progress
         As for :func:`model.compare.build_comparison`.
 
     Returns
@@ -77,7 +78,7 @@ def sweep(
         raise ScenarioError(
             ORIGIN, f"levers.{key}", f"the scenario is named {scenario.name!r} like a sweep value; rename it"
         )
-    comparison = build_comparison([scenario, *variants], replications, seed, workers, executor, scheduler)
+    comparison = build_comparison([scenario, *variants], replications, seed, workers, executor, scheduler, progress)
     return dataclasses.replace(comparison, sweep={"lever": key, "values": values, "reference": scenario.levers[key]})
 
 

@@ -10,7 +10,6 @@ CSV file or a workbook is written.
 
 from __future__ import annotations
 
-import unicodedata
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,6 +20,7 @@ import pandas as pd
 
 from .params import indicator_spec
 from .printable import cell_text
+from .readable import VALUE_DECIMALS, csv_rounded, display_width, is_fraction_column
 from .stats import round_outward, share_interval
 from .targets import Target, load_registry
 from .timeline import YEARS, to_date
@@ -32,7 +32,9 @@ __all__ = [
 
 GREEN, AMBER = 0.80, 0.50
 QUANTILES = (0.10, 0.25, 0.50, 0.75, 0.90)
-DECIMALS = 4  # of every number written to a file
+DECIMALS = 4  # of the fractions written to a file (other values: model.readable.VALUE_DECIMALS)
+#: The companion column of every CSV file that holds likelihoods: they are fractions (0.25 = 25 %).
+SCALE_COLUMN, SCALE = "probability_scale", "fraction"
 SUMMARY_QUANTILES = ("p10", "median", "p90")
 
 
@@ -172,13 +174,7 @@ def trajectory_table(indicators: Mapping[str, np.ndarray], weights: np.ndarray |
     return pd.DataFrame(rows)
 
 
-# -- formatting for files and screens ---------------------------------------------------------------
-def display_width(text: str) -> int:
-    """Display width in a terminal or a spreadsheet cell: wide and full-width (CJK) characters
-    take two columns (Unicode East Asian Width W and F), every other character one."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
+# -- formatting for files and screens (numbers for people: model.readable) ------------------------
 def milestone_text(t: float, never: bool = False) -> str:
     """A decimal year as the ISO date of the day it ends in; ``never``; '' when missing."""
     if never:
@@ -189,7 +185,7 @@ def milestone_text(t: float, never: bool = False) -> str:
 
 
 def _number(x: float) -> Any:
-    return None if pd.isna(x) else round(float(x), DECIMALS)
+    return None if pd.isna(x) else round(float(x), VALUE_DECIMALS) + 0.0
 
 
 def interval_csv(frame: pd.DataFrame, prefixes=("probability",)) -> pd.DataFrame:
@@ -285,15 +281,20 @@ def flat_columns(wide: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
+def write_csv(frame: pd.DataFrame, path: str | Path, fractions=()) -> None:
     """A table as UTF-8 with BOM (Excel and WPS on Chinese Windows), no index.
 
-    Text cells (names, titles, descriptions from users' files) are written with
+    Floats are rounded (:func:`model.readable.csv_rounded`: fractions, by column name or listed
+    in ``fractions``, to 4 decimals, other values to 3; never ``-0.0``). A table with likelihoods
+    (a ``probability`` column) gets the companion column ``probability_scale`` saying
+    ``fraction``. Text cells (names, titles, descriptions from users' files) are written with
     :func:`model.printable.cell_text`: nothing a spreadsheet would evaluate as a formula.
     """
+    frame = csv_rounded(frame, fractions)
+    if SCALE_COLUMN not in frame.columns and any(
+            is_fraction_column(c) and "probability" in str(c) for c in frame.columns):
+        frame[SCALE_COLUMN] = SCALE
     text = frame.select_dtypes(include=["object", "string"]).columns
-    if len(text):
-        frame = frame.copy()
-        for column in text:
-            frame[column] = frame[column].map(cell_text, na_action="ignore")
+    for column in text:
+        frame[column] = frame[column].map(cell_text, na_action="ignore")
     frame.to_csv(path, index=False, encoding="utf-8-sig")

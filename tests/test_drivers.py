@@ -10,6 +10,7 @@ from model import load_scenario, simulate
 from model.drivers import screen, top_drivers, upstream
 from model.links import LINKS
 from model.modules import MODULE_NAMES
+from model.runs import load_run
 
 ROOT = Path(__file__).resolve().parents[1]
 N = 30_000
@@ -141,10 +142,12 @@ def test_cli_prints_drivers_and_refuses_an_unknown_target(tmp_path, capsys):
     from model.cli import main
 
     plan = str(ROOT / "scenarios" / "plan.toml")
-    assert main(["run", plan, "--replications", "600", "--out", str(tmp_path / "a"),
+    assert main(["run", plan, "--replications", "600", "--out", str(tmp_path / "a"), "--lang", "en",
                  "--drivers", "overcapacity.zombie_disposed.2019"]) == 0
     out = capsys.readouterr().out
-    assert "-- overcapacity.zombie_disposed.2019: likelihood" in out and "overcapacity.count" in out
+    assert "-- Share of identified zombie firms disposed (2019): likelihood" in out
+    first = load_run(tmp_path / "a").drivers.query("target_id == 'overcapacity.zombie_disposed.2019'").iloc[0]
+    assert first["name_en"][:12] in out  # the uncertainty by its name, not its id
     assert main(["run", plan, "--out", str(tmp_path / "b"), "--drivers", "overcapacity.zombie_disposed.2091"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "did you mean 'overcapacity.zombie_disposed.2019'" in err[0]

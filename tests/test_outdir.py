@@ -84,7 +84,9 @@ def test_run_out_replaces_one_of_our_runs_with_its_brief_and_leftovers(tmp_path,
     manifest = json.loads((run / "manifest.json").read_text("utf-8"))
     assert manifest["kind"] == "run" and manifest["seed"] == old_started + 1
     assert not (run / "brief.zh.html").exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+    names = sorted(p.name for p in tmp_path.iterdir())  # the previous run kept beside it, brief and all
+    assert len(names) == 2 and names[0] == "run" and names[1].startswith("run.")
+    assert (tmp_path / names[1] / "brief.zh.html").is_file() and "run." in capsys.readouterr().out
 
 
 def test_save_from_python_refuses_too_and_leaves_the_folder(web_app, plan_run):

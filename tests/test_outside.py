@@ -130,7 +130,7 @@ def test_console_shows_base_rate_and_sentences_within_80_columns(runs, tmp_path,
     assert sentence(outside_view(runs[1]), "zh") in flat
     assert wrap("一二三四五六七八九十", width=13) == ["   一二三四五", "     六七八九", "     十"]
     assert wrap("一二三2020年", width=11) == ["   一二三", "     2020年"]  # never a number broken
-    assert main(["run", str(PLAN), "-n", "200", "--out", str(tmp_path / "plan")]) == 0
+    assert main(["run", str(PLAN), "-n", "200", "--out", str(tmp_path / "plan"), "--all", "--lang", "en"]) == 0
     out = capsys.readouterr().out
     assert "outside view of green.energy_intensity_cut.2020" in out and "provinces met their 11th" in out
 

@@ -186,6 +186,7 @@ def test_files_are_formatted_once_when_written(pair):
         "p90",
         "status",
         "responsible",
+        "probability_scale",  # "fraction": the likelihoods are fractions, not percentages
     ]
     memory = results.summary
     np.testing.assert_array_equal(summary["probability_low"], np.floor(memory["probability_low"] * 1e4) / 1e4)

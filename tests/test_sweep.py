@@ -118,9 +118,9 @@ def test_cli_sweep_of_a_yes_no_lever_and_its_brief(tmp_path, capsys):
     from model.report.brief import make_brief
 
     out = tmp_path / "swb"
-    assert main(["sweep", str(PLAN), "green.inspection", "false", "-n", "300", "--out", str(out)]) == 0
+    assert main(["sweep", str(PLAN), "green.inspection", "false", "-n", "300", "--out", str(out), "--lang", "en"]) == 0
     printed = capsys.readouterr().out
-    assert "as written (true)" in printed and "green.energy_intensity_cut" in printed
+    assert "as written (yes)" in printed and "Cut in energy" in printed
     (html,) = make_brief(out, lang="en", formats=("html",), out=tmp_path / "b")
     assert "What changes between scenarios" in html.read_text("utf-8")
 
@@ -141,12 +141,14 @@ def test_cli_sweep_writes_a_comparison_with_sweep_csv(tmp_path, capsys):
                 str(out),
                 "--targets",
                 "techreform.firms.2018",
+                "--lang",
+                "en",
             ]
         )
         == 0
     )
     printed = capsys.readouterr().out
-    assert "techreform.firms.2018" in printed and "as written (0.3)" in printed
+    assert "Above-scale" in printed and "as written (30%)" in printed
     manifest = json.loads((out / "manifest.json").read_text("utf-8"))
     assert manifest["kind"] == "comparison" and manifest["sweep"]["lever"] == "techreform.subsidy_rate"
     assert "sweep.csv" in manifest["files"] and (out / "sweep.csv").is_file()

@@ -119,6 +119,9 @@ def test_run_by_department_prints_units_lowest_first(tmp_path, capsys):
                 "--out",
                 str(tmp_path / "r"),
                 "--by-department",
+                "--all",
+                "--lang",
+                "en",
             ]
         )
         == 0

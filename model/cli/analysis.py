@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -14,39 +13,27 @@ from ..engine import simulate
 from ..goal import lever_spec, search_range, seek_goal
 from ..params import indicator_spec, lever_specs
 from ..ranking import end_text, planned_levers, rank_levers
+from ..readable import cut
 from ..report.analysis_charts import tornado
 from ..report.i18n import unit_label
 from ..scenario import load_scenario
-from ..tables import display_width
 from ..targets import load_registry
 from ..variants import plain_name
 from .common import (
     UsageError,
     add_common_options,
+    add_lang_option,
     add_observed_option,
     add_sampling_options,
     analysis_out,
     check_target_ids,
     chosen_targets,
+    default_lang,
     progress_bar,
     with_observed,
 )
 
 NAME_WIDTH = 24  # display columns of a lever's name in the terminal table (80 columns in all)
-
-
-def default_lang() -> str:
-    """``zh`` when the environment's locale is Chinese (LC_ALL, LC_MESSAGES or LANG), else ``en``."""
-    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(var)
-        if value:
-            return "zh" if value.lower().startswith("zh") else "en"
-    return "en"
-
-
-def add_lang_option(parser) -> None:
-    parser.add_argument("--lang", choices=("zh", "en"), default=None,
-                        help="language of the printed tables (default zh when the locale is Chinese, else en)")
 
 
 def add_analysis_parsers(sub) -> None:
@@ -64,16 +51,6 @@ def add_analysis_parsers(sub) -> None:
     add_common_options(levers)
     add_observed_option(levers)
     add_lang_option(levers)
-
-
-def _cut(text: str, width: int) -> str:
-    """``text`` cut to ``width`` display columns (CJK characters count two), with ... if cut
-    (ASCII: an ellipsis or an arrow is one column or two depending on the terminal)."""
-    if display_width(text) <= width:
-        return text
-    while display_width(text + "...") > width:
-        text = text[:-1]
-    return text + "..."
 
 
 def levers_text(table: pd.DataFrame, targets, lang: str, top: int) -> str:
@@ -96,8 +73,8 @@ def levers_text(table: pd.DataFrame, targets, lang: str, top: int) -> str:
         for _, row in rows.iterrows():
             spec = specs[row["lever"]]
             columns[keys[0]].append(str(int(row["rank"])))
-            columns[keys[1]].append(_cut(plain_name(spec.about.zh if zh else spec.about.en), NAME_WIDTH))
-            columns[keys[2]].append(_cut(f"{end_text(spec, spec.planning.low, lang)} -> "
+            columns[keys[1]].append(cut(plain_name(spec.about.zh if zh else spec.about.en), NAME_WIDTH))
+            columns[keys[2]].append(cut(f"{end_text(spec, spec.planning.low, lang)} -> "
                                          f"{end_text(spec, spec.planning.high, lang)}", 16))
             columns[keys[3]].append(f"{pct(row['probability_at_low'])} -> {pct(row['probability_at_high'])}")
             columns[keys[4]].append(f"{100 * row['effect']:+.1f} [{100 * row['effect_low']:+.1f}, "

@@ -214,6 +214,28 @@ def analysis_out(out: Path) -> Path:
         raise UsageError(str(exc)) from None
 
 
+def default_lang() -> str:
+    """``zh`` when the environment's locale is Chinese, else ``en``: the first of LC_ALL,
+    LC_MESSAGES and LANG that is set (the order POSIX gives them) decides."""
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(var)
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
+def add_lang_option(parser: argparse.ArgumentParser) -> None:
+    """``--lang zh|en``, the same for every command that prints for people (default: the locale's)."""
+    parser.add_argument("--lang", choices=("zh", "en"), default=None,
+                        help="language of what is printed (default zh when the locale is Chinese, "
+                             "LANG/LC_ALL/LC_MESSAGES starting with zh, else en)")
+
+
+def chosen_lang(args) -> str:
+    """``--lang``, or the locale's language when it is not given."""
+    return getattr(args, "lang", None) or default_lang()
+
+
 class _Bar(tqdm):
     monitor_interval = 0  # no monitor thread: the workers are forked from this process
 

@@ -10,23 +10,28 @@ from ..compare import (
     build_comparison,
     check_out_dir,
     default_out,
-    display_columns,
     load_items,
     save_comparison,
 )
-from ..console import format_table, sweep_text
-from ..reference import toml_value
+from ..console import sweep_text, wrap
+from ..engine import DEFAULT_REPLICATIONS
+from ..params import lever_specs
+from ..readable import lever_text
 from ..runs import RunError
-from ..scenario import load_scenario
+from ..scenario import Scenario, load_scenario
 from ..sweep import parse_value, sweep, sweep_table
+from ..terminal import compare_table, phrase, terminal_width
 from .common import (
     UsageError,
     add_common_options,
     add_executor_options,
+    add_lang_option,
     add_observed_option,
     add_sampling_options,
     check_target_ids,
+    chosen_lang,
     executor_options,
+    progress_bar,
     with_observed,
 )
 
@@ -48,6 +53,7 @@ def add_compare_parser(sub) -> None:
     add_observed_option(compare)
     compare.add_argument("--xlsx", action="store_true", help="also write comparison.xlsx (Excel, Chinese headers)")
     compare.add_argument("--all", action="store_true", help="print district targets too")
+    add_lang_option(compare)
 
 
 def add_sweep_parser(sub) -> None:
@@ -77,16 +83,26 @@ def add_sweep_parser(sub) -> None:
     add_common_options(sweep)
     add_executor_options(sweep)
     add_observed_option(sweep)
+    add_lang_option(sweep)
+
+
+def _simulated(items) -> int:
+    """How many of the loaded ``items`` are scenarios (simulated here, not saved runs)."""
+    return sum(isinstance(x, Scenario) for x in items)
 
 
 def cmd_compare(args) -> int:
     out = args.out
+    lang = chosen_lang(args)
     try:
         items = with_observed(load_items(args.items, tuple(args.scenario_path)), args)
         out = check_out_dir(args.out or default_out(items))
-        comparison = build_comparison(items, args.replications, args.seed, workers=args.workers,
-                                      **executor_options(args))
-        saved = save_comparison(comparison, out, xlsx=args.xlsx)
+        saved_n = next((x.replications for x in items if not isinstance(x, Scenario)), None)
+        total = _simulated(items) * (args.replications or saved_n or DEFAULT_REPLICATIONS)
+        with progress_bar(total) as bar:
+            comparison = build_comparison(items, args.replications, args.seed, workers=args.workers,
+                                          progress=bar.update, **executor_options(args))
+        saved = save_comparison(comparison, out, xlsx=args.xlsx)  # the workbook: Chinese headers, as before
     except (CompareError, RunError, WriteError) as exc:
         raise UsageError(str(exc)) from exc
     except OSError as exc:
@@ -94,39 +110,33 @@ def cmd_compare(args) -> int:
             f"--out: cannot write the comparison to {out} ({exc.strerror or exc}); nothing was saved"
         ) from exc
     names = comparison.names
-    print(f"\n== Comparison: {', '.join(names[1:])} against {names[0]} (reference)")
-    print(
-        f"   {comparison.replications} replications, seed {comparison.seed}: common random numbers, so changes are "
-        "paired"
-    )
-    columns, right, hidden = display_columns(comparison.table, show_all=args.all)
-    print(format_table(columns, right=right))
-    print("   * the 10 targets whose likelihood changes most (largest |change| first); change in percentage points,")
-    print("     95 % paired interval (Newcombe's hybrid score interval for paired proportions)")
+    width = terminal_width()
+    print()
+    print("\n".join(wrap("== " + phrase(lang, "h_compare", others=", ".join(names[1:]), reference=names[0]),
+                         indent="", hang="   ", width=width)))
+    print("   " + phrase(lang, "compare_line", n=f"{comparison.replications:,}", seed=comparison.seed))
+    text, hidden = compare_table(comparison.table, lang, show_all=args.all, width=width)
+    print(text)
+    print("\n".join(wrap(phrase(lang, "compare_note"), width=width)))
     if hidden:
-        print(f"   + {hidden} district targets (all in comparison.csv; --all prints them)")
-    print(
-        f"   saved to {saved}/  (comparison.csv, runs/<name>/{', comparison.xlsx' if args.xlsx else ''}, manifest.json)"
-    )
+        print("\n".join(wrap(phrase(lang, "compare_hidden", n=hidden), width=width)))
+    files = f"comparison.csv, runs/<name>/{', comparison.xlsx' if args.xlsx else ''}, manifest.json"
+    print("\n".join(wrap(phrase(lang, "saved_dir", path=saved, files=files), width=width)))
     return 0
 
 
 def cmd_sweep(args) -> int:
     check_target_ids(args.targets or [], "--targets")
+    lang = chosen_lang(args)
     scenario = with_observed([load_scenario(args.scenario, tuple(args.scenario_path))], args)[0]
     where = executor_options(args)
     out = args.out or Path("runs") / f"sweep-{scenario.name}-{args.lever.rpartition('.')[2]}"
     try:
         out = check_out_dir(out)
-        comparison = sweep(
-            scenario,
-            args.lever,
-            [parse_value(v) for v in args.values],
-            args.replications,
-            args.seed,
-            workers=args.workers,
-            **where,
-        )
+        values = [parse_value(v) for v in args.values]
+        with progress_bar(args.replications * (len(values) + 1)) as bar:
+            comparison = sweep(scenario, args.lever, values, args.replications, args.seed, workers=args.workers,
+                               progress=bar.update, **where)
         tidy = sweep_table(comparison)
         saved = save_comparison(comparison, out, extra={"sweep.csv": tidy})
     except (CompareError, WriteError) as exc:
@@ -134,13 +144,16 @@ def cmd_sweep(args) -> int:
     except OSError as exc:
         raise UsageError(f"--out: cannot write the sweep to {out} ({exc.strerror or exc}); nothing was saved") from exc
     reference = comparison.runs[0].summary
-    as_written = toml_value(scenario.levers[args.lever])
-    print(
-        f"\n== Sweep of {args.lever} in {scenario.name} (as written: {as_written}), "
-        f"{comparison.replications} replications per value, seed {comparison.seed}, common random numbers"
-    )
-    print(sweep_text(tidy, reference, as_written, args.targets))
-    print("   likelihood of meeting each target at each value (* the scenario's own value); changes with paired")
-    print("   95 % intervals are in sweep.csv")
-    print(f"   saved to {saved}/  (sweep.csv, comparison.csv, runs/<name>/, manifest.json)")
+    spec = lever_specs()[args.lever]
+    as_written = lever_text(scenario.levers[args.lever], spec.about.unit, lang)
+    width = terminal_width()
+    print()
+    name = spec.about.zh if lang == "zh" else spec.about.en
+    print("\n".join(wrap("== " + phrase(lang, "h_sweep", lever=args.lever, name=name, scenario=scenario.name,
+                                         written=as_written, n=f"{comparison.replications:,}", seed=comparison.seed),
+                         indent="", hang="   ", width=width)))
+    print(sweep_text(tidy, reference, as_written, args.targets, lang=lang, unit=spec.about.unit, width=width))
+    print("\n".join(wrap(phrase(lang, "sweep_note"), width=width)))
+    files = "sweep.csv, comparison.csv, runs/<name>/, manifest.json"
+    print("\n".join(wrap(phrase(lang, "saved_dir", path=saved, files=files), width=width)))
     return 0

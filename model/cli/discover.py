@@ -10,17 +10,19 @@ from ..atomic import WriteError
 from ..console import format_table, wrap
 from ..discover import THRESHOLD, box_display, box_sentence, discover
 from ..engine import simulate
+from ..readable import cut as _cut
 from ..report.discover_chart import discovery_chart
 from ..scenario import load_scenario
 from ..targets import load_registry
-from .analysis import _cut, add_lang_option, default_lang
 from .common import (
     UsageError,
     add_common_options,
+    add_lang_option,
     add_observed_option,
     add_sampling_options,
     analysis_out,
     check_target_ids,
+    default_lang,
     observed_line,
     progress_bar,
     with_observed,

@@ -10,14 +10,15 @@ from ..console import format_table
 from ..observed import load_observed
 from ..params import all_params
 from ..reference import markdown, toml_value
-from ..report.i18n import test_text, unit_label
+from ..report.i18n import unit_label
 from ..runs import RunError
 from ..scenario import ScenarioError, load_scenario
 from ..series import load_series
 from ..targets import load_registry
+from ..terminal import phrase, targets_table
 from ..tomlfile import read_toml
 from ..validation import TOP_KEYS
-from .common import UsageError, add_scenario_path
+from .common import UsageError, add_lang_option, add_scenario_path, chosen_lang
 
 
 def add_brief_parser(sub) -> None:
@@ -48,7 +49,7 @@ def add_info_parser(sub) -> None:
 
     targets = sub.add_parser("targets", help="print the target registry")
     targets.add_argument("--plan", choices=sorted({t.plan for t in load_registry()}))
-    targets.add_argument("--lang", choices=("zh", "en"), default="en")
+    add_lang_option(targets)
 
     params = sub.add_parser("params", help="print the levers and uncertainties a scenario can set")
     params.add_argument("module", nargs="?", choices=sorted(all_params()))
@@ -124,21 +125,11 @@ def cmd_validate(args) -> int:
 
 
 def cmd_targets(args) -> int:
+    lang = chosen_lang(args)
     chosen = [t for t in load_registry() if not args.plan or t.plan == args.plan]
-    print(
-        format_table(
-            {
-                "id": [t.id for t in chosen],
-                "name": [t.name_zh if args.lang == "zh" else t.name_en for t in chosen],
-                "deadline": [t.deadline.isoformat() for t in chosen],
-                "test": [test_text(t.test(), t.unit, args.lang) + (" (reading)" if t.reading else "") for t in chosen],
-                "modelled by": [t.indicator if t.modelled else "not modelled yet" for t in chosen],
-                "responsible": ["、".join(t.responsible) for t in chosen],
-            }
-        )
-    )
+    print(targets_table(chosen, lang))
     modelled = sum(1 for t in load_registry() if t.modelled)
-    print(f"\n{len(load_registry())} targets, {modelled} modelled")
+    print("\n" + phrase(lang, "targets_total", n=len(load_registry()), modelled=modelled))
     return 0
 
 

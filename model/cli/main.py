@@ -1,5 +1,5 @@
 """Command line: ``python -m model {run,compare,sweep,brief,score,validate,targets,params,series,calibration,
-levers,goal,discover,sensitivity}``.
+levers,goal,discover,sensitivity,drivers}``.
 
 Exit status: 0 success, 2 bad input (one clear line on stderr, nothing written), 1 internal error.
 """
@@ -30,7 +30,7 @@ from .info import (
     cmd_targets,
     cmd_validate,
 )
-from .run import add_run_parser, cmd_run
+from .run import add_drivers_parser, add_run_parser, cmd_drivers, cmd_run
 from .score import add_score_parser, cmd_score
 from .sensitivity import add_sensitivity_parser, cmd_sensitivity
 
@@ -43,7 +43,7 @@ def build_parser() -> Parser:
     sub = parser.add_subparsers(dest="command", required=True)
     for add in (add_run_parser, add_compare_parser, add_sweep_parser, add_brief_parser, add_score_parser,
                 add_info_parser, add_calibration_parser, add_analysis_parsers, add_goal_parser, add_discover_parser,
-                add_sensitivity_parser):
+                add_sensitivity_parser, add_drivers_parser):
         add(sub)
     return parser
 
@@ -63,6 +63,7 @@ COMMANDS = {
     "goal": cmd_goal,
     "discover": cmd_discover,
     "sensitivity": cmd_sensitivity,
+    "drivers": cmd_drivers,
 }
 
 

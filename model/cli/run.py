@@ -2,32 +2,38 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from pathlib import Path
 
 from ..atomic import OutDirError, WriteError, check_replaceable, output_kind
 from ..console import (
+    WIDTH,
     by_department,
     decomposition,
-    drivers_text,
     format_table,
     joint_lines,
     outlay,
     outside_lines,
     pct,
-    summary_table,
+    wrap,
 )
 from ..engine import simulate
 from ..plans import HEADLINE, HEADLINE_2020
 from ..printable import printable
 from ..results import Results
+from ..runs import RunError, load_run
 from ..scenario import Scenario, load_scenario
+from ..terminal import drivers_lines, phrase, run_lines, terminal_width
 from .common import (
     UsageError,
     add_common_options,
     add_executor_options,
+    add_lang_option,
     add_observed_option,
     add_sampling_options,
     check_target_ids,
+    chosen_lang,
     executor_options,
     executor_text,
     observed_line,
@@ -60,7 +66,9 @@ def add_run_parser(sub) -> None:
     run.add_argument(
         "--xlsx", action="store_true", help="also write results.xlsx (Excel, Chinese headers) into each run directory"
     )
-    run.add_argument("--all", action="store_true", help="print every target, not only the modelled ones")
+    run.add_argument("--all", action="store_true",
+                     help="print every target (district and unmodelled ones too) and the details, not only the "
+                          "headline goals, the counts by traffic light and the ten riskiest targets")
     run.add_argument(
         "--by-department",
         action="store_true",
@@ -72,8 +80,32 @@ def add_run_parser(sub) -> None:
         metavar="TARGET_ID",
         default=None,
         help="also print the uncertainties that move these targets' likelihood most "
-        "(default: the three goals of 2020; always saved in drivers.csv)",
+        "(default: the three goals of 2020; always saved in drivers.csv; "
+        "`python -m model drivers RUN_DIR` reads them from a saved run)",
     )
+    add_lang_option(run)
+
+
+def add_drivers_parser(sub) -> None:
+    """The ``drivers`` command: a saved run's drivers, read from its directory."""
+    drivers = sub.add_parser("drivers", help="print what drives the likelihood of targets in a saved run "
+                                             "(read from its drivers.csv; nothing is simulated)")
+    drivers.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    drivers.add_argument("targets", nargs="*", metavar="TARGET_ID",
+                         help="targets (default: the three goals of 2020)")
+    add_lang_option(drivers)
+
+
+def cmd_drivers(args) -> int:
+    check_target_ids(args.targets, "TARGET_ID")
+    try:
+        run = load_run(args.run_dir)
+    except RunError as exc:
+        raise UsageError(str(exc)) from exc
+    lang = chosen_lang(args)
+    print("\n".join(drivers_lines(run, args.targets or HEADLINE_2020, lang)))
+    print("\n".join(wrap(phrase(lang, "drivers_saved", path=args.run_dir))))
+    return 0
 
 
 def _load_all(paths: list[Path], search_path: list[Path]) -> list[Scenario]:
@@ -104,11 +136,32 @@ def _out_dirs(scenarios: list[Scenario], out: Path | None) -> list[Path]:
     return dirs
 
 
-def _save(results: Results, out: Path, xlsx: bool) -> Path:
-    """Save a run (with its workbook, inside the same atomic save); a directory that cannot be
-    written is the user's to fix, and the previous run there is left as it was."""
+def kept_name(out: Path) -> Path:
+    """Where a rerun into ``out`` moves the run there: ``<out>.<its date>`` (``runs/plan.2017-07-11T0930``,
+    local time of the manifest's ``finished``, else of the folder), ``-2``, ``-3`` ... if taken."""
     try:
-        return results.save(out, xlsx=xlsx)
+        manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+        when = dt.datetime.fromisoformat(str(manifest.get("finished") or manifest["started"])).astimezone()
+    except (OSError, ValueError, KeyError, TypeError):
+        when = dt.datetime.fromtimestamp(out.stat().st_mtime)
+    base = out.with_name(f"{out.name}.{when:%Y-%m-%dT%H%M}")
+    kept, k = base, 1
+    while kept.exists() or kept.is_symlink():
+        k += 1
+        kept = base.with_name(f"{base.name}-{k}")
+    return kept
+
+
+def _save(results: Results, out: Path, xlsx: bool) -> tuple[Path, Path | None]:
+    """Save a run (with its workbook, inside the same atomic save), a run already there moved
+    aside (:func:`kept_name`, with its briefs and workbook) rather than deleted; a directory that
+    cannot be written is the user's to fix, and the previous run there is left as it was.
+
+    Returns the run's directory and where the previous run went (None if there was none).
+    """
+    kept = kept_name(out) if output_kind(out) == "run" else None
+    try:
+        return results.save(out, xlsx=xlsx, keep_previous=kept), kept
     except OutDirError as exc:  # it changed while we simulated
         raise UsageError(f"{exc}; nothing was saved") from exc
     except WriteError as exc:  # names the file
@@ -117,36 +170,23 @@ def _save(results: Results, out: Path, xlsx: bool) -> Path:
         raise UsageError(f"--out: cannot write the run to {out} ({exc.strerror or exc}); nothing was saved") from exc
 
 
-def _print_run(results: Results, args) -> None:
-    """A run's likelihood table, the plans as a whole, and what ``--by-department`` and
-    ``--drivers`` ask for."""
-    summary, name = results.summary, results.name
-    districts = summary[
-        summary["target_id"].str.contains(".district.", regex=False) & (summary["status"] != "not modelled")
-    ]
-    not_modelled = int((summary["status"] == "not modelled").sum())
-    print(summary_table(summary, args.all))
-    if len(districts) and not args.all:
-        print(
-            f"   + {len(districts)} district targets: mean likelihood {100 * districts['probability'].mean():.1f}% "
-            "(all in summary.csv)"
-        )
-    print("   " + outlay(results))
-    print("   " + decomposition(results))
-    print("\n".join(outside_lines(results)))
-    for line in joint_lines(results):
-        print("   " + line)
-    if not_modelled:
-        print(f"   {not_modelled} targets are not modelled yet (listed in summary.csv without a likelihood)")
+def _print_run(results: Results, args, lang: str, path: Path) -> None:
+    """A run's compact view (or with ``--all`` every target and the details), and what
+    ``--by-department`` and ``--drivers`` ask for."""
+    width = terminal_width(None if args.all else WIDTH)
+    print("\n".join(run_lines(results, lang, args.all, str(path), width)))
+    if args.all:
+        for line in [outlay(results, lang), decomposition(results, lang)]:
+            print("\n".join(wrap(line, width=width)))
+        print("\n".join(outside_lines(results, lang)))
+        for line in joint_lines(results, lang):
+            print("\n".join(wrap(line, width=width)))
     if args.by_department:
-        print(f"\n== {name}: targets by responsible unit (责任单位), lowest likelihood first")
+        print(f"\n== {results.name}: targets by responsible unit (责任单位), lowest likelihood first")
         print(by_department(results))
     if args.drivers is not None:
-        print(
-            f"\n== {name}: what drives the likelihood (likelihood when an input falls in the lowest"
-            " or the highest third of its draws; only effects beyond the Monte Carlo error)"
-        )
-        print(drivers_text(results, args.drivers or HEADLINE_2020))
+        print()
+        print("\n".join(drivers_lines(results, args.drivers or HEADLINE_2020, lang)))
 
 
 def _headline_cells(results: Results) -> list[str]:
@@ -172,21 +212,24 @@ def _print_headline(headline: dict[str, list[str]], scenarios: list[Scenario]) -
 
 def cmd_run(args) -> int:
     check_target_ids(args.drivers or [], "--drivers")
+    lang = chosen_lang(args)
     scenarios = with_observed(_load_all(args.scenarios, args.scenario_path), args)
     dirs = _out_dirs(scenarios, args.out)
     where = executor_options(args)
     headline = {}
     for scenario, out in zip(scenarios, dirs):
         print("\n" + printable(f"== {scenario.name}: {scenario.title_zh} / {scenario.title_en}"))
-        print(f"   {args.replications} replications, seed {args.seed}, {executor_text(args)}")
+        print("   " + phrase(lang, "run_line", n=f"{args.replications:,}", seed=args.seed, where=executor_text(args)))
         with progress_bar(args.replications) as bar:
             results = simulate(scenario, args.replications, args.seed, workers=args.workers,
                                chunk_size=args.chunk_size, progress=bar.update, **where)
-        saved = _save(results, out, args.xlsx)
+        saved, kept = _save(results, out, args.xlsx)
         if observed_line(results):
             print(observed_line(results))
-        _print_run(results, args)
-        print(f"   saved to {saved}/  ({results.meta['seconds']:.1f} s)")
+        _print_run(results, args, lang, saved)
+        print("\n".join(wrap(phrase(lang, "saved", path=saved, seconds=f"{results.meta['seconds']:.1f}"))))
+        if kept is not None:
+            print("\n".join(wrap(phrase(lang, "previous", path=kept))))
         headline[scenario.name] = _headline_cells(results)
         del results  # one scenario's results in memory at a time (the budget of _check_replications)
     if len(scenarios) > 1:

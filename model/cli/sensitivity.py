@@ -11,17 +11,19 @@ from ..analysis import analysis_manifest, save_analysis
 from ..atomic import WriteError
 from ..console import format_table, wrap
 from ..engine import DEFAULT_SEED
+from ..readable import cut as _cut
 from ..report.sensitivity_charts import factor_label, sensitivity_chart
 from ..results import Results, _meta
 from ..scenario import load_scenario
 from ..sensitivity import DEFAULT_N, GROUPINGS, METHODS, NOISE, check_n, factors, runs_needed, sensitivity
 from ..targets import load_registry
-from .analysis import _cut, add_lang_option, default_lang
 from .common import (
     UsageError,
+    add_lang_option,
     add_scenario_path,
     analysis_out,
     chosen_targets,
+    default_lang,
     positive,
     progress_bar,
     seed_value,

@@ -21,12 +21,13 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 
 from ..params import module_params
+from ..readable import change_text, lever_text, percent_text
 from ..sweep import first_reaching
 from ..tables import traffic_light
 from ..targets import load_registry
 from . import brief_data as bd
 from .charts import COLOURS, target_label
-from .i18n import load_locale, target_name, unit_label
+from .i18n import load_locale, target_name
 
 __all__ = [
     "change_text",
@@ -41,39 +42,7 @@ __all__ = [
     "wide_view",
 ]
 
-TINY = 0.0005  # a fraction below this shows as 0.0 at one decimal of a percentage
 BACKGROUND = {"green": "#e3f1e4", "amber": "#fdf1cc", "red": "#f8dcdc"}
-
-
-def percent_text(p: float | None) -> str:
-    """A likelihood (fraction) as a percentage with one decimal: ``12.3%``, ``<0.1%`` for a
-    non-zero value below 0.05 %, ``>99.9%`` just below certainty, ``0%`` and ``100%`` only for
-    exactly none and all; '' when missing."""
-    if p is None or pd.isna(p):
-        return ""
-    x = float(p)
-    if x <= 0:
-        return "0%"
-    if x >= 1:
-        return "100%"
-    if x < TINY:
-        return "<0.1%"
-    if x > 1 - TINY:
-        return ">99.9%"
-    return f"{100 * x:.1f}%"
-
-
-def change_text(d: float | None) -> str:
-    """A change in likelihood (fraction) in percentage points with its sign: ``+12.3``,
-    ``+<0.1`` for a non-zero change below 0.05 points, ``0`` for none; '' when missing."""
-    if d is None or pd.isna(d):
-        return ""
-    x = float(d)
-    if x == 0:
-        return "0"
-    if abs(x) < TINY:
-        return "+<0.1" if x > 0 else "−<0.1"
-    return f"{100 * x:+.1f}".replace("-", "−")
 
 
 def _interval(low: float, high: float) -> str:
@@ -239,15 +208,8 @@ class Framed:
 
 
 def _lever_value(value: str, unit: str, lang: str) -> str:
-    """A swept value as a reader writes it: shares as percentages, other values with their unit."""
-    try:
-        x = float(value)
-    except ValueError:
-        return str(value)
-    if unit == "share":
-        return f"{100 * x:g}%"
-    label = unit_label(unit, lang, after_number=True)
-    return f"{x:g}" + (f" {label}" if label and label != "-" else "")
+    """A swept value as a reader writes it (:func:`model.readable.lever_text`)."""
+    return lever_text(value, unit, lang)
 
 
 def sweep_view(swept: pd.DataFrame, lang: str = "zh", top: int = 10, level: float = 0.80) -> Styler:
