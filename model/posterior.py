@@ -16,10 +16,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .conditioning import ConditioningError, condition_run
+from .conditioning import ConditioningError, condition_run, model_values
 from .observed import Observed
 from .results import Results, _meta
+from .score import mixture_pit
 from .smc import smc
+from .tables import quantiles
 
 __all__ = ["METHOD_SMC", "METHOD_WEIGHTS", "posterior"]
 
@@ -64,5 +66,23 @@ def particles(results: Results, observed: Observed, notify: Callable[[str], None
         observed_file=observed.path, observed_sha256=observed.sha256, observed_figures=len(observed),
         effective_replications=round(out.effective_replications, 2), conditioning=METHOD_SMC,
         smc_stages=len(population.betas), smc_proposals=len(population.acceptance),
-        smc_acceptance=round(float(np.median(population.acceptance)), 3) if population.acceptance else None)
+        smc_acceptance=round(float(np.median(population.acceptance)), 3) if population.acceptance else None,
+        prior_figures=prior_figures(observed, population.prior))
+    return out
+
+
+def prior_figures(observed: Observed, prior: dict[str, dict[str, np.ndarray]]) -> dict[str, dict[str, float]]:
+    """The forecast before the figures, per figure, from the particles' first (prior) draws: the
+    10/50/90 % quantiles and the published value's percentile (a series), or the likelihood (an
+    outcome). A particle run's own replications are the posterior, so the brief's "before"
+    column reads these (:mod:`model.report.observed_brief`)."""
+    out, cache = {}, {}
+    for figure in observed.figures:
+        x = model_values(figure, prior["indicators"], prior["values"], prior["met"], cache)
+        if figure.kind == "series":
+            p10, p50, p90 = (float(q) for q in np.ravel(quantiles(x, (0.1, 0.5, 0.9))))
+            out[figure.key] = {"p10": p10, "p50": p50, "p90": p90,
+                               "pit": mixture_pit(x, None, figure.value, figure.sd)}
+        else:
+            out[figure.key] = {"share": float(np.nanmean(x))}
     return out

@@ -86,6 +86,7 @@ class Population:
     betas: list[np.ndarray] = field(default_factory=list)  # per stage, per group
     acceptance: list[float] = field(default_factory=list)  # per proposal
     effective: list[float] = field(default_factory=list)  # smallest group ESS of each stage's weights
+    prior: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # the first particles' results
 
     def cat(self, attr: str) -> dict[str, np.ndarray]:
         """``"indicators"``, ``"values"`` or ``"met"`` of every particle, in order."""
@@ -202,6 +203,7 @@ def smc(scenario: Scenario, figures_of: Sequence[Observed], group_of: np.ndarray
         blocks.append(_simulate(scenario, z, None, 1.0, seed, 1, b, likelihood.of_block(start, n)))
         start += n
     population, beta, stage = Population(blocks, np.zeros(group_of.shape[0])), np.zeros(groups), 0
+    population.prior = {attr: population.cat(attr) for attr in ("indicators", "values", "met")}  # beta = 0
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_SMC_DOMAIN - 1,)))
     while beta.min() < 1.0:
         log_l = np.concatenate([b.log_l for b in population.blocks])

@@ -13,7 +13,10 @@ from model.conditioning import MIN_EFFECTIVE, condition, log_likelihoods
 from model.latent import LatentStream, merge
 from model.plans import HEADLINE_GOALS
 from model.posterior import METHOD_SMC, METHOD_WEIGHTS
-from model.series import series_values
+from model.report.brief_data import number
+from model.report.i18n import unit_label
+from model.report.observed_brief import observed_block
+from model.series import load_series, series_values
 from model.smc import _resampled, _simulate
 from model.stats import effective_size
 from tests.paths import PLAN
@@ -102,9 +105,14 @@ def test_resampled_particles_replay_their_own_results_in_other_blocks(plan):
             np.testing.assert_allclose(replayed.indicators[key], value, rtol=1e-12, atol=1e-12, err_msg=key)
 
 
-def test_a_collapsing_run_is_conditioned_by_particles_that_move_levers(plan):
-    observed = figures_of_truth(plan, 1)
-    results = simulate(plan, 600, 3, observed=observed)  # likelihood weighting leaves too few
+@pytest.fixture(scope="module")
+def collapsed(plan):
+    """600 replications on six figures: likelihood weighting leaves too few, particles condition."""
+    return simulate(plan, 600, 3, observed=figures_of_truth(plan, 1))
+
+
+def test_a_collapsing_run_is_conditioned_by_particles_that_move_levers(plan, collapsed):
+    observed, results = collapsed.observed, collapsed
     assert results.meta["conditioning"] == METHOD_SMC and results.meta["smc_stages"] >= 2
     assert results.effective_replications >= MIN_EFFECTIVE and results.weights.sum() == pytest.approx(1.0)
     # the same levers again: the same particles and weights
@@ -140,3 +148,15 @@ def test_particles_agree_with_likelihood_weighting_where_both_work(plan):
         # the particles' ESS is halved; 4 standard errors of the difference
         tolerance = 4 * sd * np.sqrt(1 / ess_lw + 2 / ess_smc)
         assert abs(mean_a - mean_b) < tolerance, (indicator, mean_a, mean_b, tolerance)
+
+
+def test_the_brief_reads_the_forecast_before_the_figures_from_the_first_particles(collapsed):
+    block = observed_block(collapsed, "en")
+    assert block["intro"] == "observed_intro_smc" and len(block["rows"]) == len(collapsed.observed)
+    prior, figure = collapsed.meta["prior_figures"], collapsed.observed.figures[0]
+    spec = load_series()[figure.id]
+    before = block["rows"][0]["before"]["median"]
+    assert before == number(prior[figure.key]["p50"], unit_label(spec.unit, "en", after_number=True))
+    # the particles themselves are the posterior: their unweighted median is another number
+    after_particles = np.nanmedian(series_values(figure.id, collapsed.indicators)[:, figure.year - 2016])
+    assert abs(after_particles - prior[figure.key]["p50"]) > 0.1 * (prior[figure.key]["p90"] - prior[figure.key]["p10"])
