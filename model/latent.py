@@ -24,13 +24,14 @@ replications on its first or its last axis (the one of length ``n``, the block's
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from .replay import Recording
 
-__all__ = ["LatentStream", "gather", "merge", "particle_axis"]
+__all__ = ["LatentStream", "Steps", "cells_of", "gather", "merge", "particle_axis"]
 
 #: The generator methods a moved stream knows how to move (and to top up): every module's calls
 MOVABLE = ("standard_normal", "random", "standard_exponential")
@@ -45,6 +46,74 @@ def particle_axis(shape: tuple[int, ...], n: int) -> int:
         return len(shape) - 1
     raise RuntimeError(f"a module drew an array of shape {shape} for {n} particles: the particles must be "
                        "on its first or its last axis, and on one of them only")
+
+
+#: A drawn array's last axis (other than the particles') this short holds one cell per index: the
+#: plan's years (4 or 5), sectors (6), a few items. A year's events the published figures do not
+#: constrain (the years after them) are then a cell of their own, which moves can redraw whole.
+CELL_AXIS_MAX = 8
+
+
+def cell_axis(shape: tuple[int, ...], at: int) -> int | None:
+    """The axis of ``shape`` whose indices are cells (``at`` is the particle axis), or None."""
+    others = [a for a in range(len(shape)) if a != at]
+    return others[-1] if others and shape[others[-1]] <= CELL_AXIS_MAX else None
+
+
+def _cells(path: tuple, shape: tuple[int, ...], n: int) -> tuple[int, int | None, list[tuple]]:
+    at = particle_axis(shape, n)
+    axis = cell_axis(shape, at)
+    return at, axis, [(path, None)] if axis is None else [(path, j) for j in range(shape[axis])]
+
+
+def cells_of(recordings: dict[str, Recording], n: int) -> list[tuple]:
+    """Every cell of a block's recordings (module -> recording), in a fixed order."""
+    out: list[tuple] = []
+
+    def walk(recording: Recording, path: tuple) -> None:
+        for position, (key, result) in enumerate(recording.calls):
+            if key[0] == "spawn":
+                for c, child in enumerate(result):
+                    walk(child, path + (position, c))
+            else:
+                out.extend(_cells(path + (position,), result.shape, n)[2])
+    for name, recording in recordings.items():
+        walk(recording, (name,))
+    return out
+
+
+@dataclass(frozen=True)
+class Steps:
+    """How far a move takes each element of a block's events.
+
+    ``rho`` for every cell (the pCN coefficient), except the ``free`` cells, redrawn whole (their
+    events leave the figures' likelihood unchanged). A probe moves one cell per particle and
+    nothing else: ``probe`` (n,) is each particle's cell, an index into ``cells``.
+    """
+
+    rho: float = 1.0
+    free: frozenset = frozenset()
+    probe: np.ndarray | None = None
+    cells: dict = field(default_factory=dict)  # cell -> its index (probes)
+
+    def of(self, path: tuple, shape: tuple[int, ...], n: int) -> float | np.ndarray:
+        """The coefficient of each element of an array of ``shape`` drawn at ``path``."""
+        if self.probe is None and not self.free:
+            return self.rho
+        at, axis, cells = _cells(path, shape, n)
+        if self.probe is None and not any(cell in self.free for cell in cells):
+            return self.rho
+        rho = np.ones(shape) if self.probe is not None else np.full(shape, self.rho)
+        for j, cell in enumerate(cells):
+            where = [slice(None)] * len(shape)
+            if axis is not None:
+                where[axis] = j
+            if self.probe is not None:
+                where[at] = self.probe == self.cells.get(cell, -1)
+            elif cell not in self.free:
+                continue
+            rho[tuple(where)] = 0.0
+        return rho
 
 
 def _draw(rng: np.random.Generator, name: str, kwargs: dict, shape: tuple[int, ...]) -> np.ndarray:
@@ -68,15 +137,19 @@ def _fit(old: np.ndarray, like: np.ndarray) -> np.ndarray:
 
 class LatentStream:
     """A generator-like stream that moves the events of ``old`` (a :class:`Recording`, or None
-    for fresh draws) by ``rho`` and records what it returns in :attr:`recording`.
+    for fresh draws) by ``steps`` (:class:`Steps`, or a number: one ``rho`` for every element)
+    and records what it returns in :attr:`recording`.
 
     ``fresh`` supplies the innovations and the top-ups; with ``rho = 1`` the stream replays
-    ``old`` (fitted to the shapes asked for).
+    ``old`` (fitted to the shapes asked for). ``path`` names the stream's calls for ``steps``
+    (the module's name, then a spawned child's position and index); ``n`` is the particles.
     """
 
-    def __init__(self, old: Recording | None, rho: float, fresh: np.random.Generator) -> None:
+    def __init__(self, old: Recording | None, steps: Steps | float, fresh: np.random.Generator,
+                 path: tuple = (), n: int = 0) -> None:
         self._old = [] if old is None else old.calls
-        self._rho, self._fresh = rho, fresh
+        self._steps = steps if isinstance(steps, Steps) else Steps(float(steps))
+        self._fresh, self._path, self._n = fresh, path, n
         self.recording = Recording(fresh)
 
     def player(self) -> LatentStream:
@@ -101,26 +174,31 @@ class LatentStream:
         key = (name, args, kwargs, None if out is None else (out.shape, str(out.dtype)))
         if name == "spawn":
             olds = old[1] if old is not None else [None] * int(args[0] if args else kwargs["n_children"])
-            children = [LatentStream(o, self._rho, g) for o, g in zip(olds, self._fresh.spawn(*args, **kwargs))]
+            children = [LatentStream(o, self._steps, g, self._path + (position, c), self._n)
+                        for c, (o, g) in enumerate(zip(olds, self._fresh.spawn(*args, **kwargs)))]
             self.recording.record(key, [child.recording for child in children])
             return children
         shape = _shape(args, kwargs, out)
         kw = dict(kwargs, dtype=out.dtype) if out is not None else kwargs
         result = _draw(self._fresh, name, kw, shape)
         if old is not None and old[1].ndim == result.ndim:
-            result = self._move(name, _fit(old[1], result), result)
+            rho = self._steps.of(self._path + (position,), shape, self._n)
+            result = _move(name, _fit(old[1], result), result, rho, self._fresh)
         self.recording.record(key, result)
         if out is not None:
             np.copyto(out, result)
             return out
         return result.copy()  # modules may work in place on what they draw
 
-    def _move(self, name: str, old: np.ndarray, new: np.ndarray) -> np.ndarray:
-        if self._rho >= 1.0:
-            return old
-        if name == "standard_normal":
-            return (self._rho * old + np.sqrt(1.0 - self._rho**2) * new).astype(old.dtype, copy=False)
-        return np.where(self._fresh.random(old.shape) < 1.0 - self._rho**2, new, old)
+
+
+def _move(name: str, old: np.ndarray, new: np.ndarray, rho, rng: np.random.Generator) -> np.ndarray:
+    """``old`` moved towards the fresh draw ``new`` by ``rho`` (a number, or one per element)."""
+    if np.all(np.asarray(rho) >= 1.0):
+        return old
+    if name == "standard_normal":
+        return (rho * old + np.sqrt(1.0 - np.square(rho)) * new).astype(old.dtype, copy=False)
+    return np.where(rng.random(old.shape) < 1.0 - np.square(rho), new, old)
 
 
 def _padded(arrays: list[np.ndarray], axes: list[int], name: str, rng: np.random.Generator) -> list[np.ndarray]:

@@ -35,19 +35,22 @@ import numpy as np
 
 from .blocks import evaluate, inputs_from_normals, run_modules, stream
 from .conditioning import MIN_EFFECTIVE, ConditioningError, log_likelihood, model_values
-from .latent import LatentStream, gather, merge
+from .latent import LatentStream, Steps, cells_of, gather, merge
 from .observed import Observed
 from .params import all_params
 from .scenario import Scenario
 from .stats import effective_size
 from .targets import load_registry
 
-__all__ = ["SMC_BLOCK", "TARGET_ESS", "Population", "smc"]
+__all__ = ["MIN_PARTICLES", "SMC_BLOCK", "TARGET_ESS", "Population", "smc"]
 
 #: Particles per block: at most techreform's CHUNK (2,048, one chunk per block, so every drawn
 #: array has the block's particles on its first or last axis) and unlike any other drawn
 #: dimension (firms, plants, years).
 SMC_BLOCK = 2000
+#: Fewest particles: every block must be larger than any other dimension a module draws (453,
+#: the polluting firms), so that the particles' axis of each array is never in doubt.
+MIN_PARTICLES = 500
 #: Each tempering step keeps this share of the particles effective (the usual choice: Jasra et al.
 #: 2011, *Scand. J. Statist.* 38: 1-22).
 TARGET_ESS = 0.5
@@ -56,7 +59,13 @@ TARGET_ESS = 0.5
 #: in proportion and changed the SBC coverage by less than its Monte Carlo error).
 MOVES_PER_STAGE = 2.0
 MAX_PROPOSALS = 12  # per stage, however low the acceptance
-_SMC_DOMAIN = 7  # stream domains of the moves: (7 + stage * MAX_PROPOSALS + proposal, block, name)
+#: Probes per stage, and the share of a cell's probes that must be accepted for it to be free
+#: (assumption: two probes give each of ~200 cells about ten tries at 1,000 particles; a cell
+#: whose redraw is accepted nine times in ten barely touches the figures, and if it does the
+#: moves' acceptance shows it and rho adapts).
+PROBES = 2
+FREE_SHARE = 0.9
+_SMC_DOMAIN = 7  # stream domains of the moves: 7 + stage * (MAX_PROPOSALS + PROBES) + proposal
 
 
 @dataclass
@@ -86,6 +95,7 @@ class Population:
     betas: list[np.ndarray] = field(default_factory=list)  # per stage, per group
     acceptance: list[float] = field(default_factory=list)  # per proposal
     effective: list[float] = field(default_factory=list)  # smallest group ESS of each stage's weights
+    free_cells: list[float] = field(default_factory=list)  # share of the cells found free, per stage
     prior: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # the first particles' results
 
     def cat(self, attr: str) -> dict[str, np.ndarray]:
@@ -103,11 +113,11 @@ def _sizes(particles: int) -> list[int]:
     return [particles // count + (1 if i < particles % count else 0) for i in range(count)]
 
 
-def _simulate(scenario: Scenario, z: np.ndarray, old: dict | None, rho: float, seed: int, domain: int,
+def _simulate(scenario: Scenario, z: np.ndarray, old: dict | None, steps: Steps | float, seed: int, domain: int,
               block: int, loglik: Callable) -> Block:
-    names = all_params()
-    streams = {name: LatentStream(None if old is None else old[name], rho, stream(seed, domain, block, name))
-               for name in names}
+    n = z.shape[1]
+    streams = {name: LatentStream(None if old is None else old[name], steps, stream(seed, domain, block, name),
+                                  (name,), n) for name in all_params()}
     inputs = inputs_from_normals(scenario, z)
     indicators = run_modules(scenario, inputs, seed, block, streams=streams)
     values, met = evaluate(load_registry(), indicators, scenario.thresholds)
@@ -194,6 +204,10 @@ def smc(scenario: Scenario, figures_of: Sequence[Observed], group_of: np.ndarray
         can reproduce at all (an exact outcome no particle matches).
     """
     group_of = np.asarray(group_of)
+    if group_of.shape[0] < MIN_PARTICLES:
+        raise ConditioningError(figures_of[0].path, None, f"likelihood weighting leaves too few effective "
+                                f"replications, and sequential Monte Carlo needs at least {MIN_PARTICLES} particles: "
+                                f"run at least {MIN_PARTICLES} replications")
     sizes, groups = _sizes(group_of.shape[0]), len(figures_of)
     likelihood = Likelihood(figures_of, group_of)
     names = sorted(scenario.uncertainties)
@@ -255,31 +269,58 @@ def _resampled(blocks: list[Block], index: np.ndarray, sizes: list[int], rng) ->
 
 def _moves(scenario, population: Population, beta: np.ndarray, rho: float, seed: int, stage: int,
            likelihood: Likelihood, rng) -> float:
-    """Metropolis-Hastings moves of every particle until they have moved :data:`MOVES_PER_STAGE`
-    accepted times on average (at most :data:`MAX_PROPOSALS`): returns the adapted step."""
+    """Metropolis-Hastings moves of every particle: :data:`PROBES` probes that each redraw one
+    random cell of a particle's events whole, to find the free cells (those whose redraw keeps
+    the likelihood: at least :data:`FREE_SHARE` of their probes accepted), then moves of every
+    cell by ``rho`` and of the free ones whole, until the particles have moved
+    :data:`MOVES_PER_STAGE` accepted times on average (at most :data:`MAX_PROPOSALS`). Returns
+    the adapted ``rho``."""
+    cells = cells_of(population.blocks[0].streams, population.blocks[0].n)
+    index = {cell: i for i, cell in enumerate(cells)}
+    tried, taken = np.zeros(len(cells)), np.zeros(len(cells))
+    domain = _SMC_DOMAIN + stage * (MAX_PROPOSALS + PROBES)
+    for probe in range(PROBES):
+        assigned = [rng.integers(0, len(cells), block.n) for block in population.blocks]
+        take = _propose(scenario, population, beta, [Steps(probe=a, cells=index) for a in assigned], 1.0,
+                        seed, domain + probe, likelihood, rng)
+        for a, t in zip(assigned, take):
+            tried += np.bincount(a, minlength=len(cells))
+            taken += np.bincount(a, weights=t, minlength=len(cells))
+    free = frozenset(cell for i, cell in enumerate(cells) if tried[i] >= 3 and taken[i] >= FREE_SHARE * tried[i])
+    population.free_cells.append(len(free) / max(1, len(cells)))
     moved = 0.0
     for proposal in range(MAX_PROPOSALS):
-        domain, start, accepted = _SMC_DOMAIN + stage * MAX_PROPOSALS + proposal, 0, 0
-        for j, block in enumerate(population.blocks):
-            n = block.n
-            noise = stream(seed, domain, j, "z").standard_normal(block.z.shape)
-            z = rho * block.z + math.sqrt(1.0 - rho * rho) * noise
-            new = _simulate(scenario, z, block.streams, rho, seed, domain, j,
-                            likelihood.of_block(start, n))
-            with np.errstate(invalid="ignore"):
-                ratio = beta[start:start + n] * (new.log_l - block.log_l)
-            ratio = np.where(np.isfinite(new.log_l), np.nan_to_num(ratio, nan=0.0, posinf=0.0), -np.inf)
-            take = np.log(rng.random(n)) < ratio
-            population.blocks[j] = _accepted(block, new, take, rng)
-            accepted += int(take.sum())
-            start += n
-        share = accepted / start
+        steps = Steps(rho, free)
+        take = _propose(scenario, population, beta, [steps] * len(population.blocks), rho, seed,
+                        domain + PROBES + proposal, likelihood, rng)
+        share = sum(int(t.sum()) for t in take) / sum(t.size for t in take)
         population.acceptance.append(share)
         moved += share
         rho = _adapted(rho, share)
         if moved >= MOVES_PER_STAGE:
             break
     return rho
+
+
+def _propose(scenario, population: Population, beta: np.ndarray, steps: list[Steps], rho_z: float, seed: int,
+             domain: int, likelihood: Likelihood, rng) -> list[np.ndarray]:
+    """One Metropolis-Hastings proposal for every particle, block by block (``steps`` per
+    block, ``rho_z`` for the inputs' normals): replaces the accepted ones, returns which were."""
+    start, out = 0, []
+    for j, block in enumerate(population.blocks):
+        n = block.n
+        z = block.z
+        if rho_z < 1.0:
+            z = rho_z * z + math.sqrt(1.0 - rho_z * rho_z) * stream(seed, domain, j, "z").standard_normal(z.shape)
+        new = _simulate(scenario, z, block.streams, steps[j], seed, domain, j, likelihood.of_block(start, n))
+        with np.errstate(invalid="ignore"):
+            ratio = beta[start:start + n] * (new.log_l - block.log_l)
+        ratio = np.where(np.isfinite(new.log_l), np.nan_to_num(ratio, nan=0.0, posinf=0.0), -np.inf)
+        take = np.log(rng.random(n)) < ratio
+        population.blocks[j] = _accepted(block, new, take, rng)
+        out.append(take)
+        start += n
+    return out
 
 
 def _accepted(old: Block, new: Block, take: np.ndarray, rng) -> Block:

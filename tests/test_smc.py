@@ -10,7 +10,7 @@ import pytest
 from model import load_scenario, simulate
 from model.blocks import stream
 from model.conditioning import MIN_EFFECTIVE, condition, log_likelihoods
-from model.latent import LatentStream, merge
+from model.latent import LatentStream, Steps, cells_of, merge
 from model.plans import HEADLINE_GOALS
 from model.posterior import METHOD_SMC, METHOD_WEIGHTS
 from model.report.brief_data import number
@@ -64,6 +64,26 @@ def test_moves_keep_the_prior_and_move_by_rho():
     again = draws(step, n, k)
     assert abs(np.corrcoef(first[0].ravel(), again[0].ravel())[0, 1] - rho) < 0.02
     assert abs(np.mean(first[1] == again[1]) - rho**2) < 0.02
+
+
+def test_a_probe_moves_one_cell_per_particle_and_free_cells_are_redrawn_whole():
+    n = 500
+    old = LatentStream(None, 1.0, np.random.default_rng(1), ("m",), n)
+    a, b = old.standard_normal((n, 4)), old.random((7, n))  # 4 year cells; 7 item cells (particles last)
+    cells = cells_of({"m": old.recording}, n)
+    assert cells == [(("m", 0), j) for j in range(4)] + [(("m", 1), j) for j in range(7)]
+    probe = np.random.default_rng(2).integers(0, len(cells), n)
+    moved = LatentStream(old.recording, Steps(probe=probe, cells={c: i for i, c in enumerate(cells)}),
+                         np.random.default_rng(3), ("m",), n)
+    a2, b2 = moved.standard_normal((n, 4)), moved.random((7, n))
+    expected_a = probe[:, None] == np.arange(4)[None, :]
+    expected_b = (probe[None, :] - 4) == np.arange(7)[:, None]
+    np.testing.assert_array_equal(a2 != a, expected_a)
+    np.testing.assert_array_equal(b2 != b, expected_b)
+    free = LatentStream(old.recording, Steps(1.0, frozenset({(("m", 0), 2)})), np.random.default_rng(4), ("m",), n)
+    a3, b3 = free.standard_normal((n, 4)), free.random((7, n))
+    np.testing.assert_array_equal(a3 != a, np.arange(4)[None, :].repeat(n, 0) == 2)
+    np.testing.assert_array_equal(b3, b)
 
 
 def test_replay_fits_recordings_to_the_shapes_asked():
