@@ -27,8 +27,8 @@ them, the weights' spread being a property of the forecast and the figures), or 
 
 No resampling: resampling (sampling replications with replacement in proportion to w) only adds
 noise to every estimate (Owen ch. 9.4); it pays in sequential Monte Carlo, where the resampled
-draws are moved on, which a run that draws its whole 2016-2020 path at once does not do. The
-weights are kept and every statistic is weighted instead.
+draws are moved on. When the weights collapse (an ESS below :data:`MIN_EFFECTIVE`),
+:func:`model.posterior.posterior` conditions by sequential Monte Carlo instead (:mod:`model.smc`).
 """
 
 from __future__ import annotations

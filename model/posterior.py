@@ -20,7 +20,7 @@ from .conditioning import ConditioningError, condition_run, model_values
 from .observed import Observed
 from .results import Results, _meta
 from .score import mixture_pit
-from .smc import smc
+from .smc import PROBES, smc
 from .tables import quantiles
 
 __all__ = ["METHOD_SMC", "METHOD_WEIGHTS", "posterior"]
@@ -65,7 +65,8 @@ def particles(results: Results, observed: Observed, notify: Callable[[str], None
     out.meta.update(
         observed_file=observed.path, observed_sha256=observed.sha256, observed_figures=len(observed),
         effective_replications=round(out.effective_replications, 2), conditioning=METHOD_SMC,
-        smc_stages=len(population.betas), smc_proposals=len(population.acceptance),
+        smc_stages=len(population.betas),
+        smc_proposals=len(population.acceptance) + PROBES * len(population.free_cells),
         smc_acceptance=round(float(np.median(population.acceptance)), 3) if population.acceptance else None,
         prior_figures=prior_figures(observed, population.prior))
     return out

@@ -20,6 +20,16 @@ The proposal keeps the prior, so a move is accepted with probability min(1, (L'/
 step is adapted to an acceptance of about a quarter (:func:`_adapted`), and each stage makes
 moves until the particles have moved, on average, :data:`MOVES_PER_STAGE` accepted times.
 
+Small steps alone leave the events the figures do not constrain (the years after them, most
+firms' projects) nearly where the resampled ancestor had them, which makes the forecast of 2020
+too narrow: each stage first probes the cells of the events (a call's array, or one year of it:
+:func:`model.latent.cells_of`), redrawing one random cell of each particle, and the cells whose
+redraws are nearly always accepted are redrawn whole in every move of the stage. (Measured on one
+truth with twenty figures, 1,000 particles: the 80 % interval of the 2020 tech-renovation share
+was 8.0 points wide with small steps alone, 13.6 with four times as many moves, and 13.7 with the
+free cells redrawn at the first cost; about 87 % of the cells are free.) Whatever the probes
+find, every proposal keeps the prior, so the sampler stays exact; the probes only make it faster.
+
 Particles may belong to groups with their own figures (``group_of``): each group is tempered,
 resampled and moved on its own beta. The simulation-based calibration test conditions fifty
 synthetic truths at once this way, in the cost of one run.
@@ -54,9 +64,8 @@ MIN_PARTICLES = 500
 #: Each tempering step keeps this share of the particles effective (the usual choice: Jasra et al.
 #: 2011, *Scand. J. Statist.* 38: 1-22).
 TARGET_ESS = 0.5
-#: Accepted moves per particle each stage, on average (assumption: two decorrelates the
-#: resampled duplicates at an acceptance near a quarter within eight proposals; more costs time
-#: in proportion and changed the SBC coverage by less than its Monte Carlo error).
+#: Accepted moves per particle each stage, on average (assumption: with the free cells redrawn
+#: whole, two gave the same 2020 intervals as eight without; more costs time in proportion).
 MOVES_PER_STAGE = 2.0
 MAX_PROPOSALS = 12  # per stage, however low the acceptance
 #: Probes per stage, and the share of a cell's probes that must be accepted for it to be free
