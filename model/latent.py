@@ -87,7 +87,8 @@ class Steps:
     """How far a move takes each element of a block's events.
 
     ``rho`` for every cell (the pCN coefficient), except the ``free`` cells, redrawn whole (their
-    events leave the figures' likelihood unchanged). A probe moves one cell per particle and
+    events leave the figures' likelihood unchanged). The sampled inputs' normals are cells too,
+    one per input (``("z", i)``). A probe moves one cell per particle and
     nothing else: ``probe`` (n,) is each particle's cell, an index into ``cells``.
     """
 
@@ -95,6 +96,14 @@ class Steps:
     free: frozenset = frozenset()
     probe: np.ndarray | None = None
     cells: dict = field(default_factory=dict)  # cell -> its index (probes)
+
+    def of_inputs(self, inputs: int, n: int) -> np.ndarray:
+        """The coefficient of each of the inputs' normals (``inputs`` rows, ``n`` particles): the
+        input ``i`` is the cell ``("z", i)``."""
+        ids = np.array([self.cells.get(("z", i), -1) for i in range(inputs)])
+        if self.probe is not None:
+            return np.where(self.probe[None, :] == ids[:, None], 0.0, 1.0)
+        return np.array([[0.0 if ("z", i) in self.free else self.rho] for i in range(inputs)]).reshape(inputs, 1)
 
     def of(self, path: tuple, shape: tuple[int, ...], n: int) -> float | np.ndarray:
         """The coefficient of each element of an array of ``shape`` drawn at ``path``."""

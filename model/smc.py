@@ -279,18 +279,19 @@ def _resampled(blocks: list[Block], index: np.ndarray, sizes: list[int], rng) ->
 def _moves(scenario, population: Population, beta: np.ndarray, rho: float, seed: int, stage: int,
            likelihood: Likelihood, rng) -> float:
     """Metropolis-Hastings moves of every particle: :data:`PROBES` probes that each redraw one
-    random cell of a particle's events whole, to find the free cells (those whose redraw keeps
+    random cell of a particle's events or inputs whole, to find the free cells (those whose redraw keeps
     the likelihood: at least :data:`FREE_SHARE` of their probes accepted), then moves of every
     cell by ``rho`` and of the free ones whole, until the particles have moved
     :data:`MOVES_PER_STAGE` accepted times on average (at most :data:`MAX_PROPOSALS`). Returns
     the adapted ``rho``."""
-    cells = cells_of(population.blocks[0].streams, population.blocks[0].n)
+    first = population.blocks[0]
+    cells = [("z", i) for i in range(first.z.shape[0])] + cells_of(first.streams, first.n)
     index = {cell: i for i, cell in enumerate(cells)}
     tried, taken = np.zeros(len(cells)), np.zeros(len(cells))
     domain = _SMC_DOMAIN + stage * (MAX_PROPOSALS + PROBES)
     for probe in range(PROBES):
         assigned = [rng.integers(0, len(cells), block.n) for block in population.blocks]
-        take = _propose(scenario, population, beta, [Steps(probe=a, cells=index) for a in assigned], 1.0,
+        take = _propose(scenario, population, beta, [Steps(probe=a, cells=index) for a in assigned],
                         seed, domain + probe, likelihood, rng)
         for a, t in zip(assigned, take):
             tried += np.bincount(a, minlength=len(cells))
@@ -300,7 +301,7 @@ def _moves(scenario, population: Population, beta: np.ndarray, rho: float, seed:
     moved = 0.0
     for proposal in range(MAX_PROPOSALS):
         steps = Steps(rho, free)
-        take = _propose(scenario, population, beta, [steps] * len(population.blocks), rho, seed,
+        take = _propose(scenario, population, beta, [steps] * len(population.blocks), seed,
                         domain + PROBES + proposal, likelihood, rng)
         share = sum(int(t.sum()) for t in take) / sum(t.size for t in take)
         population.acceptance.append(share)
@@ -311,16 +312,16 @@ def _moves(scenario, population: Population, beta: np.ndarray, rho: float, seed:
     return rho
 
 
-def _propose(scenario, population: Population, beta: np.ndarray, steps: list[Steps], rho_z: float, seed: int,
+def _propose(scenario, population: Population, beta: np.ndarray, steps: list[Steps], seed: int,
              domain: int, likelihood: Likelihood, rng) -> list[np.ndarray]:
     """One Metropolis-Hastings proposal for every particle, block by block (``steps`` per
-    block, ``rho_z`` for the inputs' normals): replaces the accepted ones, returns which were."""
+    block): replaces the accepted ones, returns which were."""
     start, out = 0, []
     for j, block in enumerate(population.blocks):
         n = block.n
-        z = block.z
-        if rho_z < 1.0:
-            z = rho_z * z + math.sqrt(1.0 - rho_z * rho_z) * stream(seed, domain, j, "z").standard_normal(z.shape)
+        rho_z = steps[j].of_inputs(block.z.shape[0], n)
+        noise = stream(seed, domain, j, "z").standard_normal(block.z.shape)
+        z = np.where(rho_z >= 1.0, block.z, rho_z * block.z + np.sqrt(1.0 - rho_z * rho_z) * noise)
         new = _simulate(scenario, z, block.streams, steps[j], seed, domain, j, likelihood.of_block(start, n))
         with np.errstate(invalid="ignore"):
             ratio = beta[start:start + n] * (new.log_l - block.log_l)
