@@ -32,6 +32,7 @@ import tempfile
 import time
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -45,11 +46,12 @@ from model.conditioning import condition_run  # noqa: E402
 from model.discover import discover  # noqa: E402
 from model.goal import seek_goal  # noqa: E402
 from model.links import linked_for  # noqa: E402
-from model.observed import load_observed  # noqa: E402
+from model.observed import PERIOD_MONTHS, Figure, Observed, load_observed, partial_sd  # noqa: E402
 from model.params import all_params  # noqa: E402
 from model.plans import HEADLINE_2020  # noqa: E402
 from model.ranking import rank_levers  # noqa: E402
 from model.sensitivity import sensitivity  # noqa: E402
+from model.series import load_series  # noqa: E402
 
 #: The levers the benchmark moves on a finished run: every module's, the widest-reaching first.
 LEVERS = (("overcapacity.closures_ordered", False), ("overcapacity.polluter_teams", 30),
@@ -151,6 +153,23 @@ def conditioning_cost(scenario, n: int, seed: int, repeats: int = 3) -> tuple[fl
     return simulated, conditioned, results.effective_replications
 
 
+def smc_cost(scenario, n: int, seed: int) -> tuple[float, Any]:
+    """Seconds to simulate ``n`` replications conditioned on twenty figures (every modelled
+    series' 2017 and first-half-2018 value of one replication of another seed, each with its
+    default sd): likelihood weighting collapses, so sequential Monte Carlo conditions them."""
+    truth, specs, figures = simulate(scenario, 1, 7), load_series(), []
+    for series_id, spec in specs.items():
+        if spec.modelled:
+            for year, period in ((2017, "year"), (2018, "H1")):
+                value = float(truth.series(series_id)[0, year - 2016])
+                figures.append(Figure(f"{series_id}.{year}", "series", series_id, value,
+                                      partial_sd(spec.sd, PERIOD_MONTHS[period]), year, period))
+    observed = Observed("<bench: twenty figures>", "", tuple(figures))
+    start = time.perf_counter()
+    results = simulate(scenario, n, seed, observed=observed)
+    return time.perf_counter() - start, results
+
+
 def kept_bytes(results) -> float:
     """Bytes a finished run keeps per replication: every array it holds, bits for a streamed run."""
     arrays = [a for part in (results.indicators, results.values, results.inputs) for a in part.values()]
@@ -202,6 +221,8 @@ def main() -> None:
     parser.add_argument("--large-workers", type=int, default=2)
     parser.add_argument("--analyses", action=argparse.BooleanOptionalAction, default=True,
                         help="time levers, goal, discover and sensitivity once each (default on)")
+    parser.add_argument("--smc", type=int, default=10_000,
+                        help="replications conditioned on twenty figures by sequential Monte Carlo (0: skip)")
     parser.add_argument("--conditioned", type=int, default=100_000,
                         help="replications of the run conditioned on ten observed figures (0: skip it)")
     args = parser.parse_args()
@@ -281,6 +302,12 @@ def main() -> None:
         print(f"conditioning {args.conditioned:,} replications on ten observed figures: {conditioned:.3f} s = "
               f"{100 * conditioned / simulated:.1f} % of their simulation ({simulated:.1f} s; medians of 3; "
               f"{ess:,.0f} effective replications)")
+    if args.smc:
+        plain = median_time(lambda: simulate(scenario, args.smc, seed), 1)
+        seconds, particles = smc_cost(scenario, args.smc, seed)
+        print(f"sequential Monte Carlo, {args.smc:,} replications on twenty figures: {seconds:,.0f} s = "
+              f"{seconds / plain:.0f} plain runs ({particles.meta['smc_stages']} stages, "
+              f"{particles.meta['smc_proposals']} proposals, {particles.effective_replications:,.0f} effective)")
     if args.large:
         seconds, rss = large_run(args.scenario, args.large, args.large_workers)
         print(f"streamed run of {args.large:,} replications, {args.large_workers} workers (python -m model run): "

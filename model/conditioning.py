@@ -27,8 +27,8 @@ them, the weights' spread being a property of the forecast and the figures), or 
 
 No resampling: resampling (sampling replications with replacement in proportion to w) only adds
 noise to every estimate (Owen ch. 9.4); it pays in sequential Monte Carlo, where the resampled
-draws are moved on, which a run that draws its whole 2016-2020 path at once does not do. The
-weights are kept and every statistic is weighted instead.
+draws are moved on. When the weights collapse (an ESS below :data:`MIN_EFFECTIVE`),
+:func:`model.posterior.posterior` conditions by sequential Monte Carlo instead (:mod:`model.smc`).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from .stats import effective_size, equal_weights
 from .timeline import year_index
 
 __all__ = ["MIN_EFFECTIVE", "Conditioning", "ConditioningError", "condition", "condition_run", "effective_size",
-           "equal_weights", "model_values", "refuse_stream"]
+           "equal_weights", "log_likelihoods", "model_values", "moved_weights", "refuse_stream"]
 
 #: Smallest effective sample size a conditioned run may have. With 200 effective replications a
 #: likelihood near 50 % has a Wilson 95 % interval of about +/- 6.9 points, the widest that still
@@ -128,6 +128,36 @@ def condition(observed: Observed, indicators: Mapping[str, np.ndarray], values: 
     if effective < MIN_EFFECTIVE:
         raise _refusal(observed, effective, alone, replications)
     return Conditioning(weights, effective, alone)
+
+
+def log_likelihoods(observed: Observed, run) -> np.ndarray:
+    """log L of every figure of ``observed`` together, per replication of ``run`` (anything with
+    ``indicators``, ``values`` and ``met``); -inf where impossible."""
+    series: dict[str, np.ndarray] = {}
+    return sum((log_likelihood(f, model_values(f, run.indicators, run.values, run.met, series))
+                for f in observed.figures), np.zeros(len(next(iter(run.met.values())))))
+
+
+def moved_weights(weights: np.ndarray, observed: Observed, before, after) -> Conditioning:
+    """The weights of the same particles after a lever move (:meth:`Results.with_levers` of a
+    particle run, :mod:`model.posterior`): they were drawn for the figures under the levers
+    ``before``; under those of ``after`` their importance weights are w * L_after / L_before.
+
+    Raises
+    ------
+    ConditioningError
+        When the move changes the figures' likelihood so much that fewer than
+        :data:`MIN_EFFECTIVE` particles keep weight (levers that reach the published past).
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_w = np.log(weights) + log_likelihoods(observed, after) - log_likelihoods(observed, before)
+    moved = _normalised(np.where(np.isnan(log_w), -np.inf, log_w))
+    effective = effective_size(moved)
+    if effective < MIN_EFFECTIVE:
+        raise ConditioningError(observed.path, None, f"with these levers the figures leave {effective:.0f} "
+                                f"effective particles (minimum {MIN_EFFECTIVE}): the levers change the past the "
+                                "figures describe; simulate the changed scenario with the same observed file")
+    return Conditioning(moved, effective, {})
 
 
 def _refusal(observed: Observed, effective: float, alone: dict[str, float], replications: int) -> ConditioningError:

@@ -34,8 +34,9 @@ from typing import Any
 
 from .blocks import BLOCK, BlockResult, plan_blocks, run_block, run_recorded
 from .cluster import run_dask, run_tasks
-from .conditioning import condition_run, refuse_stream
+from .conditioning import refuse_stream
 from .observed import Observed, as_observed
+from .posterior import posterior
 from .results import Results, _meta
 from .scenario import Scenario
 from .streaming import Aggregate, PackedFlags, StreamedResults, StreamLayout, aggregate, summarise
@@ -88,8 +89,7 @@ def time_estimate(replications: int, scenarios: int = 1, workers: int = 1) -> fl
     return replications * scenarios * SECONDS_PER_REPLICATION / workers
 
 
-#: Set in worker processes (:func:`_init_worker`): the parent sets it to stop the run.
-_STOP = None
+_STOP = None  # set in worker processes (:func:`_init_worker`): the parent sets it to stop the run
 
 
 def _init_worker(parent: int, stop) -> None:
@@ -284,6 +284,7 @@ def simulate(
     scheduler: str | None = None,
     observed: Observed | str | Path | None = None,
     replay: bool = False,
+    notify: Callable[[str], None] | None = None,
 ):
     """Simulate ``scenario`` and evaluate every modelled target.
 
@@ -317,14 +318,16 @@ def simulate(
         With ``"dask"``: a running scheduler's address (``tcp://host:8786``); default a local
         cluster of ``workers`` processes.
     observed : Observed or path, optional
-        Observed figures (:func:`model.load_observed`) to condition the run on: ``Results.weights``
-        are then the replications' likelihood weights (:mod:`model.conditioning`). Default: the
-        scenario's own (``observed`` of its ``[scenario]`` table), if any.
+        Observed figures (:func:`model.load_observed`) to condition the run on
+        (:func:`model.posterior.posterior`: the replications' likelihood weights, or sequential
+        Monte Carlo particles when those leave too few). Default: the scenario's own.
     replay : bool
         Record every module's random stream while simulating (in this process: one worker, local,
         in memory), so that even the first :meth:`Results.with_levers` move replays its modules'
         random numbers instead of drawing and recording them (:mod:`model.replay`; the lever
         explorer's base runs). About 30 kB per replication while it fits in ``REPLAY_BYTES``.
+    notify : callable, optional
+        Called with a line of news while conditioning by sequential Monte Carlo (its stages).
 
     Returns
     -------
@@ -338,9 +341,8 @@ def simulate(
         :func:`memory_estimate` says what it needs (the command line refuses what does not fit).
     ObservedError
         A bad observed file, or observed figures for a streamed run (not supported yet);
-        :class:`~model.conditioning.ConditioningError` when they leave too few effective replications.
+        :class:`~model.conditioning.ConditioningError` when no particle can reproduce them.
     """
-
     if replications < 1:
         raise ValueError("replications must be at least 1")
     if workers < 1:
@@ -371,7 +373,7 @@ def simulate(
         )
         results._streams = recorded
         if observed is not None:
-            condition_run(results, observed)
+            results = posterior(results, observed, notify)
     results.meta["executor"] = executor
     if executor == "dask":
         results.meta["scheduler"] = scheduler or "local cluster"

@@ -43,6 +43,16 @@ class Recording:
         return Player(self)
 
     @property
+    def calls(self) -> list[tuple[tuple, Any]]:
+        """The recorded calls: (``(name, args, kwargs, out)``, what it returned), in order (a
+        spawn's result is the list of its children's recordings)."""
+        return self._calls
+
+    def record(self, key: tuple, result: Any) -> None:
+        """Append a call and its result (:mod:`model.latent` builds recordings this way)."""
+        self._calls.append((key, result))
+
+    @property
     def nbytes(self) -> int:
         """Bytes held by the recorded arrays (children included)."""
         total = 0

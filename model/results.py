@@ -27,9 +27,10 @@ import pandas as pd
 
 from . import drivers as drivers_mod
 from .atomic import atomic_directory, writing
-from .blocks import BLOCK, BlockResult, Earlier, evaluate, plan_blocks, run_modules
+from .blocks import BLOCK, BlockResult, Earlier, evaluate, plan_blocks, run_modules, stream
 from .calibration import QUANTILE_COLUMNS, calibration_table
-from .conditioning import condition_run
+from .conditioning import condition_run, moved_weights
+from .latent import LatentStream
 from .observed import Observed
 from .outside import outside_table, outside_view
 from .replay import REPLAY_BYTES, Recording
@@ -51,6 +52,7 @@ from .variants import levers_variant
 from .verify import file_checksums
 
 MODEL_VERSION = "0.1.0"
+TOPUP_DOMAIN = 5  # the stream domain of the fresh top-ups a particle's replayed events may need
 PACKAGES = ("numpy", "scipy", "pandas", "simpy")
 
 
@@ -83,6 +85,8 @@ class Results(Run):
     #: block -> module -> its recorded stream (:mod:`model.replay`), kept by :meth:`with_levers` for
     #: the next lever move on this run and on the runs it returns; None: too large to keep
     _streams: dict[int, dict[str, Recording]] | None = field(default_factory=dict, init=False, repr=False)
+    #: a particle run's blocks (:mod:`model.posterior`): (particles, module -> their events) each
+    _particles: list[tuple[int, dict[str, Recording]]] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.weights is None:
@@ -119,14 +123,13 @@ class Results(Run):
             raise ValueError("this run holds no sampled inputs to re-evaluate; simulate it again")
         scenario = levers_variant(self.scenario, changes)
         started = time.time()
-        registry, parts, kept, blocks = load_registry(), [], set(self.indicators), plan_blocks(self.replications)
-        for b, n in blocks:
-            rows = slice(b * BLOCK, b * BLOCK + n)
+        registry, parts, kept = load_registry(), [], set(self.indicators)
+        for b, rows, streams in self._move_blocks():
             draws = {k: v[rows] for k, v in self.inputs.items()}
             earlier = Earlier(self.scenario, {k: v[rows] for k, v in self.indicators.items()})
-            streams = None if self._streams is None else self._streams.setdefault(b, {})
             indicators = run_modules(scenario, draws, self.seed, b, earlier, streams)
-            if streams is not None and sum(r.nbytes for r in streams.values()) * len(blocks) > REPLAY_BYTES:
+            held = 0 if self._particles is not None or streams is None else sum(r.nbytes for r in streams.values())
+            if held * self.replications > REPLAY_BYTES * (rows.stop - rows.start):
                 self._streams = None  # the recordings of every block would not fit: draw afresh
             kept &= {k for k, v in indicators.items() if v is earlier.indicators[k]}  # taken as they were
             values, met = evaluate(registry, indicators, scenario.thresholds)
@@ -139,10 +142,31 @@ class Results(Run):
             {k: self.indicators[k] if k in kept else cat("indicators", k) for k in parts[0].indicators},
             {k: cat("values", k) for k in parts[0].values}, {k: cat("met", k) for k in parts[0].met},
             _meta(1, started, time.time()), self.inputs)
-        results._streams = self._streams
-        if self.observed is not None:  # the same figures, on the changed forecast
+        results._streams, results._particles = self._streams, self._particles
+        if self._particles is not None:  # the same particles, weighted for the changed levers
+            moved = moved_weights(self.weights, self.observed, self, results)
+            results.weights, results.observed = moved.weights, self.observed
+            results.meta.update({k: v for k, v in self.meta.items() if k.startswith(("observed", "smc", "condition"))},
+                                effective_replications=round(moved.effective, 2))
+        elif self.observed is not None:  # the same figures, on the changed forecast
             condition_run(results, self.observed)
         return results
+
+    def _move_blocks(self):
+        """(block index, rows, module streams) of each block a lever move reruns: the run's
+        blocks with their recordings (:mod:`model.replay`), or a particle run's blocks with
+        their particles' events (replayed, :mod:`model.latent`)."""
+        if self._particles is None:
+            for b, n in plan_blocks(self.replications):
+                streams = None if self._streams is None else self._streams.setdefault(b, {})
+                yield b, slice(b * BLOCK, b * BLOCK + n), streams
+            return
+        start = 0
+        for b, (n, events) in enumerate(self._particles):
+            yield b, slice(start, start + n), {
+                name: LatentStream(recording, 1.0, stream(self.seed, TOPUP_DOMAIN, b, name))
+                for name, recording in events.items()}
+            start += n
 
     # -- the Run interface ------------------------------------------------------------------------
     @property

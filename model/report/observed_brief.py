@@ -42,6 +42,10 @@ def period_label(period: str, lang: str) -> str:
 
 def _spread(x: np.ndarray, weights: np.ndarray | None, unit: str) -> dict[str, str]:
     p10, p50, p90 = np.ravel(quantiles(x, LEVELS, weights))
+    return _quantile_text(p10, p50, p90, unit)
+
+
+def _quantile_text(p10: float, p50: float, p90: float, unit: str) -> dict[str, str]:
     return {"median": number(p50, unit), "range": f"{number(p10)}–{number(p90)}"}
 
 
@@ -54,8 +58,9 @@ def observed_block(run: Run, lang: str) -> dict[str, Any] | None:
     figures = run_figures(run)
     if figures is None:
         return {"path": path, "rows": [], "missing": True, "effective": f"{run.effective_replications:,.0f}",
-                "replications": f"{run.replications:,}"}
+                "replications": f"{run.replications:,}", "intro": "observed_intro"}
     weights, rows, cache = np.asarray(run.weights, float), [], {}
+    prior = run.manifest.get("prior_figures")  # a particle run: its replications are the posterior
     registry = {t.id: t for t in load_registry()}
     for figure in figures:
         if figure.kind == "series":
@@ -65,19 +70,24 @@ def observed_block(run: Run, lang: str) -> dict[str, Any] | None:
             except SeriesError:
                 continue
             unit = unit_label(spec.unit, lang, after_number=True)
+            before_pit = mixture_pit(x, None, figure.value, figure.sd) if prior is None else prior[figure.key]["pit"]
             rows.append({"name": spec.zh if lang == "zh" else spec.en, "when": f"{figure.year} "
                          f"{period_label(figure.period, lang)}", "published": number(figure.value, unit),
-                         "before": _spread(x, None, unit), "after": _spread(x, weights, unit),
-                         "percentile": f"{100 * mixture_pit(x, None, figure.value, figure.sd):.0f}"})
+                         "before": _spread(x, None, unit) if prior is None else _quantile_text(
+                             prior[figure.key]["p10"], prior[figure.key]["p50"], prior[figure.key]["p90"], unit),
+                         "after": _spread(x, weights, unit),
+                         "percentile": f"{100 * before_pit:.0f}"})
         elif figure.id in run.met:
             target = registry[figure.id]
             met = run.met[figure.id]
             rows.append({"name": target.name_zh if lang == "zh" else target.name_en, "when": str(target.deadline),
                          "published": _outcome_text(figure, lang),
-                         "before": {"median": pct(share_interval(met)[0]), "range": ""},
+                         "before": {"median": pct(share_interval(met)[0] if prior is None else
+                                                  prior[figure.key]["share"]), "range": ""},
                          "after": {"median": pct(share_interval(met, weights)[0]), "range": ""}, "percentile": ""})
     return {"path": path, "rows": rows, "missing": False, "effective": f"{run.effective_replications:,.0f}",
-            "replications": f"{run.replications:,}"}
+            "replications": f"{run.replications:,}",
+            "intro": "observed_intro" if prior is None else "observed_intro_smc"}
 
 
 def _outcome_text(figure, lang: str) -> str:
