@@ -20,7 +20,7 @@ from .conditioning import ConditioningError, condition_run, model_values
 from .observed import Observed
 from .results import Results, _meta
 from .score import mixture_pit
-from .smc import PROBES, smc
+from .smc import MIN_PARTICLES, PROBES, smc
 from .tables import quantiles
 
 __all__ = ["METHOD_SMC", "METHOD_WEIGHTS", "posterior"]
@@ -41,7 +41,11 @@ def posterior(results: Results, observed: Observed, notify: Callable[[str], None
     """
     try:
         condition_run(results, observed)
-    except ConditioningError:
+    except ConditioningError as refusal:
+        if results.replications < MIN_PARTICLES:
+            raise ConditioningError(refusal.file, refusal.key, f"{refusal.message}; with at least {MIN_PARTICLES} "
+                                    "replications the run is conditioned by sequential Monte Carlo instead",
+                                    refusal.line) from None
         if notify is not None:
             notify(f"likelihood weighting on the {len(observed)} figures leaves too few effective replications: "
                    f"conditioning by sequential Monte Carlo instead ({results.replications:,} particles, each "

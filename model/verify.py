@@ -157,6 +157,12 @@ RUN_SCHEMA = {
                         "a SHA-256 sum (64 hex digits)"),
     "observed_figures": (lambda v: _is_int(v, 1), "a whole number >= 1"),
     "effective_replications": (lambda v: _is_number(v) and v >= 0, "a number >= 0"),
+    "conditioning": (lambda v: isinstance(v, str), "text (how the run was conditioned: model.posterior)"),
+    "smc_stages": (lambda v: _is_int(v, 1), "a whole number >= 1"),
+    "smc_proposals": (lambda v: _is_int(v, 0), "a whole number >= 0"),
+    "smc_acceptance": (lambda v: v is None or (_is_number(v) and 0 <= v <= 1), "a share or null"),
+    "prior_figures": (lambda v: isinstance(v, dict) and all(isinstance(x, dict) for x in v.values()),
+                      "a table of the forecast before each figure"),
 }
 REQUIRED = ("scenario", "seed", "replications", "years", "targets")
 

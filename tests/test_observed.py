@@ -15,6 +15,7 @@ from model.conditioning import MIN_EFFECTIVE, condition, effective_size
 from model.observed import PERIOD_MONTHS, partial_sd
 from model.plans import HEADLINE_2020
 from model.series import series_spec
+from model.smc import MIN_PARTICLES
 from tests.paths import PLAN, ROOT
 
 SOURCE = 'source = "济源日报 2018-09-06", published = 2018-09-06'
@@ -219,12 +220,13 @@ def test_too_few_effective_replications_is_refused_with_advice(toy_dir, capsys, 
     tight = toy_dir / "tight.toml"
     tight.write_text("[gdp_growth]\n2017 = { value = 8.0, sd = 0.005 }\n", encoding="utf-8")
     with pytest.raises(ConditioningError) as info:
-        simulate(load_scenario(toy_dir / "toy.toml"), 1000, 11, observed=tight)
+        simulate(load_scenario(toy_dir / "toy.toml"), 400, 11, observed=tight)  # too few for particles too
     message = str(info.value)
     assert message.startswith(f"{tight}:2: gdp_growth.2017: ") and f"below the minimum {MIN_EFFECTIVE}" in message
     assert "--replications" in message and "looser sd (sd = 0.01)" in message
+    assert f"with at least {MIN_PARTICLES} replications the run is conditioned by sequential Monte Carlo" in message
     out = toy_dir / "refused"
-    code, _, err = cli("run", "toy.toml", "--observed", "tight.toml", "-n", "1000", "--out", str(out), cwd=toy_dir,
+    code, _, err = cli("run", "toy.toml", "--observed", "tight.toml", "-n", "400", "--out", str(out), cwd=toy_dir,
                        capsys=capsys, monkeypatch=monkeypatch)
     assert code == 2 and len(err.strip().splitlines()) == 1 and "below the minimum" in err and not out.exists()
 

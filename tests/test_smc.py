@@ -16,11 +16,13 @@ from model.posterior import METHOD_SMC, METHOD_WEIGHTS
 from model.report.brief_data import number
 from model.report.i18n import unit_label
 from model.report.observed_brief import observed_block
+from model.runs import load_run
 from model.series import load_series, series_values
 from model.smc import _resampled, _simulate
 from model.stats import effective_size
 from tests.paths import PLAN
 from tests.sbc import WIDER, publish
+from tests.test_observed import cli
 
 SIX = WIDER["the three headline series, 2017 and H1 2018 (6 figures)"]
 
@@ -180,3 +182,21 @@ def test_the_brief_reads_the_forecast_before_the_figures_from_the_first_particle
     # the particles themselves are the posterior: their unweighted median is another number
     after_particles = np.nanmedian(series_values(figure.id, collapsed.indicators)[:, figure.year - 2016])
     assert abs(after_particles - prior[figure.key]["p50"]) > 0.1 * (prior[figure.key]["p90"] - prior[figure.key]["p10"])
+
+
+def test_the_command_line_says_how_a_collapsing_run_was_conditioned(plan, collapsed, tmp_path, capsys, monkeypatch):
+    lines = []
+    for series in dict.fromkeys(f.id for f in collapsed.observed.figures):  # the six figures, as a file gives them
+        lines.append(f"[{series}]")
+        for figure in (f for f in collapsed.observed.figures if f.id == series):
+            period = "" if figure.period == "year" else f', period = "{figure.period}"'
+            lines.append(f"{figure.year} = {{ value = {figure.value!r}, sd = {figure.sd!r}{period} }}")
+    observed = tmp_path / "six.toml"
+    observed.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, out, err = cli("run", str(PLAN), "--observed", str(observed), "-n", "600", "--seed", "3", "--lang", "en",
+                         "--out", str(tmp_path / "run"), cwd=tmp_path, capsys=capsys, monkeypatch=monkeypatch)
+    assert code == 0, err
+    assert "sequential Monte Carlo" in " ".join(err.split()) and "(sequential Monte Carlo," in " ".join(out.split())
+    saved = load_run(tmp_path / "run")
+    assert saved.manifest["conditioning"] == METHOD_SMC
+    np.testing.assert_allclose(saved.weights, collapsed.weights, rtol=1e-6)  # the same run as simulate() gives

@@ -174,9 +174,13 @@ def observed_line(results) -> str | None:
     if observed is None:
         return None
     ess, n = f"{results.effective_replications:,.0f}", f"{results.replications:,}"
+    stages = results.meta.get("smc_stages")
     zh = f"已按{observed.path}中{len(observed)}项公布数据修正预测：有效模拟次数{ess}（共{n}次）"
     en = (f"conditioned on {len(observed)} published figure(s) of {observed.path}: {ess} effective "
           f"replications of {n}")
+    if stages:
+        zh += f"（序贯蒙特卡洛，{stages}个阶段）"
+        en += f" (sequential Monte Carlo, {stages} stages)"
     return "\n".join(wrap(zh) + wrap(en))
 
 

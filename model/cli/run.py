@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from pathlib import Path
 
 from ..atomic import OutDirError, WriteError, check_replaceable, output_kind
@@ -152,6 +153,11 @@ def kept_name(out: Path) -> Path:
     return kept
 
 
+def _notify(bar):
+    """News of a long conditioning (sequential Monte Carlo's stages), printed above the bar on stderr."""
+    return lambda line: bar.write("\n".join(wrap(printable(line))), file=sys.stderr)
+
+
 def _save(results: Results, out: Path, xlsx: bool) -> tuple[Path, Path | None]:
     """Save a run (with its workbook, inside the same atomic save), a run already there moved
     aside (:func:`kept_name`, with its briefs and workbook) rather than deleted; a directory that
@@ -222,7 +228,7 @@ def cmd_run(args) -> int:
         print("   " + phrase(lang, "run_line", n=f"{args.replications:,}", seed=args.seed, where=executor_text(args)))
         with progress_bar(args.replications) as bar:
             results = simulate(scenario, args.replications, args.seed, workers=args.workers,
-                               chunk_size=args.chunk_size, progress=bar.update, **where)
+                               chunk_size=args.chunk_size, progress=bar.update, notify=_notify(bar), **where)
         saved, kept = _save(results, out, args.xlsx)
         if observed_line(results):
             print(observed_line(results))
