@@ -32,6 +32,7 @@ from .targets import Target, deadline_value, is_met, load_registry
 BLOCK = 2500
 
 _UNCERTAINTY, _MODULE = 0, 1
+MODULE_DOMAIN = _MODULE  # the stream domain of the modules' random events (model.smc draws its first particles so)
 
 
 
@@ -45,13 +46,19 @@ def stream(seed: int, domain: int, block: int, name: str) -> np.random.Generator
     return np.random.Generator(np.random.PCG64(seq))
 
 
-def sample_inputs(scenario: Scenario, seed: int, block: int, n: int) -> dict[str, np.ndarray]:
-    """Draw every uncertainty of ``scenario`` for one block: ``"module.name"`` -> (n,)."""
+def sample_normals(scenario: Scenario, seed: int, block: int, n: int) -> np.ndarray:
+    """The independent standard normals behind every uncertainty of one block: (uncertainties in
+    sorted name order, n); :func:`inputs_from_normals` maps them to the inputs."""
     names = sorted(scenario.uncertainties)
     z = np.empty((len(names), n))
     for i, name in enumerate(names):
         stream(seed, _UNCERTAINTY, block, name).standard_normal(n, out=z[i])
-    return inputs_from_normals(scenario, z)
+    return z
+
+
+def sample_inputs(scenario: Scenario, seed: int, block: int, n: int) -> dict[str, np.ndarray]:
+    """Draw every uncertainty of ``scenario`` for one block: ``"module.name"`` -> (n,)."""
+    return inputs_from_normals(scenario, sample_normals(scenario, seed, block, n))
 
 
 def inputs_from_normals(scenario: Scenario, z: np.ndarray) -> dict[str, np.ndarray]:

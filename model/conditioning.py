@@ -45,7 +45,8 @@ from .stats import effective_size, equal_weights
 from .timeline import year_index
 
 __all__ = ["MIN_EFFECTIVE", "Conditioning", "ConditioningError", "condition", "condition_run", "effective_size",
-           "equal_weights", "log_likelihoods", "model_values", "moved_weights", "refuse_stream"]
+           "equal_weights", "log_likelihoods", "model_values", "moved_weights", "normalised", "observed_meta",
+           "refuse_stream"]
 
 #: Smallest effective sample size a conditioned run may have. With 200 effective replications a
 #: likelihood near 50 % has a Wilson 95 % interval of about +/- 6.9 points, the widest that still
@@ -99,7 +100,8 @@ def log_likelihood(figure: Figure, model: np.ndarray) -> np.ndarray:
     return np.where(ok, 0.0, -np.inf)
 
 
-def _normalised(log_weights: np.ndarray) -> np.ndarray:
+def normalised(log_weights: np.ndarray) -> np.ndarray:
+    """Weights from log-weights, summing to 1 (all 0 when none is finite)."""
     top = float(np.max(log_weights))
     if not math.isfinite(top):
         return np.zeros(log_weights.shape)
@@ -121,9 +123,9 @@ def condition(observed: Observed, indicators: Mapping[str, np.ndarray], values: 
     alone: dict[str, float] = {}
     for figure in observed.figures:
         log_l = log_likelihood(figure, model_values(figure, indicators, values, met, series))
-        alone[figure.key] = effective_size(_normalised(log_l))
+        alone[figure.key] = effective_size(normalised(log_l))
         total += log_l
-    weights = _normalised(total)
+    weights = normalised(total)
     effective = effective_size(weights)
     if effective < MIN_EFFECTIVE:
         raise _refusal(observed, effective, alone, replications)
@@ -151,7 +153,7 @@ def moved_weights(weights: np.ndarray, observed: Observed, before, after) -> Con
     """
     with np.errstate(divide="ignore", invalid="ignore"):
         log_w = np.log(weights) + log_likelihoods(observed, after) - log_likelihoods(observed, before)
-    moved = _normalised(np.where(np.isnan(log_w), -np.inf, log_w))
+    moved = normalised(np.where(np.isnan(log_w), -np.inf, log_w))
     effective = effective_size(moved)
     if effective < MIN_EFFECTIVE:
         raise ConditioningError(observed.path, None, f"with these levers the figures leave {effective:.0f} "
@@ -192,5 +194,10 @@ def condition_run(results, observed: Observed) -> None:
     ``effective_replications`` (through ``results.meta``)."""
     done = condition(observed, results.indicators, results.values, results.met, results.replications)
     results.weights, results.observed = done.weights, observed
-    results.meta.update(observed_file=observed.path, observed_sha256=observed.sha256,
-                        observed_figures=len(observed), effective_replications=round(done.effective, 2))
+    results.meta.update(observed_meta(observed, done.effective))
+
+
+def observed_meta(observed: Observed, effective: float) -> dict:
+    """The manifest's record of a conditioned run: the file, its hash, its figures, the ESS."""
+    return {"observed_file": observed.path, "observed_sha256": observed.sha256, "observed_figures": len(observed),
+            "effective_replications": round(effective, 2)}

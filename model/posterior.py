@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .conditioning import ConditioningError, condition_run, model_values
+from .conditioning import ConditioningError, condition_run, model_values, observed_meta
 from .observed import Observed
 from .results import Results, _meta
 from .score import mixture_pit
@@ -67,8 +67,7 @@ def particles(results: Results, observed: Observed, notify: Callable[[str], None
     out._streams = None  # the particles' events are not the blocks' streams: never replayed as such
     out._particles = [(block.n, block.streams) for block in population.blocks]  # lever moves replay these
     out.meta.update(
-        observed_file=observed.path, observed_sha256=observed.sha256, observed_figures=len(observed),
-        effective_replications=round(out.effective_replications, 2), conditioning=METHOD_SMC,
+        observed_meta(observed, out.effective_replications), conditioning=METHOD_SMC,
         smc_stages=len(population.betas),
         smc_proposals=len(population.acceptance) + PROBES * len(population.free_cells),
         smc_acceptance=round(float(np.median(population.acceptance)), 3) if population.acceptance else None,

@@ -43,8 +43,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .blocks import evaluate, inputs_from_normals, run_modules, stream
-from .conditioning import MIN_EFFECTIVE, ConditioningError, log_likelihood, model_values
+from .blocks import MODULE_DOMAIN, evaluate, inputs_from_normals, run_modules, sample_normals, stream
+from .conditioning import MIN_EFFECTIVE, ConditioningError, log_likelihood, model_values, normalised
 from .latent import LatentStream, Steps, cells_of, gather, merge
 from .observed import Observed
 from .params import all_params
@@ -170,13 +170,9 @@ def _tempered(log_l: np.ndarray, beta: float, target: float) -> float:
 
 
 def _weights(log_l: np.ndarray, step: float) -> np.ndarray:
+    """The incremental weights exp(step * log L), normalised (0 where L is 0)."""
     with np.errstate(invalid="ignore"):
-        log_w = np.where(np.isfinite(log_l), step * log_l, -np.inf)
-    top = np.max(log_w)
-    if not np.isfinite(top):
-        return np.zeros_like(log_w)
-    w = np.exp(log_w - top)
-    return w / w.sum()
+        return normalised(np.where(np.isfinite(log_l), step * log_l, -np.inf))
 
 
 def _systematic(weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -219,11 +215,10 @@ def smc(scenario: Scenario, figures_of: Sequence[Observed], group_of: np.ndarray
                                 f"run at least {MIN_PARTICLES} replications")
     sizes, groups = _sizes(group_of.shape[0]), len(figures_of)
     likelihood = Likelihood(figures_of, group_of)
-    names = sorted(scenario.uncertainties)
     blocks, start = [], 0
-    for b, n in enumerate(sizes):
-        z = np.stack([stream(seed, 0, b, name).standard_normal(n) for name in names]) if names else np.zeros((0, n))
-        blocks.append(_simulate(scenario, z, None, 1.0, seed, 1, b, likelihood.of_block(start, n)))
+    for b, n in enumerate(sizes):  # the first particles: drawn as a run's blocks are
+        z = sample_normals(scenario, seed, b, n)
+        blocks.append(_simulate(scenario, z, None, 1.0, seed, MODULE_DOMAIN, b, likelihood.of_block(start, n)))
         start += n
     population, beta, stage = Population(blocks, np.zeros(group_of.shape[0])), np.zeros(groups), 0
     population.prior = {attr: population.cat(attr) for attr in ("indicators", "values", "met")}  # beta = 0
