@@ -65,6 +65,11 @@ if ! command -v chromium >/dev/null 2>&1; then
   apt_install chromium || say "warning: the explorer page test needs Debian's chromium"
 fi
 
+# LibreOffice Calc without a GUI: the tests open the workbooks as a spreadsheet program does
+if ! dpkg-query -W -f='${Status}' libreoffice-calc-nogui libreoffice-calc 2>/dev/null | grep -q 'ok installed'; then
+  apt_install libreoffice-calc-nogui || say "warning: the workbook conversion test needs libreoffice-calc-nogui"
+fi
+
 # --- virtual environment with the locked dependencies -----------------------------------------
 stamp=.venv/.installed-$(sha256sum requirements.lock pyproject.toml | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
