@@ -8,11 +8,12 @@ import pandas as pd
 
 from .drivers import MIN_REPLICATIONS
 from .outside import ASSESSED, GOAL, outside_view, sentence
+from .params import lever_specs
 from .plans import PLANS
 from .results import Results
 from .runs import Run
 from .stats import round_outward
-from .sweep import first_reaching
+from .sweep import first_reaching, reach_text
 from .tables import display_width, milestone_text
 from .timeline import YEARS
 
@@ -283,5 +284,7 @@ def sweep_text(
         columns[f"as written ({reference_text})"] = [pct(base[t]) for t in shown]
     for v in values:
         columns[f"{v}{'*' if v in set(own) else ''}"] = [pct(by_value[v][t]) for t in shown]
-    columns[f"first value reaching {level:.0%}"] = ["" if pd.isna(reach.get(t)) else str(reach[t]) for t in shown]
+    unit = lever_specs()[str(tidy["lever"].iloc[0])].about.unit
+    said = reach_text(tidy, unit, level, "en")  # "none up to <the largest value>" where none reached
+    columns[f"first value reaching {level:.0%}"] = [str(reach[t]) if pd.notna(reach.get(t)) else said[t] for t in shown]
     return format_table(columns, right=tuple(c for c in columns if c not in ("target", "test")))

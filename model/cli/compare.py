@@ -16,9 +16,10 @@ from ..compare import (
 )
 from ..console import format_table, sweep_text
 from ..reference import toml_value
+from ..report.sweep_chart import sweep_charts
 from ..runs import RunError
 from ..scenario import load_scenario
-from ..sweep import parse_value, sweep, sweep_table
+from ..sweep import parse_lever_value, sweep, sweep_table
 from .common import (
     UsageError,
     add_common_options,
@@ -121,14 +122,18 @@ def cmd_sweep(args) -> int:
         comparison = sweep(
             scenario,
             args.lever,
-            [parse_value(v) for v in args.values],
+            [parse_lever_value(args.lever, v) for v in args.values],
             args.replications,
             args.seed,
             workers=args.workers,
             **where,
         )
         tidy = sweep_table(comparison)
-        saved = save_comparison(comparison, out, extra={"sweep.csv": tidy})
+        figures = sweep_charts(  # the sensitivity chart of the headline goals (or --targets), zh and en
+            tidy, targets=args.targets, reference=scenario.levers[args.lever], scenario=scenario.name,
+            replications=comparison.replications, own_summary=comparison.runs[0].summary,
+        )
+        saved = save_comparison(comparison, out, extra={"sweep.csv": tidy}, figures=figures)
     except (CompareError, WriteError) as exc:
         raise UsageError(str(exc)) from exc
     except OSError as exc:
@@ -142,5 +147,6 @@ def cmd_sweep(args) -> int:
     print(sweep_text(tidy, reference, as_written, args.targets))
     print("   likelihood of meeting each target at each value (* the scenario's own value); changes with paired")
     print("   95 % intervals are in sweep.csv")
-    print(f"   saved to {saved}/  (sweep.csv, comparison.csv, runs/<name>/, manifest.json)")
+    print(f"   saved to {saved}/  (sweep.csv, sweep.zh.png/.svg and sweep.en.png/.svg: the sensitivity chart, "
+          "comparison.csv, runs/<name>/, manifest.json)")
     return 0

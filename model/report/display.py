@@ -21,7 +21,7 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 
 from ..params import module_params
-from ..sweep import first_reaching
+from ..sweep import first_reaching, reach_text
 from ..tables import traffic_light
 from ..targets import load_registry
 from . import brief_data as bd
@@ -262,7 +262,8 @@ def sweep_view(swept: pd.DataFrame, lang: str = "zh", top: int = 10, level: floa
     moved = (wide.max(axis=1) - wide.min(axis=1)).sort_values(ascending=False, kind="stable")
     shown = wide.loc[moved[moved > 0].index[:top]]
     first = first_reaching(swept, level).reindex(shown.index)
-    first = first.map(lambda v: loc["none_80"] if pd.isna(v) else _lever_value(v, spec.about.unit, lang))
+    none = reach_text(swept, spec.about.unit, level, lang)  # "至<最大取值>仍未达到" where none reached
+    first = first.map(lambda v: _lever_value(v, spec.about.unit, lang) if pd.notna(v) else None).fillna(none)
     caption = f"{spec.about.zh if lang == 'zh' else spec.about.en} ({lever})"
     return wide_view(shown.rename(columns=lambda v: _lever_value(v, spec.about.unit, lang)), lang,
                      passthrough={loc["col_first_80"]: first}, caption=caption)
