@@ -324,18 +324,12 @@ def default_out(items: list[Scenario | Run]) -> Path:
 
 
 def save_comparison(
-    comparison: Comparison,
-    out_dir: str | Path,
-    xlsx: bool = False,
-    lang: str = "zh",
-    extra: dict[str, pd.DataFrame] | None = None,
-    figures: dict[str, Any] | None = None,
+    comparison: Comparison, out_dir: str | Path, xlsx: bool = False, lang: str = "zh",
+    extra: dict[str, pd.DataFrame] | None = None, figures: dict[str, Any] | None = None,
 ) -> Path:
-    """Write ``comparison.csv`` (the wide view, utf-8-sig), ``runs/<name>/`` per scenario,
-    optionally ``comparison.xlsx``, ``extra`` tables (file name -> table, e.g. ``sweep.csv``)
-    and ``figures`` (stem -> matplotlib figure: ``<stem>.png`` and ``<stem>.svg``, e.g. the
-    sweep's charts), and ``manifest.json`` last, atomically (temporary directory + rename).
-    """
+    """Write ``comparison.csv`` (wide view), ``runs/<name>/``, optionally ``comparison.xlsx``,
+    ``extra`` tables (file name -> table: ``sweep.csv``), ``figures`` (stem -> figure: PNG and
+    SVG), and ``manifest.json`` last, atomically (temporary directory + rename)."""
     out = check_out_dir(out_dir)
     _check_names(comparison.names)  # before any name is used as a folder name
     with atomic_directory(out, "comparison") as tmp:
@@ -350,7 +344,7 @@ def save_comparison(
         manifest = comparison_manifest(comparison)
         manifest["files"] += list(extra or {})
         for stem, figure in (figures or {}).items():
-            with writing(f"{stem}.png", out):
+            with writing(f"{stem}.png", out):  # the sweep's charts
                 manifest["files"] += [p.name for p in charts.save(figure, tmp / stem)]
         if xlsx:
             with writing("comparison.xlsx", out):
