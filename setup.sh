@@ -65,10 +65,13 @@ if ! command -v chromium >/dev/null 2>&1; then
   apt_install chromium || say "warning: the explorer page test needs Debian's chromium"
 fi
 
-# LibreOffice Writer without a GUI: the tests convert the Word brief (brief --format docx) to PDF
-if ! command -v soffice >/dev/null 2>&1; then
-  apt_install libreoffice-writer-nogui || say "warning: the Word brief's conversion test needs libreoffice-writer-nogui"
-fi
+# LibreOffice Writer and Calc without a GUI: the tests convert the Word brief (brief --format docx) to PDF
+# and open the workbooks as a spreadsheet program does
+for pkg in libreoffice-writer-nogui libreoffice-calc-nogui; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" "${pkg%-nogui}" 2>/dev/null | grep -q 'ok installed'; then
+    apt_install "$pkg" || say "warning: the document conversion tests need $pkg"
+  fi
+done
 
 # --- virtual environment with the locked dependencies -----------------------------------------
 stamp=.venv/.installed-$(sha256sum requirements.lock pyproject.toml | sha256sum | cut -c1-16)

@@ -37,7 +37,10 @@ KINDS: dict[str, frozenset[str]] = {
         "drivers.csv", "calibration.csv", "outside_view.csv", "replications.npz", "results.xlsx",
         "manifest.json",
     }) | ADDED_LATER,
-    "comparison": frozenset({"comparison.csv", "comparison.xlsx", "sweep.csv", "manifest.json"}) | _BRIEF_FILES,
+    "comparison": frozenset({  # a sweep's charts too (model.report.sweep_chart)
+        "comparison.csv", "comparison.xlsx", "sweep.csv", "manifest.json",
+        *(f"sweep.{lang}.{fmt}" for lang in ("zh", "en") for fmt in ("png", "svg")),
+    }) | _BRIEF_FILES,
     "calibration": frozenset({"calibration.csv", "manifest.json"}),
     "analysis": frozenset({  # python -m model levers / goal / sensitivity / discover
         "levers.csv", "goal.json", "goal.csv", "sensitivity.csv", "discover.csv", "manifest.json",

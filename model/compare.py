@@ -54,6 +54,7 @@ from .atomic import OutDirError, atomic_directory, check_replaceable, writing
 from .engine import DEFAULT_REPLICATIONS, DEFAULT_SEED, simulate
 from .paired import paired_change, paired_interval
 from .printable import printable
+from .report import charts
 from .report.excel import write_workbook
 from .results import MODEL_VERSION, save_run
 from .runs import Run, RunError, load_run
@@ -327,16 +328,12 @@ def default_out(items: list[Scenario | Run]) -> Path:
 
 
 def save_comparison(
-    comparison: Comparison,
-    out_dir: str | Path,
-    xlsx: bool = False,
-    lang: str = "zh",
-    extra: dict[str, pd.DataFrame] | None = None,
+    comparison: Comparison, out_dir: str | Path, xlsx: bool = False, lang: str = "zh",
+    extra: dict[str, pd.DataFrame] | None = None, figures: dict[str, Any] | None = None,
 ) -> Path:
-    """Write ``comparison.csv`` (the wide view, utf-8-sig), ``runs/<name>/`` per scenario,
-    optionally ``comparison.xlsx`` and ``extra`` tables (file name -> table, e.g.
-    ``sweep.csv``), and ``manifest.json`` last, atomically (temporary directory + rename).
-    """
+    """Write ``comparison.csv`` (wide view), ``runs/<name>/``, optionally ``comparison.xlsx``,
+    ``extra`` tables (file name -> table: ``sweep.csv``), ``figures`` (stem -> figure: PNG and
+    SVG), and ``manifest.json`` last, atomically (temporary directory + rename)."""
     out = check_out_dir(out_dir)
     _check_names(comparison.names)  # before any name is used as a folder name
     with atomic_directory(out, "comparison") as tmp:
@@ -350,6 +347,9 @@ def save_comparison(
             save_run(run, tmp / "runs" / run.name, shown=out / "runs" / run.name)
         manifest = comparison_manifest(comparison)
         manifest["files"] += list(extra or {})
+        for stem, figure in (figures or {}).items():
+            with writing(f"{stem}.png", out):  # the sweep's charts
+                manifest["files"] += [p.name for p in charts.save(figure, tmp / stem)]
         if xlsx:
             with writing("comparison.xlsx", out):
                 write_workbook(tmp / "comparison.xlsx", comparison.runs, comparison.table, lang=lang)

@@ -14,7 +14,7 @@ from .report.i18n import load_locale
 from .results import Results
 from .runs import Run
 from .stats import round_outward
-from .sweep import first_reaching
+from .sweep import reach_text
 from .tables import milestone_text
 from .targets import load_registry
 from .timeline import YEARS
@@ -326,7 +326,6 @@ def sweep_text(
         shown = list(spread.sort_values(ascending=False, kind="stable").head(top).index)
         if not shown:
             return "   " + t["sweep_unmoved"]
-    reach = first_reaching(tidy, level)
     rows = tidy.drop_duplicates("target_id").set_index("target_id")
     names = rows["name_zh"] if lang == "zh" else rows["name_en"]
     units = {x.id: x.unit for x in load_registry()}
@@ -338,7 +337,7 @@ def sweep_text(
         columns[t["as_written"].format(value=reference_text)] = [pct(base[x]) for x in shown]
     for v in values:
         columns[f"{lever_text(v, unit, lang)}{'*' if v in set(own) else ''}"] = [pct(by_value[v][x]) for x in shown]
-    columns[t["first_80"].format(level=f"{level:.0%}")] = [
-        "" if pd.isna(reach.get(x)) else lever_text(reach[x], unit, lang) for x in shown]
+    said = reach_text(tidy, unit, level, lang)  # "none up to <the largest value>" where none reached
+    columns[t["first_80"].format(level=f"{level:.0%}")] = [str(said[x]) for x in shown]
     return format_table(columns, right=tuple(c for c in columns if c not in (t["col_target"], t["col_test"])),
                         width=width, shrink=t["col_target"], fold=True)

@@ -15,7 +15,9 @@ the values and a difference is the lever's effect, not Monte Carlo noise. It is 
   interval (Newcombe), exactly 0 where the value is the scenario's own.
 
 :func:`first_reaching` reads off, per target, the first value (in the order given) at which the
-likelihood reaches a level (80 % by default).
+likelihood reaches a level (80 % by default); :func:`reach_text` says it as a planner reads
+it, or "none up to <the largest value tried>" (至…仍未达到). On the command line a share lever's
+values may be written as percentages (``10%`` is 0.1, :func:`parse_lever_value`).
 """
 
 from __future__ import annotations
@@ -28,10 +30,25 @@ from typing import Any
 import pandas as pd
 
 from .compare import Comparison, build_comparison
+from .params import lever_specs
+from .readable import lever_text
 from .scenario import Scenario, ScenarioError
 from .variants import ORIGIN, lever_variant, value_text
 
-__all__ = ["first_reaching", "lever_variant", "parse_value", "sweep", "sweep_table", "value_text"]
+__all__ = [
+    "first_reaching",
+    "lever_variant",
+    "parse_lever_value",
+    "parse_value",
+    "reach_text",
+    "sweep",
+    "sweep_table",
+    "value_text",
+]
+
+#: How "none reached" reads when the lever's values are not numbers (true/false, choices).
+NONE_TRIED = {"zh": "所试取值均未达到", "en": "none of the values tried"}
+NONE_UP_TO = {"zh": "至{max}仍未达到", "en": "none up to {max}"}
 
 def parse_value(text: str) -> Any:
     """A command-line value as TOML reads it (``0.5``, ``12``, ``true``); bare words stay text."""
@@ -39,6 +56,49 @@ def parse_value(text: str) -> Any:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         return text
+
+
+def parse_lever_value(key: str, text: str) -> Any:
+    """A value of lever ``key`` as written on the command line: as :func:`parse_value`, or a
+    percentage (``10%``), which is 0.1 for a lever whose unit is ``share`` and 10 for one in
+    ``%``.
+
+    Raises
+    ------
+    ScenarioError
+        A percentage for a lever in any other unit, or a ``%`` after something not a number.
+    """
+    written = text.strip()
+    if not written.endswith("%"):
+        return parse_value(text)
+    spec = lever_specs().get(key)
+    if spec is None:
+        return text  # lever_variant names the nearest lever
+    try:
+        number = float(written[:-1])
+    except ValueError:
+        raise ScenarioError(ORIGIN, f"levers.{key}", f"{text!r} is not a percentage; write e.g. 10% or 0.1") from None
+    unit = spec.about.unit
+    if unit == "share":
+        return number / 100
+    if unit == "%":
+        return number
+    raise ScenarioError(
+        ORIGIN, f"levers.{key}",
+        f"{text} is a percentage, but this lever is in {unit!r}, not a share; write a plain number "
+        f"(its default is {value_text(spec.default)})",
+    )
+
+
+def reach_text(tidy: pd.DataFrame, unit: str, level: float = 0.80, lang: str = "en") -> pd.Series:
+    """Per target, the first value reaching ``level`` as a planner reads it, or, where none
+    did, "none up to <the largest value tried>" ("至<…>仍未达到"; for true/false or choices,
+    "none of the values tried")."""
+    reach = first_reaching(tidy, level)
+    given = [parse_value(v) if isinstance(v, str) else v for v in dict.fromkeys(tidy["value"])]
+    numbers = [v for v in given if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    none = NONE_UP_TO[lang].format(max=lever_text(max(numbers), unit, lang)) if numbers else NONE_TRIED[lang]
+    return reach.map(lambda v: none if pd.isna(v) else lever_text(v, unit, lang))
 
 
 def sweep(

@@ -20,7 +20,7 @@ from openpyxl import Workbook, load_workbook
 
 from model.cli import main
 from model.printable import cell_text
-from model.report.excel import _write_sheet
+from model.report.excel_sheets import Column, write_sheet
 from model.tables import write_csv
 from tests.paths import ROOT
 
@@ -49,10 +49,10 @@ def test_write_csv_writes_hostile_text_as_text(tmp_path):
 
 def test_workbook_cells_from_text_are_never_formulas(tmp_path):
     wb = Workbook()
-    _write_sheet(wb, "t", pd.DataFrame({"name": HOSTILE}), ["name"], [False])
+    write_sheet(wb, "t", pd.DataFrame({"name": HOSTILE, "q": HOSTILE}), [Column("name"), Column("q", "quantity")])
     wb.save(tmp_path / "t.xlsx")
     ws = load_workbook(tmp_path / "t.xlsx")["t"]
-    cells = [ws.cell(row=i + 2, column=1) for i in range(len(HOSTILE))]
+    cells = [ws.cell(row=i + 2, column=j) for i in range(len(HOSTILE)) for j in (1, 2)]
     assert all(c.data_type == "s" for c in cells)  # stored as text, whatever it starts with
     assert cells[0].value == HOSTILE[0]  # shown as written, not as an apostrophe-prefixed copy
 

@@ -9,7 +9,10 @@ import pytest
 
 from model import ScenarioError, load_scenario
 from model.cli import main
-from model.sweep import first_reaching, lever_variant, parse_value, sweep, sweep_table
+from model.plans import HEADLINE_2020
+from model.report.sweep_chart import sweep_chart
+from model.sweep import first_reaching, lever_variant, parse_lever_value, parse_value, reach_text, sweep, sweep_table
+from model.targets import load_registry
 
 ROOT = Path(__file__).resolve().parents[1]
 PLAN = ROOT / "scenarios" / "plan.toml"
@@ -164,6 +167,8 @@ def test_cli_sweep_writes_a_comparison_with_sweep_csv(tmp_path, capsys):
         (["techreform.subsidy_cap", "1000", "1000.0"], "given twice"),
         (["techreform.subsidy_rate", "-0.0", "0"], "given twice"),
         (["techreform.subsidy_rate", "0.5", "--targets", "no.such"], "not a modelled target id"),
+        (["techreform.subsidy_cap", "10%"], "is a percentage, but this lever is in '万元', not a share"),
+        (["techreform.subsidy_rate", "150%"], "1.5 is outside"),
     ],
 )
 def test_cli_sweep_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, args, message):
@@ -172,3 +177,84 @@ def test_cli_sweep_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, args, 
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0]
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "key, text, value",
+    [
+        ("techreform.subsidy_rate", "10%", 0.1),  # a share: 10 % is 0.1
+        ("techreform.subsidy_rate", "35%", 0.35),  # exactly the float 0.35, so runs are named as for "0.35"
+        ("techreform.subsidy_rate", " 0.2 ", 0.2),
+        ("green.response.path", "10%", 10.0),  # a lever in %: 10 % is 10
+        ("overcapacity.teams", "12", 12),
+    ],
+)
+def test_values_may_be_written_as_percentages(key, text, value):
+    parsed = parse_lever_value(key, text)
+    assert parsed == value and type(parsed) is type(value)
+
+
+def test_a_percentage_for_a_lever_that_is_not_a_share_is_refused():
+    with pytest.raises(ScenarioError, match=r"10% is a percentage, but this lever is in '万元', not a share"):
+        parse_lever_value("techreform.subsidy_cap", "10%")
+    with pytest.raises(ScenarioError, match="not a percentage"):
+        parse_lever_value("techreform.subsidy_rate", "ten%")
+
+
+def _tidy(values, probabilities, lever="techreform.subsidy_rate"):
+    """A sweep table of the three headline goals with the given likelihoods (per value)."""
+    registry = {t.id: t for t in load_registry()}
+    rows = []
+    for k, target_id in enumerate(HEADLINE_2020):
+        t = registry[target_id]
+        for v, p in zip(values, probabilities[k]):
+            rows.append({"target_id": target_id, "name_zh": t.name_zh, "name_en": t.name_en,
+                         "deadline": t.deadline.isoformat(), "test": t.test(), "lever": lever, "value": v,
+                         "is_reference": v == "0.3", "probability": p, "probability_low": max(p - 0.05, 0),
+                         "probability_high": min(p + 0.05, 1)})
+    return pd.DataFrame(rows)
+
+
+def test_none_reaching_80_says_up_to_the_largest_value():
+    tidy = _tidy(["0.5", "0.1", "0.3"], [[0.5, 0.85, 0.9], [0.1, 0.2, 0.3], [0.8, 0.1, 0.1]])
+    en = reach_text(tidy, "share", 0.8, "en")
+    assert list(en) == ["10%", "none up to 50%", "50%"]  # the first in the order given, the largest tried
+    zh = reach_text(tidy, "share", 0.8, "zh")
+    assert zh[HEADLINE_2020[1]] == "至50%仍未达到"
+    cap = _tidy(["500", "2000"], [[0.1, 0.2]] * 3, lever="techreform.subsidy_cap")
+    assert set(reach_text(cap, "万元", 0.8, "zh")) == {"至2000 万元仍未达到"}
+    yes_no = _tidy(["true", "false"], [[0.1, 0.2]] * 3, lever="green.inspection")
+    assert set(reach_text(yes_no, "bool", 0.8, "en")) == {"none of the values tried"}
+
+
+@pytest.mark.parametrize("lang, title", [("zh", "敏感性分析"), ("en", "Sensitivity analysis")])
+def test_sweep_chart_draws_likelihood_against_the_lever_with_the_80_line(lang, title):
+    probabilities = [[0.2, 0.5, 0.85], [0.1, 0.2, 0.3], [0.4, 0.6, 0.7]]
+    tidy = _tidy(["0.5", "0.1", "0.3"], [[p[2], p[0], p[1]] for p in probabilities])  # given out of order
+    fig = sweep_chart(tidy, lang=lang)
+    assert title in fig.get_suptitle() and ("一个" in fig.get_suptitle() or "one lever at a time" in fig.get_suptitle())
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(panels) == 3
+    for ax, expected in zip(panels, probabilities):
+        dashed = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+        assert len(dashed) == 1 and list(dashed[0].get_ydata()) == [80, 80]  # the 80 % line
+        (curve,) = [line for line in ax.get_lines() if line.get_marker() == "o"]
+        assert list(curve.get_xdata()) == [10, 30, 50]  # sorted by value, shares in percent
+        assert list(curve.get_ydata()) == pytest.approx([100 * p for p in expected])
+    none = "至50%仍未达到" if lang == "zh" else "none up to 50%"
+    assert none in panels[1].get_title() and none not in panels[0].get_title()
+
+
+def test_cli_sweep_with_percentages_saves_the_charts(tmp_path, capsys):
+    out = tmp_path / "swp"
+    assert main(["sweep", str(PLAN), "techreform.subsidy_rate", "10%", "50%", "-n", "200", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "none up to 50%" in printed  # no target reaches 80 % at these values with 200 replications
+    assert sorted(p.name for p in (out / "runs").iterdir()) == ["plan", "subsidy_rate=0.1", "subsidy_rate=0.5"]
+    manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+    charts = [f"sweep.{lang}.{fmt}" for lang in ("zh", "en") for fmt in ("png", "svg")]
+    assert set(charts) <= set(manifest["files"]) and set(charts) <= set(manifest["checksums"])
+    assert (out / "sweep.zh.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "<svg" in (out / "sweep.en.svg").read_text("utf-8")[:2000]
+    # the folder can be swept into again (its charts are files a comparison folder may hold)
+    assert main(["sweep", str(PLAN), "techreform.subsidy_rate", "20%", "-n", "50", "--out", str(out)]) == 0

@@ -17,9 +17,10 @@ from ..console import sweep_text, wrap
 from ..engine import DEFAULT_REPLICATIONS
 from ..params import lever_specs
 from ..readable import lever_text
+from ..report.sweep_chart import sweep_charts
 from ..runs import RunError
 from ..scenario import Scenario, load_scenario
-from ..sweep import parse_value, sweep, sweep_table
+from ..sweep import parse_lever_value, sweep, sweep_table
 from ..terminal import compare_table, phrase, terminal_width
 from .common import (
     UsageError,
@@ -133,12 +134,16 @@ def cmd_sweep(args) -> int:
     out = args.out or Path("runs") / f"sweep-{scenario.name}-{args.lever.rpartition('.')[2]}"
     try:
         out = check_out_dir(out)
-        values = [parse_value(v) for v in args.values]
+        values = [parse_lever_value(args.lever, v) for v in args.values]
         with progress_bar(args.replications * (len(values) + 1)) as bar:
             comparison = sweep(scenario, args.lever, values, args.replications, args.seed, workers=args.workers,
                                progress=bar.update, **where)
         tidy = sweep_table(comparison)
-        saved = save_comparison(comparison, out, extra={"sweep.csv": tidy})
+        figures = sweep_charts(  # the sensitivity chart of the headline goals (or --targets), zh and en
+            tidy, targets=args.targets, reference=scenario.levers[args.lever], scenario=scenario.name,
+            replications=comparison.replications, own_summary=comparison.runs[0].summary,
+        )
+        saved = save_comparison(comparison, out, extra={"sweep.csv": tidy}, figures=figures)
     except (CompareError, WriteError) as exc:
         raise UsageError(str(exc)) from exc
     except OSError as exc:
@@ -154,6 +159,6 @@ def cmd_sweep(args) -> int:
                          indent="", hang="   ", width=width)))
     print(sweep_text(tidy, reference, as_written, args.targets, lang=lang, unit=spec.about.unit, width=width))
     print("\n".join(wrap(phrase(lang, "sweep_note"), width=width)))
-    files = "sweep.csv, comparison.csv, runs/<name>/, manifest.json"
+    files = "sweep.csv, sweep.zh.png/.svg, sweep.en.png/.svg, comparison.csv, runs/<name>/, manifest.json"
     print("\n".join(wrap(phrase(lang, "saved_dir", path=saved, files=files), width=width)))
     return 0

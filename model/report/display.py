@@ -22,7 +22,7 @@ from pandas.io.formats.style import Styler
 
 from ..params import module_params
 from ..readable import change_text, lever_text, percent_text
-from ..sweep import first_reaching
+from ..sweep import reach_text
 from ..tables import traffic_light
 from ..targets import load_registry
 from . import brief_data as bd
@@ -223,8 +223,7 @@ def sweep_view(swept: pd.DataFrame, lang: str = "zh", top: int = 10, level: floa
     wide = wide[list(dict.fromkeys(swept["value"]))]
     moved = (wide.max(axis=1) - wide.min(axis=1)).sort_values(ascending=False, kind="stable")
     shown = wide.loc[moved[moved > 0].index[:top]]
-    first = first_reaching(swept, level).reindex(shown.index)
-    first = first.map(lambda v: loc["none_80"] if pd.isna(v) else _lever_value(v, spec.about.unit, lang))
+    first = reach_text(swept, spec.about.unit, level, lang).reindex(shown.index)  # or "至<最大取值>仍未达到"
     caption = f"{spec.about.zh if lang == 'zh' else spec.about.en} ({lever})"
     return wide_view(shown.rename(columns=lambda v: _lever_value(v, spec.about.unit, lang)), lang,
                      passthrough={loc["col_first_80"]: first}, caption=caption)

@@ -1,23 +1,29 @@
-"""Excel workbooks of runs and comparisons for planners (Chinese Windows Excel and WPS).
+"""Excel workbooks of runs and comparisons for planners (Chinese Windows Excel, WPS, LibreOffice).
 
 :func:`write_workbook` writes the sheets
 
-* summary -- one row per scenario and target (a scenario column first);
+* summary -- one row per scenario and target (the scenario and the target's name first);
 * trajectories -- quantiles of every yearly indicator per scenario and year;
 * comparison -- the wide view of the table of :func:`model.compare.compare`, when given;
 * drivers -- the uncertainties that move each target's likelihood most (``drivers.csv``);
 * assumptions -- every lever and uncertainty of each scenario: key, names, unit, value or
   distribution, the declared default, whether the scenario changed it, and its source or
-  assumption text.
+  assumption text;
+* districts -- the 2017 targets of the 19 districts and the city total, per scenario;
+* one sheet per responsible unit (责任单位, named by its short name, e.g. ``工信委``) with the
+  targets it leads or supports and their likelihood in each scenario.
 
-Headers are Chinese by default (``lang="zh"``) or English; every header and label comes from
-:data:`TEXT`. Values only, no formulas; likelihoods are formatted as percentages.
+Every value is stored as what it is (:mod:`model.report.excel_sheets`): likelihoods as numbers
+formatted as percentages, deadlines and milestone dates as dates, quantities as numbers; the
+traffic light (红灯/黄灯/绿灯) is a filled cell. Headers are Chinese with English below
+(``lang="zh"``) or English (:mod:`model.report.excel_text`). Values only, no formulas.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,163 +31,59 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
 
 from ..distributions import Distribution, SpecError
 from ..params import all_params
-from ..printable import printable
 from ..runs import Run
-from ..tables import display_width, rounded_csv, summary_csv, wide_table
+from ..tables import summary_csv, traffic_light, wide_table
+from ..timeline import to_date
+from .excel_sheets import FORMATS, Column, Styled, quantity, write_sheet
+from .excel_text import TEXT, column, label
 from .i18n import describe_distribution, unit_label, value_label
 
 __all__ = ["TEXT", "write_workbook"]
 
-#: Every header and label of the workbook: key -> (Chinese, English).
-TEXT: dict[str, tuple[str, str]] = {
-    # sheet names
-    "sheet.summary": ("结果概要", "Summary"),
-    "sheet.trajectories": ("指标轨迹", "Trajectories"),
-    "sheet.comparison": ("情景比较", "Comparison"),
-    "sheet.assumptions": ("参数与假设", "Assumptions"),
-    "sheet.drivers": ("影响因素", "Drivers"),
-    # columns
-    "scenario": ("情景", "Scenario"),
-    "target_id": ("目标编号", "Target id"),
-    "plan": ("方案", "Plan"),
-    "name_zh": ("名称（中文）", "Name (Chinese)"),
-    "name_en": ("名称（英文）", "Name (English)"),
-    "deadline": ("截止日期", "Deadline"),
-    "test": ("目标要求", "Test"),
-    "unit": ("单位", "Unit"),
-    "probability": ("达标可能性", "Likelihood"),
-    "probability_low": ("可能性95%区间下限", "Likelihood 95% low"),
-    "probability_high": ("可能性95%区间上限", "Likelihood 95% high"),
-    "median": ("截止时中位值", "Median at deadline"),
-    "p10": ("10%分位值", "10th percentile"),
-    "p90": ("90%分位值", "90th percentile"),
-    "status": ("研判", "Status"),
-    "responsible": ("责任单位", "Responsible"),
-    "indicator": ("指标", "Indicator"),
-    "year": ("年份", "Year"),
-    "mean": ("均值", "Mean"),
-    "p25": ("25%分位值", "25th percentile"),
-    "p50": ("中位值", "Median"),
-    "p75": ("75%分位值", "75th percentile"),
-    "change": ("可能性变化（对比{ref}）", "Change in likelihood vs {ref}"),
-    "change_low": ("变化95%区间下限", "Change 95% low"),
-    "change_high": ("变化95%区间上限", "Change 95% high"),
-    "kind": ("类别", "Kind"),
-    "key": ("参数键", "Key"),
-    "value": ("取值或分布", "Value or distribution"),
-    "default": ("默认值", "Default"),
-    "changed": ("是否改动默认值", "Changed from default"),
-    "origin": ("依据类型", "Basis"),
-    "basis": ("来源或假设说明", "Source or assumption"),
-    "rank": ("排序", "Rank"),
-    "if_low": ("该因素偏低（最低三分之一）时的达标可能性", "Likelihood if the input is low (lowest third)"),
-    "if_high": ("该因素偏高（最高三分之一）时的达标可能性", "Likelihood if the input is high (highest third)"),
-    "swing": ("可能性之差", "Swing"),
-    "swing_low": ("差值95%区间下限", "Swing 95% low"),
-    "swing_high": ("差值95%区间上限", "Swing 95% high"),
-    # values
-    "lever": ("政策杠杆", "Lever"),
-    "uncertainty": ("不确定因素", "Uncertainty"),
-    "source": ("文件/数据来源", "Source"),
-    "assumption": ("假设", "Assumption"),
-    "yes": ("是", "yes"),
-    "no": ("否", "no"),
-    "green": ("绿灯（较可能达成）", "green (likely)"),
-    "amber": ("黄灯（不确定）", "amber (uncertain)"),
-    "red": ("红灯（不太可能）", "red (unlikely)"),
-    "not modelled": ("未建模", "not modelled"),
-}
-
-PERCENT_COLUMNS = {
-    "probability",
-    "probability_low",
-    "probability_high",
-    "change",
-    "change_low",
-    "change_high",
-    "if_low",
-    "if_high",
-    "swing",
-    "swing_low",
-    "swing_high",
-}
-HEADER_FONT = Font(bold=True)
+DISTRICT_KINDS = ("industrial_investment", "investment", "firms")
+DISTRICT_FIELDS = ("target", "mean", "p10", "p90", "probability")
+BAD_SHEET_NAME = re.compile(r"[\[\]:*?/\\]")
 
 
-def _t(key: str, lang: str, **fmt: str) -> str:
-    zh, en = TEXT[key]
-    return (zh if lang == "zh" else en).format(**fmt)
+def _status(key: Any, lang: str) -> Styled:
+    """A traffic light as its words, in a cell filled with its colour."""
+    if not isinstance(key, str) or key not in TEXT:
+        return Styled(key)
+    return Styled(label(key, lang), fill=key if key in ("green", "amber", "red") else None)
 
 
-def _cell(value: Any) -> Any:
-    """A value openpyxl writes as a plain cell (NaN -> empty, numpy -> Python)."""
-    if value is None:
-        return None
-    if isinstance(value, (np.bool_, bool)):
-        return bool(value)
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return None if np.isnan(value) else float(value)
-    if isinstance(value, str):
-        return printable(value)  # control characters are not allowed in a workbook cell either
-    return value
-
-
-def _write_sheet(wb: Workbook, title: str, frame: pd.DataFrame, headers: list[str], percent: list[bool]) -> None:
-    """One sheet: bold frozen header row, percentages, column widths fitted to the text."""
-    ws = wb.create_sheet(title)
-    ws.append(headers)
-    for cell in ws[1]:
-        cell.font = HEADER_FONT
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for row in frame.itertuples(index=False):
-        ws.append([_cell(v) for v in row])
-        for cell in ws[ws.max_row]:
-            if isinstance(cell.value, str) and cell.value.startswith("="):
-                cell.data_type = "s"  # text from a file is never a formula (openpyxl reads "=..." as one)
-    ws.freeze_panes = "A2"
-    for j, (header, is_pct) in enumerate(zip(headers, percent), start=1):
-        letter = get_column_letter(j)
-        if is_pct:
-            for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
-                cell.number_format = "0.0%"
-        texts = [
-            str(v) for v in frame.iloc[:200, j - 1] if v is not None and not (isinstance(v, float) and np.isnan(v))
-        ]
-        width = max([display_width(header) * 0.6] + [display_width(s) for s in texts] + [6])
-        ws.column_dimensions[letter].width = min(width + 2, 60)
-
-
-def _header(column: str | tuple[str, str], lang: str, ref: str = "") -> tuple[str, bool]:
-    """Header text for a data column (a name, or (scenario, field) of the wide comparison view),
-    and whether it holds shares shown as percentages."""
-    scenario, name = column if isinstance(column, tuple) else ("", column)
-    text = _t(name, lang, ref=ref)
-    return (f"{scenario}: {text}" if scenario else text), name in PERCENT_COLUMNS
+def _never(value: Any, lang: str) -> Any:
+    return label("never", lang) if value == "never" else value
 
 
 def _summary_frame(runs: Sequence[Run], lang: str) -> pd.DataFrame:
     parts = []
     for run in runs:
-        frame = summary_csv(run.summary)  # dates and "never" as text, intervals rounded outwards
+        frame = summary_csv(run.summary)  # milestone dates and "never" as text, intervals rounded outwards
+        for col in ("median", "p10", "p90"):
+            frame[col] = [_never(v, lang) for v in frame[col]]
+        frame["status"] = [_status(s, lang) for s in frame["status"]]
         frame.insert(0, "scenario", run.name)
-        frame["status"] = [_t(s, lang) if s in TEXT else s for s in frame["status"]]
-        parts.append(frame)
+        first = ["scenario", "name_zh", "target_id"]
+        parts.append(frame[first + [c for c in frame.columns if c not in first]])
     return pd.concat(parts, ignore_index=True)
 
 
 def _trajectory_frame(runs: Sequence[Run]) -> pd.DataFrame:
     parts = []
     for run in runs:
-        frame = rounded_csv(run.trajectories, ["mean", "p10", "p25", "p50", "p75", "p90"])
+        frame = run.trajectories.copy()
         frame.insert(0, "scenario", run.name)
-        first = ["scenario", "indicator", "name_zh", "name_en", "unit", "year"]
+        first = ["scenario", "name_zh", "indicator", "name_en", "unit", "year"]
+        shares = frame["unit"].isin(("share", "probability"))
+        for col in ("mean", "p10", "p25", "p50", "p75", "p90"):
+            frame[col] = [
+                Styled(float(v), FORMATS["percent"]) if share and np.isfinite(v) else v
+                for v, share in zip(frame[col].astype(float), shares)
+            ]
         parts.append(frame[first + [c for c in frame.columns if c not in first]])
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
@@ -198,20 +100,97 @@ def _drivers_frame(runs: Sequence[Run]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
+def _comparison_frame(comparison: pd.DataFrame, lang: str) -> pd.DataFrame:
+    wide = wide_table(comparison)
+    first = [("", "name_zh"), ("", "target_id")]
+    wide = wide[first + [c for c in wide.columns if c not in first]].copy()
+    for c in wide.columns:
+        if c[1] == "median":
+            wide[c] = [_never(v, lang) for v in wide[c]]
+    return wide
+
+
+def _district_frame(runs: Sequence[Run], lang: str) -> tuple[pd.DataFrame, list[Column]]:
+    """The district sheet: per scenario and district, each 2017 target, the simulated mean and
+    10-90 % range, the likelihood and its traffic light."""
+    rows, columns = [], [column("scenario", lang), column("district", lang), column("name_en", lang),
+                         column("district_id", lang)]
+    for kind in DISTRICT_KINDS:
+        for field in (*DISTRICT_FIELDS, "status"):
+            name = "district.target" if field == "target" else field
+            zh, en = (f"{a}：{b}" if i == 0 else f"{a}: {b}" for i, (a, b) in enumerate(zip(TEXT[kind], TEXT[name])))
+            columns.append(Column(f"{zh}\n{en}" if lang == "zh" else en, column(name, lang).kind))
+    for run in runs:
+        table = run.districts
+        if table is None or table.empty:
+            continue
+        for _, d in table.iterrows():
+            row = [run.name, d["name_zh"], d["name_en"], d["district"]]
+            for kind in DISTRICT_KINDS:
+                values = [d.get(f"{kind}.{f}", np.nan) for f in DISTRICT_FIELDS]
+                p = values[-1]
+                status = traffic_light(float(p)) if pd.notna(p) else "not modelled"
+                row += [*values, _status(status, lang)]
+            rows.append(row)
+    return pd.DataFrame(rows, columns=range(len(columns))), columns
+
+
+def _unit_frames(runs: Sequence[Run], lang: str) -> list[tuple[str, pd.DataFrame, list[Column]]]:
+    """One sheet per responsible unit (not the districts, which have their sheet): its targets,
+    its role in each (牵头 lead or 配合 support), and per scenario the likelihood, its 95 %
+    interval and traffic light; units in order of how many targets they carry."""
+    if not runs:
+        return []
+    first = runs[0].departments
+    first = first[first["kind"] != "district"]
+    several = len(runs) > 1
+    base = ["name_zh", "target_id", "role", "name_en", "deadline", "test"]
+    fields = ("probability", "probability_low", "probability_high", "status")
+    columns = [column(c, lang) for c in base] + [
+        column((run.name if several else "", f), lang) for run in runs for f in fields
+    ]
+    out = []
+    for unit, rows in first.groupby("unit", sort=False):
+        frame = pd.DataFrame({c: list(rows[c]) for c in base})
+        frame["role"] = [label(r, lang) for r in frame["role"]]
+        for k, run in enumerate(runs):
+            theirs = run.departments
+            theirs = theirs[theirs["unit"] == unit].drop_duplicates("target_id").set_index("target_id")
+            theirs = theirs.reindex(list(rows["target_id"]))
+            for f in fields:
+                values = list(theirs[f])
+                frame[f"{k}:{f}"] = [_status(v, lang) for v in values] if f == "status" else values
+        name = BAD_SHEET_NAME.sub("_", str(unit))[:31]
+        out.append((name, frame, columns))
+    return out
+
+
 def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value, default=list))
 
 
-def _lever_text(value: Any, lang: str) -> str:
-    """A lever value as the workbook shows it: schedules as ``year: value``, choices and
-    true/false in the words of ``lang`` (the brief's locale table)."""
+def _number_text(value: float, unit: str) -> str:
+    return f"{100 * value:g}%" if unit == "share" else f"{value:g}"
+
+
+def _lever_cell(value: Any, unit: str, lang: str) -> Any:
+    """A lever value as the workbook stores it: a number (shares as percentages, decimal years
+    as dates); schedules as ``year: value`` text, choices and true/false in words of ``lang``."""
     if isinstance(value, dict):
-        return ", ".join(f"{k}: {v:g}" if isinstance(v, (int, float)) else f"{k}: {v}" for k, v in value.items())
+        return ", ".join(
+            f"{k}: {_number_text(v, unit)}" if isinstance(v, (int, float)) else f"{k}: {v}" for k, v in value.items()
+        )
     if isinstance(value, bool):
-        return _t("yes" if value else "no", lang)
+        return label("yes" if value else "no", lang)
     if isinstance(value, str):
         return value_label(value, lang)
-    return f"{value:g}" if isinstance(value, (int, float)) else str(value)
+    if isinstance(value, (int, float)):
+        if unit == "share":
+            return Styled(float(value), FORMATS["percent"])
+        if unit == "decimal year":
+            return Styled(to_date(float(value)), FORMATS["date"])
+        return quantity(value)
+    return str(value)
 
 
 def _dist(spec: Any) -> Distribution | None:
@@ -230,9 +209,10 @@ def _assumption_rows(run: Run, lang: str) -> list[dict[str, Any]]:
             ("uncertainty", s) for s in declared.uncertainties.values()
         ]
         for kind, spec in specs:
+            about = spec.about
             if kind == "lever":
                 value = levers.get(spec.key, spec.default)
-                text, default = _lever_text(value, lang), _lever_text(spec.default, lang)
+                text, default = _lever_cell(value, about.unit, lang), _lever_cell(spec.default, about.unit, lang)
                 changed = _plain(value) != _plain(spec.default)
             else:
                 given = uncertainties.get(spec.key)
@@ -240,19 +220,18 @@ def _assumption_rows(run: Run, lang: str) -> list[dict[str, Any]]:
                 text = describe_distribution(dist, lang) if dist is not None else json.dumps(given, ensure_ascii=False)
                 default = describe_distribution(spec.default, lang)
                 changed = dist != spec.default
-            about = spec.about
             rows.append(
                 {
                     "scenario": run.name,
-                    "kind": _t(kind, lang),
-                    "key": spec.key,
+                    "kind": label(kind, lang),
                     "name_zh": about.zh,
+                    "key": spec.key,
                     "name_en": about.en,
                     "unit": unit_label(about.unit, lang),
                     "value": text,
                     "default": default,
-                    "changed": _t("yes" if changed else "no", lang),
-                    "origin": _t("source" if about.source else "assumption", lang),
+                    "changed": label("yes" if changed else "no", lang),
+                    "origin": label("source" if about.source else "assumption", lang),
                     "basis": about.source or about.assumption,
                 }
             )
@@ -286,26 +265,30 @@ def write_workbook(
     wb.remove(wb.active)
 
     summary = _summary_frame(loaded, lang)
-    heads = [_header(c, lang) for c in summary.columns]
-    _write_sheet(wb, _t("sheet.summary", lang), summary, [h for h, _ in heads], [p for _, p in heads])
+    write_sheet(wb, label("sheet.summary", lang), summary, [column(c, lang) for c in summary.columns], freeze=3)
 
     trajectories = _trajectory_frame(loaded)
-    heads = [_header(c, lang) for c in trajectories.columns]
-    _write_sheet(wb, _t("sheet.trajectories", lang), trajectories, [h for h, _ in heads], [p for _, p in heads])
+    write_sheet(wb, label("sheet.trajectories", lang), trajectories,
+                [column(c, lang) for c in trajectories.columns], freeze=2)
 
     if comparison is not None:
-        wide = wide_table(comparison)
-        heads = [_header(c, lang, str(comparison["reference"].iloc[0])) for c in wide.columns]
-        _write_sheet(wb, _t("sheet.comparison", lang), wide, [h for h, _ in heads], [p for _, p in heads])
+        wide = _comparison_frame(comparison, lang)
+        ref = str(comparison["reference"].iloc[0])
+        write_sheet(wb, label("sheet.comparison", lang), wide, [column(c, lang, ref, c[1]) for c in wide.columns])
 
     drivers = _drivers_frame(loaded)
     if not drivers.empty:
-        heads = [_header(c, lang) for c in drivers.columns]
-        _write_sheet(wb, _t("sheet.drivers", lang), drivers, [h for h, _ in heads], [p for _, p in heads])
+        write_sheet(wb, label("sheet.drivers", lang), drivers, [column(c, lang) for c in drivers.columns], freeze=2)
 
     assumptions = pd.DataFrame([row for run in loaded for row in _assumption_rows(run, lang)])
-    heads = [_header(c, lang) for c in assumptions.columns]
-    _write_sheet(wb, _t("sheet.assumptions", lang), assumptions, [h for h, _ in heads], [p for _, p in heads])
+    write_sheet(wb, label("sheet.assumptions", lang), assumptions,
+                [column(c, lang) for c in assumptions.columns], freeze=3)
+
+    districts, columns = _district_frame(loaded, lang)
+    if not districts.empty:
+        write_sheet(wb, label("sheet.districts", lang), districts, columns, freeze=2)
+    for name, frame, columns in _unit_frames(loaded, lang):
+        write_sheet(wb, name, frame, columns)
 
     path = Path(path)
     partial = path.with_name(f".{path.name}.partial")  # renamed into place: never half a workbook
