@@ -49,7 +49,7 @@ def posterior(results: Results, observed: Observed, notify: Callable[[str], None
         if notify is not None:
             notify(f"likelihood weighting on the {len(observed)} figures leaves too few effective replications: "
                    f"conditioning by sequential Monte Carlo instead ({results.replications:,} particles, each "
-                   "tempering stage simulates them about ten times)")
+                   "tempering stage simulates them about twenty times)")
         return particles(results, observed, notify)
     results.meta["conditioning"] = METHOD_WEIGHTS
     return results
