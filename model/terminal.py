@@ -193,14 +193,26 @@ def _points(change: float, low: float, high: float) -> str:
     return f"{change_text(change)} [{change_text(low)}, {change_text(high)}]"
 
 
+def _room(columns: dict[str, list[str]], name_column: str) -> int:
+    """Display columns a table takes besides its ``name_column`` (cells and the gaps between)."""
+    return sum(max([display_width(k)] + [display_width(v) for v in values]) + 2
+               for k, values in columns.items() if k != name_column)
+
+
 def compare_table(table: pd.DataFrame, lang: str, top: int = 10, show_all: bool = False,
-                  width: int | None = None) -> tuple[str, int]:
+                  width: int | None = None) -> tuple[str, int, str]:
     """The long comparison table (:func:`model.compare.comparison_table`) for the terminal:
     modelled targets, largest |change| first, the ``top`` marked ``*``; names with their
     deadline year, a likelihood column per scenario, a change column (percentage points, paired
     95 % interval) per scenario but the reference. District targets only with ``show_all``.
 
-    Returns the table and the number of district rows left out.
+    When that leaves the names less than NAME_ROOM of ``width`` (three scenarios or more at 80
+    columns), the intervals are left out (they are in comparison.csv), and if that is not
+    enough, each scenario but the reference gets one column holding its likelihood and its
+    change (``82.5% +32.0``).
+
+    Returns the table, the number of district rows left out, and the key of the note (in the
+    locale's ``[terminal]`` table) that says what the columns hold.
     """
     width = width or terminal_width()
     t = load_locale(lang)["terminal"]
@@ -215,15 +227,28 @@ def compare_table(table: pd.DataFrame, lang: str, top: int = 10, show_all: bool 
     changes = pd.concat([by[n]["change"].reindex(rows.index).abs() for n in names[1:]], axis=1)
     score = changes.max(axis=1) if names[1:] else pd.Series(0.0, index=rows.index)
     ids = list(score.sort_values(ascending=False, kind="mergesort").index)
-    columns: dict[str, list[str]] = {
+    first: dict[str, list[str]] = {
         " ": ["*" if i < top and s > 0 else "" for i, s in enumerate(score[ids])],
         t["col_target"]: [_label(rows.loc[i], lang) for i in ids],
     }
-    for n in names:
-        columns[n] = [percent_text(p) for p in by[n].loc[ids, "probability"]]
-    for n in names[1:]:
-        part = by[n].loc[ids]
-        columns[phrase(lang, "col_change", name=n, reference=names[0])] = [
-            _points(c, lo, hi) for c, lo, hi in zip(part["change"], part["change_low"], part["change_high"])]
+    likelihood = {n: [percent_text(p) for p in by[n].loc[ids, "probability"]] for n in names}
+    parts = {n: by[n].loc[ids] for n in names[1:]}
+    layouts = []
+    for with_interval, note in ((True, "compare_note"), (False, "compare_note_short")):
+        columns = {**first, **likelihood}
+        for n, part in parts.items():
+            columns[phrase(lang, "col_change", name=n, reference=names[0])] = [
+                _points(c, lo, hi) if with_interval else change_text(c)
+                for c, lo, hi in zip(part["change"], part["change_low"], part["change_high"])]
+        layouts.append((columns, note))
+    merged = {**first, names[0]: likelihood[names[0]]}
+    for n, part in parts.items():  # one column per scenario: its likelihood and its change, each aligned
+        moved = [change_text(c) for c in part["change"]]
+        room = max([0] + [display_width(m) for m in moved])
+        merged[n] = [f"{p} {m.rjust(room)}" if p else "" for p, m in zip(likelihood[n], moved)]
+    layouts.append((merged, "compare_note_merged"))
+    columns, note = next(((c, k) for c, k in layouts if width - _room(c, t["col_target"]) >= NAME_ROOM),
+                         layouts[-1])
     right = tuple(c for c in columns if c not in (" ", t["col_target"]))
-    return format_table(columns, right=right, width=width, shrink=t["col_target"], fold=True), hidden
+    text = format_table(columns, right=right, width=width, shrink=t["col_target"], fold=True)
+    return text, hidden, note

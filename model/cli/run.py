@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import sys
 from pathlib import Path
 
-from ..atomic import OutDirError, WriteError, check_replaceable, output_kind
+from ..atomic import OutDirError, WriteError, check_replaceable, output_kind, previous_place
 from ..console import (
     WIDTH,
     by_department,
@@ -39,6 +37,7 @@ from .common import (
     executor_text,
     observed_line,
     positive,
+    print_kept,
     progress_bar,
     with_observed,
 )
@@ -137,22 +136,6 @@ def _out_dirs(scenarios: list[Scenario], out: Path | None) -> list[Path]:
     return dirs
 
 
-def kept_name(out: Path) -> Path:
-    """Where a rerun into ``out`` moves the run there: ``<out>.<its date>`` (``runs/plan.2017-07-11T0930``,
-    local time of the manifest's ``finished``, else of the folder), ``-2``, ``-3`` ... if taken."""
-    try:
-        manifest = json.loads((out / "manifest.json").read_text("utf-8"))
-        when = dt.datetime.fromisoformat(str(manifest.get("finished") or manifest["started"])).astimezone()
-    except (OSError, ValueError, KeyError, TypeError):
-        when = dt.datetime.fromtimestamp(out.stat().st_mtime)
-    base = out.with_name(f"{out.name}.{when:%Y-%m-%dT%H%M}")
-    kept, k = base, 1
-    while kept.exists() or kept.is_symlink():
-        k += 1
-        kept = base.with_name(f"{base.name}-{k}")
-    return kept
-
-
 def _notify(bar):
     """News of a long conditioning (sequential Monte Carlo's stages), printed above the bar on stderr."""
     return lambda line: bar.write("\n".join(wrap(printable(line))), file=sys.stderr)
@@ -160,12 +143,12 @@ def _notify(bar):
 
 def _save(results: Results, out: Path, xlsx: bool) -> tuple[Path, Path | None]:
     """Save a run (with its workbook, inside the same atomic save), a run already there moved
-    aside (:func:`kept_name`, with its briefs and workbook) rather than deleted; a directory that
+    aside (:func:`model.atomic.kept_name`, with its briefs and workbook) rather than deleted; a directory that
     cannot be written is the user's to fix, and the previous run there is left as it was.
 
     Returns the run's directory and where the previous run went (None if there was none).
     """
-    kept = kept_name(out) if output_kind(out) == "run" else None
+    kept = previous_place(out, "run")
     try:
         return results.save(out, xlsx=xlsx, keep_previous=kept), kept
     except OutDirError as exc:  # it changed while we simulated
@@ -234,8 +217,7 @@ def cmd_run(args) -> int:
             print(observed_line(results))
         _print_run(results, args, lang, saved)
         print("\n".join(wrap(phrase(lang, "saved", path=saved, seconds=f"{results.meta['seconds']:.1f}"))))
-        if kept is not None:
-            print("\n".join(wrap(phrase(lang, "previous", path=kept))))
+        print_kept(lang, "run", kept)
         headline[scenario.name] = _headline_cells(results)
         del results  # one scenario's results in memory at a time (the budget of _check_replications)
     if len(scenarios) > 1:
