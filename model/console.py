@@ -49,9 +49,22 @@ def format_table(columns: dict[str, list[str]], right: tuple[str, ...] = (), wid
     return "\n".join(lines)
 
 
+def _broken(line: str, fit: int) -> list[str]:
+    """``line`` as it is when it fits in ``fit`` display columns, else broken at ``fit`` (a word
+    longer than the column: ``water/energy-efficiency``), later parts indented by one."""
+    parts, part = [], ""
+    for ch in line:
+        if display_width(part + ch) > fit:
+            parts.append(part)
+            part = " "
+        part += ch
+    return parts + [part]
+
+
 def _folded(columns: dict[str, list[str]], right: tuple[str, ...], width: int, shrink: str, fit: int) -> str:
     """:func:`format_table` with the cells of ``shrink`` folded onto lines of ``fit`` columns."""
-    pieces = [wrap(v, indent="", width=fit, hang=" ") for v in columns[shrink]]
+    pieces = [[part for line in wrap(v, indent="", width=fit, hang=" ") for part in _broken(line, fit)]
+              for v in columns[shrink]]
     rows: dict[str, list[str]] = {name: [] for name in columns}
     for i, folded in enumerate(pieces):
         for k, piece in enumerate(folded):
@@ -216,44 +229,6 @@ def joint_lines(results: Run, lang: str = "en") -> list[str]:
         f"the three headline goals of 2020 together: {pct(head['probability'])} "
         f"({interval(head['probability_low'], head['probability_high'])})",
     ]
-
-
-def by_department(results: Run) -> str:
-    """Each responsible unit's plan-level targets, lowest likelihood first; district rows summed up."""
-    out = []
-    for unit, rows in results.departments.groupby("unit", sort=False):
-        plan_level = rows[~rows["target_id"].str.contains(".district.", regex=False)]
-        district = rows[rows["target_id"].str.contains(".district.", regex=False)]
-        modelled = rows["probability"].notna()
-        red = int((rows["status"] == "red").sum())
-        out.append(
-            f"\n-- {unit} {rows['unit_en'].iloc[0]}: {len(rows)} targets, {int(modelled.sum())} modelled, {red} red"
-        )
-        if len(plan_level):
-            out.append(
-                format_table(
-                    {
-                        "target": list(plan_level["target_id"]),
-                        "role": list(plan_level["role"]),
-                        "deadline": list(plan_level["deadline"]),
-                        "test": list(plan_level["test"]),
-                        "likelihood": [pct(p) for p in plan_level["probability"]],
-                        "95% interval": [
-                            interval(lo, hi)
-                            for lo, hi in zip(plan_level["probability_low"], plan_level["probability_high"])
-                        ],
-                        "status": list(plan_level["status"]),
-                    },
-                    right=("likelihood", "95% interval"),
-                )
-            )
-        if len(district):
-            low = district.iloc[0]
-            out.append(
-                f"   + {len(district)} district targets: mean likelihood {pct(district['probability'].mean())}, "
-                f"lowest {low['target_id']} {pct(low['probability'])}"
-            )
-    return "\n".join(out)
 
 
 def _drivers_of(run: Run, target_id: str) -> pd.DataFrame:

@@ -36,8 +36,12 @@ def terminal_width(limit: int | None = None) -> int:
 
 
 def phrase(lang: str, key: str, **fill) -> str:
-    """A phrase of the locale's ``[terminal]`` table, filled in."""
-    return str(load_locale(lang)["terminal"][key]).format(**fill)
+    """A phrase of the locale's ``[terminal]`` table, filled in; ``<key>_one`` instead when
+    ``n`` is 1 and the locale has it (English singulars: "1 worker", "2 workers")."""
+    table = load_locale(lang)["terminal"]
+    if str(fill.get("n")) == "1" and f"{key}_one" in table:
+        key = f"{key}_one"
+    return str(table[key]).format(**fill)
 
 
 def _name(row, lang: str) -> str:
@@ -137,8 +141,9 @@ def drivers_lines(run: Run, target_ids: Sequence[str], lang: str, width: int | N
     for target_id in target_ids:
         target = registry[target_id]
         name = target.name_zh if lang == "zh" else target.name_en
-        lines += [""] + wrap(phrase(lang, "drivers_target", name=name, year=target.deadline.year,
-                                    p=percent_text(run.probability(target_id))), indent="-- ", hang="", width=width)
+        lines += [""] + wrap("-- " + phrase(lang, "drivers_target", name=name, year=target.deadline.year,
+                                            p=percent_text(run.probability(target_id))), indent="", hang="   ",
+                             width=width)
         table = drivers[drivers["target_id"] == target_id].sort_values("rank")
         if table.empty:
             n = run.replications
@@ -252,3 +257,29 @@ def compare_table(table: pd.DataFrame, lang: str, top: int = 10, show_all: bool 
     right = tuple(c for c in columns if c not in (" ", t["col_target"]))
     text = format_table(columns, right=right, width=width, shrink=t["col_target"], fold=True)
     return text, hidden, note
+
+
+def department_lines(run: Run, lang: str, width: int | None = None) -> list[str]:
+    """``run --by-department``: each responsible unit's plan-level targets (lowest likelihood
+    first, its role after the name), its district targets summed up in a line."""
+    width = width or terminal_width()
+    summary = run.summary.drop(columns=["name_zh", "name_en"])
+    lines = ["", phrase(lang, "h_departments", name=run.name)]
+    for unit, rows in run.departments.groupby("unit", sort=False):
+        rows = rows[["target_id", "role", "name_zh", "name_en"]].merge(summary, on="target_id", how="left")
+        role = rows["role"].map(lambda r: phrase(lang, f"role_{r}") if r in ("lead", "support") else r)
+        rows["name_zh"] = rows["name_zh"] + "（" + role + "）"
+        rows["name_en"] = rows["name_en"] + " (" + role + ")"
+        district = rows["target_id"].str.contains(".district.", regex=False)
+        first = run.departments[run.departments["unit"] == unit].iloc[0]
+        lines += [""] + wrap("-- " + phrase(lang, "department", short=unit, zh=first["unit_zh"], en=first["unit_en"],
+                                    n=len(rows), modelled=int(rows["probability"].notna().sum()),
+                                    red=int((rows["status"] == "red").sum())), indent="", hang="   ", width=width)
+        if (~district).any():
+            lines.append(target_table(rows[~district], lang, width, interval_column=True))
+        if district.any():
+            low = rows[district].sort_values("probability", kind="stable").iloc[0]
+            lines += wrap(phrase(lang, "department_districts", n=int(district.sum()),
+                                 p=percent_text(rows.loc[district, "probability"].mean()), lowest=_name(low, lang),
+                                 low=percent_text(low["probability"])), width=width)
+    return lines

@@ -129,13 +129,13 @@ def executor_options(args) -> dict[str, Any]:
     return {"executor": "dask", "scheduler": args.scheduler}
 
 
-def executor_text(args) -> str:
-    """How a run is executed, for the line printed before it."""
+def executor_text(args, lang: str = "en") -> str:
+    """How a run is executed, for the line printed before it, in ``lang`` ("1 worker", "2 workers")."""
     if args.executor != "dask":
-        return f"{args.workers} worker(s)"
+        return phrase(lang, "workers", n=args.workers)
     if args.scheduler is not None:
-        return f"on the dask cluster at {args.scheduler}"
-    return f"on a local dask cluster of {args.workers} worker(s)"
+        return phrase(lang, "dask_cluster", address=args.scheduler)
+    return phrase(lang, "dask_local", n=args.workers)
 
 
 def add_scenario_path(parser: argparse.ArgumentParser) -> None:

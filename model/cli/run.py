@@ -8,22 +8,22 @@ from pathlib import Path
 from ..atomic import OutDirError, WriteError, check_replaceable, output_kind, previous_place
 from ..console import (
     WIDTH,
-    by_department,
     decomposition,
     format_table,
     joint_lines,
     outlay,
     outside_lines,
-    pct,
     wrap,
 )
 from ..engine import simulate
 from ..plans import HEADLINE, HEADLINE_2020
 from ..printable import printable
+from ..readable import percent_text
 from ..results import Results
 from ..runs import RunError, load_run
 from ..scenario import Scenario, load_scenario
-from ..terminal import drivers_lines, phrase, run_lines, terminal_width
+from ..targets import load_registry
+from ..terminal import department_lines, drivers_lines, phrase, run_lines, terminal_width
 from .common import (
     UsageError,
     add_common_options,
@@ -171,32 +171,35 @@ def _print_run(results: Results, args, lang: str, path: Path) -> None:
         for line in joint_lines(results, lang):
             print("\n".join(wrap(line, width=width)))
     if args.by_department:
-        print(f"\n== {results.name}: targets by responsible unit (责任单位), lowest likelihood first")
-        print(by_department(results))
+        print("\n".join(department_lines(results, lang, width)))
     if args.drivers is not None:
         print()
         print("\n".join(drivers_lines(results, args.drivers or HEADLINE_2020, lang)))
 
 
-def _headline_cells(results: Results) -> list[str]:
+def _headline_cells(results: Results, lang: str) -> list[str]:
     """One scenario's column of the headline table (``*``: a threshold the scenario changed)."""
     joint = results.joint.set_index("view")
     probability = results.summary.set_index("target_id").loc[list(HEADLINE), "probability"]
-    return [pct(p) + ("*" if target in results.scenario.thresholds else "") for target, p in probability.items()] + [
-        pct(joint.loc["headline_2020", "probability"]),
-        f"{joint.loc['met_count', 'mean']:.1f} of {int(joint.loc['met_count', 'modelled'])}",
-    ]
+    met = phrase(lang, "met_of", mean=f"{joint.loc['met_count', 'mean']:.1f}",
+                 modelled=int(joint.loc["met_count", "modelled"]))
+    return [percent_text(p) + ("*" if target in results.scenario.thresholds else "")
+            for target, p in probability.items()] + [percent_text(joint.loc["headline_2020", "probability"]), met]
 
 
-def _print_headline(headline: dict[str, list[str]], scenarios: list[Scenario]) -> None:
-    print("\n== Headline goals: likelihood of meeting each target by its deadline")
-    columns = {
-        "target": list(HEADLINE) + ["three goals together (2020; zombies 2019)", "plan-level targets met (mean)"]
-    }
+def _print_headline(headline: dict[str, list[str]], scenarios: list[Scenario], lang: str) -> None:
+    """The headline goals of every scenario run, a column each, within the terminal's width."""
+    width = terminal_width()
+    print("\n" + phrase(lang, "h_headline_all"))
+    registry = {t.id: t for t in load_registry()}
+    names = [f"{registry[i].name_zh}（{registry[i].deadline.year}年）" if lang == "zh" else
+             f"{registry[i].name_en} ({registry[i].deadline.year})" for i in HEADLINE]
+    target = phrase(lang, "col_target")
+    columns = {target: names + [phrase(lang, "row_together"), phrase(lang, "row_met")]}
     columns.update(headline)
-    print(format_table(columns, right=tuple(headline)))
+    print(format_table(columns, right=tuple(headline), width=width, shrink=target, fold=True))
     if any(s.thresholds.keys() & set(HEADLINE) for s in scenarios):
-        print("   * this scenario changed the target's threshold (a reading); see its summary table")
+        print("\n".join(wrap(phrase(lang, "threshold_changed"), width=width)))
 
 
 def cmd_run(args) -> int:
@@ -208,7 +211,8 @@ def cmd_run(args) -> int:
     headline = {}
     for scenario, out in zip(scenarios, dirs):
         print("\n" + printable(f"== {scenario.name}: {scenario.title_zh} / {scenario.title_en}"))
-        print("   " + phrase(lang, "run_line", n=f"{args.replications:,}", seed=args.seed, where=executor_text(args)))
+        where_text = executor_text(args, lang)
+        print("   " + phrase(lang, "run_line", n=f"{args.replications:,}", seed=args.seed, where=where_text))
         with progress_bar(args.replications) as bar:
             results = simulate(scenario, args.replications, args.seed, workers=args.workers,
                                chunk_size=args.chunk_size, progress=bar.update, notify=_notify(bar), **where)
@@ -218,8 +222,8 @@ def cmd_run(args) -> int:
         _print_run(results, args, lang, saved)
         print("\n".join(wrap(phrase(lang, "saved", path=saved, seconds=f"{results.meta['seconds']:.1f}"))))
         print_kept(lang, "run", kept)
-        headline[scenario.name] = _headline_cells(results)
+        headline[scenario.name] = _headline_cells(results, lang)
         del results  # one scenario's results in memory at a time (the budget of _check_replications)
     if len(scenarios) > 1:
-        _print_headline(headline, scenarios)
+        _print_headline(headline, scenarios, lang)
     return 0
