@@ -303,9 +303,12 @@ def sweep_text(
             return "   " + t["sweep_unmoved"]
     rows = tidy.drop_duplicates("target_id").set_index("target_id")
     names = rows["name_zh"] if lang == "zh" else rows["name_en"]
-    units = {x.id: x.unit for x in load_registry()}
+    registry = {x.id: x for x in load_registry()}
+    units = {k: x.unit for k, x in registry.items()}
+    years = {k: x.deadline.year for k, x in registry.items()}  # several targets differ only by year
     columns: dict[str, list[str]] = {
-        t["col_target"]: [str(names.get(x, x)) for x in shown],
+        t["col_target"]: [f"{names.get(x, x)}（{years[x]}年）" if lang == "zh" and x in years else
+                          f"{names.get(x, x)} ({years[x]})" if x in years else str(names.get(x, x)) for x in shown],
         t["col_test"]: [test_label(str(rows.at[x, "test"]), units.get(x, ""), lang) for x in shown]}
     own = tidy.loc[tidy["is_reference"], "value"]
     if own.empty:

@@ -78,6 +78,10 @@ def _range(low: Any, high: Any, loc: dict, shown=_num, words: bool = False) -> s
     return loc[key].format(low=shown(low), high=shown(high))
 
 
+#: Units of parameters that are fractions a reader reads as percentages (a share, a yearly
+#: growth rate, a probability).
+PERCENT_UNITS = frozenset({"share", "share/yr", "share of 2017", "probability", "1/yr (probability)"})
+
 #: Parameters of a distribution that are values of the quantity (in its unit); the others
 #: (shape, weights, log sd) are pure numbers, and a spread (sd) is a difference of values.
 _LOCATION = ("low", "high", "mode", "mean", "median", "value")
@@ -88,7 +92,7 @@ def _in_unit(x: Any, unit: str) -> str:
     (``0.3`` -> ``30%``), a decimal year as year and month (``2017.53`` -> ``2017-07``)."""
     if isinstance(x, bool) or not isinstance(x, (int, float)):
         return _num(x)
-    if unit == "share":
+    if unit in PERCENT_UNITS:
         return f"{round(100 * x, 4):g}%"
     if unit == "decimal year":
         return to_date(float(x)).strftime("%Y-%m")
@@ -97,7 +101,7 @@ def _in_unit(x: Any, unit: str) -> str:
 
 def _spread(x: Any, unit: str, loc: dict) -> str:
     """A spread (standard deviation) of a share in percentage points, of a date in years."""
-    if unit == "share" and isinstance(x, (int, float)):
+    if unit in PERCENT_UNITS and isinstance(x, (int, float)):
         return loc["points"].format(value=f"{round(100 * x, 4):g}")
     if unit == "decimal year" and isinstance(x, (int, float)):
         return loc["years"].format(value=_num(x))
@@ -109,9 +113,9 @@ def describe_distribution(dist: Any, lang: str, unit: str = "") -> str:
 
     For example ``uniform(low=0.1, high=0.45)`` reads ``均匀分布 0.1–0.45`` in Chinese and
     ``uniform 0.1–0.45`` in English; the phrases are the locale's ``[dist]`` table. With the
-    parameter's ``unit`` ``"share"`` its values read as percentages (``uniform 10%–45%``) and
-    its standard deviation in percentage points, with ``"decimal year"`` as year and month; a
-    beta distribution of a share also says its mean.
+    parameter's ``unit`` one of :data:`PERCENT_UNITS` (``"share"``) its values read as
+    percentages (``uniform 10%–45%``) and its standard deviation in percentage points, with
+    ``"decimal year"`` as year and month; a beta distribution of a share also says its mean.
     """
     loc = load_locale(lang)["dist"]
     p = dict(dist.params)
@@ -130,7 +134,7 @@ def describe_distribution(dist: Any, lang: str, unit: str = "") -> str:
     span = _range(p["low"], p["high"], loc, value, unit == "decimal year") if "low" in p and "high" in p else ""
     shown = {k: value(v) if k in _LOCATION else _spread(v, unit, loc) if k == "sd" else _num(v) for k, v in p.items()}
     text = loc[kind].format(range=span, **shown)
-    if dist.kind == "beta" and unit in ("share", "decimal year"):
+    if dist.kind == "beta" and (unit in PERCENT_UNITS or unit == "decimal year"):
         low, high = float(p.get("low", 0.0)), float(p.get("high", 1.0))
         text += loc["beta_mean"].format(mean=value(low + (high - low) * p["alpha"] / (p["alpha"] + p["beta"])))
     if dist.kind in ("normal", "lognormal", "poisson"):  # optional truncation
