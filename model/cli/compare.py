@@ -115,7 +115,8 @@ def cmd_compare(args) -> int:
     names = comparison.names
     width = terminal_width()
     print()
-    print("\n".join(wrap("== " + phrase(lang, "h_compare", others=", ".join(names[1:]), reference=names[0]),
+    print("\n".join(wrap("== " + phrase(lang, "h_compare", others=("、" if lang == "zh" else ", ").join(names[1:]),
+                                         reference=names[0]),
                          indent="", hang="   ", width=width)))
     print("   " + phrase(lang, "compare_line", n=f"{comparison.replications:,}", seed=comparison.seed))
     text, hidden, note = compare_table(comparison.table, lang, show_all=args.all, width=width)

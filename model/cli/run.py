@@ -210,9 +210,8 @@ def cmd_run(args) -> int:
     where = executor_options(args)
     headline = {}
     for scenario, out in zip(scenarios, dirs):
-        title = scenario.title_zh if lang == "zh" else scenario.title_en
-        print("\n" + "\n".join(wrap(printable(f"== {scenario.name}: {title}"), indent="", hang="   ",
-                                    width=terminal_width())))
+        title = f"{scenario.name}：{scenario.title_zh}" if lang == "zh" else f"{scenario.name}: {scenario.title_en}"
+        print("\n" + "\n".join(wrap(printable("== " + title), indent="", hang="   ", width=terminal_width())))
         where_text = executor_text(args, lang)
         print("   " + phrase(lang, "run_line", n=f"{args.replications:,}", seed=args.seed, where=where_text))
         with progress_bar(args.replications) as bar:
