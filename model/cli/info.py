@@ -6,7 +6,7 @@ import sys
 from difflib import get_close_matches
 from pathlib import Path
 
-from ..console import format_table, wrap
+from ..console import format_table
 from ..observed import load_observed
 from ..params import all_params
 from ..reference import markdown, toml_value
@@ -15,7 +15,7 @@ from ..runs import RunError
 from ..scenario import ScenarioError, load_scenario
 from ..series import load_series
 from ..targets import load_registry
-from ..terminal import phrase, targets_table, terminal_width
+from ..terminal import phrase, targets_table
 from ..tomlfile import read_toml
 from ..validation import TOP_KEYS
 from .common import UsageError, add_lang_option, add_scenario_path, chosen_lang
@@ -119,8 +119,7 @@ def cmd_validate(args) -> int:
     bad = 0
     for path in args.scenarios:
         try:
-            print("\n".join(wrap(_validate(path, tuple(args.scenario_path), chosen_lang(args)), indent="", hang="    ",
-                                  width=terminal_width())))
+            print(_validate(path, tuple(args.scenario_path), chosen_lang(args)))  # one line a file, for grep
         except ScenarioError as exc:
             print(f"error: {exc}", file=sys.stderr)
             bad += 1
