@@ -41,11 +41,14 @@ def analysis_manifest(name: str, base: Results, settings: dict[str, Any]) -> dic
 
 
 def save_analysis(out: Path, manifest: dict[str, Any], tables: dict[str, pd.DataFrame] | None = None,
-                  figures: dict[str, Figure] | None = None, documents: dict[str, Any] | None = None) -> Path:
+                  figures: dict[str, Figure] | None = None, documents: dict[str, Any] | None = None,
+                  keep_previous: Path | None = None) -> Path:
     """Write ``tables`` (file name -> table), ``figures`` (stem -> figure: PNG and SVG),
-    ``documents`` (file name -> JSON-ready value) and ``manifest.json`` last into ``out``."""
+    ``documents`` (file name -> JSON-ready value) and ``manifest.json`` last into ``out``; with
+    ``keep_previous`` (:func:`model.atomic.kept_name`) an analysis already there is moved
+    there instead of deleted."""
     files: list[str] = []
-    with atomic_directory(out, "analysis") as tmp:
+    with atomic_directory(out, "analysis", keep_previous) as tmp:
         for file_name, table in (tables or {}).items():
             with writing(file_name, out):
                 numbers = [c for c in table.columns if pd.api.types.is_float_dtype(table[c])]

@@ -10,6 +10,7 @@ holds nothing such a directory does not hold. Anything else is refused with
 from __future__ import annotations
 
 import ctypes
+import datetime as dt
 import errno
 import fcntl
 import json
@@ -22,7 +23,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["ADDED_LATER", "KINDS", "OutDirError", "WriteError", "atomic_directory", "check_replaceable", "writing"]
+__all__ = ["ADDED_LATER", "KINDS", "OutDirError", "WriteError", "atomic_directory", "check_replaceable", "kept_name",
+           "output_kind", "previous_place", "writing"]
 
 #: The files a brief adds to a run or comparison directory (``python -m model brief``).
 _BRIEF_FILES = frozenset(f"brief.{lang}.{fmt}" for lang in ("zh", "en") for fmt in ("html", "pdf"))
@@ -105,9 +107,35 @@ def _manifest_kind(path: Path) -> str | None:
 
 
 def output_kind(path: str | Path) -> str | None:
-    """``"run"`` or ``"comparison"`` if ``path`` is a directory written by this model, else None."""
+    """``"run"``, ``"comparison"``, ``"calibration"`` or ``"analysis"`` if ``path`` is a directory
+    written by this model, else None."""
     path = Path(path)
     return _manifest_kind(path) if path.is_dir() else None
+
+
+def kept_name(out: Path) -> Path:
+    """Where a rerun into ``out`` moves the output there: ``<out>.<its date>``
+    (``runs/plan.2017-07-11T0930``, local time of the manifest's ``finished``, ``created`` or
+    ``started``, else of the folder), ``-2``, ``-3`` ... if taken."""
+    try:
+        manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+        stamp = next(manifest[k] for k in ("finished", "created", "started") if manifest.get(k))
+        when = dt.datetime.fromisoformat(str(stamp)).astimezone()
+    except (OSError, ValueError, KeyError, TypeError, StopIteration, AttributeError):
+        when = dt.datetime.fromtimestamp(out.stat().st_mtime)
+    base = out.with_name(f"{out.name}.{when:%Y-%m-%dT%H%M}")
+    kept, k = base, 1
+    while kept.exists() or kept.is_symlink():
+        k += 1
+        kept = base.with_name(f"{base.name}-{k}")
+    return kept
+
+
+def previous_place(out: str | Path, kind: str) -> Path | None:
+    """Where a save of ``kind`` into ``out`` moves what is there (:func:`kept_name`), or None
+    when nothing of that kind is there to keep."""
+    out = Path(out)
+    return kept_name(out) if output_kind(out) == kind else None
 
 
 def _is_leftover(name: str, allowed: frozenset[str]) -> bool:
@@ -296,7 +324,7 @@ def atomic_directory(out_dir: str | Path, kind: str, keep_previous: Path | None 
             check_replaceable(out, kind)  # it may have changed while we wrote
             if keep_previous is not None and out.exists():
                 if keep_previous.exists() or keep_previous.is_symlink():
-                    raise OutDirError(f"--out: {keep_previous} exists, so the previous run cannot be moved there")
+                    raise OutDirError(f"--out: {keep_previous} exists, so the previous {kind} cannot be moved there")
                 os.rename(out, keep_previous)  # kept, not deleted (a crash now loses nothing)
             if not out.exists():
                 os.replace(tmp, out)

@@ -330,13 +330,16 @@ def default_out(items: list[Scenario | Run]) -> Path:
 def save_comparison(
     comparison: Comparison, out_dir: str | Path, xlsx: bool = False, lang: str = "zh",
     extra: dict[str, pd.DataFrame] | None = None, figures: dict[str, Any] | None = None,
+    keep_previous: Path | None = None,
 ) -> Path:
     """Write ``comparison.csv`` (wide view), ``runs/<name>/``, optionally ``comparison.xlsx``,
     ``extra`` tables (file name -> table: ``sweep.csv``), ``figures`` (stem -> figure: PNG and
-    SVG), and ``manifest.json`` last, atomically (temporary directory + rename)."""
+    SVG), and ``manifest.json`` last, atomically (temporary directory + rename). With
+    ``keep_previous`` (a path that does not exist, :func:`model.atomic.kept_name`) a comparison
+    already at ``out_dir`` is moved there instead of deleted."""
     out = check_out_dir(out_dir)
     _check_names(comparison.names)  # before any name is used as a folder name
-    with atomic_directory(out, "comparison") as tmp:
+    with atomic_directory(out, "comparison", keep_previous) as tmp:
         with writing("comparison.csv", out):
             write_csv(flat_columns(wide_table(comparison.table)), tmp / "comparison.csv")
         for file_name, frame in (extra or {}).items():

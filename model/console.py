@@ -49,9 +49,22 @@ def format_table(columns: dict[str, list[str]], right: tuple[str, ...] = (), wid
     return "\n".join(lines)
 
 
+def _broken(line: str, fit: int) -> list[str]:
+    """``line`` as it is when it fits in ``fit`` display columns, else broken at ``fit`` (a word
+    longer than the column: ``water/energy-efficiency``), later parts indented by one."""
+    parts, part = [], ""
+    for ch in line:
+        if display_width(part + ch) > fit:
+            parts.append(part)
+            part = " "
+        part += ch
+    return parts + [part]
+
+
 def _folded(columns: dict[str, list[str]], right: tuple[str, ...], width: int, shrink: str, fit: int) -> str:
     """:func:`format_table` with the cells of ``shrink`` folded onto lines of ``fit`` columns."""
-    pieces = [wrap(v, indent="", width=fit, hang=" ") for v in columns[shrink]]
+    pieces = [[part for line in wrap(v, indent="", width=fit, hang=" ") for part in _broken(line, fit)]
+              for v in columns[shrink]]
     rows: dict[str, list[str]] = {name: [] for name in columns}
     for i, folded in enumerate(pieces):
         for k, piece in enumerate(folded):
@@ -218,44 +231,6 @@ def joint_lines(results: Run, lang: str = "en") -> list[str]:
     ]
 
 
-def by_department(results: Run) -> str:
-    """Each responsible unit's plan-level targets, lowest likelihood first; district rows summed up."""
-    out = []
-    for unit, rows in results.departments.groupby("unit", sort=False):
-        plan_level = rows[~rows["target_id"].str.contains(".district.", regex=False)]
-        district = rows[rows["target_id"].str.contains(".district.", regex=False)]
-        modelled = rows["probability"].notna()
-        red = int((rows["status"] == "red").sum())
-        out.append(
-            f"\n-- {unit} {rows['unit_en'].iloc[0]}: {len(rows)} targets, {int(modelled.sum())} modelled, {red} red"
-        )
-        if len(plan_level):
-            out.append(
-                format_table(
-                    {
-                        "target": list(plan_level["target_id"]),
-                        "role": list(plan_level["role"]),
-                        "deadline": list(plan_level["deadline"]),
-                        "test": list(plan_level["test"]),
-                        "likelihood": [pct(p) for p in plan_level["probability"]],
-                        "95% interval": [
-                            interval(lo, hi)
-                            for lo, hi in zip(plan_level["probability_low"], plan_level["probability_high"])
-                        ],
-                        "status": list(plan_level["status"]),
-                    },
-                    right=("likelihood", "95% interval"),
-                )
-            )
-        if len(district):
-            low = district.iloc[0]
-            out.append(
-                f"   + {len(district)} district targets: mean likelihood {pct(district['probability'].mean())}, "
-                f"lowest {low['target_id']} {pct(low['probability'])}"
-            )
-    return "\n".join(out)
-
-
 def _drivers_of(run: Run, target_id: str) -> pd.DataFrame:
     drivers = run.drivers if run.drivers is not None else pd.DataFrame(columns=["target_id", "rank"])
     return drivers[drivers["target_id"] == target_id].sort_values("rank")
@@ -328,9 +303,12 @@ def sweep_text(
             return "   " + t["sweep_unmoved"]
     rows = tidy.drop_duplicates("target_id").set_index("target_id")
     names = rows["name_zh"] if lang == "zh" else rows["name_en"]
-    units = {x.id: x.unit for x in load_registry()}
+    registry = {x.id: x for x in load_registry()}
+    units = {k: x.unit for k, x in registry.items()}
+    years = {k: x.deadline.year for k, x in registry.items()}  # several targets differ only by year
     columns: dict[str, list[str]] = {
-        t["col_target"]: [str(names.get(x, x)) for x in shown],
+        t["col_target"]: [f"{names.get(x, x)}（{years[x]}年）" if lang == "zh" and x in years else
+                          f"{names.get(x, x)} ({years[x]})" if x in years else str(names.get(x, x)) for x in shown],
         t["col_test"]: [test_label(str(rows.at[x, "test"]), units.get(x, ""), lang) for x in shown]}
     own = tidy.loc[tidy["is_reference"], "value"]
     if own.empty:

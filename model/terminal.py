@@ -36,8 +36,12 @@ def terminal_width(limit: int | None = None) -> int:
 
 
 def phrase(lang: str, key: str, **fill) -> str:
-    """A phrase of the locale's ``[terminal]`` table, filled in."""
-    return str(load_locale(lang)["terminal"][key]).format(**fill)
+    """A phrase of the locale's ``[terminal]`` table, filled in; ``<key>_one`` instead when
+    ``n`` is 1 and the locale has it (English singulars: "1 worker", "2 workers")."""
+    table = load_locale(lang)["terminal"]
+    if str(fill.get("n")) == "1" and f"{key}_one" in table:
+        key = f"{key}_one"
+    return str(table[key]).format(**fill)
 
 
 def _name(row, lang: str) -> str:
@@ -137,8 +141,9 @@ def drivers_lines(run: Run, target_ids: Sequence[str], lang: str, width: int | N
     for target_id in target_ids:
         target = registry[target_id]
         name = target.name_zh if lang == "zh" else target.name_en
-        lines += [""] + wrap(phrase(lang, "drivers_target", name=name, year=target.deadline.year,
-                                    p=percent_text(run.probability(target_id))), indent="-- ", hang="", width=width)
+        lines += [""] + wrap("-- " + phrase(lang, "drivers_target", name=name, year=target.deadline.year,
+                                            p=percent_text(run.probability(target_id))), indent="", hang="   ",
+                             width=width)
         table = drivers[drivers["target_id"] == target_id].sort_values("rank")
         if table.empty:
             n = run.replications
@@ -193,14 +198,26 @@ def _points(change: float, low: float, high: float) -> str:
     return f"{change_text(change)} [{change_text(low)}, {change_text(high)}]"
 
 
+def _room(columns: dict[str, list[str]], name_column: str) -> int:
+    """Display columns a table takes besides its ``name_column`` (cells and the gaps between)."""
+    return sum(max([display_width(k)] + [display_width(v) for v in values]) + 2
+               for k, values in columns.items() if k != name_column)
+
+
 def compare_table(table: pd.DataFrame, lang: str, top: int = 10, show_all: bool = False,
-                  width: int | None = None) -> tuple[str, int]:
+                  width: int | None = None) -> tuple[str, int, str]:
     """The long comparison table (:func:`model.compare.comparison_table`) for the terminal:
     modelled targets, largest |change| first, the ``top`` marked ``*``; names with their
     deadline year, a likelihood column per scenario, a change column (percentage points, paired
     95 % interval) per scenario but the reference. District targets only with ``show_all``.
 
-    Returns the table and the number of district rows left out.
+    When that leaves the names less than NAME_ROOM of ``width`` (three scenarios or more at 80
+    columns), the intervals are left out (they are in comparison.csv), and if that is not
+    enough, each scenario but the reference gets one column holding its likelihood and its
+    change (``82.5% +32.0``).
+
+    Returns the table, the number of district rows left out, and the key of the note (in the
+    locale's ``[terminal]`` table) that says what the columns hold.
     """
     width = width or terminal_width()
     t = load_locale(lang)["terminal"]
@@ -215,15 +232,54 @@ def compare_table(table: pd.DataFrame, lang: str, top: int = 10, show_all: bool 
     changes = pd.concat([by[n]["change"].reindex(rows.index).abs() for n in names[1:]], axis=1)
     score = changes.max(axis=1) if names[1:] else pd.Series(0.0, index=rows.index)
     ids = list(score.sort_values(ascending=False, kind="mergesort").index)
-    columns: dict[str, list[str]] = {
+    first: dict[str, list[str]] = {
         " ": ["*" if i < top and s > 0 else "" for i, s in enumerate(score[ids])],
         t["col_target"]: [_label(rows.loc[i], lang) for i in ids],
     }
-    for n in names:
-        columns[n] = [percent_text(p) for p in by[n].loc[ids, "probability"]]
-    for n in names[1:]:
-        part = by[n].loc[ids]
-        columns[phrase(lang, "col_change", name=n, reference=names[0])] = [
-            _points(c, lo, hi) for c, lo, hi in zip(part["change"], part["change_low"], part["change_high"])]
+    likelihood = {n: [percent_text(p) for p in by[n].loc[ids, "probability"]] for n in names}
+    parts = {n: by[n].loc[ids] for n in names[1:]}
+    layouts = []
+    for with_interval, note in ((True, "compare_note"), (False, "compare_note_short")):
+        columns = {**first, **likelihood}
+        for n, part in parts.items():
+            columns[phrase(lang, "col_change", name=n, reference=names[0])] = [
+                _points(c, lo, hi) if with_interval else change_text(c)
+                for c, lo, hi in zip(part["change"], part["change_low"], part["change_high"])]
+        layouts.append((columns, note))
+    merged = {**first, names[0]: likelihood[names[0]]}
+    for n, part in parts.items():  # one column per scenario: its likelihood and its change, each aligned
+        moved = [change_text(c) for c in part["change"]]
+        room = max([0] + [display_width(m) for m in moved])
+        merged[n] = [f"{p} {m.rjust(room)}" if p else "" for p, m in zip(likelihood[n], moved)]
+    layouts.append((merged, "compare_note_merged"))
+    columns, note = next(((c, k) for c, k in layouts if width - _room(c, t["col_target"]) >= NAME_ROOM),
+                         layouts[-1])
     right = tuple(c for c in columns if c not in (" ", t["col_target"]))
-    return format_table(columns, right=right, width=width, shrink=t["col_target"], fold=True), hidden
+    text = format_table(columns, right=right, width=width, shrink=t["col_target"], fold=True)
+    return text, hidden, note
+
+
+def department_lines(run: Run, lang: str, width: int | None = None) -> list[str]:
+    """``run --by-department``: each responsible unit's plan-level targets (lowest likelihood
+    first, its role after the name), its district targets summed up in a line."""
+    width = width or terminal_width()
+    summary = run.summary.drop(columns=["name_zh", "name_en"])
+    lines = ["", phrase(lang, "h_departments", name=run.name)]
+    for unit, rows in run.departments.groupby("unit", sort=False):
+        rows = rows[["target_id", "role", "name_zh", "name_en"]].merge(summary, on="target_id", how="left")
+        role = rows["role"].map(lambda r: phrase(lang, f"role_{r}") if r in ("lead", "support") else r)
+        rows["name_zh"] = rows["name_zh"] + "（" + role + "）"
+        rows["name_en"] = rows["name_en"] + " (" + role + ")"
+        district = rows["target_id"].str.contains(".district.", regex=False)
+        first = run.departments[run.departments["unit"] == unit].iloc[0]
+        lines += [""] + wrap("-- " + phrase(lang, "department", short=unit, zh=first["unit_zh"], en=first["unit_en"],
+                                    n=len(rows), modelled=int(rows["probability"].notna().sum()),
+                                    red=int((rows["status"] == "red").sum())), indent="", hang="   ", width=width)
+        if (~district).any():
+            lines.append(target_table(rows[~district], lang, width, interval_column=True))
+        if district.any():
+            low = rows[district].sort_values("probability", kind="stable").iloc[0]
+            lines += wrap(phrase(lang, "department_districts", n=int(district.sum()),
+                                 p=percent_text(rows.loc[district, "probability"].mean()), lowest=_name(low, lang),
+                                 low=percent_text(low["probability"])), width=width)
+    return lines

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..analysis import analysis_manifest, save_analysis
-from ..atomic import WriteError
+from ..atomic import OutDirError, WriteError
 from ..console import format_table, pct, wrap
 from ..engine import simulate
 from ..goal import lever_spec, search_range, seek_goal
@@ -25,10 +25,12 @@ from .common import (
     add_lang_option,
     add_observed_option,
     add_sampling_options,
+    analysis_kept,
     analysis_out,
     check_target_ids,
     chosen_targets,
     default_lang,
+    print_kept,
     progress_bar,
     with_observed,
 )
@@ -97,8 +99,9 @@ def cmd_levers(args) -> int:
     manifest = analysis_manifest("levers", ranking.base, {"targets": targets, "levers": [s.key for s in specs]})
     figures = {f"tornado.{code}": tornado(ranking.table, targets, lang=code) for code in ("zh", "en")}
     try:
-        saved = save_analysis(out, manifest, {"levers.csv": ranking.table}, figures)
-    except WriteError as exc:
+        kept = analysis_kept(out)
+        saved = save_analysis(out, manifest, {"levers.csv": ranking.table}, figures, keep_previous=kept)
+    except (WriteError, OutDirError) as exc:
         raise UsageError(str(exc)) from exc
     zh = lang == "zh"
     title = (f"哪些措施最管用：{scenario.name}，{args.replications:,} 次模拟，种子 {args.seed}，共同随机数" if zh else
@@ -113,6 +116,7 @@ def cmd_levers(args) -> int:
     print("\n".join(wrap(note)))
     print("\n".join(wrap(f"{'已保存至' if zh else 'saved to'} {saved}/ (levers.csv, tornado.zh/en.png/svg, "
                          "manifest.json)")))
+    print_kept(lang, "analysis", kept)
     return 0
 
 
@@ -185,8 +189,9 @@ def cmd_goal(args) -> int:
     manifest = analysis_manifest("goal", base, {"lever": args.lever, "target": args.target, **spec_check,
                                                 "within": args.within})
     try:
-        saved = save_analysis(out, manifest, documents={"goal.json": goal.as_dict()})
-    except WriteError as exc:
+        kept = analysis_kept(out)
+        saved = save_analysis(out, manifest, documents={"goal.json": goal.as_dict()}, keep_previous=kept)
+    except (WriteError, OutDirError) as exc:
         raise UsageError(str(exc)) from exc
     lang = args.lang or default_lang()
     zh = lang == "zh"
@@ -197,4 +202,5 @@ def cmd_goal(args) -> int:
     for line in goal_lines(goal, lang):
         print("\n".join(wrap(line)))
     print("\n".join(wrap(f"{'已保存至' if zh else 'saved to'} {saved}/ (goal.json, manifest.json)")))
+    print_kept(lang, "analysis", kept)
     return 0

@@ -13,7 +13,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from ..atomic import OutDirError, check_replaceable
+from ..atomic import OutDirError, check_replaceable, previous_place
 from ..cluster import ClusterError, connect
 from ..console import wrap
 from ..engine import DEFAULT_REPLICATIONS, DEFAULT_SEED
@@ -21,6 +21,7 @@ from ..observed import Observed, load_observed
 from ..plans import HEADLINE_2020
 from ..scenario import Scenario
 from ..targets import load_registry
+from ..terminal import phrase, terminal_width
 
 
 class UsageError(Exception):
@@ -128,13 +129,13 @@ def executor_options(args) -> dict[str, Any]:
     return {"executor": "dask", "scheduler": args.scheduler}
 
 
-def executor_text(args) -> str:
-    """How a run is executed, for the line printed before it."""
+def executor_text(args, lang: str = "en") -> str:
+    """How a run is executed, for the line printed before it, in ``lang`` ("1 worker", "2 workers")."""
     if args.executor != "dask":
-        return f"{args.workers} worker(s)"
+        return phrase(lang, "workers", n=args.workers)
     if args.scheduler is not None:
-        return f"on the dask cluster at {args.scheduler}"
-    return f"on a local dask cluster of {args.workers} worker(s)"
+        return phrase(lang, "dask_cluster", address=args.scheduler)
+    return phrase(lang, "dask_local", n=args.workers)
 
 
 def add_scenario_path(parser: argparse.ArgumentParser) -> None:
@@ -216,6 +217,19 @@ def analysis_out(out: Path) -> Path:
         return check_replaceable(out, "analysis")
     except OutDirError as exc:
         raise UsageError(str(exc)) from None
+
+
+def analysis_kept(out: Path) -> Path | None:
+    """Where saving an analysis into ``out`` moves the analysis there (None if there is none)."""
+    return previous_place(out, "analysis")
+
+
+def print_kept(lang: str, kind: str, kept: Path | None, width: int | None = None) -> None:
+    """The line saying where the previous output of ``kind`` (run, comparison, analysis) was
+    moved by a rerun into the same folder; nothing when there was none."""
+    if kept is not None:
+        what = phrase(lang, f"what_{kind}")
+        print("\n".join(wrap(phrase(lang, "previous", what=what, path=kept), width=width or terminal_width())))
 
 
 def default_lang() -> str:

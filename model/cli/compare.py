@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..atomic import WriteError
+from ..atomic import OutDirError, WriteError, previous_place
 from ..compare import (
     CompareError,
     build_comparison,
@@ -32,6 +32,7 @@ from .common import (
     check_target_ids,
     chosen_lang,
     executor_options,
+    print_kept,
     progress_bar,
     with_observed,
 )
@@ -103,8 +104,9 @@ def cmd_compare(args) -> int:
         with progress_bar(total) as bar:
             comparison = build_comparison(items, args.replications, args.seed, workers=args.workers,
                                           progress=bar.update, **executor_options(args))
-        saved = save_comparison(comparison, out, xlsx=args.xlsx)  # the workbook: Chinese headers, as before
-    except (CompareError, RunError, WriteError) as exc:
+        kept = previous_place(out, "comparison")  # a comparison there is moved aside, not deleted
+        saved = save_comparison(comparison, out, xlsx=args.xlsx, keep_previous=kept)  # the workbook: Chinese headers
+    except (CompareError, RunError, WriteError, OutDirError) as exc:
         raise UsageError(str(exc)) from exc
     except OSError as exc:
         raise UsageError(
@@ -113,16 +115,18 @@ def cmd_compare(args) -> int:
     names = comparison.names
     width = terminal_width()
     print()
-    print("\n".join(wrap("== " + phrase(lang, "h_compare", others=", ".join(names[1:]), reference=names[0]),
+    print("\n".join(wrap("== " + phrase(lang, "h_compare", others=("、" if lang == "zh" else ", ").join(names[1:]),
+                                         reference=names[0]),
                          indent="", hang="   ", width=width)))
     print("   " + phrase(lang, "compare_line", n=f"{comparison.replications:,}", seed=comparison.seed))
-    text, hidden = compare_table(comparison.table, lang, show_all=args.all, width=width)
+    text, hidden, note = compare_table(comparison.table, lang, show_all=args.all, width=width)
     print(text)
-    print("\n".join(wrap(phrase(lang, "compare_note"), width=width)))
+    print("\n".join(wrap(phrase(lang, note, reference=names[0]), width=width)))
     if hidden:
         print("\n".join(wrap(phrase(lang, "compare_hidden", n=hidden), width=width)))
     files = f"comparison.csv, runs/<name>/{', comparison.xlsx' if args.xlsx else ''}, manifest.json"
     print("\n".join(wrap(phrase(lang, "saved_dir", path=saved, files=files), width=width)))
+    print_kept(lang, "comparison", kept, width)
     return 0
 
 
@@ -143,8 +147,9 @@ def cmd_sweep(args) -> int:
             tidy, targets=args.targets, reference=scenario.levers[args.lever], scenario=scenario.name,
             replications=comparison.replications, own_summary=comparison.runs[0].summary,
         )
-        saved = save_comparison(comparison, out, extra={"sweep.csv": tidy}, figures=figures)
-    except (CompareError, WriteError) as exc:
+        kept = previous_place(out, "comparison")
+        saved = save_comparison(comparison, out, extra={"sweep.csv": tidy}, figures=figures, keep_previous=kept)
+    except (CompareError, WriteError, OutDirError) as exc:
         raise UsageError(str(exc)) from exc
     except OSError as exc:
         raise UsageError(f"--out: cannot write the sweep to {out} ({exc.strerror or exc}); nothing was saved") from exc
@@ -161,4 +166,5 @@ def cmd_sweep(args) -> int:
     print("\n".join(wrap(phrase(lang, "sweep_note"), width=width)))
     files = "sweep.csv, sweep.zh.png/.svg, sweep.en.png/.svg, comparison.csv, runs/<name>/, manifest.json"
     print("\n".join(wrap(phrase(lang, "saved_dir", path=saved, files=files), width=width)))
+    print_kept(lang, "comparison", kept, width)
     return 0

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..analysis import analysis_manifest, save_analysis
-from ..atomic import WriteError
+from ..atomic import OutDirError, WriteError
 from ..console import format_table, wrap
 from ..discover import THRESHOLD, box_display, box_sentence, discover
 from ..engine import simulate
@@ -20,10 +20,12 @@ from .common import (
     add_lang_option,
     add_observed_option,
     add_sampling_options,
+    analysis_kept,
     analysis_out,
     check_target_ids,
     default_lang,
     observed_line,
+    print_kept,
     progress_bar,
     with_observed,
 )
@@ -87,8 +89,9 @@ def cmd_discover(args) -> int:
                                                     "sentences": {c: box_sentence(found, c) for c in ("zh", "en")}})
     figures = {f"discover.{code}": discovery_chart(found, lang=code) for code in ("zh", "en")}
     try:
-        saved = save_analysis(out, manifest, {"discover.csv": found.csv()}, figures)
-    except WriteError as exc:
+        kept = analysis_kept(out)
+        saved = save_analysis(out, manifest, {"discover.csv": found.csv()}, figures, keep_previous=kept)
+    except (WriteError, OutDirError) as exc:
         raise UsageError(str(exc)) from exc
     zh = lang == "zh"
     target = next(t for t in load_registry() if t.id == args.target)
@@ -114,4 +117,5 @@ def cmd_discover(args) -> int:
         print("\n".join(wrap(note)))
     print("\n".join(wrap(f"{'已保存至' if zh else 'saved to'} {saved}/ (discover.csv, discover.zh/en.png/svg, "
                          "manifest.json)")))
+    print_kept(lang, "analysis", kept)
     return 0

@@ -46,6 +46,7 @@ def add_info_parser(sub) -> None:
                           help="scenario files, and observed-figures files (no [scenario], [levers], "
                                "[uncertainties], [correlations] or [links] table; [targets] or a [<series id>] one)")
     add_scenario_path(validate)
+    add_lang_option(validate)
 
     targets = sub.add_parser("targets", help="print the target registry")
     targets.add_argument("--plan", choices=sorted({t.plan for t in load_registry()}))
@@ -100,16 +101,17 @@ def _is_observed(path: Path) -> bool:
     return any(key == "targets" or (near and near[0] in series) for key, near in zip(doc, nearest))
 
 
-def _validate(path: Path, search_path: tuple[Path, ...]) -> str:
-    """The ``ok`` line of one good file (an error for a bad one)."""
+def _validate(path: Path, search_path: tuple[Path, ...], lang: str = "en") -> str:
+    """The ``ok`` line of one good file, in ``lang`` (an error for a bad one)."""
     if _is_observed(path):
         observed = load_observed(path)
-        return f"ok  {path}  (observed figures: {len(observed)}, sha256 {observed.sha256[:12]})"
+        return phrase(lang, "valid_observed", path=path, n=len(observed), sha=observed.sha256[:12])
     scenario = load_scenario(path, search_path)
     chain = " <- ".join(Path(f).name for f in reversed(scenario.files))
-    extra = f"; observed {scenario.observed.path}: {len(scenario.observed)} figures" if scenario.observed else ""
-    return f"ok  {path}  ({scenario.name}: {chain}; {len(scenario.overridden)} values set, hash " \
-           f"{scenario.hash()[:12]}{extra})"
+    extra = phrase(lang, "valid_with_observed", path=scenario.observed.path,
+                   n=len(scenario.observed)) if scenario.observed else ""
+    return phrase(lang, "valid_scenario", path=path, name=scenario.name, chain=chain, n=len(scenario.overridden),
+                  hash=scenario.hash()[:12], extra=extra)
 
 
 def cmd_validate(args) -> int:
@@ -117,7 +119,7 @@ def cmd_validate(args) -> int:
     bad = 0
     for path in args.scenarios:
         try:
-            print(_validate(path, tuple(args.scenario_path)))
+            print(_validate(path, tuple(args.scenario_path), chosen_lang(args)))  # one line a file, for grep
         except ScenarioError as exc:
             print(f"error: {exc}", file=sys.stderr)
             bad += 1

@@ -2,30 +2,28 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import sys
 from pathlib import Path
 
-from ..atomic import OutDirError, WriteError, check_replaceable, output_kind
+from ..atomic import OutDirError, WriteError, check_replaceable, output_kind, previous_place
 from ..console import (
     WIDTH,
-    by_department,
     decomposition,
     format_table,
     joint_lines,
     outlay,
     outside_lines,
-    pct,
     wrap,
 )
 from ..engine import simulate
 from ..plans import HEADLINE, HEADLINE_2020
 from ..printable import printable
+from ..readable import percent_text
 from ..results import Results
 from ..runs import RunError, load_run
 from ..scenario import Scenario, load_scenario
-from ..terminal import drivers_lines, phrase, run_lines, terminal_width
+from ..targets import load_registry
+from ..terminal import department_lines, drivers_lines, phrase, run_lines, terminal_width
 from .common import (
     UsageError,
     add_common_options,
@@ -39,6 +37,7 @@ from .common import (
     executor_text,
     observed_line,
     positive,
+    print_kept,
     progress_bar,
     with_observed,
 )
@@ -137,22 +136,6 @@ def _out_dirs(scenarios: list[Scenario], out: Path | None) -> list[Path]:
     return dirs
 
 
-def kept_name(out: Path) -> Path:
-    """Where a rerun into ``out`` moves the run there: ``<out>.<its date>`` (``runs/plan.2017-07-11T0930``,
-    local time of the manifest's ``finished``, else of the folder), ``-2``, ``-3`` ... if taken."""
-    try:
-        manifest = json.loads((out / "manifest.json").read_text("utf-8"))
-        when = dt.datetime.fromisoformat(str(manifest.get("finished") or manifest["started"])).astimezone()
-    except (OSError, ValueError, KeyError, TypeError):
-        when = dt.datetime.fromtimestamp(out.stat().st_mtime)
-    base = out.with_name(f"{out.name}.{when:%Y-%m-%dT%H%M}")
-    kept, k = base, 1
-    while kept.exists() or kept.is_symlink():
-        k += 1
-        kept = base.with_name(f"{base.name}-{k}")
-    return kept
-
-
 def _notify(bar):
     """News of a long conditioning (sequential Monte Carlo's stages), printed above the bar on stderr."""
     return lambda line: bar.write("\n".join(wrap(printable(line))), file=sys.stderr)
@@ -160,12 +143,12 @@ def _notify(bar):
 
 def _save(results: Results, out: Path, xlsx: bool) -> tuple[Path, Path | None]:
     """Save a run (with its workbook, inside the same atomic save), a run already there moved
-    aside (:func:`kept_name`, with its briefs and workbook) rather than deleted; a directory that
+    aside (:func:`model.atomic.kept_name`, with its briefs and workbook) rather than deleted; a directory that
     cannot be written is the user's to fix, and the previous run there is left as it was.
 
     Returns the run's directory and where the previous run went (None if there was none).
     """
-    kept = kept_name(out) if output_kind(out) == "run" else None
+    kept = previous_place(out, "run")
     try:
         return results.save(out, xlsx=xlsx, keep_previous=kept), kept
     except OutDirError as exc:  # it changed while we simulated
@@ -188,32 +171,35 @@ def _print_run(results: Results, args, lang: str, path: Path) -> None:
         for line in joint_lines(results, lang):
             print("\n".join(wrap(line, width=width)))
     if args.by_department:
-        print(f"\n== {results.name}: targets by responsible unit (责任单位), lowest likelihood first")
-        print(by_department(results))
+        print("\n".join(department_lines(results, lang, width)))
     if args.drivers is not None:
         print()
         print("\n".join(drivers_lines(results, args.drivers or HEADLINE_2020, lang)))
 
 
-def _headline_cells(results: Results) -> list[str]:
+def _headline_cells(results: Results, lang: str) -> list[str]:
     """One scenario's column of the headline table (``*``: a threshold the scenario changed)."""
     joint = results.joint.set_index("view")
     probability = results.summary.set_index("target_id").loc[list(HEADLINE), "probability"]
-    return [pct(p) + ("*" if target in results.scenario.thresholds else "") for target, p in probability.items()] + [
-        pct(joint.loc["headline_2020", "probability"]),
-        f"{joint.loc['met_count', 'mean']:.1f} of {int(joint.loc['met_count', 'modelled'])}",
-    ]
+    met = phrase(lang, "met_of", mean=f"{joint.loc['met_count', 'mean']:.1f}",
+                 modelled=int(joint.loc["met_count", "modelled"]))
+    return [percent_text(p) + ("*" if target in results.scenario.thresholds else "")
+            for target, p in probability.items()] + [percent_text(joint.loc["headline_2020", "probability"]), met]
 
 
-def _print_headline(headline: dict[str, list[str]], scenarios: list[Scenario]) -> None:
-    print("\n== Headline goals: likelihood of meeting each target by its deadline")
-    columns = {
-        "target": list(HEADLINE) + ["three goals together (2020; zombies 2019)", "plan-level targets met (mean)"]
-    }
+def _print_headline(headline: dict[str, list[str]], scenarios: list[Scenario], lang: str) -> None:
+    """The headline goals of every scenario run, a column each, within the terminal's width."""
+    width = terminal_width()
+    print("\n" + phrase(lang, "h_headline_all"))
+    registry = {t.id: t for t in load_registry()}
+    names = [f"{registry[i].name_zh}（{registry[i].deadline.year}年）" if lang == "zh" else
+             f"{registry[i].name_en} ({registry[i].deadline.year})" for i in HEADLINE]
+    target = phrase(lang, "col_target")
+    columns = {target: names + [phrase(lang, "row_together"), phrase(lang, "row_met")]}
     columns.update(headline)
-    print(format_table(columns, right=tuple(headline)))
+    print(format_table(columns, right=tuple(headline), width=width, shrink=target, fold=True))
     if any(s.thresholds.keys() & set(HEADLINE) for s in scenarios):
-        print("   * this scenario changed the target's threshold (a reading); see its summary table")
+        print("\n".join(wrap(phrase(lang, "threshold_changed"), width=width)))
 
 
 def cmd_run(args) -> int:
@@ -224,8 +210,10 @@ def cmd_run(args) -> int:
     where = executor_options(args)
     headline = {}
     for scenario, out in zip(scenarios, dirs):
-        print("\n" + printable(f"== {scenario.name}: {scenario.title_zh} / {scenario.title_en}"))
-        print("   " + phrase(lang, "run_line", n=f"{args.replications:,}", seed=args.seed, where=executor_text(args)))
+        title = f"{scenario.name}：{scenario.title_zh}" if lang == "zh" else f"{scenario.name}: {scenario.title_en}"
+        print("\n" + "\n".join(wrap(printable("== " + title), indent="", hang="   ", width=terminal_width())))
+        where_text = executor_text(args, lang)
+        print("   " + phrase(lang, "run_line", n=f"{args.replications:,}", seed=args.seed, where=where_text))
         with progress_bar(args.replications) as bar:
             results = simulate(scenario, args.replications, args.seed, workers=args.workers,
                                chunk_size=args.chunk_size, progress=bar.update, notify=_notify(bar), **where)
@@ -234,10 +222,9 @@ def cmd_run(args) -> int:
             print(observed_line(results))
         _print_run(results, args, lang, saved)
         print("\n".join(wrap(phrase(lang, "saved", path=saved, seconds=f"{results.meta['seconds']:.1f}"))))
-        if kept is not None:
-            print("\n".join(wrap(phrase(lang, "previous", path=kept))))
-        headline[scenario.name] = _headline_cells(results)
+        print_kept(lang, "run", kept)
+        headline[scenario.name] = _headline_cells(results, lang)
         del results  # one scenario's results in memory at a time (the budget of _check_replications)
     if len(scenarios) > 1:
-        _print_headline(headline, scenarios)
+        _print_headline(headline, scenarios, lang)
     return 0

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..analysis import analysis_manifest, save_analysis
-from ..atomic import WriteError
+from ..atomic import OutDirError, WriteError
 from ..console import format_table, wrap
 from ..engine import DEFAULT_SEED
 from ..readable import cut as _cut
@@ -21,10 +21,12 @@ from .common import (
     UsageError,
     add_lang_option,
     add_scenario_path,
+    analysis_kept,
     analysis_out,
     chosen_targets,
     default_lang,
     positive,
+    print_kept,
     progress_bar,
     seed_value,
 )
@@ -126,8 +128,9 @@ def cmd_sensitivity(args) -> int:
     figures = {f"sensitivity.{code}": sensitivity_chart(result.table, targets, method=args.method, lang=code)
                for code in ("zh", "en")}
     try:
-        saved = save_analysis(out, manifest, {"sensitivity.csv": result.table}, figures)
-    except WriteError as exc:
+        kept = analysis_kept(out)
+        saved = save_analysis(out, manifest, {"sensitivity.csv": result.table}, figures, keep_previous=kept)
+    except (WriteError, OutDirError) as exc:
         raise UsageError(str(exc)) from exc
     zh = lang == "zh"
     what = "Sobol 指数" if args.method == "sobol" and zh else "Morris 筛选" if zh else \
@@ -149,4 +152,5 @@ def cmd_sensitivity(args) -> int:
     print("\n".join(wrap(note)))
     print("\n".join(wrap(f"{'已保存至' if zh else 'saved to'} {saved}/ (sensitivity.csv, "
                          "sensitivity.zh/en.png/svg, manifest.json)")))
+    print_kept(lang, "analysis", kept)
     return 0

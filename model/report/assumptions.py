@@ -13,6 +13,7 @@ import numpy as np
 from ..distributions import Distribution, SpecError
 from ..links import LINKS
 from ..params import all_params
+from ..readable import lever_text
 from ..runs import Run
 from ..scenario import schedule_array
 from ..targets import load_registry
@@ -36,18 +37,22 @@ def _lever_changed(spec, value: Any) -> bool:
     return _normal(value) != _normal(spec.default)
 
 
-def _lever_text(value: Any, lang: str) -> str:
-    """A lever value as a reader sees it: choices and yes/no in words, schedules by year."""
+def _lever_text(value: Any, lang: str, unit: str = "") -> str:
+    """A lever value as a reader sees it: choices and yes/no in words, schedules by year, shares
+    as percentages and decimal years as year and month."""
     if isinstance(value, dict):
-        return ", ".join(f"{k}: {_lever_text(v, lang)}" for k, v in sorted(value.items()))
+        return ", ".join(f"{k}: {_lever_text(v, lang, unit)}" for k, v in sorted(value.items()))
+    if isinstance(value, float) and unit in ("share", "decimal year"):
+        return lever_text(value, unit, lang)
     if isinstance(value, float):
         return f"{value:g}"
     return value_label(value, lang)
 
 
-def _dist_text(spec: Any, lang: str) -> str:
+def _dist_text(spec: Any, lang: str, unit: str = "") -> str:
+    """A saved distribution in words, its values in ``unit`` (shares as percentages)."""
     try:
-        return describe_distribution(Distribution.from_spec(spec), lang)
+        return describe_distribution(Distribution.from_spec(spec), lang, unit)
     except (SpecError, TypeError, ValueError, KeyError):
         return json.dumps(spec, ensure_ascii=False)
 
@@ -113,8 +118,10 @@ def _lever_row(module: str, spec, runs: tuple[Run, ...], lang: str) -> dict[str,
     values = [run.settings.get("levers", {}).get(spec.key) for run in runs]
     if all(v is None for v in values):
         return None
-    cells = [{"text": "—" if v is None else _lever_text(v, lang), "changed": _lever_changed(spec, v)} for v in values]
-    return {**_about(module, spec, lang), "default": _lever_text(spec.default, lang), "cells": cells}
+    unit = spec.about.unit
+    cells = [{"text": "—" if v is None else _lever_text(v, lang, unit), "changed": _lever_changed(spec, v)}
+             for v in values]
+    return {**_about(module, spec, lang), "default": _lever_text(spec.default, lang, unit), "cells": cells}
 
 
 def _uncertainty_rows(module: str, spec, runs: tuple[Run, ...], lang: str) -> list[dict[str, Any]] | None:
@@ -126,9 +133,10 @@ def _uncertainty_rows(module: str, spec, runs: tuple[Run, ...], lang: str) -> li
     changed: dict[str, list[str]] = {}
     for run, value in zip(runs, values):
         if value is not None and _normal(value) != default:
-            changed.setdefault(_dist_text(value, lang), []).append(run.name)
+            changed.setdefault(_dist_text(value, lang, spec.about.unit), []).append(run.name)
     return [
-        {**_about(module, spec, lang), "default": describe_distribution(spec.default, lang), "value": text,
+        {**_about(module, spec, lang), "default": describe_distribution(spec.default, lang, spec.about.unit),
+         "value": text,
          "scenarios": names, "shared": len(runs) > 1 and len(names) == len(runs)}
         for text, names in changed.items()
     ]

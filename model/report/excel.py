@@ -217,8 +217,9 @@ def _assumption_rows(run: Run, lang: str) -> list[dict[str, Any]]:
             else:
                 given = uncertainties.get(spec.key)
                 dist = _dist(given) if given is not None else spec.default
-                text = describe_distribution(dist, lang) if dist is not None else json.dumps(given, ensure_ascii=False)
-                default = describe_distribution(spec.default, lang)
+                text = (describe_distribution(dist, lang, about.unit) if dist is not None  # shares as percentages
+                        else json.dumps(given, ensure_ascii=False))
+                default = describe_distribution(spec.default, lang, about.unit)
                 changed = dist != spec.default
             rows.append(
                 {
