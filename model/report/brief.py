@@ -197,7 +197,7 @@ def _summary_change(changes: list[dict[str, Any]], focus: int, scenarios: list[d
         return None
     row = changes[0]
     cells = row["cells"]
-    i = focus or max(range(1, len(cells)), key=lambda k: abs(float(cells[k]["change"] or 0)))
+    i = focus or max(range(1, len(cells)), key=lambda k: cells[k]["size"])
     return {"name": row["name"], "year": row["year"], "scenario": scenarios[i]["title"],
             "change": cells[i]["change"], "interval": cells[i]["interval"]}
 
