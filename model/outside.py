@@ -31,6 +31,7 @@ import pandas as pd
 
 from .modules.green import FEEDBACK_LINK
 from .plans import HEADLINE_GOALS
+from .readable import percent_text
 from .stats import share_interval, wilson
 from .tables import quantiles
 from .timeline import YEARS, year_index
@@ -253,12 +254,12 @@ def outside_view(run) -> OutsideView:
 
 # -- the sentence ---------------------------------------------------------------------------------
 def pct(x: float) -> str:
-    """A share as a whole percentage; one decimal below 10 % and above 99 % (never "0%" for a few)."""
+    """A share as a whole percentage; one decimal below 10 % and above 99 % (``<0.1%`` for a few)."""
     if x is None or math.isnan(x):
         return ""
     v = 100.0 * x
-    if 0 < v < 10 or 99 < v < 100:
-        return f"{v:.1f}%"
+    if 0 < v < 10 or 99 < v < 100:  # one decimal, <0.1% and >99.9% at its ends (never "0.0%" for a few)
+        return percent_text(x)
     return f"{v:.0f}%"
 
 

@@ -48,11 +48,12 @@ def percent_text(p: float | None) -> str:
         return "0%"
     if x >= 1:
         return "100%"
-    if x < TINY:
+    text = f"{100 * x:.1f}"
+    if x < TINY or text == "0.0":
         return "<0.1%"
-    if x > 1 - TINY:
+    if x > 1 - TINY or text == "100.0":  # 0.9995 rounds to 100.0 at one decimal
         return ">99.9%"
-    return f"{100 * x:.1f}%"
+    return f"{text}%"
 
 
 def change_text(d: float | None) -> str:

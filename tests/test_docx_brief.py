@@ -17,7 +17,7 @@ import model
 from model.cli import main
 from model.plans import HEADLINE_2020
 from model.report.brief import make_brief, render_html
-from model.report.brief_data import HEADLINE_GOALS
+from model.report.brief_data import HEADLINE_GOALS, pct
 from model.report.docx_style import MARGINS_MM
 from model.report.focus import by_construction
 from model.report.front_sheet import front_sheet
@@ -71,7 +71,7 @@ def test_docx_holds_the_headline_targets_and_the_front_sheet(run_dir, zh_docx):
     for target_id in HEADLINE_IDS:  # each headline target has a row with its likelihood
         key = (REGISTRY[target_id].name_zh, str(REGISTRY[target_id].deadline.year))
         assert key in rows, key
-        assert f"{100 * s.at[target_id, 'probability']:.1f}%" == rows[key][2]
+        assert pct(s.at[target_id, 'probability']) == rows[key][2]
     texts = _texts(doc)
     loc = load_locale("zh")["front"]
     heads = [t for t in texts if t.endswith((loc["h_judgement"], loc["h_risks"], loc["h_advice"]))]

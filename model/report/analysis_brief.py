@@ -19,12 +19,12 @@ import pandas as pd
 
 from ..analysis import read_analysis
 from ..ranking import end_text, planned_levers
+from ..readable import change_text, percent_text
 from ..runs import Run
 from ..targets import load_registry
 from ..variants import plain_name
 from ..verify import RunError
 from .brief_data import pct
-from .display import percent_text
 
 __all__ = ["analysis_blocks"]
 
@@ -61,8 +61,8 @@ def levers_block(path: Path, lang: str) -> dict[str, Any]:
                 "name": plain_name(spec.about.zh if lang == "zh" else spec.about.en),
                 "range": f"{end_text(spec, spec.planning.low, lang)} → {end_text(spec, spec.planning.high, lang)}",
                 "low": percent_text(row["probability_at_low"]), "high": percent_text(row["probability_at_high"]),
-                "change": f"{100 * row['effect']:+.1f}",
-                "interval": f"{100 * row['effect_low']:+.1f} – {100 * row['effect_high']:+.1f}",
+                "change": change_text(row["effect"]),
+                "interval": f"{change_text(row['effect_low'])} – {change_text(row['effect_high'])}",
             })
         goals.append({"name": target.name_zh if lang == "zh" else target.name_en, "year": target.deadline.year,
                       "p": pct(rows["probability"].iloc[0]), "levers": items})

@@ -36,6 +36,7 @@ from .i18n import LANGS, load_locale
 from .observed_brief import observed_block
 from .outside_brief import outside_block
 from .overlay_chart import overlay_fan
+from .sweep_brief import sweep_block
 
 __all__ = ["FORMATS", "brief_context", "make_brief", "render_html"]
 
@@ -183,6 +184,7 @@ def _context(source: bd.Source, lang: str, with_charts: bool = True, focus: str 
         "analysis": analysis or {},
         "outside": outside_block(runs, lang),
         "observed": observed_block(ref, lang) if source.kind == "run" else None,  # a comparison has no room
+        "sweep": sweep_block(source.path, lang, _png) if source.kind == "comparison" else None,
         "loc_outside": load_locale(lang)["outside"],
         "loc_analysis": load_locale(lang)["analysis"],
     }
@@ -195,7 +197,7 @@ def _summary_change(changes: list[dict[str, Any]], focus: int, scenarios: list[d
         return None
     row = changes[0]
     cells = row["cells"]
-    i = focus or max(range(1, len(cells)), key=lambda k: abs(float(cells[k]["change"] or 0)))
+    i = focus or max(range(1, len(cells)), key=lambda k: cells[k]["size"])
     return {"name": row["name"], "year": row["year"], "scenario": scenarios[i]["title"],
             "change": cells[i]["change"], "interval": cells[i]["interval"]}
 

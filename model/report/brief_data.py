@@ -18,6 +18,7 @@ import pandas as pd
 from ..calibration_text import summary
 from ..compare import comparison_table
 from ..plans import HEADLINE_2020, HEADLINE_GOALS
+from ..readable import change_text, percent_text
 from ..runs import Run, RunError, load_run
 from ..stats import round_outward
 from ..tables import milestone_text, traffic_light
@@ -97,16 +98,19 @@ def _load_comparison(path: Path, manifest: dict[str, Any]) -> Source:
 
 # -- formatting ---------------------------------------------------------------------------------
 def pct(p: float | None) -> str:
-    """A likelihood as a percentage with one decimal, '' when missing."""
-    return "" if p is None or pd.isna(p) else f"{100 * float(p):.1f}%"
+    """A likelihood as a percentage with one decimal (:func:`model.readable.percent_text`):
+    ``<0.1%`` for a non-zero value that one decimal would show as 0.0, ``>99.9%`` just short of
+    certainty, ``0%`` and ``100%`` only for exactly none and all; '' when missing."""
+    return percent_text(p)
 
 
 def interval(low: float, high: float) -> str:
-    """An interval in percent, rounded outwards to 4 decimals first (as the CSV files hold it)."""
+    """An interval in percent, rounded outwards to 4 decimals first (as the CSV files hold it);
+    each end as :func:`pct` writes it (``<0.1–0.5%``, never 0.0 for a non-zero end)."""
     if pd.isna(low) or pd.isna(high):
         return ""
     low, high = (float(x) for x in round_outward(low, high))
-    return f"{100 * low:.1f}–{100 * high:.1f}%"
+    return f"{percent_text(low).removesuffix('%')}–{percent_text(high)}"
 
 
 def number(value: float, unit: str = "", lang: str = "en") -> str:
@@ -273,8 +277,8 @@ def changes(table: pd.DataFrame, names: list[str], lang: str, n: int = CHANGES) 
                 "ref_p": pct(ref[r["target_id"]]),
                 "p": pct(r["probability"]),
                 "change": float(r["change"]),
-                "change_text": f"{100 * r['change']:+.1f}",
-                "change_interval": f"{100 * r['change_low']:+.1f} – {100 * r['change_high']:+.1f}",
+                "change_text": change_text(r["change"]),
+                "change_interval": f"{change_text(r['change_low'])} – {change_text(r['change_high'])}",
                 "clear": bool(r["change_low"] > 0 or r["change_high"] < 0),
             }
         )

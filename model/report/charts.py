@@ -28,6 +28,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from ..readable import percent_text
 from ..tables import traffic_light
 from ..targets import load_registry
 from .chart_figure import Chart
@@ -312,7 +313,7 @@ def likelihood_bars(
     ax.barh(pos, p, color=colours, height=0.65)
     ax.errorbar(p, pos, xerr=np.clip(err, 0, None), fmt="none", ecolor="#222222", elinewidth=1, capsize=2.5)
     for y, x, end in zip(pos, p, p + err[1]):
-        ax.text(min(end + 1.2, 91), y, f"{x:.1f}%", va="center", fontsize=7.5)
+        ax.text(min(end + 1.2, 91), y, percent_text(x / 100), va="center", fontsize=7.5)
     ax.set_yticks(pos, labels, fontsize=8)
     ax.set_ylim(-0.6, len(rows) - 0.4)
     handles = [Patch(color=COLOURS[k], label=loc[f"light_{k}"]) for k in ("green", "amber", "red")]

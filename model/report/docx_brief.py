@@ -2,47 +2,33 @@
 
 It is made from the same context as the HTML and PDF briefs (:func:`model.report.brief.brief_context`):
 a one-page front sheet (一、总体判断 二、主要风险 三、建议, :mod:`.front_sheet`, with the
-information cut-off), then, after a page break, the tables and charts of the PDF as real Word
-tables and PNG pictures, numbered 一、二、三 and （一）（二）. Page and fonts: :mod:`.docx_style`
-(GB/T 9704-2012). Every phrase comes from the locale tables; text is written as plain runs that a
-planner edits freely in Word or WPS.
+information cut-off), then, after a page break, every section of the PDF in its order as real
+Word tables and PNG pictures, numbered 一、二、三: summary, headline goals (and the outside view
+of a comparison), targets at risk, forecast vs published figures of a conditioned run, the
+analyses given (why the goals may fail, which measures matter most), what changes between
+scenarios, the sensitivity analysis of a sweep, the charts, the outside view of a run, the
+drivers, assumptions and method (:mod:`.docx_sections` writes the sections this module does
+not). Page and fonts: :mod:`.docx_style` (GB/T 9704-2012). Every phrase comes from the locale
+tables; text is written as plain runs that a planner edits freely in Word or WPS.
 """
 
 from __future__ import annotations
 
-import base64
-import io
 from pathlib import Path
 from typing import Any
 
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
-from docx.image.image import Image
 from docx.shared import Mm
 
+from . import docx_sections as ds
+from .docx_sections import add_chart, fmt, picture
 from .docx_style import TEXT_WIDTH_MM, heading, page_setup, paragraph, table
 
 __all__ = ["write_docx"]
 
 SEP = {"zh": "", "en": " "}
-MAX_CHART_MM = 190  # [mm] tallest full-width chart: the 225 mm 版心 less a heading and a caption
-
-
-def _picture(uri: str) -> io.BytesIO:
-    return io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))
-
-
-def _add_chart(doc, uri: str) -> None:
-    """A chart at the text width, or smaller so that it fits the page with its caption."""
-    data = _picture(uri)
-    image = Image.from_blob(data.getvalue())
-    width = min(TEXT_WIDTH_MM, MAX_CHART_MM * image.px_width / image.px_height)
-    doc.add_picture(data, width=Mm(width))
-    doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
-
-
-def _f(loc: dict[str, Any], key: str, **values: Any) -> str:
-    return str(loc[key]).format(**values)
+_f = fmt
 
 
 def _summary(c: dict[str, Any]) -> str:
@@ -156,7 +142,7 @@ def _charts(doc, c: dict[str, Any]) -> None:
                 note += SEP[lang] + _f(loc, "dots_subset" if multi else "bars_subset", shown=chart["shown"],
                                        total=chart["total"])
             paragraph(doc, note, lang, "note")
-            _add_chart(doc, chart["uri"])
+            add_chart(doc, chart["uri"])
     if fans:
         note = loc["chart_fans"] + (" " + c["loc_front"]["chart_fans_focus"].format(name=c["focus"]["title"])
                                     if multi else "")
@@ -164,7 +150,7 @@ def _charts(doc, c: dict[str, Any]) -> None:
         grid = doc.add_table(rows=(len(fans) + 1) // 2, cols=2)
         for i, chart in enumerate(fans):
             cell = grid.cell(i // 2, i % 2)
-            cell.paragraphs[0].add_run().add_picture(_picture(chart["uri"]), width=Mm(TEXT_WIDTH_MM / 2 - 3))
+            cell.paragraphs[0].add_run().add_picture(picture(chart["uri"]), width=Mm(TEXT_WIDTH_MM / 2 - 3))
 
 
 def _drivers(doc, c: dict[str, Any]) -> None:
@@ -194,7 +180,7 @@ def _levers_analysis(doc, c: dict[str, Any]) -> None:
                 la["col_interval"]], rows, lang)
     paragraph(doc, la["levers_note"], lang, "note")
     if block.get("chart"):
-        _add_chart(doc, block["chart"])
+        add_chart(doc, block["chart"])
 
 
 def _assumptions(doc, c: dict[str, Any]) -> None:
@@ -209,6 +195,7 @@ def _assumptions(doc, c: dict[str, Any]) -> None:
           [w * TEXT_WIDTH_MM for w in (0.4, rest, *[rest] * len(values), rest, rest)])
     if a["levers_default"]:
         paragraph(doc, _f(loc, "levers_default", n=a["levers_default"]), lang, "note")
+    ds.uncertainties(doc, c)
     paragraph(doc, _f(loc, "unchanged_uncertainties", n=a["unchanged_total"], **a["unchanged"]), lang, "note")
 
 
@@ -218,12 +205,13 @@ def _method(doc, c: dict[str, Any]) -> None:
     paragraph(doc, loc["method_2"], lang)
     if c["kind"] == "comparison":
         paragraph(doc, loc["method_3"], lang)
-    paragraph(doc, loc["method_4"], lang)
+    paragraph(doc, loc["method_4"] + (SEP[lang] + ds.calibration(c) if c["calibration"] else ""), lang)
     table(doc, [loc["col_scenario"], loc["col_files"], loc["col_hash"], loc["col_seed"], loc["col_reps"],
-                loc["col_version"], loc["col_git"]],
+                loc["col_version"], loc["col_git"], loc["col_finished"]],
           [[c["shorts"][p["name"]], p["files"], p["hash"], str(p["seed"]), str(p["replications"]), p["version"],
-            p["git"]] for p in c["provenance"]], lang,
-          [w * TEXT_WIDTH_MM for w in (0.14, 0.2, 0.16, 0.1, 0.1, 0.12, 0.18)])
+            p["git"] + (f"\n{loc['git_dirty'].strip()}" if p["dirty"] else ""), p["finished"]]
+           for p in c["provenance"]], lang,
+          [w * TEXT_WIDTH_MM for w in (0.12, 0.17, 0.14, 0.08, 0.08, 0.1, 0.15, 0.16)])
     paragraph(doc, c["loc_front"]["font_note"], lang, "note")
 
 
@@ -235,19 +223,38 @@ def write_docx(c: dict[str, Any], path: str | Path) -> Path:
     doc.core_properties.title = c["title"]
     doc.core_properties.language = "zh-CN" if lang == "zh" else "en"
     _front(doc, c)
-    sections = [(loc["h_summary"], lambda: paragraph(doc, _summary(c), lang)),
-                (loc["h_headline"], lambda: _headline(doc, c)), (loc["h_at_risk"], lambda: _risks(doc, c))]
+    multi = c["kind"] == "comparison"
+
+    def summary() -> None:
+        paragraph(doc, _summary(c), lang)
+        if multi:
+            ds.counts(doc, c)
+
+    def headline() -> None:
+        _headline(doc, c)
+        if multi:
+            ds.outside_note(doc, c)
+
+    sections = [(loc["h_summary"], summary), (loc["h_headline"], headline), (loc["h_at_risk"], lambda: _risks(doc, c))]
+    if c["observed"]:
+        sections.append((loc["h_observed"], lambda: ds.observed(doc, c)))
+    if c["analysis"].get("discover"):
+        sections.append((c["loc_analysis"]["h_discover"], lambda: ds.discover(doc, c)))
     if c["analysis"].get("levers"):
         sections.append((c["loc_analysis"]["h_levers"], lambda: _levers_analysis(doc, c)))
-    if c["kind"] == "comparison":
+    if multi:
         sections.append((loc["h_changes"], lambda: _changes(doc, c)))
-    sections.append((loc["h_charts"], None))
+    if c.get("sweep"):
+        sections.append((loc["h_sweep"], lambda: ds.sweep(doc, c)))
+    sections.append((loc["h_charts"], lambda: _charts(doc, c)))
+    if not multi:
+        sections.append((c["loc_outside"]["title"], lambda: ds.outside(doc, c)))
     if c["drivers"]:
         sections.append((loc["h_drivers"], lambda: _drivers(doc, c)))
     sections += [(loc["h_assumptions"], lambda: _assumptions(doc, c)), (loc["h_method"], lambda: _method(doc, c))]
     for number, (title, body) in enumerate(sections, start=1):
         heading(doc, title, lang, 1, number)
-        (body or (lambda: _charts(doc, c)))()
+        body()
     doc.save(str(path))
     return Path(path)
 

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..readable import change_text
 from ..runs import Run, RunError
 from ..targets import load_registry
 from .brief_data import pct
@@ -68,7 +69,8 @@ def by_construction(run: Run) -> list[str]:
 
 
 def _points(x: float) -> str:
-    return "" if pd.isna(x) else f"{100 * x:+.1f}"
+    """A change in percentage points with its sign, never ``-0.0`` (:func:`model.readable.change_text`)."""
+    return change_text(x)
 
 
 def change_rows(table: pd.DataFrame, names: list[str], focus: int, lang: str, n: int) -> list[dict[str, Any]]:
@@ -96,7 +98,7 @@ def change_rows(table: pd.DataFrame, names: list[str], focus: int, lang: str, n:
             clear = bool(i and (r["change_low"] > 0 or r["change_high"] < 0))
             cells.append({"p": pct(r["probability"]), "change": _points(r["change"]) if i else "",
                           "interval": f"{_points(r['change_low'])} – {_points(r['change_high'])}" if i else "",
-                          "clear": clear, "focus": i == focus})
+                          "clear": clear, "focus": i == focus, "size": abs(float(r["change"])) if i else 0.0})
         rows.append({"id": target_id, "name": target_name(first, lang), "year": str(first["deadline"])[:4],
                      "test": test_text(first["test"], first["unit"], lang), "cells": cells})
     return rows

@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from ..plans import HEADLINE_2020
+from ..readable import change_text
 from ..runs import Run
 from ..scorecard import run_figures
 from ..targets import load_registry
@@ -137,8 +138,8 @@ def front_sheet(run: Run, title: str, lang: str, *, exclude=(), levers: dict | N
     change = None
     if change_row is not None and weak_id in change_row.index and not pd.isna(change_row.at[weak_id, "change"]):
         r = change_row.loc[weak_id]
-        change = {"ref": reference, "change": f"{100 * r['change']:+.1f}",
-                  "interval": f"{100 * r['change_low']:+.1f} – {100 * r['change_high']:+.1f}"}
+        change = {"ref": reference, "change": change_text(r["change"]),
+                  "interval": f"{change_text(r['change_low'])} – {change_text(r['change_high'])}"}
     judgement, weak = _judgement(run, title, lang, change)
     if weak is None:
         paragraphs = [judgement, "", loc["advice_more"]]
