@@ -32,6 +32,7 @@ import pandas as pd
 from .compare import Comparison, build_comparison
 from .params import lever_specs
 from .readable import lever_text
+from .report.i18n import load_locale
 from .scenario import Scenario, ScenarioError
 from .variants import ORIGIN, lever_variant, value_text
 
@@ -46,9 +47,6 @@ __all__ = [
     "value_text",
 ]
 
-#: How "none reached" reads when the lever's values are not numbers (true/false, choices).
-NONE_TRIED = {"zh": "所试取值均未达到", "en": "none of the values tried"}
-NONE_UP_TO = {"zh": "至{max}仍未达到", "en": "none up to {max}"}
 
 def parse_value(text: str) -> Any:
     """A command-line value as TOML reads it (``0.5``, ``12``, ``true``); bare words stay text."""
@@ -93,11 +91,13 @@ def parse_lever_value(key: str, text: str) -> Any:
 def reach_text(tidy: pd.DataFrame, unit: str, level: float = 0.80, lang: str = "en") -> pd.Series:
     """Per target, the first value reaching ``level`` as a planner reads it, or, where none
     did, "none up to <the largest value tried>" ("至<…>仍未达到"; for true/false or choices,
-    "none of the values tried")."""
+    "none of the values tried"; the locale's ``sweep_none_*`` phrases)."""
     reach = first_reaching(tidy, level)
     given = [parse_value(v) if isinstance(v, str) else v for v in dict.fromkeys(tidy["value"])]
     numbers = [v for v in given if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    none = NONE_UP_TO[lang].format(max=lever_text(max(numbers), unit, lang)) if numbers else NONE_TRIED[lang]
+    phrases = load_locale(lang)["terminal"]
+    none = (phrases["sweep_none_up_to"].format(max=lever_text(max(numbers), unit, lang)) if numbers
+            else phrases["sweep_none_tried"])
     return reach.map(lambda v: none if pd.isna(v) else lever_text(v, unit, lang))
 
 

@@ -123,7 +123,7 @@ def executor_options(args) -> dict[str, Any]:
     if args.scheduler is not None:
         try:
             with connect(args.scheduler):
-                pass
+                pass  # connecting is the check (it answers, has workers running this model); closed at once
         except ClusterError as exc:
             raise UsageError(str(exc)) from None
     return {"executor": "dask", "scheduler": args.scheduler}
