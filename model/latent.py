@@ -86,14 +86,15 @@ def cells_of(recordings: dict[str, Recording], n: int) -> list[tuple]:
 class Steps:
     """How far a move takes each element of a block's events.
 
-    ``rho`` for every cell (the pCN coefficient), except the ``free`` cells, redrawn whole (their
-    events leave the figures' likelihood unchanged). The sampled inputs' normals are cells too,
-    one per input (``("z", i)``). A probe moves one cell per particle and
-    nothing else: ``probe`` (n,) is each particle's cell, an index into ``cells``.
+    ``rho`` for every cell (the pCN coefficient), except the ``free`` cells (those whose events
+    barely touch the figures' likelihood), which move by ``free_rho`` (0: redrawn whole). The
+    sampled inputs' normals are cells too, one per input (``("z", i)``). A probe moves one cell per
+    particle and nothing else: ``probe`` (n,) is each particle's cell, an index into ``cells``.
     """
 
     rho: float = 1.0
     free: frozenset = frozenset()
+    free_rho: float = 0.0
     probe: np.ndarray | None = None
     cells: dict = field(default_factory=dict)  # cell -> its index (probes)
 
@@ -103,7 +104,8 @@ class Steps:
         ids = np.array([self.cells.get(("z", i), -1) for i in range(inputs)])
         if self.probe is not None:
             return np.where(self.probe[None, :] == ids[:, None], 0.0, 1.0)
-        return np.array([[0.0 if ("z", i) in self.free else self.rho] for i in range(inputs)]).reshape(inputs, 1)
+        return np.array([[self.free_rho if ("z", i) in self.free else self.rho]
+                         for i in range(inputs)]).reshape(inputs, 1)
 
     def of(self, path: tuple, shape: tuple[int, ...], n: int) -> float | np.ndarray:
         """The coefficient of each element of an array of ``shape`` drawn at ``path``."""
@@ -119,9 +121,9 @@ class Steps:
                 where[axis] = j
             if self.probe is not None:
                 where[at] = self.probe == self.cells.get(cell, -1)
-            elif cell not in self.free:
-                continue
-            rho[tuple(where)] = 0.0
+                rho[tuple(where)] = 0.0
+            elif cell in self.free:
+                rho[tuple(where)] = self.free_rho
         return rho
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -216,52 +217,84 @@ def wider_markdown(forecast: Results, truth: Results) -> str:
 
 #: The particle SBC (:func:`calibrate_particles`): every modelled series' 2017 and first-half-2018
 #: figures (twenty per truth), which likelihood weighting cannot take, conditioned by sequential
-#: Monte Carlo. 50 truths (the issue's minimum: the 99 % band of an 80 % coverage is +/- 14.6
-#: points) of 100 particles each, in one population of 5,000 (:func:`model.smc.smc` groups).
-PARTICLE_TRUTHS, PARTICLES_PER_TRUTH = 50, 100
+#: Monte Carlo, each truth by a population of its own (:func:`model.smc.smc`, one group).
 TWENTY = WIDER["every modelled series, 2017 and H1 2018 (20 figures)"]
+#: The headline series' 2017 and first-half-2018 figures (six per truth): half the truths leave
+#: likelihood weighting fewer than MIN_EFFECTIVE replications (module docstring)
+SIX = WIDER["the three headline series, 2017 and H1 2018 (6 figures)"]
 
 
-def calibrate_particles(truths: int = PARTICLE_TRUTHS, particles: int = PARTICLES_PER_TRUTH,
-                        figures=TWENTY) -> Calibration:
-    """The SBC of sequential Monte Carlo: each truth's ``figures`` conditioned on by ``particles``
-    particles of its own (one group each), scored as :func:`calibrate` scores the weights."""
+@dataclass(frozen=True)
+class TruthScore:
+    """What one truth's conditioned particles say of its 2020 headline values and goals."""
+
+    effective: float
+    pit: tuple[float, ...]  # per headline indicator
+    inside: tuple[bool, ...]  # the truth in the weighted [q10, q90], per headline indicator
+    brier_after: tuple[float, ...]  # per headline 2020 goal
+    brier_before: tuple[float, ...]
+
+
+def score_particles(population, rows: slice, truth: Results, j: int, u: np.ndarray) -> TruthScore:
+    """Truth ``j`` scored against the particles ``rows`` of ``population`` (its group), the
+    unconditioned forecast being the population's prior particles."""
+    weights = population.weights[rows]
+    indicators, met = population.cat("indicators"), population.cat("met")
+    x = [float(truth.indicators[i][j, -1]) for i in HEADLINE_INDICATORS]
+    final = {i: indicators[i][rows, -1] for i in HEADLINE_INDICATORS}
+    bounds = [quantiles(final[i], CENTRAL, weights) for i in HEADLINE_INDICATORS]
+    outcome = {t: float(truth.met[t][j]) for t in HEADLINE_2020}
+    return TruthScore(
+        effective=effective_size(weights),
+        pit=tuple(randomised_pit(final[i], weights, x[k], u[k]) for k, i in enumerate(HEADLINE_INDICATORS)),
+        inside=tuple(bool(lo <= xk <= hi) for (lo, hi), xk in zip(bounds, x, strict=True)),
+        brier_after=tuple((float(np.sum(weights * met[t][rows])) - outcome[t]) ** 2 for t in HEADLINE_2020),
+        brier_before=tuple((float(np.mean(population.prior["met"][t])) - outcome[t]) ** 2 for t in HEADLINE_2020))
+
+
+def particle_scores(truths: int, particles: int, figures=TWENTY, only: range | None = None) -> dict[int, TruthScore]:
+    """Each truth ``j`` of ``only`` (default: all ``truths``) conditioned on its ``figures`` by a
+    population of ``particles`` of its own (the forecast seed a planner's run uses), and scored.
+    The published figures and the PIT's uniforms are drawn for every truth in order, so a truth's
+    score does not depend on which others are run (two processes can share the truths)."""
     scenario = load_scenario(PLAN)
     truth = simulate(scenario, truths, TRUTH_SEED)
     rng, pit_rng = np.random.default_rng(NOISE_SEED), np.random.default_rng(PIT_SEED)
     truth_series = {s: series_values(s, truth.indicators) for s in {s for s, _, _ in figures}}
     observed = [publish(truth_series, j, rng, figures) for j in range(truths)]
-    population = smc(scenario, observed, np.repeat(np.arange(truths), particles), FORECAST_SEED)
-    indicators, met = population.cat("indicators"), population.cat("met")
-    before = {t: float(np.mean(population.prior["met"][t])) for t in HEADLINE_2020}  # the prior particles
-    effective, pit, inside, after, brier_b = [], [], [], [], []
-    for j in range(truths):
-        rows = slice(j * particles, (j + 1) * particles)
-        weights = population.weights[rows]
-        u = pit_rng.random(len(HEADLINE_INDICATORS))
-        effective.append(effective_size(weights))
-        x = [float(truth.indicators[i][j, -1]) for i in HEADLINE_INDICATORS]
-        final = {i: indicators[i][rows, -1] for i in HEADLINE_INDICATORS}
-        pit.append([randomised_pit(final[i], weights, x[k], u[k]) for k, i in enumerate(HEADLINE_INDICATORS)])
-        bounds = [quantiles(final[i], CENTRAL, weights) for i in HEADLINE_INDICATORS]
-        inside.append([bool(lo <= xk <= hi) for (lo, hi), xk in zip(bounds, x, strict=True)])
-        outcome = {t: float(truth.met[t][j]) for t in HEADLINE_2020}
-        after.append([(float(np.sum(weights * met[t][rows])) - outcome[t]) ** 2 for t in HEADLINE_2020])
-        brier_b.append([(before[t] - outcome[t]) ** 2 for t in HEADLINE_2020])
-    pit_a, after_a, before_a = np.array(pit), np.array(after), np.array(brier_b)
-    covered = (pit_a >= CENTRAL[0]) & (pit_a <= CENTRAL[1])
+    uniforms = [pit_rng.random(len(HEADLINE_INDICATORS)) for _ in range(truths)]
+    out = {}
+    for j in range(truths) if only is None else only:
+        population = smc(scenario, [observed[j]], np.zeros(particles, dtype=int), FORECAST_SEED)
+        out[j] = score_particles(population, slice(0, particles), truth, j, uniforms[j])
+    return out
+
+
+def calibration_of(scores: Sequence[TruthScore]) -> Calibration:
+    """The :class:`Calibration` of truths scored one by one."""
+    pit = np.array([s.pit for s in scores])
+    after, before = np.array([s.brier_after for s in scores]), np.array([s.brier_before for s in scores])
+    covered = (pit >= CENTRAL[0]) & (pit <= CENTRAL[1])
+    inside = np.array([s.inside for s in scores])
     return Calibration(
-        truths=truths, refused=0, effective=np.array(effective),
+        truths=len(scores), refused=0, effective=np.array([s.effective for s in scores]),
         pit_coverage={i: float(covered[:, k].mean()) for k, i in enumerate(HEADLINE_INDICATORS)},
-        interval_coverage={i: float(np.mean(inside, axis=0)[k]) for k, i in enumerate(HEADLINE_INDICATORS)},
-        brier_before={t: float(before_a[:, k].mean()) for k, t in enumerate(HEADLINE_2020)},
-        brier_after={t: float(after_a[:, k].mean()) for k, t in enumerate(HEADLINE_2020)},
-        difference=after_a.mean(axis=1) - before_a.mean(axis=1))
+        interval_coverage={i: float(inside[:, k].mean()) for k, i in enumerate(HEADLINE_INDICATORS)},
+        brier_before={t: float(before[:, k].mean()) for k, t in enumerate(HEADLINE_2020)},
+        brier_after={t: float(after[:, k].mean()) for k, t in enumerate(HEADLINE_2020)},
+        difference=after.mean(axis=1) - before.mean(axis=1))
+
+
+def calibrate_particles(truths: int, particles: int, figures=TWENTY) -> Calibration:
+    """The SBC of sequential Monte Carlo: each truth's ``figures`` conditioned on by ``particles``
+    particles of its own, scored as :func:`calibrate` scores the weights."""
+    return calibration_of(list(particle_scores(truths, particles, figures).values()))
 
 
 if __name__ == "__main__":
-    if "--particles" in sys.argv:
-        print(markdown(calibrate_particles(), of=f"{PARTICLES_PER_TRUTH} particles per truth"))
+    if "--particles" in sys.argv:  # python -m tests.sbc --particles TRUTHS PARTICLES
+        truths, particles = (int(a) for a in sys.argv[sys.argv.index("--particles") + 1:][:2])
+        print(markdown(calibrate_particles(truths, particles), of=f"{particles:,} particles per truth"))
     else:
         runs = forecast_and_truths()
         print(markdown(calibrate(*runs)), wider_markdown(*runs), sep="\n\n")

@@ -19,7 +19,7 @@ from model.report.i18n import unit_label
 from model.report.observed_brief import observed_block
 from model.runs import load_run
 from model.series import load_series, series_values
-from model.smc import Likelihood, Population, _moves, _resampled, _simulate
+from model.smc import Likelihood, Population, StepSizes, _moves, _resampled, _simulate
 from model.stats import effective_size
 from tests.paths import PLAN
 from tests.sbc import WIDER, publish
@@ -87,6 +87,31 @@ def test_a_probe_moves_one_cell_per_particle_and_free_cells_are_redrawn_whole():
     a3, b3 = free.standard_normal((n, 4)), free.random((7, n))
     np.testing.assert_array_equal(a3 != a, np.arange(4)[None, :].repeat(n, 0) == 2)
     np.testing.assert_array_equal(b3, b)
+    # a free move of its own (every other cell stays): the free cell's normals move by free_rho,
+    # correlating with their old values by 0.6 (standard error of a correlation ~ 1 / sqrt(500) = 0.045)
+    only_free = Steps(1.0, frozenset({(("m", 0), 2)}), free_rho=0.6)
+    local = LatentStream(old.recording, only_free, np.random.default_rng(5), ("m",), n)
+    a4, b4 = local.standard_normal((n, 4)), local.random((7, n))
+    np.testing.assert_array_equal(a4[:, [0, 1, 3]], a[:, [0, 1, 3]])
+    np.testing.assert_array_equal(b4, b)
+    assert abs(np.corrcoef(a4[:, 2], a[:, 2])[0, 1] - 0.6) < 4 * 0.045
+    # and a local move leaves the free cell where it was
+    a5 = LatentStream(old.recording, Steps(0.5, frozenset({(("m", 0), 2)}), free_rho=1.0), np.random.default_rng(6),
+                      ("m",), n).standard_normal((n, 4))
+    np.testing.assert_array_equal(a5[:, 2], a[:, 2])
+    assert np.all(a5[:, [0, 1, 3]] != a[:, [0, 1, 3]])
+
+
+def test_each_kind_of_move_adapts_its_own_step():
+    step = StepSizes(local=0.99, free=0.0)
+    few = step.adapted("free", 0.05)  # few free redraws accepted: redraw less of each free cell
+    assert few.free == pytest.approx(0.5) and few.local == 0.99
+    many = step.adapted("local", 0.6)  # many local moves accepted: a larger step, the free one unchanged
+    assert many.local == pytest.approx(0.985) and many.free == 0.0
+    assert step.adapted("local", 0.25) == step  # about a quarter accepted: as it was
+    floor = StepSizes(local=0.9999, free=0.9999)
+    assert floor.adapted("local", 0.0).local == 0.9999 and floor.adapted("free", 0.0).free == 0.9999
+    assert StepSizes(local=0.5, free=0.0).adapted("local", 1.0).local == 0.5  # the largest local step
 
 
 def test_replay_fits_recordings_to_the_shapes_asked():
@@ -168,7 +193,7 @@ def test_moves_of_the_whole_model_keep_its_prior(plan, monkeypatch):
     monkeypatch.setattr(smc_module, "FREE_SHARE", 2.0)  # no cell is free: every move is a small step
     rng = np.random.default_rng(5)
     for stage in range(3):
-        _moves(plan, population, np.zeros(n), 0.5, 1, stage, likelihood, rng)
+        _moves(plan, population, np.zeros(n), StepSizes(local=0.5), 1, stage, likelihood, rng)
     assert population.acceptance and min(population.acceptance) == 1.0  # beta = 0: L^0 ratios
     moved, fresh = population.cat("indicators"), simulate(plan, 20_000, 3).indicators
     for indicator, _ in HEADLINE_GOALS:
