@@ -70,14 +70,15 @@ MIN_PARTICLES = 500
 #: Each tempering step keeps this share of the particles effective (the usual choice: Jasra et al.
 #: 2011, *Scand. J. Statist.* 38: 1-22).
 TARGET_ESS = 0.5
-#: Accepted moves per particle each stage, on average (assumption: with the free cells redrawn
-#: whole, two gave the same 2020 intervals as eight without; more costs time in proportion).
+#: Accepted moves of each kind (local, free) per particle each stage, on average (assumption:
+#: with the free cells redrawn whole, two gave the same 2020 intervals as eight without; more
+#: costs time in proportion).
 MOVES_PER_STAGE = 2.0
-MAX_PROPOSALS = 12  # per stage, however low the acceptance
+MAX_PROPOSALS = 12  # per stage, both kinds, however low the acceptance
 #: Probes per stage, and the share of a cell's probes that must be accepted for it to be free
 #: (assumption: two probes give each of ~200 cells about ten tries at 1,000 particles; a cell
 #: whose redraw is accepted nine times in ten barely touches the figures, and if it does the
-#: moves' acceptance shows it and rho adapts).
+#: free moves' acceptance shows it and their step adapts).
 PROBES = 2
 FREE_SHARE = 0.9
 _SMC_DOMAIN = 7  # stream domains of the moves: 7 + stage * (MAX_PROPOSALS + PROBES) + proposal

@@ -14,7 +14,7 @@ import pytest
 from model.conditioning import MIN_EFFECTIVE, condition, condition_run
 from model.plans import HEADLINE_2020
 from model.series import series_values
-from tests.sbc import FIGURES, HEADLINE_INDICATORS, TRUTHS, calibrate, forecast_and_truths, publish
+from tests.sbc import CONTINUOUS, FIGURES, HEADLINE_INDICATORS, TRUTHS, calibrate, forecast_and_truths, publish
 
 #: At most this share of truths may be refused. A refusal depends only on the published figures
 #: (the ESS is a function of them and of the forecast ensemble), and an exact posterior is
@@ -24,10 +24,6 @@ from tests.sbc import FIGURES, HEADLINE_INDICATORS, TRUTHS, calibrate, forecast_
 #: tool that fails on such figures too often. (Measured: 8 of 400, truths in the tails of the
 #: forecast, whose figures few replications come near.)
 MAX_REFUSED = 0.10
-#: Goals whose 2020 indicator has no atom in the forecast: for them "the truth lies in the weighted
-#: [q10, q90]" (the summary's quantiles) is the PIT's event up to ties, and is checked too. The
-#: zombie share has an atom at 100 %, where the interval covers a truth on the atom always.
-CONTINUOUS = ("green.energy_intensity_cut", "techreform.investment_share")
 
 
 @pytest.mark.slow

@@ -22,10 +22,8 @@ from model.series import load_series, series_values
 from model.smc import Likelihood, Population, StepSizes, _moves, _resampled, _simulate
 from model.stats import effective_size
 from tests.paths import PLAN
-from tests.sbc import WIDER, publish
+from tests.sbc import SIX, WIDER, publish
 from tests.test_observed import cli
-
-SIX = WIDER["the three headline series, 2017 and H1 2018 (6 figures)"]
 
 
 @pytest.fixture(scope="module")
