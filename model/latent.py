@@ -194,13 +194,26 @@ class LatentStream:
         result = _draw(self._fresh, name, kw, shape)
         if old is not None and old[1].ndim == result.ndim:
             rho = self._steps.of(self._path + (position,), shape, self._n)
-            result = _move(name, _fit(old[1], result), result, rho, self._fresh)
+            result = _moved(name, old[1], result, rho, self._fresh)
         self.recording.record(key, result)
         if out is not None:
             np.copyto(out, result)
             return out
         return result.copy()  # modules may work in place on what they draw
 
+
+
+def _moved(name: str, old: np.ndarray, fresh: np.ndarray, rho, rng: np.random.Generator) -> np.ndarray:
+    """``old`` moved towards the fresh draw ``fresh`` by ``rho`` where both shapes hold it, and
+    ``fresh`` itself (a prior draw) where only the shape asked for does: a top-up must not be
+    moved towards itself (a normal's rho x + sqrt(1 - rho^2) x has sd rho + sqrt(1 - rho^2) > 1)."""
+    common = tuple(slice(0, min(a, b)) for a, b in zip(old.shape, fresh.shape))
+    moved = _move(name, _fit(old, fresh), fresh, rho, rng)
+    if moved.shape == old.shape:
+        return moved
+    out = fresh.copy()
+    out[common] = moved[common]
+    return out
 
 
 def _move(name: str, old: np.ndarray, new: np.ndarray, rho, rng: np.random.Generator) -> np.ndarray:

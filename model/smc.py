@@ -15,10 +15,11 @@ and their module streams (:mod:`model.latent`). From the prior (beta = 0) to the
 (beta = 1) the likelihood is raised in steps, each beta chosen so that the incremental weights
 keep half the particles effective (:data:`TARGET_ESS`); after each step the particles are
 resampled (systematic resampling) and moved by Metropolis-Hastings steps that move ``z`` by a
-preconditioned Crank-Nicolson step and every module event by the same ``rho`` (:mod:`model.latent`).
-The proposal keeps the prior, so a move is accepted with probability min(1, (L'/L)^beta). The
-step is adapted to an acceptance of about a quarter (:class:`StepSizes`), and each stage makes
-moves until the particles have moved, on average, :data:`MOVES_PER_STAGE` accepted times.
+preconditioned Crank-Nicolson step and the module events by the same coefficient
+(:mod:`model.latent`), in two kinds of move (below). Every proposal keeps the prior, so a move is
+accepted with probability min(1, (L'/L)^beta). Each kind's step is adapted to an acceptance of
+about a quarter (:class:`StepSizes`), and each stage makes moves until the particles have moved,
+on average, :data:`MOVES_PER_STAGE` accepted times of each kind.
 
 Small steps alone leave the events the figures do not constrain (the years after them, most
 firms' projects) nearly where the resampled ancestor had them, which makes the forecast of 2020
@@ -34,8 +35,10 @@ one proposal moved both kinds their rejections drove ``rho`` to its floor (0.999
 constrained cells no longer moved and the particles of a small population kept their
 ancestors' (twenty groups of 100 particles on one truth: the groups' medians of the 2020
 tech-renovation share scattered by 3.0 points, an 80 % interval being 8.4 wide; 2.0 with the moves
-apart, where ``rho`` ends near 0.997). Whatever the probes find, every proposal keeps the prior,
-so the sampler stays exact; the probes only make it faster.
+apart, where ``rho`` ends near 0.997). Whatever the probes find, every proposal keeps the prior
+and so the stage's target; the free cells, the kinds' steps and when a stage stops follow the
+population, as in any adaptive SMC sampler, which is consistent as the particles grow rather
+than exact at a given number (the calibration checks in ``tests/test_calibration_smc.py``).
 
 Particles may belong to groups with their own figures (``group_of``): each group is tempered,
 resampled and moved on its own beta.

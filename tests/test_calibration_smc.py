@@ -7,7 +7,7 @@ with the stated sd, and each truth conditioned by a population of 500 particles 
 fewest a run may condition by particles). One test, about 6-8 minutes of one core.
 
 Twenty figures per truth (every modelled series) pass the same check with 1,000 particles per
-truth, but take about half an hour of both cores (``python -m tests.sbc --particles 50 1000``;
+truth, but take 19 minutes of two processes (about 40 of one) (``python -m tests.sbc --particles 50 1000``;
 measured: docs/progress-tracking.md, "Is it calibrated?").
 """
 

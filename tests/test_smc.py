@@ -120,6 +120,14 @@ def test_replay_fits_recordings_to_the_shapes_asked():
     np.testing.assert_array_equal(b[:, :3], a)
     c = LatentStream(replay.recording, 1.0, np.random.default_rng(3)).standard_normal((5, 2))
     np.testing.assert_array_equal(c, a[:, :2])
+    # a move that asks for more than was recorded: the recorded part moves by rho, the top-up is
+    # a prior draw (sd 1, not rho + sqrt(1 - rho^2) = 1.37 at rho 0.5); se of an sd ~ 1 / sqrt(2 n)
+    n = 20_000
+    recorded = LatentStream(None, 1.0, np.random.default_rng(4))
+    d = recorded.standard_normal((n, 3))
+    e = LatentStream(recorded.recording, 0.5, np.random.default_rng(5)).standard_normal((n, 4))
+    assert abs(e[:, 3].std() - 1.0) < 5 / np.sqrt(2 * n)
+    assert abs(np.corrcoef(d[:, 0], e[:, 0])[0, 1] - 0.5) < 5 / np.sqrt(n)
 
 
 def test_merge_takes_each_particle_from_its_side():
