@@ -41,7 +41,7 @@ from model.plans import HEADLINE_2020, HEADLINE_GOALS
 from model.results import Results
 from model.series import load_series, series_values
 from model.smc import smc
-from model.stats import effective_size, share_interval, z_quantile
+from model.stats import effective_size, z_quantile
 from model.tables import quantiles
 from model.timeline import year_index
 from tests.paths import PLAN
@@ -136,6 +136,48 @@ class Calibration:
         return float(np.std(self.difference, ddof=1) / math.sqrt(len(self.difference)))
 
 
+@dataclass(frozen=True)
+class TruthScore:
+    """What one truth's conditioned forecast says of its 2020 headline values and goals."""
+
+    effective: float
+    pit: tuple[float, ...]  # per headline indicator
+    inside: tuple[bool, ...]  # the truth in the weighted [q10, q90], per headline indicator
+    brier_after: tuple[float, ...]  # per headline 2020 goal
+    brier_before: tuple[float, ...]
+
+
+def score_truth(final: dict[str, np.ndarray], met: dict[str, np.ndarray], weights: np.ndarray,
+                before: dict[str, float], truth: Results, j: int, u: np.ndarray) -> TruthScore:
+    """Truth ``j`` scored against a conditioned forecast: its 2020 headline indicators ``final``
+    and goals ``met`` with ``weights``; ``before`` is the unconditioned P(met) of each goal, ``u``
+    the randomised PIT's uniforms."""
+    x = [float(truth.indicators[i][j, -1]) for i in HEADLINE_INDICATORS]
+    bounds = [quantiles(final[i], CENTRAL, weights) for i in HEADLINE_INDICATORS]
+    outcome = {t: float(truth.met[t][j]) for t in HEADLINE_2020}
+    return TruthScore(
+        effective=effective_size(weights),
+        pit=tuple(randomised_pit(final[i], weights, x[k], u[k]) for k, i in enumerate(HEADLINE_INDICATORS)),
+        inside=tuple(bool(lo <= xk <= hi) for (lo, hi), xk in zip(bounds, x, strict=True)),
+        brier_after=tuple((float(np.sum(weights * met[t])) - outcome[t]) ** 2 for t in HEADLINE_2020),
+        brier_before=tuple((before[t] - outcome[t]) ** 2 for t in HEADLINE_2020))
+
+
+def calibration_of(scores: Sequence[TruthScore], refused: int = 0) -> Calibration:
+    """The :class:`Calibration` of the truths scored (``refused`` more were not)."""
+    pit = np.array([s.pit for s in scores])
+    after, before = np.array([s.brier_after for s in scores]), np.array([s.brier_before for s in scores])
+    covered = (pit >= CENTRAL[0]) & (pit <= CENTRAL[1])
+    inside = np.array([s.inside for s in scores])
+    return Calibration(
+        truths=len(scores) + refused, refused=refused, effective=np.array([s.effective for s in scores]),
+        pit_coverage={i: float(covered[:, k].mean()) for k, i in enumerate(HEADLINE_INDICATORS)},
+        interval_coverage={i: float(inside[:, k].mean()) for k, i in enumerate(HEADLINE_INDICATORS)},
+        brier_before={t: float(before[:, k].mean()) for k, t in enumerate(HEADLINE_2020)},
+        brier_after={t: float(after[:, k].mean()) for k, t in enumerate(HEADLINE_2020)},
+        difference=after.mean(axis=1) - before.mean(axis=1))
+
+
 def forecast_and_truths(truths: int = TRUTHS, replications: int = FORECAST_REPLICATIONS) -> tuple[Results, Results]:
     """The forecast run (plan scenario, :data:`FORECAST_SEED`) and the truths (:data:`TRUTH_SEED`)."""
     scenario = load_scenario(PLAN)
@@ -148,7 +190,7 @@ def calibrate(forecast: Results, truth: Results) -> Calibration:
     truth_series = {s: series_values(s, truth.indicators) for s in {s for s, _, _ in FIGURES}}
     final = {i: forecast.indicators[i][:, -1] for i in HEADLINE_INDICATORS}  # 2020
     before = {t: float(np.mean(forecast.met[t])) for t in HEADLINE_2020}
-    refused, effective, pit, inside, after, brier_b = 0, [], [], [], [], []
+    refused, scores = 0, []
     for j in range(truth.replications):
         observed = publish(truth_series, j, rng)
         u = pit_rng.random(len(HEADLINE_INDICATORS))  # drawn for every truth, so the stream never shifts
@@ -158,23 +200,8 @@ def calibrate(forecast: Results, truth: Results) -> Calibration:
         except ConditioningError:  # ESS below MIN_EFFECTIVE: refused, as a planner's run would be
             refused += 1
             continue
-        effective.append(effective_size(weights))
-        x = [float(truth.indicators[i][j, -1]) for i in HEADLINE_INDICATORS]
-        pit.append([randomised_pit(final[i], weights, x[k], u[k]) for k, i in enumerate(HEADLINE_INDICATORS)])
-        bounds = [quantiles(final[i], CENTRAL, weights) for i in HEADLINE_INDICATORS]
-        inside.append([bool(lo <= xk <= hi) for (lo, hi), xk in zip(bounds, x, strict=True)])
-        outcome = {t: float(truth.met[t][j]) for t in HEADLINE_2020}
-        after.append([(share_interval(forecast.met[t], weights)[0] - outcome[t]) ** 2 for t in HEADLINE_2020])
-        brier_b.append([(before[t] - outcome[t]) ** 2 for t in HEADLINE_2020])
-    pit_a, after_a, before_a = np.array(pit), np.array(after), np.array(brier_b)
-    covered = (pit_a >= CENTRAL[0]) & (pit_a <= CENTRAL[1])
-    return Calibration(
-        truths=truth.replications, refused=refused, effective=np.array(effective),
-        pit_coverage={i: float(covered[:, k].mean()) for k, i in enumerate(HEADLINE_INDICATORS)},
-        interval_coverage={i: float(np.mean(inside, axis=0)[k]) for k, i in enumerate(HEADLINE_INDICATORS)},
-        brier_before={t: float(before_a[:, k].mean()) for k, t in enumerate(HEADLINE_2020)},
-        brier_after={t: float(after_a[:, k].mean()) for k, t in enumerate(HEADLINE_2020)},
-        difference=after_a.mean(axis=1) - before_a.mean(axis=1))
+        scores.append(score_truth(final, forecast.met, weights, before, truth, j, u))
+    return calibration_of(scores, refused)
 
 
 def markdown(result: Calibration, of: str = f"{FORECAST_REPLICATIONS:,}") -> str:
@@ -231,34 +258,6 @@ TWENTY = WIDER["every modelled series, 2017 and H1 2018 (20 figures)"]
 SIX = WIDER["the three headline series, 2017 and H1 2018 (6 figures)"]
 
 
-@dataclass(frozen=True)
-class TruthScore:
-    """What one truth's conditioned particles say of its 2020 headline values and goals."""
-
-    effective: float
-    pit: tuple[float, ...]  # per headline indicator
-    inside: tuple[bool, ...]  # the truth in the weighted [q10, q90], per headline indicator
-    brier_after: tuple[float, ...]  # per headline 2020 goal
-    brier_before: tuple[float, ...]
-
-
-def score_particles(population, rows: slice, truth: Results, j: int, u: np.ndarray) -> TruthScore:
-    """Truth ``j`` scored against the particles ``rows`` of ``population`` (its group), the
-    unconditioned forecast being the population's prior particles."""
-    weights = population.weights[rows]
-    indicators, met = population.cat("indicators"), population.cat("met")
-    x = [float(truth.indicators[i][j, -1]) for i in HEADLINE_INDICATORS]
-    final = {i: indicators[i][rows, -1] for i in HEADLINE_INDICATORS}
-    bounds = [quantiles(final[i], CENTRAL, weights) for i in HEADLINE_INDICATORS]
-    outcome = {t: float(truth.met[t][j]) for t in HEADLINE_2020}
-    return TruthScore(
-        effective=effective_size(weights),
-        pit=tuple(randomised_pit(final[i], weights, x[k], u[k]) for k, i in enumerate(HEADLINE_INDICATORS)),
-        inside=tuple(bool(lo <= xk <= hi) for (lo, hi), xk in zip(bounds, x, strict=True)),
-        brier_after=tuple((float(np.sum(weights * met[t][rows])) - outcome[t]) ** 2 for t in HEADLINE_2020),
-        brier_before=tuple((float(np.mean(population.prior["met"][t])) - outcome[t]) ** 2 for t in HEADLINE_2020))
-
-
 def particle_scores(truths: int, particles: int, figures=TWENTY, only: range | None = None) -> dict[int, TruthScore]:
     """Each truth ``j`` of ``only`` (default: all ``truths``) conditioned on its ``figures`` by a
     population of ``particles`` of its own (the forecast seed a planner's run uses), and scored.
@@ -273,23 +272,10 @@ def particle_scores(truths: int, particles: int, figures=TWENTY, only: range | N
     out = {}
     for j in range(truths) if only is None else only:
         population = smc(scenario, [observed[j]], np.zeros(particles, dtype=int), FORECAST_SEED)
-        out[j] = score_particles(population, slice(0, particles), truth, j, uniforms[j])
+        before = {t: float(np.mean(population.prior["met"][t])) for t in HEADLINE_2020}  # the prior particles
+        final = {i: population.cat("indicators")[i][:, -1] for i in HEADLINE_INDICATORS}
+        out[j] = score_truth(final, population.cat("met"), population.weights, before, truth, j, uniforms[j])
     return out
-
-
-def calibration_of(scores: Sequence[TruthScore]) -> Calibration:
-    """The :class:`Calibration` of truths scored one by one."""
-    pit = np.array([s.pit for s in scores])
-    after, before = np.array([s.brier_after for s in scores]), np.array([s.brier_before for s in scores])
-    covered = (pit >= CENTRAL[0]) & (pit <= CENTRAL[1])
-    inside = np.array([s.inside for s in scores])
-    return Calibration(
-        truths=len(scores), refused=0, effective=np.array([s.effective for s in scores]),
-        pit_coverage={i: float(covered[:, k].mean()) for k, i in enumerate(HEADLINE_INDICATORS)},
-        interval_coverage={i: float(inside[:, k].mean()) for k, i in enumerate(HEADLINE_INDICATORS)},
-        brier_before={t: float(before[:, k].mean()) for k, t in enumerate(HEADLINE_2020)},
-        brier_after={t: float(after[:, k].mean()) for k, t in enumerate(HEADLINE_2020)},
-        difference=after.mean(axis=1) - before.mean(axis=1))
 
 
 def calibrate_particles(truths: int, particles: int, figures=TWENTY) -> Calibration:
