@@ -273,7 +273,8 @@ def particle_scores(truths: int, particles: int, figures=TWENTY, only: range | N
     for j in range(truths) if only is None else only:
         population = smc(scenario, [observed[j]], np.zeros(particles, dtype=int), FORECAST_SEED)
         before = {t: float(np.mean(population.prior["met"][t])) for t in HEADLINE_2020}  # the prior particles
-        final = {i: population.cat("indicators")[i][:, -1] for i in HEADLINE_INDICATORS}
+        indicators = population.cat("indicators")  # every block's arrays joined: once, not per indicator
+        final = {i: indicators[i][:, -1] for i in HEADLINE_INDICATORS}
         out[j] = score_truth(final, population.cat("met"), population.weights, before, truth, j, uniforms[j])
     return out
 

@@ -25,27 +25,16 @@ from ..timeline import to_date
 from ..variants import plain_name
 from .chart_figure import Chart
 from .charts import FAN, _styled, _wrap, save, target_label
-from .i18n import unit_label
+from .i18n import load_locale, unit_label
 
-__all__ = ["TEXT", "chart_targets", "save_sweep_charts", "sweep_chart", "sweep_charts"]
+__all__ = ["chart_targets", "save_sweep_charts", "sweep_chart", "sweep_charts"]
 
 LEVEL = 0.80
-#: Every phrase of the chart: key -> (Chinese, English).
-TEXT = {
-    "title": ("敏感性分析：{lever}（每次只改变一个政策杠杆）", "Sensitivity analysis: {lever} (one lever at a time)"),
-    "subtitle": ("情景“{scenario}”，其他设置不变；每个取值{n}次模拟，共同随机数",
-                 'scenario "{scenario}", all else as written; {n} replications per value, common random numbers'),
-    "ylabel": ("达标可能性（%）", "Likelihood of meeting the target (%)"),
-    "line": ("80%（较可能达成）", "80 % (likely)"),
-    "own": ("情景原值 {value}", "as written: {value}"),
-    "band": ("95%区间", "95 % interval"),
-    "first": ("首个达到80%的取值：{value}", "first value reaching 80 %: {value}"),
-}
 COLUMNS = 3
 
 
 def _t(key: str, lang: str, **fmt) -> str:
-    return TEXT[key][0 if lang == "zh" else 1].format(**fmt)
+    return str(load_locale(lang)["sweep_chart"][key]).format(**fmt)
 
 
 def chart_targets(tidy: pd.DataFrame, targets=None) -> list[str]:
