@@ -40,7 +40,8 @@ def _check_same_run(run: Run, manifest: dict[str, Any], path: Path) -> None:
                            "replications, or make the brief without it")
 
 
-def _image(path: Path) -> str:
+def image_uri(path: Path) -> str:
+    """A PNG file as a data URI, for a brief to embed."""
     return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
@@ -67,7 +68,7 @@ def levers_block(path: Path, lang: str) -> dict[str, Any]:
         goals.append({"name": target.name_zh if lang == "zh" else target.name_en, "year": target.deadline.year,
                       "p": pct(rows["probability"].iloc[0]), "levers": items})
     chart = path / f"tornado.{lang}.png"
-    return {"goals": goals, "chart": _image(chart) if chart.is_file() else None}
+    return {"goals": goals, "chart": image_uri(chart) if chart.is_file() else None}
 
 
 def discover_item(manifest: dict[str, Any], lang: str) -> dict[str, Any]:

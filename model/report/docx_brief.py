@@ -28,30 +28,29 @@ from .docx_style import TEXT_WIDTH_MM, heading, page_setup, paragraph, table
 __all__ = ["write_docx"]
 
 SEP = {"zh": "", "en": " "}
-_f = fmt
 
 
 def _summary(c: dict[str, Any]) -> str:
     """The summary paragraph of the HTML brief, as plain text."""
     loc, s, lang = c["loc"], c["focus"], c["lang"]
-    parts = [_f(loc, "summary_counts", title=s["title"], **s["counts"]) if s["counts"]["modelled"]
+    parts = [fmt(loc, "summary_counts", title=s["title"], **s["counts"]) if s["counts"]["modelled"]
              else loc["summary_none"]]
     weak, best = s["weakest"], s["strongest"]
     if weak and best and weak["id"] != best["id"]:
-        parts.append(_f(loc, "summary_weakest", name=weak["name"], year=weak["year"], test=weak["test"], p=weak["p"],
+        parts.append(fmt(loc, "summary_weakest", name=weak["name"], year=weak["year"], test=weak["test"], p=weak["p"],
                         interval=weak["interval"], median=weak["median"], best=best["name"], best_year=best["year"],
                         best_p=best["p"]))
     elif weak:
-        parts.append(_f(loc, "summary_single", name=weak["name"], year=weak["year"], test=weak["test"], p=weak["p"],
+        parts.append(fmt(loc, "summary_single", name=weak["name"], year=weak["year"], test=weak["test"], p=weak["p"],
                         interval=weak["interval"]))
     if c["summary_change"]:
         x = c["summary_change"]
-        parts.append(_f(loc, "summary_change", ref=c["reference"], name=x["name"], year=x["year"],
+        parts.append(fmt(loc, "summary_change", ref=c["reference"], name=x["name"], year=x["year"],
                         scenario=x["scenario"], change=x["change"], interval=x["interval"]))
     if s["counts"]["not_modelled"]:
-        parts.append(_f(loc, "summary_not_modelled", n=s["counts"]["not_modelled"]))
+        parts.append(fmt(loc, "summary_not_modelled", n=s["counts"]["not_modelled"]))
     if s["counts"]["districts"]:
-        parts.append(_f(loc, "summary_districts", n=s["counts"]["districts"], p=s["counts"]["district_mean"]))
+        parts.append(fmt(loc, "summary_districts", n=s["counts"]["districts"], p=s["counts"]["district_mean"]))
     return SEP[lang].join(parts)
 
 
@@ -59,11 +58,11 @@ def _front(doc, c: dict[str, Any]) -> None:
     lang, loc, front = c["lang"], c["loc"], c["front"]
     paragraph(doc, loc["kicker"], lang, "note", indent=False, align=WD_ALIGN_PARAGRAPH.CENTER)
     paragraph(doc, c["title"], lang, "title", indent=False, align=WD_ALIGN_PARAGRAPH.CENTER)
-    meta = [_f(loc, "date_line", date=c["today"])]
+    meta = [fmt(loc, "date_line", date=c["today"])]
     for s in c["scenarios"]:
         mark = (loc["reference_mark"] if c["kind"] == "comparison" and s is c["scenarios"][0] else "") + \
                (c["loc_front"]["focus_mark"] if s["focus"] else "")
-        meta.append(_f(loc, "scenario_line", title=s["title"], name=s["name"]) + mark)
+        meta.append(fmt(loc, "scenario_line", title=s["title"], name=s["name"]) + mark)
     for line in meta:
         paragraph(doc, line, lang, "note", indent=False, align=WD_ALIGN_PARAGRAPH.CENTER)
     for number, (head, text) in enumerate(zip(front["headings"], front["paragraphs"]), start=1):
@@ -99,9 +98,9 @@ def _headline(doc, c: dict[str, Any]) -> None:
 
 def _risks(doc, c: dict[str, Any]) -> None:
     loc, lang, f = c["loc"], c["lang"], c["loc_front"]
-    intro = _f(loc, "at_risk_intro", n=len(c["at_risk"]))
+    intro = fmt(loc, "at_risk_intro", n=len(c["at_risk"]))
     if c["kind"] == "comparison":
-        intro += _f(loc, "at_risk_ref", name=c["focus"]["title"])
+        intro += fmt(loc, "at_risk_ref", name=c["focus"]["title"])
     paragraph(doc, intro, lang)
     table(doc, [loc["col_target"], loc["col_test"], loc["col_p"], loc["col_interval"], loc["col_median"],
                 loc["col_responsible"]],
@@ -139,7 +138,7 @@ def _charts(doc, c: dict[str, Any]) -> None:
         if chart["width"] == "full":
             note = loc["chart_dots" if multi else "chart_bars"]
             if chart["shown"] < chart["total"]:
-                note += SEP[lang] + _f(loc, "dots_subset" if multi else "bars_subset", shown=chart["shown"],
+                note += SEP[lang] + fmt(loc, "dots_subset" if multi else "bars_subset", shown=chart["shown"],
                                        total=chart["total"])
             paragraph(doc, note, lang, "note")
             add_chart(doc, chart["uri"])
@@ -155,7 +154,7 @@ def _charts(doc, c: dict[str, Any]) -> None:
 
 def _drivers(doc, c: dict[str, Any]) -> None:
     loc, lang = c["loc"], c["lang"]
-    intro = loc["drivers_intro"] + (_f(loc, "at_risk_ref", name=c["focus"]["title"]) if c["kind"] == "comparison"
+    intro = loc["drivers_intro"] + (fmt(loc, "at_risk_ref", name=c["focus"]["title"]) if c["kind"] == "comparison"
                                     else "")
     paragraph(doc, intro, lang)
     rows = []
@@ -194,14 +193,14 @@ def _assumptions(doc, c: dict[str, Any]) -> None:
     table(doc, [loc["col_name"], loc["col_unit"], *values, loc["col_default"], loc["col_origin"]], rows, lang,
           [w * TEXT_WIDTH_MM for w in (0.4, rest, *[rest] * len(values), rest, rest)])
     if a["levers_default"]:
-        paragraph(doc, _f(loc, "levers_default", n=a["levers_default"]), lang, "note")
+        paragraph(doc, fmt(loc, "levers_default", n=a["levers_default"]), lang, "note")
     ds.uncertainties(doc, c)
-    paragraph(doc, _f(loc, "unchanged_uncertainties", n=a["unchanged_total"], **a["unchanged"]), lang, "note")
+    paragraph(doc, fmt(loc, "unchanged_uncertainties", n=a["unchanged_total"], **a["unchanged"]), lang, "note")
 
 
 def _method(doc, c: dict[str, Any]) -> None:
     loc, lang = c["loc"], c["lang"]
-    paragraph(doc, _f(loc, "method_1", replications=c["provenance"][0]["replications"]), lang)
+    paragraph(doc, fmt(loc, "method_1", replications=c["provenance"][0]["replications"]), lang)
     paragraph(doc, loc["method_2"], lang)
     if c["kind"] == "comparison":
         paragraph(doc, loc["method_3"], lang)

@@ -25,7 +25,6 @@ from .docx_style import FONTS, TEXT_WIDTH_MM, paragraph, set_font, table
 __all__ = ["add_chart", "calibration", "counts", "discover", "fmt", "observed", "outside", "outside_note",
            "picture", "sweep", "uncertainties"]
 
-SEP = {"zh": "", "en": " "}
 MAX_CHART_MM = 190  # [mm] tallest full-width chart: the 225 mm 版心 less a heading and a caption
 
 

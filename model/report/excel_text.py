@@ -74,7 +74,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "support": ("配合", "support"),
     # the district sheet and the responsible units' sheets
     "sheet.districts": ("区县目标", "Districts"),
-    "sheet.unit": ("{unit}", "{unit}"),
     "role": ("牵头/配合", "Role"),
     "district": ("区县", "District"),
     "district_id": ("区县编号", "District id"),

@@ -9,7 +9,6 @@ or drawn again from ``sweep.csv`` when that file is missing. Numbers only; the p
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ import pandas as pd
 
 from ..params import lever_specs
 from ..variants import plain_name
+from .analysis_brief import image_uri
 from .sweep_chart import sweep_chart
 
 __all__ = ["sweep_block"]
@@ -35,7 +35,7 @@ def sweep_block(path: str | Path, lang: str, png) -> dict[str, Any] | None:
     name = plain_name(spec.about.zh if lang == "zh" else spec.about.en) if spec is not None else key
     image = path / f"sweep.{lang}.png"
     if image.is_file():
-        uri = "data:image/png;base64," + base64.b64encode(image.read_bytes()).decode("ascii")
+        uri = image_uri(image)
     else:
         uri = png(sweep_chart(tidy, lang=lang))
     return {"lever": name, "key": key, "uri": uri}

@@ -5,13 +5,13 @@ markers) with its Wilson 95 % interval (band), the dashed 80 % line, the scenari
 marked, and under the panel's title the first value that reaches 80 % or "none up to <the
 largest value tried>". Shares are drawn as percentages, decimal years as dates; true/false and
 choices as categories. Built like :mod:`model.report.charts` (a :class:`Chart`, fonts through
-``rc_context``); :func:`save_sweep_charts` writes ``sweep.zh.png/.svg`` and ``sweep.en.png/.svg``.
+``rc_context``); :func:`sweep_charts` gives both languages' charts, which ``compare`` saves as
+``sweep.zh.png/.svg`` and ``sweep.en.png/.svg``.
 """
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,10 +24,10 @@ from ..sweep import parse_value, reach_text
 from ..timeline import to_date
 from ..variants import plain_name
 from .chart_figure import Chart
-from .charts import FAN, _styled, _wrap, save, target_label
+from .charts import FAN, _styled, _wrap, target_label
 from .i18n import load_locale, unit_label
 
-__all__ = ["chart_targets", "save_sweep_charts", "sweep_chart", "sweep_charts"]
+__all__ = ["chart_targets", "sweep_chart", "sweep_charts"]
 
 LEVEL = 0.80
 COLUMNS = 3
@@ -155,8 +155,3 @@ def sweep_charts(tidy: pd.DataFrame, **options) -> dict[str, Figure]:
     """The chart in Chinese and English by file stem (``sweep.zh``, ``sweep.en``); ``options``
     as for :func:`sweep_chart`."""
     return {f"sweep.{lang}": sweep_chart(tidy, lang=lang, **options) for lang in ("zh", "en")}
-
-
-def save_sweep_charts(out: str | Path, tidy: pd.DataFrame, **options) -> list[Path]:
-    """Write ``sweep.zh.png``, ``sweep.zh.svg``, ``sweep.en.png`` and ``sweep.en.svg`` into ``out``."""
-    return [path for stem, fig in sweep_charts(tidy, **options).items() for path in save(fig, Path(out) / stem)]
