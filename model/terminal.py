@@ -266,12 +266,12 @@ def department_lines(run: Run, lang: str, width: int | None = None) -> list[str]
     summary = run.summary.drop(columns=["name_zh", "name_en"])
     lines = ["", phrase(lang, "h_departments", name=run.name)]
     for unit, rows in run.departments.groupby("unit", sort=False):
+        first = rows.iloc[0]  # the unit's names
         rows = rows[["target_id", "role", "name_zh", "name_en"]].merge(summary, on="target_id", how="left")
         role = rows["role"].map(lambda r: phrase(lang, f"role_{r}") if r in ("lead", "support") else r)
         rows["name_zh"] = rows["name_zh"] + "（" + role + "）"
         rows["name_en"] = rows["name_en"] + " (" + role + ")"
         district = rows["target_id"].str.contains(".district.", regex=False)
-        first = run.departments[run.departments["unit"] == unit].iloc[0]
         lines += [""] + wrap("-- " + phrase(lang, "department", short=unit, zh=first["unit_zh"], en=first["unit_en"],
                                     n=len(rows), modelled=int(rows["probability"].notna().sum()),
                                     red=int((rows["status"] == "red").sum())), indent="", hang="   ", width=width)

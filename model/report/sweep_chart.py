@@ -100,12 +100,13 @@ def sweep_chart(tidy: pd.DataFrame, *, lang: str = "zh", targets=None, reference
     rows = math.ceil(len(ids) / cols)
     fig = Chart(figsize=(2.9 * cols + 0.6, 2.6 * rows + 1.2), layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False, sharey=True)
+    own_by_id = None if own_summary is None else own_summary.set_index("target_id")
     for k, target_id in enumerate(ids):
         ax = axes[k // cols, k % cols]
         part = tidy[tidy["target_id"] == target_id].set_index("value").reindex(texts)
         columns = ("probability", "probability_low", "probability_high")
         xs, (p, low, high) = x, (100 * part[c].to_numpy(dtype=float) for c in columns)
-        own_row = None if own_summary is None else own_summary.set_index("target_id").reindex([target_id]).iloc[0]
+        own_row = None if own_by_id is None else own_by_id.reindex([target_id]).iloc[0]
         if own_row is not None and categories is not None and isinstance(reference, (int, float)) \
                 and not isinstance(reference, bool) and reference not in values:  # the scenario's own point on the line
             at = 100 * float(reference) if unit == "share" else float(reference)
@@ -118,8 +119,8 @@ def sweep_chart(tidy: pd.DataFrame, *, lang: str = "zh", targets=None, reference
         if reference is not None and categories is not None and not isinstance(reference, (bool, str, dict)):
             own = 100 * float(reference) if unit == "share" else float(reference)
             ax.axvline(own, color="#555555", linestyle=":", linewidth=1)
-            if own_summary is not None and target_id in set(own_summary["target_id"]):
-                p_own = own_summary.set_index("target_id").at[target_id, "probability"]
+            if own_by_id is not None and target_id in own_by_id.index:
+                p_own = own_by_id.at[target_id, "probability"]
                 ax.plot([own], [100 * p_own], marker="D", markersize=5, color="#222222", linestyle="none",
                         label=_t("own", lang, value=lever_text(reference, unit, lang)), zorder=5)
         ax.set_ylim(0, 100)
